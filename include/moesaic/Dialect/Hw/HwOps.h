@@ -1,0 +1,19 @@
+//===- HwOps.h - Operations of the hw dialect -------------------*- C++ -*-===//
+
+#ifndef MOESAIC_DIALECT_HW_HWOPS_H
+#define MOESAIC_DIALECT_HW_HWOPS_H
+
+#include "moesaic/Dialect/Hw/HwDialect.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/RegionKindInterface.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include "Hw/HwEnums.h.inc"
+
+#define GET_OP_CLASSES
+#include "Hw/HwOps.h.inc"
+
+#endif // MOESAIC_DIALECT_HW_HWOPS_H

@@ -1,0 +1,230 @@
+//===- MoeOps.cpp - Verifiers of the moe dialect's operations -------------===//
+
+#include "moesaic/Dialect/Moe/MoeOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace moesaic::moe;
+
+#define GET_OP_CLASSES
+#include "Moe/MoeOps.cpp.inc"
+
+static int64_t hiddenOf(Type type) {
+  return llvm::cast<RankedTensorType>(type).getDimSize(1);
+}
+
+static LogicalResult checkLayer(Operation *op, int64_t layer) {
+  if (layer < 0)
+    return op->emitOpError() << "layer index must be non-negative, got "
+                             << layer;
+  return success();
+}
+
+static LogicalResult checkPositive(Operation *op, StringRef what,
+                                   int64_t value) {
+  if (value <= 0)
+    return op->emitOpError() << what << " must be positive, got " << value;
+  return success();
+}
+
+static std::optional<int64_t> layerOf(Operation *op) {
+  if (auto attr = op->getAttrOfType<IntegerAttr>("layer"))
+    return attr.getInt();
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// ModelOp
+//===----------------------------------------------------------------------===//
+
+Value ModelOp::getInputValue() {
+  for (Operation &op : getBody().front())
+    if (auto input = dyn_cast<InputOp>(op))
+      return input.getTokens();
+  return {};
+}
+
+LogicalResult ModelOp::verifyRegions() {
+  Block &block = getBody().front();
+  if (block.empty() || !isa<OutputOp>(block.back()))
+    return emitOpError() << "body must end with 'moe.output'";
+  if (block.getNumArguments() != 0)
+    return emitOpError() << "body takes no block arguments; use 'moe.input'";
+  int64_t lastLayer = -1;
+  Operation *lastOp = nullptr;
+  for (Operation &op : block) {
+    std::optional<int64_t> layer = layerOf(&op);
+    if (!layer || *layer < 0)
+      continue;
+    if (*layer < lastLayer) {
+      InFlightDiagnostic diag = op.emitOpError()
+                                << "layer " << *layer << " follows layer "
+                                << lastLayer << "; layers must not decrease";
+      diag.attachNote(lastOp->getLoc()) << "layer " << lastLayer << " is here";
+      return diag;
+    }
+    lastLayer = *layer;
+    lastOp = &op;
+  }
+  return success();
+}
+
+LogicalResult InputOp::verify() {
+  if (std::optional<int64_t> context = getContext())
+    return checkPositive(*this, "context", *context);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Dense compute
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  if (failed(checkLayer(*this, getLayer())) ||
+      failed(checkPositive(*this, "heads", getHeads())) ||
+      failed(checkPositive(*this, "kv_heads", getKvHeads())) ||
+      failed(checkPositive(*this, "head_dim", getHeadDim())))
+    return failure();
+  if (getHeads() % getKvHeads() != 0)
+    return emitOpError() << "kv_heads (" << getKvHeads()
+                         << ") must divide heads (" << getHeads() << ")";
+  if (auto rank = getQLoraRank())
+    if (failed(checkPositive(*this, "q_lora_rank", *rank)))
+      return failure();
+  if (auto rank = getKvLoraRank())
+    if (failed(checkPositive(*this, "kv_lora_rank", *rank)))
+      return failure();
+  return success();
+}
+
+LogicalResult DenseOp::verify() {
+  if (failed(checkLayer(*this, getLayer())))
+    return failure();
+  return checkPositive(*this, "ffn", getFfn());
+}
+
+LogicalResult ComputeOp::verify() {
+  if (getLayer() < -1)
+    return emitOpError() << "layer must be -1 (outside layers) or a layer "
+                            "index, got "
+                         << getLayer();
+  if (getFlopsPerToken().convertToDouble() < 0 ||
+      !std::isfinite(getFlopsPerToken().convertToDouble()))
+    return emitOpError() << "flops_per_token must be finite and "
+                            "non-negative";
+  if (getWeightBytes() < 0)
+    return emitOpError() << "weight_bytes must be non-negative, got "
+                         << getWeightBytes();
+  if (getKind().empty())
+    return emitOpError() << "kind must name what the compute is";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Mixture of experts
+//===----------------------------------------------------------------------===//
+
+LogicalResult RouterOp::verify() {
+  if (failed(checkLayer(*this, getLayer())))
+    return failure();
+  RouteType route = getRoute().getType();
+  std::optional<int64_t> groups = getGroups(), pick = getPick();
+  if (groups.has_value() != pick.has_value())
+    return emitOpError() << "group-limited routing needs both 'groups' and "
+                            "'pick'";
+  if (groups) {
+    if (*groups <= 0 || route.getExperts() % *groups != 0)
+      return emitOpError() << "groups (" << *groups
+                           << ") must be positive and divide the number of "
+                              "experts ("
+                           << route.getExperts() << ")";
+    if (*pick <= 0 || *pick > *groups)
+      return emitOpError() << "pick (" << *pick << ") must be in [1, groups="
+                           << *groups << "]";
+    int64_t reachable = *pick * (route.getExperts() / *groups);
+    if (route.getTopK() > reachable)
+      return emitOpError() << "top_k (" << route.getTopK()
+                           << ") exceeds the experts in the picked groups ("
+                           << reachable << ")";
+  }
+  if (auto scale = getScale())
+    if (!(scale->convertToDouble() > 0))
+      return emitOpError() << "scale must be positive";
+  if (auto capacity = getCapacity())
+    if (!(capacity->convertToDouble() > 0))
+      return emitOpError() << "capacity factor must be positive";
+  return success();
+}
+
+LogicalResult DispatchOp::verify() {
+  RouteType route = getRoute().getType();
+  DispatchedType out = getOutput().getType();
+  if (out.getExperts() != route.getExperts())
+    return emitOpError() << "dispatches to " << out.getExperts()
+                         << " experts but the route has " << route.getExperts();
+  if (out.getHidden() != hiddenOf(getInput().getType()))
+    return emitOpError() << "hidden size " << out.getHidden()
+                         << " differs from the input's "
+                         << hiddenOf(getInput().getType());
+  if (out.getElementType() != getInput().getType().getElementType())
+    return emitOpError() << "element type differs from the input's";
+  if (auto router = getRoute().getDefiningOp<RouterOp>())
+    if (router.getInput() != getInput() &&
+        hiddenOf(router.getInput().getType()) != out.getHidden())
+      return emitOpError() << "route was computed on hidden size "
+                           << hiddenOf(router.getInput().getType());
+  return success();
+}
+
+LogicalResult ExpertsOp::verify() {
+  if (failed(checkLayer(*this, getLayer())) ||
+      failed(checkPositive(*this, "ffn", getFfn())))
+    return failure();
+  Type weights = getWeights();
+  if (!weights.isIntOrFloat())
+    return emitOpError() << "weights must be an integer or float type, got "
+                         << weights;
+  if (weights.isInteger() && !llvm::is_contained({2u, 3u, 4u, 8u},
+                                                 weights.getIntOrFloatBitWidth()))
+    return emitOpError() << "quantised weights must be i2, i3, i4 or i8, got "
+                         << weights;
+  if (auto block = getBlockSize()) {
+    if (!weights.isInteger())
+      return emitOpError() << "block_size applies to quantised (integer) "
+                              "weights only";
+    if (failed(checkPositive(*this, "block_size", *block)))
+      return failure();
+  }
+  if (auto dispatch = getInput().getDefiningOp<DispatchOp>())
+    if (auto router = dispatch.getRoute().getDefiningOp<RouterOp>())
+      if (router.getLayer() != getLayer())
+        return emitOpError() << "layer " << getLayer()
+                             << " differs from its router's layer "
+                             << router.getLayer();
+  return success();
+}
+
+LogicalResult CombineOp::verify() {
+  DispatchedType in = getInput().getType();
+  RouteType route = getRoute().getType();
+  if (in.getExperts() != route.getExperts())
+    return emitOpError() << "combines " << in.getExperts()
+                         << " experts but the route has " << route.getExperts();
+  if (in.getHidden() != hiddenOf(getOutput().getType()))
+    return emitOpError() << "hidden size " << in.getHidden()
+                         << " differs from the result's "
+                         << hiddenOf(getOutput().getType());
+  if (in.getElementType() != getOutput().getType().getElementType())
+    return emitOpError() << "element type differs from the result's";
+  return success();
+}
+
+LogicalResult SharedExpertsOp::verify() {
+  if (failed(checkLayer(*this, getLayer())) ||
+      failed(checkPositive(*this, "count", getCount())) ||
+      failed(checkPositive(*this, "ffn", getFfn())))
+    return failure();
+  return success();
+}

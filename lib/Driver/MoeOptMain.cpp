@@ -1,0 +1,90 @@
+//===- MoeOptMain.cpp - The moe-opt driver --------------------------------===//
+
+#include "moesaic/Driver/MoeOptMain.h"
+#include "moesaic/Target/HardwareFile.h"
+#include "moesaic/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+using namespace moesaic;
+
+namespace {
+llvm::cl::OptionCategory moesaicCategory("Moesaic options");
+
+llvm::cl::opt<std::string> hwOpt(
+    "hw",
+    llvm::cl::desc("Target system: a preset name (see --list-hw) or a path to "
+                   "a JSON hardware description; inserted as a hw.system"),
+    llvm::cl::value_desc("preset|path"), llvm::cl::cat(moesaicCategory));
+
+llvm::cl::opt<bool> listHw("list-hw",
+                           llvm::cl::desc("List the hardware presets and exit"),
+                           llvm::cl::cat(moesaicCategory));
+} // namespace
+
+static void printPresets(llvm::raw_ostream &os) {
+  for (const PresetInfo &p : listPresets())
+    os << llvm::left_justify(p.name, 22) << " " << llvm::left_justify(p.kind, 12)
+       << " " << p.summary << "\n";
+}
+
+int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
+  llvm::InitLLVM y(argc, argv);
+  auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
+      argc, argv,
+      "moe-opt: maps Mixture-of-Experts models onto multi-die hardware\n\n"
+      "  moe-opt model.mlir --hw=edge-chiplet-4 ...\n"
+      "  moe-opt --list-hw\n",
+      registry);
+
+  if (listHw) {
+    printPresets(llvm::outs());
+    return 0;
+  }
+
+  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  if (!hwOpt.empty()) {
+    // Check the hardware up front so a bad file is one clear error.
+    llvm::Expected<SystemModel> system = loadHardware(hwOpt);
+    if (!system) {
+      llvm::WithColor::error(llvm::errs(), "moe-opt")
+          << llvm::toString(system.takeError()) << "\n";
+      return 1;
+    }
+    MlirOptMainConfig base = config;
+    std::string hw = hwOpt;
+    config.setPassPipelineSetupFn([base, hw](PassManager &pm) {
+      AttachTargetOptions options;
+      options.hw = hw;
+      pm.addPass(createAttachTarget(options));
+      return base.setupPassPipeline(pm);
+    });
+  }
+
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      openInputFile(inputFilename, &errorMessage);
+  if (!input) {
+    llvm::WithColor::error(llvm::errs(), "moe-opt") << errorMessage << "\n";
+    return 1;
+  }
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(outputFilename, &errorMessage);
+  if (!output) {
+    llvm::WithColor::error(llvm::errs(), "moe-opt") << errorMessage << "\n";
+    return 1;
+  }
+  if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
+    return 1;
+  // Keep the output only on success: a failed run leaves no partial file.
+  output->keep();
+  return 0;
+}
