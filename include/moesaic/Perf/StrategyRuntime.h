@@ -1,0 +1,84 @@
+//===- StrategyRuntime.h - A strategy's runtime part ------------*- C++ -*-===//
+//
+// The runtime half of a static-plus-runtime schedule. A strategy's compile
+// half (its lowering pipeline, moesaic/Driver/Strategy.h) fixes placements
+// and tables in a `hw.schedule`, exported as schedule JSON (`--schedule`);
+// its runtime half loads that JSON and, per decode step, turns the actual
+// gating into tasks for the simulator, making the per-batch decisions a
+// runtime scheduler on the hardware would make.
+//
+// Runtimes register by strategy name; no MLIR dependency, so the same code
+// serves the simulator, the Python module and a controller.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOESAIC_PERF_STRATEGYRUNTIME_H
+#define MOESAIC_PERF_STRATEGYRUNTIME_H
+
+#include "moesaic/Model/ModelDesc.h"
+#include "moesaic/Perf/TaskGraph.h"
+#include "moesaic/Target/SystemModel.h"
+#include "moesaic/Workload/Workload.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace moesaic::perf {
+
+/// What a runtime sees when it expands one decode step.
+struct StepContext {
+  const SystemModel &system;
+  const ModelDesc &model;
+  const GatingTrace &trace;
+  int64_t step = 0;
+  /// KV-cache length each token attends to.
+  int64_t context = 4096;
+};
+
+class StrategyRuntime {
+public:
+  virtual ~StrategyRuntime() = default;
+
+  /// Reads the static schedule (the JSON `exportSchedule` writes) once.
+  virtual llvm::Error load(const llvm::json::Object &schedule,
+                           const SystemModel &system,
+                           const ModelDesc &model) = 0;
+
+  /// Appends the tasks of one decode step, all depending (transitively) on
+  /// `start`; returns the task that ends the step.
+  virtual TaskId emitStep(const StepContext &ctx, TaskGraph &graph,
+                          TaskId start) = 0;
+
+  /// Closed-form estimate of one step's latency (us), reported beside the
+  /// simulated one as analytic_latency_us. Where the two differ by more
+  /// than 5 %, `analyticNote` says why (contention the formula ignores...).
+  virtual double analyticStepUs(const StepContext &ctx) = 0;
+  virtual std::string analyticNote() const { return ""; }
+
+  /// On-chip bytes the static allocation reserves per device (stream
+  /// buffers, resident experts); the simulator adds dynamic allocations.
+  virtual int64_t staticOnchipBytes() const { return 0; }
+
+  /// Called after all steps: strategy-specific fields for the report's
+  /// result entry (e.g. "ndp_balance", "trajectories").
+  virtual void report(llvm::json::Object &result) const {}
+};
+
+using RuntimeFactory = std::function<std::unique_ptr<StrategyRuntime>()>;
+
+/// Registers the runtime of `strategy` (call from the strategy's
+/// registration function; idempotent per name).
+void registerRuntime(llvm::StringRef strategy, RuntimeFactory factory);
+
+/// A new runtime for `strategy`, or null if none is registered.
+std::unique_ptr<StrategyRuntime> createRuntime(llvm::StringRef strategy);
+
+} // namespace moesaic::perf
+
+#endif // MOESAIC_PERF_STRATEGYRUNTIME_H

@@ -1,0 +1,113 @@
+//===- TaskGraph.h - What a schedule does, as tasks with deps ---*- C++ -*-===//
+//
+// The simulator's input: the work of one or more decode steps as tasks on the
+// target's resources, with dependencies. Strategies' runtime parts append
+// tasks (StrategyRuntime.h); the simulator (Simulator.h) executes them.
+//
+// Resources: each device has a compute engine and a memory engine (its
+// off-chip interface); each directed link of the SystemModel is a resource.
+//  - Compute: occupies the device's compute engine; when `bytes` > 0 it also
+//    streams that many bytes from off-chip memory and occupies the memory
+//    engine for the same time (roofline: max of the two).
+//  - Load: off-chip -> on-chip copy on the device's memory engine.
+//  - Transfer: src -> dst over the route of the SystemModel; occupies every
+//    link of the route for latency + bytes / slowest-link bandwidth
+//    (cut-through), so transfers sharing a link queue behind each other.
+//  - Barrier: no resource, zero time; joins dependencies.
+// A task may allocate on-chip bytes on its device when it starts and free
+// bytes when it ends, which gives the peak on-chip memory per device.
+//
+// No MLIR dependency.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOESAIC_PERF_TASKGRAPH_H
+#define MOESAIC_PERF_TASKGRAPH_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace moesaic::perf {
+
+using TaskId = uint32_t;
+constexpr TaskId kNoTask = ~0u;
+
+enum class TaskKind : uint8_t { Compute, Load, Transfer, Barrier };
+
+/// What a task belongs to, for per-phase statistics.
+enum class Phase : uint8_t { Dense, Moe, Migration, Other };
+
+struct Task {
+  TaskKind kind = TaskKind::Barrier;
+  Phase phase = Phase::Other;
+  /// Compute/Load: the device. Transfer: the source device.
+  uint32_t device = 0;
+  /// Transfer: the destination device.
+  uint32_t dst = 0;
+  /// Transformer layer (-1: none).
+  int32_t layer = -1;
+  /// Index into TaskGraph::labels (timeline name), 0 = unnamed.
+  uint32_t label = 0;
+  double flops = 0;
+  /// Compute: off-chip bytes streamed; Load/Transfer: bytes moved.
+  double bytes = 0;
+  /// Compute throughput used (TFLOP/s); set from the device and dtype by
+  /// addCompute.
+  double tflops = 0;
+  /// On-chip bytes allocated on `device` (dst for transfers) at start, and
+  /// freed on that device at the end.
+  int64_t allocBytes = 0, freeBytes = 0;
+  /// Dependencies: deps[depBegin, depEnd) in TaskGraph::deps.
+  uint32_t depBegin = 0, depEnd = 0;
+  /// Priority among ready tasks on the same resource: lower first.
+  int32_t priority = 0;
+};
+
+/// An append-only task DAG (dependencies always point to earlier tasks, so
+/// it is acyclic by construction).
+class TaskGraph {
+public:
+  TaskGraph();
+
+  TaskId addCompute(uint32_t device, double flops, double offchipBytes,
+                    double tflops, std::initializer_list<TaskId> deps = {});
+  TaskId addLoad(uint32_t device, double bytes,
+                 std::initializer_list<TaskId> deps = {});
+  TaskId addTransfer(uint32_t src, uint32_t dst, double bytes,
+                     std::initializer_list<TaskId> deps = {});
+  TaskId addBarrier(std::initializer_list<TaskId> deps = {});
+  /// Same, with dependencies from a vector.
+  TaskId add(Task task, const std::vector<TaskId> &deps);
+
+  /// Sets the context later tasks get: layer, phase, label.
+  void setLayer(int32_t layer) { curLayer = layer; }
+  void setPhase(Phase phase) { curPhase = phase; }
+  /// Interns a label ("expert 12 shard 3") and makes it the current one.
+  uint32_t setLabel(const std::string &label);
+  void clearLabel() { curLabel = 0; }
+
+  Task &operator[](TaskId id) { return tasks[id]; }
+  const Task &operator[](TaskId id) const { return tasks[id]; }
+  size_t size() const { return tasks.size(); }
+  const std::vector<Task> &all() const { return tasks; }
+  const TaskId *depsBegin(const Task &t) const { return deps.data() + t.depBegin; }
+  const TaskId *depsEnd(const Task &t) const { return deps.data() + t.depEnd; }
+  const std::string &labelOf(const Task &t) const { return labels[t.label]; }
+
+  void reserve(size_t numTasks, size_t numDeps);
+
+private:
+  TaskId push(Task task, const TaskId *depBegin, const TaskId *depEnd);
+
+  std::vector<Task> tasks;
+  std::vector<TaskId> deps;
+  std::vector<std::string> labels;
+  int32_t curLayer = -1;
+  Phase curPhase = Phase::Other;
+  uint32_t curLabel = 0;
+};
+
+} // namespace moesaic::perf
+
+#endif // MOESAIC_PERF_TASKGRAPH_H
