@@ -12,7 +12,6 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -39,14 +38,20 @@ llvm::Error parseInt(StringRef key, StringRef value, int64_t lo, int64_t hi,
   return llvm::Error::success();
 }
 
+std::string shortest(double v) {
+  std::string s;
+  llvm::raw_string_ostream(s) << llvm::format("%g", v);
+  return s;
+}
+
 llvm::Error parseReal(StringRef key, StringRef value, double lo, double hi,
                       double &out) {
   double v;
   if (value.getAsDouble(v) || !std::isfinite(v))
     return specError("'" + key + "' expects a number, got '" + value + "'");
   if (v < lo || v > hi)
-    return specError("'" + key + "' must be in [" + llvm::formatv("{0}", lo) +
-                     ", " + llvm::formatv("{0}", hi) + "], got '" + value +
+    return specError("'" + key + "' must be in [" + shortest(lo) + ", " +
+                     shortest(hi) + "], got '" + value +
                      "'");
   out = v;
   return llvm::Error::success();
