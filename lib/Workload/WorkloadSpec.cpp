@@ -158,18 +158,32 @@ std::string WorkloadSpec::str() const {
 }
 
 llvm::json::Object moesaic::workloadSummary(const WorkloadSpec &spec) {
+  // SPEC.md: batch_tokens, trace, seed, steps; the rest describes the
+  // synthetic generator's knobs.
+  std::string trace = spec.trace;
+  if (spec.trace == "file")
+    trace = spec.path;
+  else if (spec.trace == "zipf")
+    trace = "zipf:" + shortest(spec.skew);
   llvm::json::Object o{{"spec", spec.str()},
-                       {"batch", spec.batch},
-                       {"steps", spec.steps},
+                       {"batch_tokens", spec.batch},
+                       {"trace", trace},
                        {"seed", (int64_t)spec.seed},
-                       {"trace", spec.trace},
+                       {"steps", spec.steps},
                        {"locality", spec.locality},
                        {"layer_corr", spec.layerCorrelation},
                        {"drift", spec.drift},
                        {"context", spec.context}};
   if (spec.trace == "zipf")
     o["skew"] = spec.skew;
-  if (spec.trace == "file")
-    o["path"] = spec.path;
+  return o;
+}
+
+llvm::json::Object moesaic::workloadSummary(const WorkloadSpec &spec,
+                                            const GatingTrace &trace) {
+  llvm::json::Object o = workloadSummary(spec);
+  o["batch_tokens"] = trace.batch;
+  o["steps"] = trace.steps;
+  o["description"] = trace.description;
   return o;
 }

@@ -58,8 +58,12 @@ TEST(WorkloadSpec, ParsesEveryKey) {
   ASSERT_TRUE(bool(empty));
   EXPECT_EQ(empty->trace, "uniform");
   llvm::json::Object summary = workloadSummary(*spec);
-  EXPECT_EQ(summary.getInteger("batch"), 8);
+  EXPECT_EQ(summary.getInteger("batch_tokens"), 8);
+  EXPECT_EQ(summary.getString("trace"), "zipf:1.5");
+  EXPECT_EQ(summary.getInteger("steps"), 64);
+  EXPECT_EQ(summary.getInteger("seed"), 3);
   EXPECT_EQ(summary.getNumber("skew"), 1.5);
+  EXPECT_EQ(workloadSummary(*file).getString("trace"), "traces/run1.npy");
 }
 
 TEST(WorkloadSpec, ErrorsNameTheKey) {
@@ -326,6 +330,10 @@ TEST_F(TraceFiles, HandWrittenFilesOfEachFormat) {
     ASSERT_TRUE(bool(t)) << p << ": " << llvm::toString(t.takeError());
     EXPECT_TRUE(sameTrace(*t, ref)) << p;
     EXPECT_NE(t->description.find(p), std::string::npos);
+    WorkloadSpec spec; // steps and batch come from the file
+    llvm::json::Object summary = workloadSummary(spec, *t);
+    EXPECT_EQ(summary.getInteger("steps"), 1);
+    EXPECT_EQ(summary.getInteger("batch_tokens"), 2);
   }
 }
 
