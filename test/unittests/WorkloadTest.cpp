@@ -337,6 +337,23 @@ TEST_F(TraceFiles, HandWrittenFilesOfEachFormat) {
   }
 }
 
+TEST_F(TraceFiles, FilesWrittenByNumpySave) {
+  // Written by numpy 1.24 np.save from int32 and int64 arrays of
+  // [[[[1,3],[0,2]],[[2,1],[3,0]]]].
+  ModelDesc m = tinyModel(4, 2, 2);
+  for (const char *name : {"numpy-trace-i4.npy", "numpy-trace-i8.npy"}) {
+    std::string p =
+        std::string(MOESAIC_SOURCE_DIR) + "/test/unittests/Inputs/" + name;
+    auto t = load(p, m);
+    ASSERT_TRUE(bool(t)) << name << ": " << llvm::toString(t.takeError());
+    EXPECT_EQ(t->steps, 1);
+    EXPECT_EQ(t->batch, 2);
+    EXPECT_EQ(t->experts(0, 0, 0)[1], 3);
+    EXPECT_EQ(t->experts(0, 0, 1)[0], 0);
+    EXPECT_EQ(t->experts(0, 1, 1)[0], 3);
+  }
+}
+
 TEST_F(TraceFiles, RoundTripEachFormat) {
   ModelDesc m = tinyModel(16, 2, 3);
   GatingTrace t = mustTrace("batch=5,steps=7,trace=zipf:1.1,seed=9", m);
