@@ -113,7 +113,7 @@ static LogicalResult checkDevices(Operation *op, SystemOp system,
     if (!SymbolTable::lookupSymbolIn(system, ref.getAttr()))
       return op->emitOpError() << what << " names " << ref
                                << ", which is not a device of "
-                               << system.getSymNameAttr();
+                               << "@" << system.getSymName();
   }
   return success();
 }
