@@ -30,7 +30,7 @@ def AttachTarget : Pass<"moe-attach-target", "mlir::ModuleOp"> {
     Output of `--moe-attach-target="hw=edge-chiplet-4"`:
     ```mlir
     hw.system @edge_chiplet_4 kind chiplet attributes {...} {
-      hw.device @c0 kind chiplet at [0, 0] {...}
+      hw.device @c0 kind chiplet {...}
       ...
       hw.topology ring [@c0, @c1, @c2, @c3] bw 128.0 lat 20.0
     }

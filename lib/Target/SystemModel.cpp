@@ -207,15 +207,16 @@ std::string SystemModel::validate() const {
     if (t.kind != TopologyKind::Mesh)
       continue;
     std::set<unsigned> members(t.members.begin(), t.members.end());
-    for (const LinkDecl &l : linkDecls) {
+    for (size_t i = 0; i < linkDecls.size(); ++i) {
+      const LinkDecl &l = linkDecls[i];
       if (!members.count(l.a) || !members.count(l.b))
         continue;
       const Device &a = devices[l.a], &b = devices[l.b];
       int64_t dist = std::llabs(a.coord[0] - b.coord[0]) +
                      std::llabs(a.coord[1] - b.coord[1]);
       if (dist != 1)
-        return "link '" + a.name + "' -> '" + b.name +
-               "' joins mesh members that are not neighbours";
+        return "link " + std::to_string(i) + " ('" + a.name + "' -> '" +
+               b.name + "') joins mesh members that are not neighbours";
     }
   }
   return "";

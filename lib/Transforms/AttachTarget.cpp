@@ -36,7 +36,7 @@ struct AttachTargetPass
       if (!replace) {
         InFlightDiagnostic diag =
             module.emitError()
-            << "the module already targets " << existing.getSymNameAttr()
+            << "the module already targets @" << existing.getSymName()
             << "; pass 'replace=true' to target '" << model->name
             << "' instead";
         diag.attachNote(existing.getLoc()) << "existing system is here";

@@ -28,14 +28,21 @@ LogicalResult SystemOp::verifyRegions() {
 }
 
 LogicalResult DeviceOp::verify() {
-  if (getOnchipBytes() < 0 || getOffchipBytes() < 0)
+  // I64Attr getters return uint64_t: compare the signed stored values.
+  int64_t onchip = getOnchipBytesAttr().getInt();
+  int64_t offchip = getOffchipBytesAttr().getInt();
+  if (onchip < 0 || offchip < 0)
     return emitOpError() << "memory sizes must be non-negative";
   double gbps = getOffchipGbps().convertToDouble();
   if (gbps < 0 || !std::isfinite(gbps))
     return emitOpError() << "offchip_gbps must be finite and non-negative";
-  if (getOffchipBytes() > 0 && !(gbps > 0))
+  if (offchip > 0 && !(gbps > 0))
     return emitOpError() << "has off-chip memory but no positive "
                             "offchip_gbps";
+  if (auto channels = getOffchipChannelsAttr())
+    if (channels.getInt() <= 0)
+      return emitOpError() << "offchip_channels must be positive, got "
+                           << channels.getInt();
   if (auto coord = getCoord())
     if (coord->size() != 2 || (*coord)[0] < 0 || (*coord)[1] < 0)
       return emitOpError() << "coordinates must be [row, col] with "
@@ -106,7 +113,7 @@ static LogicalResult checkDevices(Operation *op, SystemOp system,
     if (!SymbolTable::lookupSymbolIn(system, ref.getAttr()))
       return op->emitOpError() << what << " names " << ref
                                << ", which is not a device of "
-                               << system.getSymNameAttr();
+                               << "@" << system.getSymName();
   }
   return success();
 }
@@ -118,7 +125,9 @@ LogicalResult ScheduleOp::verifyRegions() {
   if (!getTargetSystem())
     return emitOpError() << "targets " << getTargetAttr()
                          << ", which is not a hw.system here";
-  if (!SymbolTable::lookupNearestSymbolFrom(*this, getModelAttr()))
+  Operation *model =
+      SymbolTable::lookupNearestSymbolFrom(*this, getModelAttr());
+  if (!model || model->getName().getStringRef() != "moe.model")
     return emitOpError() << "schedules " << getModelAttr()
                          << ", which is not a model here";
   return success();
@@ -132,7 +141,7 @@ static SystemOp systemOf(Operation *op) {
 }
 
 LogicalResult PlaceDenseOp::verify() {
-  if (getLayer() < -1)
+  if (getLayerAttr().getInt() < -1)
     return emitOpError() << "layer must be -1 or a layer index";
   if (getDevices().empty())
     return emitOpError() << "needs at least one device";
@@ -143,7 +152,7 @@ LogicalResult PlaceDenseOp::verify() {
 }
 
 LogicalResult PlaceExpertsOp::verify() {
-  if (getLayer() < 0)
+  if (getLayerAttr().getInt() < 0)
     return emitOpError() << "layer must be a layer index";
   if (getExperts().empty())
     return emitOpError() << "places no experts";
@@ -165,11 +174,11 @@ LogicalResult PlaceExpertsOp::verify() {
 }
 
 LogicalResult ShardExpertsOp::verify() {
-  if (getLayer() < 0)
+  if (getLayerAttr().getInt() < 0)
     return emitOpError() << "layer must be a layer index";
   if (getDevices().empty())
     return emitOpError() << "needs at least one device";
-  if (getShardBytes() <= 0)
+  if (getShardBytesAttr().getInt() <= 0)
     return emitOpError() << "shard_bytes must be positive";
   return checkDevices(*this, systemOf(*this), getDevices().getValue(),
                       "sharding");

@@ -175,15 +175,22 @@ FailureOr<SystemModel> moesaic::hw::buildSystemModel(SystemOp system) {
   std::string problem = model.finalize();
   if (!problem.empty()) {
     // Point at the declaration the sentence names where we can.
+    // Sentences start with "link <index> " for links; topology problems
+    // name their kind ("mesh topology ...", "mesh member ...",
+    // "pcie hub ..."), and go to the first topology of that kind.
     Operation *culprit = system;
     for (auto [i, op] : llvm::enumerate(linkOps))
       if (problem.rfind("link " + std::to_string(i) + " ", 0) == 0)
         culprit = op;
-    for (Operation *op : topoOps)
-      if (problem.find("topology") != std::string::npos ||
-          problem.find("mesh member") != std::string::npos) {
-        culprit = op;
-        break;
+    if (culprit == system)
+      for (auto [op, decl] : llvm::zip(topoOps, model.topologyDecls)) {
+        std::string kind = toString(decl.kind);
+        if (problem.rfind(kind + " topology", 0) == 0 ||
+            problem.rfind(kind + " member", 0) == 0 ||
+            problem.rfind(kind + " hub", 0) == 0) {
+          culprit = op;
+          break;
+        }
       }
     return culprit->emitOpError() << problem;
   }

@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/MapVector.h"
 
 using namespace mlir;
 using namespace moesaic::moe;
@@ -39,6 +40,73 @@ static std::optional<int64_t> layerOf(Operation *op) {
 // ModelOp
 //===----------------------------------------------------------------------===//
 
+/// The structure every consumer of a model relies on (describeModel, the
+/// lowering passes): in each layer one moe.router precedes that layer's one
+/// moe.experts and its moe.shared_experts, which match the router's expert
+/// count and hidden size; every router has its experts.
+static LogicalResult verifyLayerStructure(Block &block) {
+  struct Layer {
+    RouterOp router;
+    ExpertsOp experts;
+  };
+  llvm::MapVector<int64_t, Layer> layers;
+  for (Operation &op : block) {
+    if (auto router = dyn_cast<RouterOp>(op)) {
+      Layer &layer = layers[router.getLayerAttr().getInt()];
+      if (layer.router) {
+        InFlightDiagnostic diag = router.emitOpError()
+                                  << "is the second moe.router of layer "
+                                  << router.getLayerAttr().getInt();
+        diag.attachNote(layer.router.getLoc()) << "the first is here";
+        return diag;
+      }
+      layer.router = router;
+    } else if (auto experts = dyn_cast<ExpertsOp>(op)) {
+      int64_t index = experts.getLayerAttr().getInt();
+      auto it = layers.find(index);
+      if (it == layers.end() || !it->second.router)
+        return experts.emitOpError()
+               << "has no moe.router before it in layer " << index;
+      Layer &layer = it->second;
+      if (layer.experts) {
+        InFlightDiagnostic diag = experts.emitOpError()
+                                  << "is the second moe.experts of layer "
+                                  << index;
+        diag.attachNote(layer.experts.getLoc()) << "the first is here";
+        return diag;
+      }
+      RouteType route = layer.router.getRoute().getType();
+      DispatchedType in = experts.getInput().getType();
+      if (in.getExperts() != route.getExperts())
+        return experts.emitOpError()
+               << "has " << in.getExperts() << " experts but the router of "
+               << "layer " << index << " scores " << route.getExperts();
+      if (in.getHidden() != hiddenOf(layer.router.getInput().getType()))
+        return experts.emitOpError()
+               << "has hidden size " << in.getHidden()
+               << " but the router of layer " << index << " reads "
+               << hiddenOf(layer.router.getInput().getType());
+      layer.experts = experts;
+    } else if (auto shared = dyn_cast<SharedExpertsOp>(op)) {
+      int64_t index = shared.getLayerAttr().getInt();
+      auto it = layers.find(index);
+      if (it == layers.end() || !it->second.router)
+        return shared.emitOpError()
+               << "has no moe.router before it in layer " << index;
+      int64_t routed = hiddenOf(it->second.router.getInput().getType());
+      if (hiddenOf(shared.getInput().getType()) != routed)
+        return shared.emitOpError()
+               << "has hidden size " << hiddenOf(shared.getInput().getType())
+               << " but the router of layer " << index << " reads " << routed;
+    }
+  }
+  for (auto &[index, layer] : layers)
+    if (!layer.experts)
+      return layer.router.emitOpError()
+             << "routes layer " << index << " but no moe.experts follows";
+  return success();
+}
+
 Value ModelOp::getInputValue() {
   for (Operation &op : getBody().front())
     if (auto input = dyn_cast<InputOp>(op))
@@ -68,7 +136,7 @@ LogicalResult ModelOp::verifyRegions() {
     lastLayer = *layer;
     lastOp = &op;
   }
-  return success();
+  return verifyLayerStructure(block);
 }
 
 LogicalResult InputOp::verify() {
@@ -106,17 +174,19 @@ LogicalResult DenseOp::verify() {
 }
 
 LogicalResult ComputeOp::verify() {
-  if (getLayer() < -1)
+  // I64Attr getters return uint64_t: compare the signed stored values.
+  int64_t layer = getLayerAttr().getInt();
+  if (layer < -1)
     return emitOpError() << "layer must be -1 (outside layers) or a layer "
                             "index, got "
-                         << getLayer();
+                         << layer;
   if (getFlopsPerToken().convertToDouble() < 0 ||
       !std::isfinite(getFlopsPerToken().convertToDouble()))
     return emitOpError() << "flops_per_token must be finite and "
                             "non-negative";
-  if (getWeightBytes() < 0)
+  if (getWeightBytesAttr().getInt() < 0)
     return emitOpError() << "weight_bytes must be non-negative, got "
-                         << getWeightBytes();
+                         << getWeightBytesAttr().getInt();
   if (getKind().empty())
     return emitOpError() << "kind must name what the compute is";
   return success();
