@@ -48,6 +48,14 @@ LogicalResult DeviceOp::verify() {
       return emitOpError() << "coordinates must be [row, col] with "
                               "non-negative entries";
   for (NamedAttribute peak : getPeakTflops()) {
+    // The data types the target model and the hardware files know.
+    if (!llvm::is_contained({"fp32", "fp16", "bf16", "fp8", "int8", "int4",
+                             "int3", "int2"},
+                            peak.getName().getValue()))
+      return emitOpError() << "peak_tflops has unknown data type '"
+                           << peak.getName().getValue()
+                           << "' (expected fp32, fp16, bf16, fp8, int8, "
+                              "int4, int3 or int2)";
     auto value = dyn_cast<FloatAttr>(peak.getValue());
     if (!value || !(value.getValueAsDouble() > 0) ||
         !std::isfinite(value.getValueAsDouble()))

@@ -158,9 +158,14 @@ LogicalResult AttentionOp::verify() {
   if (getHeads() % getKvHeads() != 0)
     return emitOpError() << "kv_heads (" << getKvHeads()
                          << ") must divide heads (" << getHeads() << ")";
-  if (auto rank = getQLoraRank())
+  if (auto rank = getQLoraRank()) {
     if (failed(checkPositive(*this, "q_lora_rank", *rank)))
       return failure();
+    // MLA: a query down-projection comes with the latent KV cache.
+    if (!getKvLoraRank())
+      return emitOpError() << "q_lora_rank (multi-head latent attention) "
+                              "needs kv_lora_rank";
+  }
   if (auto rank = getKvLoraRank())
     if (failed(checkPositive(*this, "kv_lora_rank", *rank)))
       return failure();

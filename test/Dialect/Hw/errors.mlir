@@ -429,3 +429,13 @@ hw.system @s kind chiplet {
   hw.link @a -> @b bw 1.0 lat 1.0 bidirectional
   hw.topology ring [@c, @d] bw 1.0 lat 1.0
 }
+
+// -----
+
+// Peaks are keyed by the data types hardware files accept.
+hw.system @s kind chiplet {
+  hw.device @a kind chiplet {peak_tflops = {bf16 = 1.0}}
+  // expected-error @+1 {{'hw.device' op peak_tflops has unknown data type 'fp4' (expected fp32, fp16, bf16, fp8, int8, int4, int3 or int2)}}
+  hw.device @b kind chiplet {peak_tflops = {fp4 = 1.0}}
+  hw.link @a -> @b bw 1.0 lat 1.0 bidirectional
+}

@@ -1,6 +1,10 @@
 // Every diagnostic of the moe dialect's verifiers (lib/Dialect/Moe), one
-// case per message.
+// case per message. (describeModel in MoeModelDesc.cpp repeats the
+// model-level checks for IR that was never verified; on verified IR they
+// cannot fire, so they have no case here.)
 // RUN: moe-opt %s -split-input-file -verify-diagnostics --allow-unregistered-dialect
+
+// Type verifiers (!moe.route, !moe.dispatched) run when the type is parsed.
 
 moe.model @m {
   %x = moe.input : tensor<?x64xbf16>
@@ -160,7 +164,7 @@ moe.model @m {
 moe.model @m {
   %x = moe.input : tensor<?x64xbf16>
   // expected-error @+1 {{'moe.attention' op q_lora_rank must be positive, got 0}}
-  %y = moe.attention %x layer 0 heads 4 kv_heads 4 head_dim 16 {q_lora_rank = 0 : i64} : tensor<?x64xbf16>
+  %y = moe.attention %x layer 0 heads 4 kv_heads 4 head_dim 16 {kv_lora_rank = 16 : i64, q_lora_rank = 0 : i64} : tensor<?x64xbf16>
   moe.output %y : tensor<?x64xbf16>
 }
 
@@ -651,4 +655,14 @@ moe.model @m {
   // expected-error @+1 {{'moe.router' op routes layer 0 but no moe.experts follows}}
   %r = moe.router %x layer 0 scoring softmax : tensor<?x64xbf16> -> !moe.route<experts = 8, top_k = 2>
   moe.output %r : !moe.route<experts = 8, top_k = 2>
+}
+
+// -----
+
+// MLA: a query LoRA rank comes with a latent KV cache.
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  // expected-error @+1 {{'moe.attention' op q_lora_rank (multi-head latent attention) needs kv_lora_rank}}
+  %y = moe.attention %x layer 0 heads 4 kv_heads 4 head_dim 16 {q_lora_rank = 32 : i64} : tensor<?x64xbf16>
+  moe.output %y : tensor<?x64xbf16>
 }
