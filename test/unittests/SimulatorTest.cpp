@@ -214,6 +214,24 @@ TEST(Simulator, LayersPhasesAndLabels) {
   EXPECT_EQ(r.layers.size(), 1u);
 }
 
+TEST(TaskGraph, LabelsAreInternedAndDependenciesKept) {
+  TaskGraph g;
+  uint32_t a = g.setLabel("expert 1");
+  uint32_t b = g.setLabel("expert 2");
+  EXPECT_NE(a, b);
+  EXPECT_EQ(g.setLabel("expert 1"), a);
+  EXPECT_EQ(g.setLabel(""), 0u);
+  for (int i = 0; i < 10000; ++i)
+    g.setLabel("shard " + std::to_string(i % 5000));
+  TaskId t = g.addBarrier();
+  EXPECT_EQ(g.labelOf(g[t]), "shard 4999");
+  EXPECT_EQ(g.setLabel("shard 17"), g.setLabel("shard 17"));
+  // kNoTask dependencies are dropped; others kept in order.
+  TaskId u = g.add(Task(), {t, kNoTask, t});
+  EXPECT_EQ(g.depsEnd(g[u]) - g.depsBegin(g[u]), 2);
+  EXPECT_EQ(*g.depsBegin(g[u]), t);
+}
+
 TEST(Simulator, UnreachableAndUnknownDevicesAreReported) {
   SystemModel s = line3();
   TaskGraph g;
