@@ -81,6 +81,13 @@ private:
   double durationOf(const Task &t, Span span);
   Key keyOf(TaskId t) const { return {readyAt[t], graph[t].priority, t}; }
   void pushCandidate(const Key &k);
+  /// Records a problem; the first few verbatim, then only a count.
+  void warn(std::string message) {
+    if (++numWarnings <= kMaxWarnings)
+      result.warnings.push_back(std::move(message));
+  }
+  static constexpr size_t kMaxWarnings = 8;
+  size_t numWarnings = 0;
   void tryStart(const Key &key, double now);
   void finish(TaskId t, double now);
   /// Moves the best waiter of `res` into the candidates when `res` is free.
@@ -160,8 +167,8 @@ double Engine::durationOf(const Task &t, Span s) {
   case TaskKind::Compute:
   case TaskKind::Load:
     if (t.device >= n) {
-      result.warnings.push_back("task on unknown device " +
-                                std::to_string(t.device) + " takes no time");
+      warn("task on unknown device " + std::to_string(t.device) +
+           " takes no time");
       return 0;
     }
     return t.kind == TaskKind::Compute ? computeUs(t, sys.devices[t.device])
@@ -170,7 +177,8 @@ double Engine::durationOf(const Task &t, Span s) {
     if (t.device == t.dst || t.bytes <= 0)
       return 0;
     if (t.device >= n || t.dst >= n) {
-      result.warnings.push_back("transfer between unknown devices takes no time");
+      warn("transfer between unknown devices " + std::to_string(t.device) +
+           " -> " + std::to_string(t.dst) + " takes no time");
       return 0;
     }
     if (s.len == 0)
@@ -345,6 +353,13 @@ SimResult Engine::run() {
     const Task &t = tasks[i];
     span[i] = spanOf(t);
     dur[i] = durationOf(t, span[i]);
+    if (!std::isfinite(dur[i]))
+      warn("task " + std::to_string(i) + " never ends: " +
+           (t.kind == TaskKind::Transfer
+                ? "device " + std::to_string(t.dst) + " is unreachable from " +
+                      std::to_string(t.device)
+                : "device " + std::to_string(t.device) +
+                      " lacks the compute or memory bandwidth it needs"));
     pending[i] = t.depEnd - t.depBegin;
     if (t.layer >= 0 && (size_t)t.layer >= layers.size())
       layers.resize(t.layer + 1);
@@ -397,6 +412,10 @@ SimResult Engine::run() {
   for (size_t l = 0; l < layers.size(); ++l)
     if (layers[l].seen)
       result.layers.emplace_hint(result.layers.end(), (int32_t)l, layers[l]);
+  if (numWarnings > kMaxWarnings)
+    result.warnings.push_back("... and " +
+                              std::to_string(numWarnings - kMaxWarnings) +
+                              " more problems");
   if (result.events != numTasks)
     result.warnings.push_back(
         std::to_string(numTasks - result.events) +
