@@ -309,6 +309,15 @@ LowerBound moesaic::perf::meanStepLowerBound(const SystemModel &system,
   return mean;
 }
 
+double moesaic::perf::expectedDistinctExperts(int64_t numExperts,
+                                              int64_t topK, int64_t batch) {
+  if (numExperts <= 0 || topK <= 0 || batch <= 0)
+    return 0;
+  double e = (double)numExperts;
+  double miss = 1.0 - std::min(1.0, (double)topK / e);
+  return e * (1.0 - std::pow(miss, (double)batch));
+}
+
 double moesaic::perf::strategyCommBoundUs(
     const SystemModel &sys, const MoeLayerDesc &layer,
     const GatingTrace &trace, int64_t step, size_t layerIndex,

@@ -92,6 +92,11 @@ LowerBound meanStepLowerBound(const SystemModel &system,
                               const ModelDesc &model, const GatingTrace &trace,
                               int64_t context);
 
+/// Expected number of distinct experts B tokens activate when each picks k
+/// of E uniformly without replacement: E (1 - (1 - k/E)^B). For analytic
+/// estimates; the bounds above use the trace's actual count.
+double expectedDistinctExperts(int64_t numExperts, int64_t topK, int64_t batch);
+
 /// Placement-dependent (not a problem bound): with expert e of MoE layer
 /// `layer` on device expertDevice[e] and token t's hidden state on
 /// tokenDevice[t], every (token, expert) pair on different devices sends the
