@@ -52,13 +52,28 @@ struct Key {
   TaskId id;
 };
 /// Heap order: true when a ranks after b (std heaps keep the max on top).
-inline bool after(const Key &a, const Key &b) {
-  if (a.ready != b.ready)
-    return a.ready > b.ready;
-  if (a.priority != b.priority)
-    return a.priority > b.priority;
-  return a.id > b.id;
-}
+/// A function object, not a function pointer, so the heaps inline it.
+struct After {
+  bool operator()(const Key &a, const Key &b) const {
+    if (a.ready != b.ready)
+      return a.ready > b.ready;
+    if (a.priority != b.priority)
+      return a.priority > b.priority;
+    return a.id > b.id;
+  }
+};
+constexpr After after{};
+
+/// Completion events: earliest end first, then lowest id.
+struct Event {
+  double end;
+  TaskId id;
+};
+struct Later {
+  bool operator()(const Event &a, const Event &b) const {
+    return a.end != b.end ? a.end > b.end : a.id > b.id;
+  }
+};
 
 /// A route's resources and its standalone timing, per (src, dst) pair.
 struct Route {
@@ -118,7 +133,7 @@ private:
   // Per layer (flat while running; SimResult::layers at the end).
   std::vector<LayerStats> layers;
   // Completion events: (end time, id), min-heap.
-  std::vector<std::pair<double, TaskId>> events;
+  std::vector<Event> events;
   std::vector<int64_t> onchip;
   std::vector<unsigned> routeScratch;
   SimResult result;
@@ -225,12 +240,8 @@ void Engine::tryStart(const Key &key, double now) {
   const Task &t = graph[id];
   startAt[id] = now;
   double end = now + dur[id];
-  events.emplace_back(end, id);
-  std::push_heap(events.begin(), events.end(),
-                 [](const auto &a, const auto &b) {
-                   return a.first != b.first ? a.first > b.first
-                                             : a.second > b.second;
-                 });
+  events.push_back({end, id});
+  std::push_heap(events.begin(), events.end(), Later());
   if (t.allocBytes != 0) {
     uint32_t d = t.kind == TaskKind::Transfer ? t.dst : t.device;
     if (d < n) {
@@ -378,9 +389,6 @@ SimResult Engine::run() {
     }
   }
 
-  auto eventLess = [](const auto &a, const auto &b) {
-    return a.first != b.first ? a.first > b.first : a.second > b.second;
-  };
   candidates.reserve(1024);
   events.reserve(1024);
   for (size_t i = 0; i < numTasks; ++i)
@@ -400,10 +408,10 @@ SimResult Engine::run() {
     if (events.empty())
       break;
     // Complete every task that ends at the next event time.
-    now = events.front().first;
-    while (!events.empty() && events.front().first == now) {
-      std::pop_heap(events.begin(), events.end(), eventLess);
-      TaskId t = events.back().second;
+    now = events.front().end;
+    while (!events.empty() && events.front().end == now) {
+      std::pop_heap(events.begin(), events.end(), Later());
+      TaskId t = events.back().id;
       events.pop_back();
       finish(t, now);
     }
