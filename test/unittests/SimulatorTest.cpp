@@ -254,6 +254,12 @@ TEST(Simulator, UnreachableAndUnknownDevicesAreReported) {
   EXPECT_TRUE(std::isinf(r2.makespanUs));
   ASSERT_EQ(r2.warnings.size(), 1u);
   EXPECT_NE(r2.warnings[0].find("task 0 never ends"), std::string::npos);
+  // The timeline stays valid JSON: no infinite slice.
+  SimResult rec = simulate(g2, s2, {true});
+  std::string text;
+  llvm::raw_string_ostream(text) << timelineJSON(g2, s2, rec);
+  EXPECT_TRUE(bool(llvm::json::parse(text))) << text;
+  EXPECT_EQ(text.find("\"X\""), std::string::npos);
   // Many problems: a few verbatim, then a count.
   TaskGraph g3;
   for (int i = 0; i < 20; ++i)
