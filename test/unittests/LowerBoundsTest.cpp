@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 using namespace moesaic;
@@ -68,6 +69,10 @@ TEST(LowerBounds, ComputeAndMemoryOfOneLayer) {
   EXPECT_EQ(j.getNumber("lower_bound_us"), b.max());
   EXPECT_EQ(j.getNumber("memory_us"), b.memoryUs);
   EXPECT_TRUE(j.getNumber("injection_us"));
+  LowerBound inf;
+  inf.computeUs = INFINITY;
+  EXPECT_EQ(inf.toJSON().get("lower_bound_us")->kind(),
+            llvm::json::Value::Null);
   // On-chip memory big enough for everything: nothing must be read.
   LowerBound onchip =
       moeLayerLowerBound(line3With(1 << 20, int64_t(1) << 30), m, t, 0, 0);

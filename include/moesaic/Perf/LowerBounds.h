@@ -48,7 +48,7 @@ struct LowerBound {
   double max() const;
   LowerBound &operator+=(const LowerBound &other);
   /// {"lower_bound_us", "compute_us", "memory_us", "injection_us",
-  ///  "bisection_us", "flops", "bytes"}.
+  ///  "bisection_us", "flops", "bytes"}; null for an infinite value.
   llvm::json::Object toJSON() const;
 };
 
