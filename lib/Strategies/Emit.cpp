@@ -320,11 +320,20 @@ void StepEmitter::allReduceSteps(const std::vector<unsigned> &devices,
                                  double chunk, size_t steps) {
   size_t n = devices.size();
   graph.setLabel("all-reduce ring");
-  for (size_t s = 0; s < steps; ++s) {
+  // Large rings: consecutive ring steps are merged so that at most
+  // kMaxRingStages stages are emitted (each transfer carries the chunks of
+  // the merged steps); the link latency of the merged steps is not
+  // counted, which favours tensor parallelism slightly
+  // (docs/strategies.md).
+  constexpr size_t kMaxRingStages = 30;
+  size_t perStage = (steps + kMaxRingStages - 1) / kMaxRingStages;
+  for (size_t s = 0; s < steps; s += perStage) {
+    size_t merged = std::min(perStage, steps - s);
     beginStage();
     std::vector<TaskId> sent(n);
     for (size_t i = 0; i < n; ++i)
-      sent[i] = add(transferTask(devices[i], devices[(i + 1) % n], chunk),
+      sent[i] = add(transferTask(devices[i], devices[(i + 1) % n],
+                                 chunk * merged),
                     {ready[devices[i]]});
     for (size_t i = 0; i < n; ++i) {
       Task barrier;
