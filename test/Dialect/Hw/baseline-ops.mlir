@@ -21,7 +21,6 @@ module {
     %5 = moe.combine %4, %2 : !moe.dispatched<experts = 6, hidden = 64, bf16>, !moe.route<experts = 6, top_k = 2> -> tensor<?x64xbf16>
     moe.output %5 : tensor<?x64xbf16>
   }
-}
   hw.schedule @plan strategy "x" model @m target @edge_chiplet_4 {
     hw.observed_load layer 0 steps 4 [12, 3, 0, 7, 1, 1]
     hw.shadow_experts layer 0 on [@c0, @c1] max_shadows 2 budget_bytes 98304
