@@ -46,4 +46,6 @@ def AttachTarget : Pass<"moe-attach-target", "mlir::ModuleOp"> {
   let dependentDialects = ["::moesaic::hw::HwDialect"];
 }
 
+include "Transforms/NdpPasses.td"
+
 #endif // MOESAIC_PASSES

@@ -12,7 +12,9 @@ using namespace moesaic;
 using namespace moesaic::ndp;
 
 static std::string gib(int64_t bytes) {
-  return llvm::formatv("{0:F2} GiB", bytes / (1024.0 * 1024.0 * 1024.0)).str();
+  return llvm::formatv("{0:F2} GiB ({1} bytes)",
+                       bytes / (1024.0 * 1024.0 * 1024.0), bytes)
+      .str();
 }
 
 llvm::Expected<unsigned> moesaic::ndp::findGpu(const SystemModel &system) {

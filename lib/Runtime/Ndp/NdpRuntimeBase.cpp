@@ -107,12 +107,16 @@ std::vector<int64_t> NdpRuntimeBase::expertBytes() const {
   return out;
 }
 
+int64_t NdpRuntimeBase::profileSteps(const GatingTrace &trace) {
+  return std::max<int64_t>(1, (trace.steps + 1) / 2);
+}
+
 std::vector<std::vector<double>>
 NdpRuntimeBase::profileOf(const GatingTrace &trace) const {
   std::vector<std::vector<double>> prof(mdl->moeLayers.size());
   for (size_t li = 0; li < prof.size(); ++li) {
     prof[li].assign(mdl->moeLayers[li].numExperts, 0.0);
-    for (int64_t s = 0; s < trace.steps; ++s) {
+    for (int64_t s = 0; s < profileSteps(trace); ++s) {
       std::vector<int32_t> load = trace.expertLoad(s, li);
       for (size_t e = 0; e < load.size() && e < prof[li].size(); ++e)
         prof[li][e] += load[e];

@@ -61,10 +61,13 @@ protected:
   double computeUs(unsigned device, double flops, double bytes) const;
   /// Activation bytes of `tokens` tokens of MoE layer li.
   double actBytes(size_t li, int64_t tokens) const;
-  /// Per-step profile from the whole trace (the offline profiling the
-  /// Fiddler and MoNDE authors run before deployment; given the evaluated
-  /// trace itself, the most favourable profile they could have).
+  /// Expert activation counts of a profiling run: the offline profiling
+  /// the Fiddler and MoNDE authors run before deployment. The synthetic
+  /// traces' hot experts depend on their seed, so no other data set could
+  /// find them: the profile is taken on the first half of the evaluated
+  /// trace itself (in-sample there, stale later when popularity drifts).
   std::vector<std::vector<double>> profileOf(const GatingTrace &trace) const;
+  static int64_t profileSteps(const GatingTrace &trace);
   std::vector<int64_t> numExperts() const;
   std::vector<int64_t> expertBytes() const;
   BalanceCosts balanceCosts(size_t li) const;
