@@ -94,7 +94,6 @@ TEST(NdpRuntimes, InvariantsOnTheEdgePreset) {
       if (std::string(s) == "ndp-tp") {
         EXPECT_LE(*ndp->getNumber("ndp_balance"), 1.1) << w;
       }
-      printf("%-14s %-50s step %10.1f us  bound %10.1f  bal %.2f hit %.2f\n", s, w, r.stepUs, r.boundUs, *ndp->getNumber("ndp_balance"), *ndp->getNumber("gpu_hit_rate"));
     }
   }
 }

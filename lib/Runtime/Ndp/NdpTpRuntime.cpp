@@ -74,6 +74,10 @@ protected:
     double in = sys->transferUs(gpu, *host, (int64_t)act) +
                 sys->transferUs(*host, units.front(), (int64_t)act);
     costs.ndpFixedUs = in + reductionUs(*sys, gpu, red, (int64_t)act);
+    // Shared experts run on the GPU beside the routed ones.
+    if (l.sharedExperts > 0)
+      costs.gpuFixedUs = computeUs(gpu, l.sharedFlopsPerToken() * batch,
+                                   (double)l.sharedBytes());
     BalancePlan bp = balanceLayer(works, costs);
     analyticUs += bp.makespanUs();
 
@@ -129,6 +133,7 @@ protected:
     prefetcher->observe(li, load);
     double windowUs = bp.makespanUs() + denseUs(li, batch, ctx.context);
     int64_t budget = (int64_t)(0.8 * windowUs * pcieGBps * 1e3);
+    stepWindowBytes += budget;
     std::vector<OnlinePrefetcher::Chunk> chunks;
     prefetcher->drain(budget, plan.chunkBytes, chunks);
     TaskId prevChunk = done;
@@ -149,6 +154,12 @@ protected:
   }
 
   void endStep(const StepContext &ctx) override {
+    // Queue no more than PCIe can deliver in the idle windows of about one
+    // step: a longer queue would evict ready experts for loads that land
+    // too late to be used.
+    prefetcher->setMaxQueuedBytes(
+        std::max<int64_t>(stepWindowBytes, mdl->moeLayers.front().expertBytes()));
+    stepWindowBytes = 0;
     std::vector<ExpertKey> evicted;
     prefetcher->replan(&evicted);
     evictions += evicted.size();
@@ -185,7 +196,7 @@ private:
   std::vector<unsigned> reduceDev;
   TaskId lastChunk = kNoTask;
   double pcieGBps = 0;
-  int64_t prefetchedBytes = 0, evictions = 0;
+  int64_t prefetchedBytes = 0, evictions = 0, stepWindowBytes = 0;
 };
 } // namespace
 

@@ -145,6 +145,9 @@ public:
   const ExpertHistogram &histogram() const { return hist; }
   const std::deque<PendingLoad> &queue() const { return pending; }
   int64_t queuedBytes() const;
+  /// Bounds the bytes queued at once (the runtime sets it to what PCIe can
+  /// move in about one decode step, once it has estimated a step).
+  void setMaxQueuedBytes(int64_t bytes) { cfg.maxQueuedBytes = bytes; }
 
 private:
   PrefetchConfig cfg;
