@@ -13,6 +13,7 @@
 #define MOESAIC_HW_NDP_OPS
 
 include "Hw/HwDialect.td"
+include "Hw/HwInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
 
 def Hw_NdpCachePolicy : I32EnumAttr<"NdpCachePolicy",
@@ -29,7 +30,8 @@ def Hw_NdpColdPlacement : I32EnumAttr<"NdpColdPlacement",
   let cppNamespace = "::moesaic::hw";
 }
 
-def Hw_NdpVramPlanOp : Hw_Op<"ndp_vram_plan", [HasParent<"ScheduleOp">]> {
+def Hw_NdpVramPlanOp : Hw_Op<"ndp_vram_plan", [HasParent<"ScheduleOp">,
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface, ["getEntryLayer"]>]> {
   let summary = "How the GPU's VRAM is spent, and the expert cache policy";
   let description = [{
     The GPU `gpu` holds the non-expert weights, the KV cache of `max_batch`
@@ -40,7 +42,10 @@ def Hw_NdpVramPlanOp : Hw_Op<"ndp_vram_plan", [HasParent<"ScheduleOp">]> {
     `hysteresis` times more, loads sent in `chunk_bytes` pieces while PCIe
     is idle), `lru` (MoE-OnDemand: fetch on a miss, evict least recently
     used) or `profile` (Fiddler, MoNDE: the profiled hottest experts,
-    fixed).
+    fixed). Exported (outside the layers, index -1) as `"ndp_vram_plan":
+    {"gpu", "vram_bytes", "non_expert_bytes", "kv_bytes", "workspace_bytes",
+    "expert_cache_bytes", "policy", "max_batch", "context", "decay",
+    "hysteresis", "chunk_bytes"}`.
 
     ```mlir
     hw.ndp_vram_plan on @gpu vram 17179869184 non_expert 1894252544 kv 1610612736 workspace 858993459 experts 12815994675 policy online {chunk_bytes = 4194304 : i64, context = 4096 : i64, decay = 9.000000e-01 : f64, hysteresis = 1.500000e+00 : f64, max_batch = 4 : i64}
@@ -59,7 +64,7 @@ def Hw_NdpVramPlanOp : Hw_Op<"ndp_vram_plan", [HasParent<"ScheduleOp">]> {
   }];
   let hasVerifier = 1;
   let extraClassDefinition = [{
-    ::llvm::LogicalResult $cppClass::verify() {
+    ::llvm::LogicalResult NdpVramPlanOp::verify() {
       int64_t vram = getVramBytes(), nonExpert = getNonExpertBytes(),
               kv = getKvBytes(), work = getWorkspaceBytes(),
               experts = getExpertCacheBytes();
@@ -81,10 +86,27 @@ def Hw_NdpVramPlanOp : Hw_Op<"ndp_vram_plan", [HasParent<"ScheduleOp">]> {
                << "chunk_bytes, max_batch and context must be positive";
       return ::mlir::success();
     }
+    int64_t NdpVramPlanOp::getEntryLayer() { return -1; }
+    void NdpVramPlanOp::exportTo(::llvm::json::Object &entry) {
+      entry["ndp_vram_plan"] = ::llvm::json::Object{
+          {"gpu", getGpu().str()},
+          {"vram_bytes", (int64_t)getVramBytes()},
+          {"non_expert_bytes", (int64_t)getNonExpertBytes()},
+          {"kv_bytes", (int64_t)getKvBytes()},
+          {"workspace_bytes", (int64_t)getWorkspaceBytes()},
+          {"expert_cache_bytes", (int64_t)getExpertCacheBytes()},
+          {"policy", stringifyNdpCachePolicy(getPolicy()).str()},
+          {"max_batch", (int64_t)getMaxBatch()},
+          {"context", (int64_t)getContext()},
+          {"decay", getDecay().convertToDouble()},
+          {"hysteresis", getHysteresis().convertToDouble()},
+          {"chunk_bytes", (int64_t)getChunkBytes()}};
+    }
   }];
 }
 
-def Hw_NdpTensorSplitOp : Hw_Op<"ndp_tensor_split", [HasParent<"ScheduleOp">]> {
+def Hw_NdpTensorSplitOp : Hw_Op<"ndp_tensor_split", [HasParent<"ScheduleOp">,
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface>]> {
   let summary = "Every expert of a layer split across all NDP units";
   let description = [{
     Tensor parallelism inside each routed expert of MoE layer `layer`: its
@@ -93,7 +115,8 @@ def Hw_NdpTensorSplitOp : Hw_Op<"ndp_tensor_split", [HasParent<"ScheduleOp">]> {
     unit works on every activated expert and none is hot because its
     expert is. Each unit's partial result (one hidden vector per token) is
     reduced on `reduce_on`, the cheapest of the host CPU, the GPU and an
-    NDP unit.
+    NDP unit. Exported as `"ndp_tensor_split": {"units": [...], "rows":
+    [...], "reduce_on": name}`.
 
     ```mlir
     hw.ndp_tensor_split layer 0 across [@ndp0, @ndp1] rows [384, 384] reduce_on @host
@@ -106,7 +129,7 @@ def Hw_NdpTensorSplitOp : Hw_Op<"ndp_tensor_split", [HasParent<"ScheduleOp">]> {
   }];
   let hasVerifier = 1;
   let extraClassDefinition = [{
-    ::llvm::LogicalResult $cppClass::verify() {
+    ::llvm::LogicalResult NdpTensorSplitOp::verify() {
       if ((int64_t)getLayer() < 0)
         return emitOpError() << "layer must be a layer index";
       if (getUnits().empty())
@@ -119,10 +142,21 @@ def Hw_NdpTensorSplitOp : Hw_Op<"ndp_tensor_split", [HasParent<"ScheduleOp">]> {
           return emitOpError() << "row counts must not be negative";
       return ::mlir::success();
     }
+    void NdpTensorSplitOp::exportTo(::llvm::json::Object &entry) {
+      ::llvm::json::Array units, rows;
+      for (::mlir::Attribute u : getUnits())
+        units.push_back(::llvm::cast<::mlir::FlatSymbolRefAttr>(u).getValue().str());
+      for (int64_t r : getRows())
+        rows.push_back(r);
+      entry["ndp_tensor_split"] = ::llvm::json::Object{
+          {"units", std::move(units)}, {"rows", std::move(rows)},
+          {"reduce_on", getReduceOn().str()}};
+    }
   }];
 }
 
-def Hw_NdpBalanceOp : Hw_Op<"ndp_balance", [HasParent<"ScheduleOp">]> {
+def Hw_NdpBalanceOp : Hw_Op<"ndp_balance", [HasParent<"ScheduleOp">,
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface, ["getEntryLayer"]>]> {
   let summary = "Where experts absent from VRAM run, and the balancer's grain";
   let description = [{
     The runtime's per-batch policy. `cold` names where an activated expert
@@ -131,7 +165,8 @@ def Hw_NdpBalanceOp : Hw_Op<"ndp_balance", [HasParent<"ScheduleOp">]> {
     GPU and the units so both finish together, `granularity` slices per
     expert), `ndp-ep` (whole expert on the unit holding it, MoNDE), `cpu`
     (the host CPU where it lives, Fiddler) or `fetch` (over PCIe to the
-    GPU, MoE-OnDemand).
+    GPU, MoE-OnDemand). Exported (index -1) as `"ndp_balance": {"cold",
+    "granularity"}`.
 
     ```mlir
     hw.ndp_balance cold "ndp-tp" granularity 4
@@ -141,11 +176,17 @@ def Hw_NdpBalanceOp : Hw_Op<"ndp_balance", [HasParent<"ScheduleOp">]> {
   let assemblyFormat = "`cold` $cold `granularity` $granularity attr-dict";
   let hasVerifier = 1;
   let extraClassDefinition = [{
-    ::llvm::LogicalResult $cppClass::verify() {
+    ::llvm::LogicalResult NdpBalanceOp::verify() {
       int64_t g = getGranularity();
       if (g < 1 || g > 64)
         return emitOpError() << "granularity must be in [1, 64]";
       return ::mlir::success();
+    }
+    int64_t NdpBalanceOp::getEntryLayer() { return -1; }
+    void NdpBalanceOp::exportTo(::llvm::json::Object &entry) {
+      entry["ndp_balance"] = ::llvm::json::Object{
+          {"cold", stringifyNdpColdPlacement(getCold()).str()},
+          {"granularity", (int64_t)getGranularity()}};
     }
   }];
 }

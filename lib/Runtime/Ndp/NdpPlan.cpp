@@ -131,37 +131,6 @@ ReductionChoice moesaic::ndp::chooseReduction(const SystemModel &system,
   }
   return best;
 }
-llvm::json::Object NdpPlan::toJSON() const {
-  llvm::json::Array ls;
-  for (const Layer &l : layers) {
-    llvm::json::Object o{{"index", l.index}};
-    if (!l.units.empty()) {
-      o["units"] = llvm::json::Array(l.units);
-      o["rows"] = llvm::json::Array(l.rows);
-      o["reduce_on"] = l.reduceOn;
-    }
-    if (!l.expertUnit.empty())
-      o["expert_unit"] = llvm::json::Array(l.expertUnit);
-    ls.push_back(std::move(o));
-  }
-  return llvm::json::Object{
-      {"strategy", strategy},
-      {"gpu", gpu},
-      {"vram",
-       llvm::json::Object{{"vram_bytes", vram.vramBytes},
-                          {"non_expert_bytes", vram.nonExpertBytes},
-                          {"kv_bytes", vram.kvBytes},
-                          {"workspace_bytes", vram.workspaceBytes},
-                          {"expert_cache_bytes", vram.expertCacheBytes}}},
-      {"cache_policy", cachePolicy},
-      {"cold_on", coldOn},
-      {"granularity", granularity},
-      {"decay", decay},
-      {"hysteresis", hysteresis},
-      {"chunk_bytes", chunkBytes},
-      {"layers", std::move(ls)}};
-}
-
 llvm::Expected<NdpPlan> moesaic::ndp::defaultPlan(llvm::StringRef strategy,
                                                   const SystemModel &system,
                                                   const ModelDesc &model) {
@@ -213,80 +182,115 @@ llvm::Expected<NdpPlan> moesaic::ndp::defaultPlan(llvm::StringRef strategy,
   return plan;
 }
 
-llvm::Expected<NdpPlan> moesaic::ndp::parseNdpPlan(const llvm::json::Object &o,
-                                                   const SystemModel &system,
-                                                   const ModelDesc &model) {
+llvm::Expected<NdpPlan> moesaic::ndp::parseNdpPlan(
+    const llvm::json::Object &schedule, const SystemModel &system,
+    const ModelDesc &model) {
   auto err = [](const std::string &msg) {
-    return llvm::createStringError("schedule 'ndp' section: " + msg);
+    return llvm::createStringError("schedule: " + msg);
   };
   NdpPlan plan;
-  if (auto s = o.getString("strategy"))
-    plan.strategy = s->str();
-  else
-    return err("missing 'strategy'");
-  auto gpuName = o.getString("gpu");
-  if (!gpuName)
-    return err("missing 'gpu'");
-  plan.gpu = gpuName->str();
-  auto gpu = system.lookup(plan.gpu);
-  if (!gpu)
-    return err("unknown GPU '" + plan.gpu + "'");
-  plan.vram.gpu = *gpu;
-  if (const llvm::json::Object *v = o.getObject("vram")) {
-    plan.vram.vramBytes = v->getInteger("vram_bytes").value_or(0);
-    plan.vram.nonExpertBytes = v->getInteger("non_expert_bytes").value_or(0);
-    plan.vram.kvBytes = v->getInteger("kv_bytes").value_or(0);
-    plan.vram.workspaceBytes = v->getInteger("workspace_bytes").value_or(0);
-    plan.vram.expertCacheBytes = v->getInteger("expert_cache_bytes").value_or(0);
-  } else {
-    return err("missing 'vram'");
-  }
-  plan.cachePolicy = o.getString("cache_policy").value_or("online").str();
-  plan.coldOn = o.getString("cold_on").value_or("ndp-tp").str();
-  plan.granularity = (int)o.getInteger("granularity").value_or(4);
-  plan.decay = o.getNumber("decay").value_or(0.9);
-  plan.hysteresis = o.getNumber("hysteresis").value_or(1.5);
-  plan.chunkBytes = o.getInteger("chunk_bytes").value_or(4 << 20);
-  const llvm::json::Array *ls = o.getArray("layers");
+  plan.strategy = schedule.getString("strategy").value_or("").str();
+  const llvm::json::Array *ls = schedule.getArray("layers");
   if (!ls)
-    return err("missing 'layers'");
-  if (ls->size() != model.moeLayers.size())
-    return err("has " + std::to_string(ls->size()) + " layers but the model " +
-               std::to_string(model.moeLayers.size()) + " MoE layers");
+    return err("no 'layers'");
+  const llvm::json::Object *vram = nullptr, *balance = nullptr;
+  std::map<int64_t, const llvm::json::Object *> byIndex;
   for (const llvm::json::Value &lv : *ls) {
     const llvm::json::Object *lo = lv.getAsObject();
     if (!lo)
-      return err("a layer is not an object");
-    NdpPlan::Layer l;
-    l.index = lo->getInteger("index").value_or(-1);
-    auto names = [&](llvm::StringRef key, std::vector<std::string> &out)
-        -> llvm::Error {
-      if (const llvm::json::Array *a = lo->getArray(key))
-        for (const llvm::json::Value &n : *a) {
-          auto s = n.getAsString();
-          if (!s || !system.lookup(s->str()))
-            return err("layer " + std::to_string(l.index) + " '" + key.str() +
-                       "' names an unknown device");
-          out.push_back(s->str());
+      return err("a layer entry is not an object");
+    int64_t index = lo->getInteger("index").value_or(-2);
+    if (index == -1) {
+      vram = lo->getObject("ndp_vram_plan");
+      balance = lo->getObject("ndp_balance");
+    } else {
+      byIndex[index] = lo;
+    }
+  }
+  if (!vram)
+    return err("no 'ndp_vram_plan' (the schedule was not made by a GPU-NDP "
+               "strategy)");
+  if (!balance)
+    return err("no 'ndp_balance'");
+  plan.gpu = vram->getString("gpu").value_or("").str();
+  auto gpu = system.lookup(plan.gpu);
+  if (!gpu)
+    return err("'ndp_vram_plan' names unknown GPU '" + plan.gpu + "'");
+  plan.vram.gpu = *gpu;
+  plan.vram.vramBytes = vram->getInteger("vram_bytes").value_or(0);
+  plan.vram.nonExpertBytes = vram->getInteger("non_expert_bytes").value_or(0);
+  plan.vram.kvBytes = vram->getInteger("kv_bytes").value_or(0);
+  plan.vram.workspaceBytes = vram->getInteger("workspace_bytes").value_or(0);
+  plan.vram.expertCacheBytes =
+      vram->getInteger("expert_cache_bytes").value_or(0);
+  plan.cachePolicy = vram->getString("policy").value_or("online").str();
+  plan.decay = vram->getNumber("decay").value_or(0.9);
+  plan.hysteresis = vram->getNumber("hysteresis").value_or(1.5);
+  plan.chunkBytes = vram->getInteger("chunk_bytes").value_or(4 << 20);
+  plan.coldOn = balance->getString("cold").value_or("ndp-tp").str();
+  plan.granularity = (int)balance->getInteger("granularity").value_or(4);
+
+  auto unknown = [&](int64_t layer, llvm::StringRef what,
+                     llvm::StringRef name) {
+    return err("layer " + std::to_string(layer) + " '" + what.str() +
+               "' names unknown device '" + name.str() + "'");
+  };
+  for (const MoeLayerDesc &l : model.moeLayers) {
+    NdpPlan::Layer pl;
+    pl.index = l.index;
+    auto it = byIndex.find(l.index);
+    const llvm::json::Object *lo = it == byIndex.end() ? nullptr : it->second;
+    if (plan.coldOn == "ndp-tp") {
+      const llvm::json::Object *ts =
+          lo ? lo->getObject("ndp_tensor_split") : nullptr;
+      if (!ts)
+        return err("MoE layer " + std::to_string(l.index) +
+                   " has no 'ndp_tensor_split'");
+      if (const llvm::json::Array *u = ts->getArray("units"))
+        for (const llvm::json::Value &n : *u) {
+          std::string name = n.getAsString().value_or("").str();
+          if (!system.lookup(name))
+            return unknown(l.index, "units", name);
+          pl.units.push_back(name);
         }
-      return llvm::Error::success();
-    };
-    if (llvm::Error e = names("units", l.units))
-      return std::move(e);
-    if (llvm::Error e = names("expert_unit", l.expertUnit))
-      return std::move(e);
-    if (const llvm::json::Array *a = lo->getArray("rows"))
-      for (const llvm::json::Value &n : *a)
-        l.rows.push_back(n.getAsInteger().value_or(0));
-    l.reduceOn = lo->getString("reduce_on").value_or("").str();
-    if (!l.reduceOn.empty() && !system.lookup(l.reduceOn))
-      return err("layer " + std::to_string(l.index) +
-                 " reduces on unknown device '" + l.reduceOn + "'");
-    if (l.rows.size() != l.units.size())
-      return err("layer " + std::to_string(l.index) +
-                 " has rows for " + std::to_string(l.rows.size()) +
-                 " units but names " + std::to_string(l.units.size()));
-    plan.layers.push_back(std::move(l));
+      if (const llvm::json::Array *r = ts->getArray("rows"))
+        for (const llvm::json::Value &n : *r)
+          pl.rows.push_back(n.getAsInteger().value_or(0));
+      pl.reduceOn = ts->getString("reduce_on").value_or("").str();
+      if (!system.lookup(pl.reduceOn))
+        return unknown(l.index, "reduce_on", pl.reduceOn);
+      if (pl.rows.size() != pl.units.size() ||
+          pl.units.size() != system.ndpDevices().size())
+        return err("MoE layer " + std::to_string(l.index) +
+                   " splits across " + std::to_string(pl.units.size()) +
+                   " units with " + std::to_string(pl.rows.size()) +
+                   " row counts; the system has " +
+                   std::to_string(system.ndpDevices().size()) + " NDP units");
+      for (size_t u = 0; u < pl.units.size(); ++u)
+        if (*system.lookup(pl.units[u]) != system.ndpDevices()[u])
+          return err("MoE layer " + std::to_string(l.index) +
+                     " lists the NDP units out of order");
+    } else if (plan.coldOn == "ndp-ep") {
+      const llvm::json::Array *pa =
+          lo ? lo->getArray("expert_placement") : nullptr;
+      if (!pa || (int64_t)pa->size() != l.numExperts)
+        return err("MoE layer " + std::to_string(l.index) +
+                   " has no 'expert_placement' of its " +
+                   std::to_string(l.numExperts) + " experts");
+      for (const llvm::json::Value &e : *pa) {
+        const llvm::json::Array *devs = e.getAsArray();
+        std::string name = devs && !devs->empty()
+                               ? (*devs)[0].getAsString().value_or("").str()
+                               : "";
+        auto d = system.lookup(name);
+        if (!d || system.devices[*d].kind != DeviceKind::Ndp)
+          return err("MoE layer " + std::to_string(l.index) +
+                     " places an expert on '" + name +
+                     "', which is not an NDP unit");
+        pl.expertUnit.push_back(name);
+      }
+    }
+    plan.layers.push_back(std::move(pl));
   }
   return plan;
 }

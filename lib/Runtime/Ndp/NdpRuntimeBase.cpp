@@ -18,17 +18,30 @@ llvm::Error NdpRuntimeBase::load(const llvm::json::Object &schedule,
     return llvm::createStringError(
         "strategy '" + name + "' needs a gpu-ndp system; '" + system.name +
         "' is " + toString(system.kind));
-  if (const llvm::json::Object *ndp = schedule.getObject("ndp")) {
-    llvm::Expected<NdpPlan> p = parseNdpPlan(*ndp, system, model);
+  if (schedule.getArray("layers")) {
+    llvm::Expected<NdpPlan> p = parseNdpPlan(schedule, system, model);
     if (!p)
       return p.takeError();
     plan = std::move(*p);
   } else {
+    // No exported schedule (a runtime driven directly, as in the unit
+    // tests): the plan the strategy's pipeline makes with default options.
     llvm::Expected<NdpPlan> p = defaultPlan(name, system, model);
     if (!p)
       return p.takeError();
     plan = std::move(*p);
   }
+  static const std::map<std::string, std::string> coldOf = {
+      {"ndp-tp", "ndp-tp"},
+      {"ndp-ondemand", "fetch"},
+      {"ndp-fiddler", "cpu"},
+      {"ndp-monde", "ndp-ep"}};
+  auto want = coldOf.find(name);
+  if (want != coldOf.end() && plan.coldOn != want->second)
+    return llvm::createStringError("strategy '" + name +
+                                   "' runs cold experts on " + want->second +
+                                   " but its schedule says '" + plan.coldOn +
+                                   "'");
   gpu = plan.vram.gpu;
   host = system.hostDevice();
   units = system.ndpDevices();

@@ -102,7 +102,6 @@ struct NdpPlan {
   };
   std::vector<Layer> layers;
 
-  llvm::json::Object toJSON() const;
 };
 
 /// The plan a pipeline would produce for `strategy` with default options
@@ -111,8 +110,11 @@ llvm::Expected<NdpPlan> defaultPlan(llvm::StringRef strategy,
                                     const SystemModel &system,
                                     const ModelDesc &model);
 
-/// Reads the "ndp" object of a schedule JSON.
-llvm::Expected<NdpPlan> parseNdpPlan(const llvm::json::Object &ndp,
+/// Reads the plan from a schedule JSON ("moesaic.schedule/1"): the
+/// "ndp_vram_plan" and "ndp_balance" of the entry with index -1, and per MoE
+/// layer its "ndp_tensor_split" (cold = ndp-tp) or "expert_placement"
+/// (cold = ndp-ep).
+llvm::Expected<NdpPlan> parseNdpPlan(const llvm::json::Object &schedule,
                                      const SystemModel &system,
                                      const ModelDesc &model);
 
