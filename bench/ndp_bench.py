@@ -2,7 +2,7 @@
 """GPU-NDP benchmark: ndp-tp against MoE-OnDemand, Fiddler and MoNDE.
 
 One run, one table. For each model (examples/*.mlir), batch (1, 2, 4) and
-trace (uniform; Zipf 1.2 with popularity drifting 1 % of the experts per
+trace (uniform; Zipf 1.2 with popularity ranks rotating by 0.2 % of the experts per
 step), `moe-opt --compare` lowers, simulates and reports the four GPU-NDP
 strategies on one hardware preset. Columns: mean decode-step latency of
 each strategy (ms), the lower bound, ndp-tp's speedup over each baseline
@@ -11,7 +11,7 @@ NDP balance (max/mean busy time over the units); MoNDE's balance beside
 it. Prints the geometric and arithmetic mean speedup over the best
 baseline and checks that no latency is below its lower bound.
 
-    bench/ndp_bench.py [--build build] [--hw gpu-ndp-edge] [--steps 16]
+    bench/ndp_bench.py [--build build] [--hw gpu-ndp-edge] [--steps 32]
 """
 
 import argparse
@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ["qwen3-30b-a3b", "mixtral-8x7b", "deepseek-v2-lite", "olmoe-1b-7b",
           "phi-3.5-moe"]
 BASELINES = ["ndp-ondemand", "ndp-fiddler", "ndp-monde"]
-TRACES = {"uniform": "trace=uniform", "zipf+drift": "trace=zipf:1.2,drift=0.01"}
+TRACES = {"uniform": "trace=uniform", "zipf+drift": "trace=zipf:1.2,drift=0.002"}
 
 
 def run(moe_opt, model, hw, batch, trace, steps, seed):
@@ -48,7 +48,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--hw", default="gpu-ndp-edge")
-    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     moe_opt = os.path.join(args.build, "bin", "moe-opt")

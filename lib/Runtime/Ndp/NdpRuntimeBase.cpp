@@ -211,7 +211,7 @@ TaskId NdpRuntimeBase::emitStep(const StepContext &ctx, TaskGraph &graph,
       activated += n > 0;
     double moeUs = 0;
     TaskId out = emitMoe(ctx, graph, li, load, routed, moeUs);
-    analytic += std::max(moeUs, 0.0) + sharedUs;
+    analytic += std::max(moeUs, 0.0) + (sharedInMoeEstimate() ? 0.0 : sharedUs);
     // Weighted sum of the experts' outputs on the GPU.
     double cf = 2.0 * l.hiddenSize * batch * (l.topK + l.sharedExperts);
     graph.setPhase(Phase::Moe);

@@ -42,6 +42,9 @@ protected:
                                perf::TaskGraph &graph, size_t li,
                                const std::vector<int32_t> &load,
                                perf::TaskId ready, double &analyticUs) = 0;
+  /// Whether emitMoe's estimate already covers the shared experts (the
+  /// ndp-tp balancer counts them as GPU work); otherwise they are added.
+  virtual bool sharedInMoeEstimate() const { return false; }
   /// Called once the whole step is emitted.
   virtual void endStep(const perf::StepContext &ctx) {}
   /// Bytes of experts in VRAM now.

@@ -46,6 +46,7 @@ protected:
   int64_t cachedExpertBytes() const override {
     return prefetcher->set().usedBytes();
   }
+  bool sharedInMoeEstimate() const override { return true; }
 
   TaskId emitMoe(const StepContext &ctx, TaskGraph &graph, size_t li,
                  const std::vector<int32_t> &load, TaskId ready,
