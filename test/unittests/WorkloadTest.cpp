@@ -58,8 +58,12 @@ TEST(WorkloadSpec, ParsesEveryKey) {
   ASSERT_TRUE(bool(empty));
   EXPECT_EQ(empty->trace, "uniform");
   llvm::json::Object summary = workloadSummary(*spec);
-  EXPECT_EQ(summary.getInteger("batch"), 8);
+  EXPECT_EQ(summary.getInteger("batch_tokens"), 8);
+  EXPECT_EQ(summary.getString("trace"), "zipf:1.5");
+  EXPECT_EQ(summary.getInteger("steps"), 64);
+  EXPECT_EQ(summary.getInteger("seed"), 3);
   EXPECT_EQ(summary.getNumber("skew"), 1.5);
+  EXPECT_EQ(workloadSummary(*file).getString("trace"), "traces/run1.npy");
 }
 
 TEST(WorkloadSpec, ErrorsNameTheKey) {
@@ -79,6 +83,7 @@ TEST(WorkloadSpec, ErrorsNameTheKey) {
       {"batch", "'batch' has no value"},
       {"batch=", "'batch' has an empty value"},
       {"batch=8,,steps=2", "empty item"},
+      {"batch=8,steps=2,batch=4", "'batch' is given twice"},
   };
   for (const Case &c : cases) {
     std::string err = errorOf(parseWorkloadSpec(c.spec));
@@ -326,6 +331,27 @@ TEST_F(TraceFiles, HandWrittenFilesOfEachFormat) {
     ASSERT_TRUE(bool(t)) << p << ": " << llvm::toString(t.takeError());
     EXPECT_TRUE(sameTrace(*t, ref)) << p;
     EXPECT_NE(t->description.find(p), std::string::npos);
+    WorkloadSpec spec; // steps and batch come from the file
+    llvm::json::Object summary = workloadSummary(spec, *t);
+    EXPECT_EQ(summary.getInteger("steps"), 1);
+    EXPECT_EQ(summary.getInteger("batch_tokens"), 2);
+  }
+}
+
+TEST_F(TraceFiles, FilesWrittenByNumpySave) {
+  // Written by numpy 1.24 np.save from int32 and int64 arrays of
+  // [[[[1,3],[0,2]],[[2,1],[3,0]]]].
+  ModelDesc m = tinyModel(4, 2, 2);
+  for (const char *name : {"numpy-trace-i4.npy", "numpy-trace-i8.npy"}) {
+    std::string p =
+        std::string(MOESAIC_SOURCE_DIR) + "/test/unittests/Inputs/" + name;
+    auto t = load(p, m);
+    ASSERT_TRUE(bool(t)) << name << ": " << llvm::toString(t.takeError());
+    EXPECT_EQ(t->steps, 1);
+    EXPECT_EQ(t->batch, 2);
+    EXPECT_EQ(t->experts(0, 0, 0)[1], 3);
+    EXPECT_EQ(t->experts(0, 0, 1)[0], 0);
+    EXPECT_EQ(t->experts(0, 1, 1)[0], 3);
   }
 }
 
