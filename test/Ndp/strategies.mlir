@@ -39,4 +39,4 @@
 // REPORT: "ndp_balance": 1{{(\.0+[0-9]*)?}},
 // REPORT: "strategy": "ndp-tp",
 
-// KIND: error: strategy 'ndp-tp' does not serve chiplet systems (it serves gpu-ndp)
+// KIND: error: strategy 'ndp-tp' does not serve chiplet systems {{.*}}(it serves gpu-ndp)
