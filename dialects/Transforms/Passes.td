@@ -47,5 +47,6 @@ def AttachTarget : Pass<"moe-attach-target", "mlir::ModuleOp"> {
 }
 
 include "Transforms/BaselinePasses.td"
+include "Transforms/NdpPasses.td"
 
 #endif // MOESAIC_PASSES

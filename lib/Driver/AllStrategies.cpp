@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "moesaic/Driver/NdpStrategies.h"
 #include "moesaic/Driver/Strategy.h"
 
 #include <mutex>
@@ -13,5 +14,6 @@ void moesaic::registerAllStrategies() {
   static std::once_flag once;
   std::call_once(once, [] {
     registerBaselineStrategies();
+    registerNdpStrategies();
   });
 }

@@ -316,9 +316,23 @@ void StepEmitter::allReduce(const std::vector<unsigned> &devices,
   allReduceSteps(devices, bytes / devices.size(), 2 * (devices.size() - 1));
 }
 
-void StepEmitter::allReduceSteps(const std::vector<unsigned> &devices,
+void StepEmitter::allReduceSteps(const std::vector<unsigned> &group,
                                  double chunk, size_t steps) {
-  size_t n = devices.size();
+  size_t n = group.size();
+  // On a mesh the ring follows a snake over the coordinates (row by row,
+  // alternating direction), so that consecutive members are neighbours.
+  std::vector<unsigned> devices = group;
+  auto snakeKey = [&](unsigned d) {
+    const std::vector<int64_t> &c = system.devices[d].coord;
+    if (c.size() != 2)
+      return std::make_pair<int64_t, int64_t>((int64_t)d, 0);
+    return std::make_pair(c[0], c[0] % 2 ? -c[1] : c[1]);
+  };
+  if (system.topology == TopologyKind::Mesh)
+    std::stable_sort(devices.begin(), devices.end(),
+                     [&](unsigned a, unsigned b) {
+                       return snakeKey(a) < snakeKey(b);
+                     });
   graph.setLabel("all-reduce ring");
   // Large rings: consecutive ring steps are merged so that at most
   // kMaxRingStages stages are emitted (each transfer carries the chunks of
