@@ -15,7 +15,7 @@ import scenarios  # noqa: E402
 moe_opt, workdir, count, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 os.makedirs(workdir, exist_ok=True)
 rng = random.Random(seed)
-strategies = ["ep", "tp", "eplb", "fastermoe"]
+strategies = ["ep", "tp", "eplb", "eplb-rebalance", "fastermoe"]
 checked = 0
 for i in range(count):
     model, hw, spec = scenarios.write_scenario(rng, workdir, i)

@@ -74,7 +74,7 @@ def hardware(rng, name="rand-hw"):
 def workload(rng):
     trace = rng.choice(["uniform", "zipf:0.8", "zipf:1.5"])
     return (f"batch={rng.choice([1, 2, 5, 16])},trace={trace},"
-            f"seed={rng.randrange(1000)},steps={rng.choice([1, 3])},"
+            f"seed={rng.randrange(1000)},steps={rng.choice([1, 3, 9])},"
             f"context={rng.choice([16, 512])}")
 
 
