@@ -323,6 +323,31 @@ def torch_models():
             p = torch.softmax(q @ k.transpose(2, 3) / self.hd ** 0.5, dim=-1)
             return self.o((p @ v).transpose(1, 2).reshape(b, s, -1))
 
+    class MLA(nn.Module):
+        """DeepSeek multi-head latent attention (q_lora 16, kv_lora 8)."""
+
+        def __init__(self, h=32, heads=4, q_lora=16, kv_lora=8, nope=8, rope=4, v_dim=8):
+            super().__init__()
+            self.heads, self.nope, self.rope, self.v_dim, self.kv_lora = heads, nope, rope, v_dim, kv_lora
+            self.q_a = nn.Linear(h, q_lora, bias=False)
+            self.q_b = nn.Linear(q_lora, heads * (nope + rope), bias=False)
+            self.kv_a = nn.Linear(h, kv_lora + rope, bias=False)
+            self.kv_b = nn.Linear(kv_lora, heads * (nope + v_dim), bias=False)
+            self.o = nn.Linear(heads * v_dim, h, bias=False)
+
+        def forward(self, x):
+            b, s, _ = x.shape
+            q = self.q_b(self.q_a(x)).view(b, s, self.heads, -1).transpose(1, 2)
+            q_nope, q_pe = torch.split(q, [self.nope, self.rope], dim=-1)
+            ckv, k_pe = torch.split(self.kv_a(x), [self.kv_lora, self.rope], dim=-1)
+            k_pe = k_pe.view(b, s, 1, self.rope).transpose(1, 2)
+            kv = self.kv_b(ckv).view(b, s, self.heads, -1).transpose(1, 2)
+            k_nope, v = torch.split(kv, [self.nope, self.v_dim], dim=-1)
+            q = torch.cat([q_nope, q_pe], dim=-1)
+            k = torch.cat([k_nope, k_pe.expand(-1, self.heads, -1, -1)], dim=-1)
+            p = torch.softmax(q @ k.transpose(2, 3) / (self.nope + self.rope) ** 0.5, dim=-1)
+            return self.o((p @ v).transpose(1, 2).reshape(b, s, -1))
+
     class RMSNorm(nn.Module):
         def __init__(self, h):
             super().__init__()
@@ -332,13 +357,15 @@ def torch_models():
             return self.w * x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6)
 
     class Decoder(nn.Module):
-        def __init__(self, layers=2, h=32):
+        def __init__(self, layers=2, h=32, mla=False):
             super().__init__()
             self.embed = nn.Embedding(64, h)
             self.blocks = nn.ModuleList()
             for _ in range(layers):
-                self.blocks.append(nn.ModuleList([RMSNorm(h), Attention(h), RMSNorm(h),
-                                                  SparseMoe(h=h, i=48, e=4, k=2)]))
+                attn = MLA(h) if mla else Attention(h)
+                moe = (SparseMoe(h=h, i=24, e=16, k=4, scoring="sigmoid_bias", groups=4, pick=2,
+                                 scale=2.5, shared=48) if mla else SparseMoe(h=h, i=48, e=4, k=2))
+                self.blocks.append(nn.ModuleList([RMSNorm(h), attn, RMSNorm(h), moe]))
             self.norm = RMSNorm(h)
             self.head = nn.Linear(h, 64, bias=False)
 
@@ -363,6 +390,7 @@ def torch_models():
         "torch-switch": (SwitchMoe(h=32, i=64, e=4), "hidden"),
         "torch-dense-moe": (DenseMoe(h=32, i=40, e=4, k=2), "hidden"),
         "torch-decoder": (Decoder(layers=2, h=32), "ids"),
+        "torch-deepseek-mla": (Decoder(layers=1, h=32, mla=True), "ids"),
         "torch-dropped-expert": (dropped, "positive"),
     }
 
@@ -396,7 +424,7 @@ def main():
     if a.list:
         print("\n".join(FUSED + ["torch-mixtral", "torch-olmoe", "torch-qwen2-moe", "torch-deepseek",
                                  "torch-switch", "torch-dense-moe", "torch-decoder",
-                                 "torch-dropped-expert"]))
+                                 "torch-deepseek-mla", "torch-dropped-expert"]))
         return
     if not a.outdir:
         ap.error("OUTDIR is required")

@@ -59,22 +59,35 @@ int pastBias(const Graph &g, int node, std::vector<int> &nodes) {
 }
 
 /// The weight projection of the hidden state that `value` derives from
-/// (through bias adds, reshapes, rotary embedding, KV-cache concat).
-int projectionOf(const Recognition &r, int value) {
+/// (through bias adds, reshapes, rotary embedding, KV-cache concat). A
+/// low-rank up-projection on the way (MLA: a weight MatMul not reading the
+/// hidden size) is passed through and its input width stored in `rank`.
+int projectionOf(const Recognition &r, int value, int64_t *rank = nullptr) {
   const Graph &g = r.g;
   int found = -1;
+  int64_t lowRank = 0;
   walkBack(
       g, value,
       [&](const Node &n) {
         if (n.is("MatMul") || n.is("Gemm")) {
           std::vector<int64_t> w = weightKN(g, n);
-          if (found < 0 && w.size() == 2 && w[0] == r.hidden)
-            found = &n - g.nodes.data();
+          if (w.size() == 2 && w[0] == r.hidden) {
+            if (found < 0)
+              found = &n - g.nodes.data();
+            return false;
+          }
+          if (w.size() == 2 && w[0] > 0 && weightOperand(g, n) == 1) {
+            if (!lowRank)
+              lowRank = w[0];
+            return true;
+          }
           return false;
         }
         return !(n.is("Softmax") || n.is("Shape") || n.isMs());
       },
-      96);
+      160);
+  if (rank)
+    *rank = lowRank;
   return found;
 }
 
@@ -224,9 +237,10 @@ std::optional<AttnBlock> matchDecomposed(Recognition &r, int index) {
   }
   if (pv < 0)
     return std::nullopt;
-  int qp = projectionOf(r, g.nodes[qk].input(0));
-  int kp = projectionOf(r, g.nodes[qk].input(1));
-  int vp = projectionOf(r, g.nodes[pv].input(1));
+  int64_t qRank = 0, kRank = 0, vRank = 0;
+  int qp = projectionOf(r, g.nodes[qk].input(0), &qRank);
+  int kp = projectionOf(r, g.nodes[qk].input(1), &kRank);
+  int vp = projectionOf(r, g.nodes[pv].input(1), &vRank);
   if (qp < 0 || kp < 0 || vp < 0)
     return std::nullopt;
   int x = rootOf(g, g.nodes[qp].input(0));
@@ -240,6 +254,33 @@ std::optional<AttnBlock> matchDecomposed(Recognition &r, int index) {
   if (o < 0)
     return std::nullopt;
   b.output = pastBias(g, o, extra);
+  if (kRank > 0 || vRank > 0) {
+    // Multi-head latent attention (DeepSeek): K and V come up from a
+    // compressed latent of rank kv_lora_rank, Q optionally from one of
+    // q_lora_rank. head_dim is V's head size.
+    const Value &pvOut = g.value(g.nodes[pv].output(0));
+    int64_t hd = pvOut.rank() == 4 ? pvOut.lastDim() : -1;
+    const Value &vv = g.value(g.nodes[pv].input(1));
+    if (hd <= 0 && vv.rank() == 4)
+      hd = vv.lastDim();
+    const Value &qv = g.value(g.nodes[qk].input(0));
+    int64_t heads = qv.rank() == 4 && qv.dims[1] > 0 ? qv.dims[1] : -1;
+    std::vector<int64_t> ow = weightKN(g, g.nodes[o]);
+    if (heads <= 0 && hd > 0 && ow.size() == 2 && ow[0] % hd == 0)
+      heads = ow[0] / hd;
+    if (hd <= 0 && heads > 0 && ow.size() == 2 && ow[0] % heads == 0)
+      hd = ow[0] / heads;
+    if (hd <= 0 || heads <= 0)
+      return std::nullopt;
+    b.form = "decomposed-mla";
+    b.heads = b.kvHeads = heads;
+    b.headDim = hd;
+    b.qLora = qRank;
+    b.kvLora = kRank > 0 ? kRank : vRank;
+    b.startNode = std::min({qp, kp, vp});
+    finish(r, b, extra);
+    return b;
+  }
   int64_t qW = weightKN(g, g.nodes[qp]).back();
   int64_t kW = weightKN(g, g.nodes[kp]).back();
   // Head size: from the shapes of Q (inferred), else from a Reshape target.

@@ -61,6 +61,8 @@ bool elementwiseBinary(llvm::StringRef op) {
       .Default(false);
 }
 
+/// Gives value `id` the shape `dims`, or fills in the unknown dimensions
+/// of the shape it has (same rank; known dimensions are kept).
 void set(Graph &g, int id, Dims dims, int elemType) {
   if (id < 0)
     return;
@@ -70,6 +72,10 @@ void set(Graph &g, int id, Dims dims, int elemType) {
   if (!v.hasShape) {
     v.hasShape = true;
     v.dims = std::move(dims);
+  } else if (v.dims.size() == dims.size()) {
+    for (size_t i = 0; i < dims.size(); ++i)
+      if (v.dims[i] < 0 && dims[i] >= 0)
+        v.dims[i] = dims[i];
   }
   if (v.elemType == kUndefined)
     v.elemType = elemType;
@@ -192,13 +198,37 @@ bool inferStructural(Graph &g, const Node &n, const Value &x, int out) {
     const Value &s = g.value(n.input(1));
     const std::optional<std::vector<int64_t>> &target =
         s.ints ? s.ints : s.shapeData;
-    if (target)
+    if (target) {
       if (std::optional<Dims> d = broadcast(x.dims, *target))
         set(g, out, *d, t);
+    } else if (s.rank() == 1 && s.dims[0] >= (int64_t)x.dims.size()) {
+      // Target values unknown (torch's expand(-1, n, ...)): the rank is the
+      // target's length; dimensions other than 1 are kept.
+      Dims d(s.dims[0], -1);
+      size_t off = d.size() - x.dims.size();
+      for (size_t i = 0; i < x.dims.size(); ++i)
+        if (x.dims[i] != 1)
+          d[off + i] = x.dims[i];
+      set(g, out, d, t);
+    }
     return true;
   }
   int64_t r = (int64_t)x.dims.size();
   auto norm = [&](int64_t a, int64_t rank) { return a < 0 ? a + rank : a; };
+  if (n.opType == "Concat") {
+    int64_t axis = norm(n.intAttr("axis", 0), r);
+    if (axis < 0 || axis >= r)
+      return true;
+    Dims d = x.dims;
+    for (size_t i = 1; i < n.inputs.size(); ++i) {
+      if (!known(g, n.inputs[i]) || g.value(n.inputs[i]).rank() != r)
+        return true;
+      int64_t extent = g.value(n.inputs[i]).dims[axis];
+      d[axis] = d[axis] < 0 || extent < 0 ? -1 : d[axis] + extent;
+    }
+    set(g, out, d, t);
+    return true;
+  }
   if (n.opType == "Reshape") {
     int s = n.input(1);
     if (s < 0)
@@ -326,7 +356,7 @@ bool inferStructural(Graph &g, const Node &n, const Value &x, int out) {
 
 void inferNode(Graph &g, const Node &n) {
   int out = n.output(0);
-  if (out < 0 || g.value(out).hasShape)
+  if (out < 0 || g.value(out).fullyStatic())
     return;
   int in0 = n.input(0);
   if (!known(g, in0))
@@ -432,12 +462,15 @@ void inferNode(Graph &g, const Node &n) {
 } // namespace
 
 void moesaic::onnxfe::inferMissingShapes(Graph &g) {
-  // ONNX 1.12 infers a scalar for a broadcast whose operand has no shape
-  // (e.g. the output of a com.microsoft op): forget those.
+  // ONNX 1.12 infers scalars downstream of values without a shape (e.g.
+  // the output of a com.microsoft op): forget every scalar result whose
+  // inputs are not all known scalars (true scalars of shape arithmetic are
+  // kept as values in shapeData, which does not need the shape).
   for (const Node &n : g.nodes) {
     int out = n.output(0);
-    if (out < 0 || !n.isStd() || !elementwiseBinary(n.opType) ||
-        !g.value(out).hasShape || !g.value(out).dims.empty())
+    if (out < 0 || n.inputs.empty() || n.is("Constant") ||
+        !g.value(out).hasShape || !g.value(out).dims.empty() ||
+        g.value(out).ints)
       continue;
     if (llvm::any_of(n.inputs, [&](int in) {
           return in >= 0 && (!g.value(in).hasShape || !g.value(in).dims.empty());
