@@ -126,8 +126,9 @@ TEST(Simulator, MeshRouteHopsAndLinkOccupancy) {
   for (size_t l = 0; l < s.links.size(); ++l) {
     bool onRoute = std::count(route.begin(), route.end(), l) > 0;
     EXPECT_EQ(r.links[l].bytes, onRoute ? 1e6 : 0) << "link " << l;
-    if (onRoute)
+    if (onRoute) {
       EXPECT_NEAR(r.links[l].busyUs, 10.05, 1e-9);
+    }
     used += r.links[l].bytes > 0;
   }
   EXPECT_EQ(used, 5);
