@@ -152,7 +152,11 @@ class Result:
         self.schedule = _json.loads(raw["schedule"])
         self.hardware = Hardware(_json.loads(raw["hardware"]))
         self.mlir = raw["mlir"]
-        self.warnings = list(raw["warnings"])
+        # Compiler warnings, then what the model's description warns about
+        # (e.g. an ONNX expert the importer found inconsistent).
+        self.warnings = list(raw["warnings"]) + [
+            w for w in self.report.get("model", {}).get("warnings", [])
+            if w not in raw["warnings"]]
         self._timeline_text = raw["timeline"]
         self._timeline = None
 
@@ -238,12 +242,13 @@ class Result:
         return f"<moesaic.Result {model} on {hw}: {lat}>"
 
 
-def _compile(model, hw, strategies, workload, timeline):
+def _compile(model, hw, strategies, workload, timeline, lower_in_place):
     raw = _core.compile(_model_arg(model), "" if hw is None else _os.fspath(hw),
                         list(strategies), workload_spec(workload),
-                        bool(timeline))
-    _warn(raw["warnings"], stacklevel=4)
-    return Result(raw)
+                        bool(timeline), lower_in_place)
+    result = Result(raw)
+    _warn(result.warnings, stacklevel=4)
+    return result
 
 
 def compile(model, hw=None, strategy=None, workload=None, timeline=True):
@@ -263,7 +268,7 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True):
         raise Error(f"compile() needs strategy=... (known: {names})")
     if not isinstance(strategy, str):
         raise TypeError("strategy must be a name; use compare() for several")
-    return _compile(model, hw, [strategy], workload, timeline)
+    return _compile(model, hw, [strategy], workload, timeline, True)
 
 
 def compare(model, hw=None, strategies=(), workload=None, timeline=True):
@@ -275,7 +280,7 @@ def compare(model, hw=None, strategies=(), workload=None, timeline=True):
     if not strategies:
         names = ", ".join(s["name"] for s in list_strategies())
         raise Error(f"compare() needs strategies=[...] (known: {names})")
-    return _compile(model, hw, strategies, workload, timeline)
+    return _compile(model, hw, strategies, workload, timeline, False)
 
 
 from .sweep import sweep  # noqa: E402

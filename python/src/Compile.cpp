@@ -57,13 +57,17 @@ moesaic::python::compile(const CompileRequest &request, Diagnostics &diags) {
   std::string hw = request.hw;
   if (hw.empty() && !hw::findSystem(*module))
     hw = defaultPresetName().str();
+  // The target's facts for Result.hardware: as loaded from the preset or
+  // file (keeping its name), or read from the module's own hw.system.
+  std::optional<SystemModel> target;
   if (!hw.empty()) {
     // Checked here first so that a bad name or file is one error naming it.
-    llvm::Expected<SystemModel> system = loadHardware(hw);
-    if (!system) {
-      ws.error(llvm::toString(system.takeError()));
+    llvm::Expected<SystemModel> loaded = loadHardware(hw);
+    if (!loaded) {
+      ws.error(llvm::toString(loaded.takeError()));
       return std::nullopt;
     }
+    target = std::move(*loaded);
     PassManager pm(&ws.context());
     AttachTargetOptions options;
     options.hw = hw;
@@ -71,17 +75,18 @@ moesaic::python::compile(const CompileRequest &request, Diagnostics &diags) {
     pm.addPass(createAttachTarget(options));
     if (failed(pm.run(*module)))
       return std::nullopt;
+  } else {
+    FailureOr<SystemModel> own = hw::buildSystemModel(hw::findSystem(*module));
+    if (failed(own))
+      return std::nullopt;
+    target = std::move(*own);
   }
-  hw::SystemOp systemOp = hw::findSystem(*module);
-  FailureOr<SystemModel> system = hw::buildSystemModel(systemOp);
-  if (failed(system))
-    return std::nullopt;
 
   EvaluateOptions options;
   options.strategies = request.strategies;
   options.workload = *workload;
   options.recordTimeline = request.timeline;
-  options.lowerInPlace = request.strategies.size() == 1;
+  options.lowerInPlace = request.lowerInPlace;
   EvaluationSink sink;
   if (failed(evaluateModule(*module, options, sink)) || !sink.done) {
     if (!diags.hasErrors())
@@ -94,7 +99,7 @@ moesaic::python::compile(const CompileRequest &request, Diagnostics &diags) {
   out.scheduleJSON = jsonText(sink.scheduleJSON());
   if (request.timeline)
     out.timelineJSON = jsonText(sink.timelineJSON());
-  out.hardwareJSON = hardwareFactsJSON(*system);
+  out.hardwareJSON = hardwareFactsJSON(*target);
   llvm::raw_string_ostream os(out.mlir);
   module->print(os);
   return out;

@@ -106,6 +106,9 @@ struct CompileRequest {
   std::string workload;
   /// Record per-task times and build the Chrome trace.
   bool timeline = true;
+  /// With one strategy: lower the module itself, so the output MLIR holds
+  /// the lowered IR (compile), rather than a clone (compare).
+  bool lowerInPlace = false;
 };
 
 /// What a compile produced, as JSON/MLIR text.
@@ -114,8 +117,8 @@ struct CompileOutput {
   std::string scheduleJSON;
   std::string timelineJSON; ///< "" when not requested
   std::string hardwareJSON; ///< hardwareJSON() of the target compiled for
-  /// The module after compilation: lowered in place for a single strategy,
-  /// the input with its target attached for a comparison.
+  /// The module after compilation: lowered in place (lowerInPlace), else
+  /// the input with its target attached.
   std::string mlir;
 };
 

@@ -177,7 +177,7 @@ moesaic.parse() or Module.from_file().)doc")
       "compile",
       [](const py::object &model, const std::string &hw,
          const std::vector<std::string> &strategies,
-         const std::string &workload, bool timeline) {
+         const std::string &workload, bool timeline, bool lowerInPlace) {
         CompileRequest request;
         if (py::isinstance<PyModule>(model)) {
           const PyModule &pm = model.cast<const PyModule &>();
@@ -199,6 +199,7 @@ moesaic.parse() or Module.from_file().)doc")
         request.strategies = strategies;
         request.workload = workload;
         request.timeline = timeline;
+        request.lowerInPlace = lowerInPlace && strategies.size() == 1;
         Diagnostics diags;
         std::optional<CompileOutput> out;
         {
@@ -217,7 +218,7 @@ moesaic.parse() or Module.from_file().)doc")
         return result;
       },
       py::arg("model"), py::arg("hw"), py::arg("strategies"),
-      py::arg("workload"), py::arg("timeline"),
+      py::arg("workload"), py::arg("timeline"), py::arg("lower_in_place"),
       "Lowers and evaluates; returns JSON texts (use moesaic.compile).");
 
   m.def(

@@ -26,6 +26,9 @@ static DialectRegistry makeRegistry() {
 // several compiles on several Python threads each have their own.
 Workspace::Workspace() : ctx(makeRegistry(), MLIRContext::Threading::DISABLED) {
   ctx.loadAllAvailableDialects();
+  // Diagnostics name their location; a dump of the op (a whole module for
+  // a pipeline failure) as a note would drown the message.
+  ctx.printOpOnDiagnostic(false);
   handlerId = ctx.getDiagEngine().registerHandler(
       [this](mlir::Diagnostic &diag) { return handle(diag); });
 }

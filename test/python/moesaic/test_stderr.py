@@ -1,0 +1,53 @@
+# RUN: %python -m pytest -q -p no:cacheprovider %s
+# REQUIRES: python-module
+"""Nothing reaches the process's C-level stderr (fd 2): a child
+interpreter runs successes and failures of every entry point with its fd 2
+on a pipe, which must stay empty."""
+
+import subprocess
+import textwrap
+
+from conftest import PYTHON, TINY, python_env
+
+SCRIPT = textwrap.dedent(f"""
+    import moesaic, warnings
+    warnings.simplefilter("ignore")
+    failures = 0
+    def expect_error(fn, *a, **k):
+        global failures
+        try:
+            fn(*a, **k)
+        except moesaic.Error:
+            failures += 1
+    m = moesaic.Module.from_file({str(TINY)!r})
+    m.summary()
+    r = moesaic.compile(m, hw="edge-chiplet-4", strategy="ep",
+                        workload="batch=4,steps=2")
+    r.timeline()
+    moesaic.compare({str(TINY)!r}, hw="wafer-8x8", strategies=["ep", "tp"],
+                    workload="steps=2")
+    moesaic.hardware("wafer-8x8"); moesaic.list_hw(); moesaic.list_strategies()
+    expect_error(moesaic.parse, "module {{ foo.bar }}")
+    expect_error(moesaic.parse, "module {{ %0 = moe.input : i32 }}")
+    expect_error(moesaic.parse, "\\x00\\x01garbage")
+    expect_error(moesaic.import_onnx, b"garbage")
+    expect_error(moesaic.import_onnx, "/nonexistent.onnx")
+    expect_error(moesaic.hardware, "nope")
+    expect_error(moesaic.compile, m, hw="edge-chiplet-4", strategy="nope")
+    expect_error(moesaic.compile, m, hw="gpu-ndp-edge", strategy="ep")
+    expect_error(moesaic.compile, m, hw="edge-chiplet-4", strategy="ep",
+                 workload="trace=file:/nonexistent.json")
+    expect_error(moesaic.compile, moesaic.parse("module {{}}"),
+                 hw="edge-chiplet-4", strategy="ep")
+    expect_error(moesaic.parse("module {{}}").summary)
+    print("failures", failures)
+""")
+
+
+def test_fd2_stays_empty():
+    proc = subprocess.run([PYTHON, "-c", SCRIPT], env=python_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().split() == ["failures", "11"]
+    assert proc.stderr == b""
