@@ -20,8 +20,8 @@ WORKLOAD = "batch=16,trace=zipf:1.2,seed=0,steps=2"
 
 @pytest.fixture(scope="module")
 def mesh_compare():
-    return moesaic.compare(TINY, hw="wafer-8x8", strategies=["ep", "tp"],
-                           workload=WORKLOAD)
+    return moesaic.compare(TINY, hw="edge-chiplet-16-mesh",
+                           strategies=["ep", "tp"], workload=WORKLOAD)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +67,8 @@ def test_plot_link_load_mesh(mesh_compare):
     fig = renders(mesh_compare.plot_link_load(strategy="ep"))
     lines = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
     assert len(lines) == 1
-    # One segment per undirected mesh link: 2 * 8 * 7.
-    assert len(lines[0].get_segments()) == 2 * 8 * 7
+    # One segment per undirected link of the 4 x 4 mesh: 2 * 4 * 3.
+    assert len(lines[0].get_segments()) == 2 * 4 * 3
     assert len(fig.axes) == 2  # the heat map and its colour bar
     renders(mesh_compare.plot_link_load(strategy="tp", metric="bytes"))
     with pytest.raises(ValueError):

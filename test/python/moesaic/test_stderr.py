@@ -24,8 +24,10 @@ SCRIPT = textwrap.dedent(f"""
     r = moesaic.compile(m, hw="edge-chiplet-4", strategy="ep",
                         workload="batch=4,steps=2")
     r.timeline()
-    moesaic.compare({str(TINY)!r}, hw="wafer-8x8", strategies=["ep", "tp"],
-                    workload="steps=2")
+    moesaic.compare({str(TINY)!r}, hw="edge-chiplet-8-mesh",
+                    strategies=["ep", "tp"], workload="steps=2")
+    moesaic.compile({str(TINY)!r}, hw="wafer-8x8", strategy="ep",
+                    workload="steps=2", timeline=False)
     moesaic.hardware("wafer-8x8"); moesaic.list_hw(); moesaic.list_strategies()
     expect_error(moesaic.parse, "module {{ foo.bar }}")
     expect_error(moesaic.parse, "module {{ %0 = moe.input : i32 }}")

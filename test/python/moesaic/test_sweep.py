@@ -10,7 +10,7 @@ import pytest
 import moesaic
 from conftest import EXAMPLES, TINY, python_env
 
-MODELS = [TINY, EXAMPLES / "olmoe-1b-7b.mlir"]
+MODELS = [TINY, EXAMPLES / "mixtral-8x7b.mlir"]
 HW = ["edge-chiplet-4", "wafer-8x8", "gpu-ndp-edge"]
 STRATEGIES = ["ep", "tp"]
 WORKLOADS = ["batch=4,steps=2", {"batch": 16, "steps": 2, "trace": "zipf:1.2"}]
@@ -58,9 +58,10 @@ def test_sweep_in_process_with_progress():
 
 
 def test_sweep_in_worker_processes():
-    rows = moesaic.sweep(MODELS, HW[:2], STRATEGIES, WORKLOADS[:1],
+    hws = ["edge-chiplet-4", "edge-chiplet-8-mesh"]
+    rows = moesaic.sweep(MODELS, hws, STRATEGIES, WORKLOADS[:1],
                          processes=2, progress=False, as_frame=False)
-    check(rows, MODELS, HW[:2], STRATEGIES, WORKLOADS[:1])
+    check(rows, MODELS, hws, STRATEGIES, WORKLOADS[:1])
 
 
 def test_sweep_takes_modules_and_scalars():
