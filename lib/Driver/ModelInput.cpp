@@ -8,6 +8,7 @@
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
@@ -35,6 +36,15 @@ moesaic::openModelInput(llvm::StringRef path, DialectRegistry &registry) {
   }
 #ifdef MOESAIC_HAVE_ONNX
   MLIRContext context(registry);
+  // One line per diagnostic: "moe-opt: error: <file>: <reason>".
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    llvm::raw_ostream &os =
+        diag.getSeverity() == DiagnosticSeverity::Error
+            ? llvm::WithColor::error(llvm::errs(), "moe-opt")
+            : llvm::WithColor::warning(llvm::errs(), "moe-opt");
+    os << path << ": " << diag.str() << "\n";
+    return success();
+  });
   OwningOpRef<ModuleOp> module = importOnnxFile(path, &context);
   if (!module)
     return nullptr;

@@ -111,6 +111,14 @@ RoutingFacts analyzeRouting(const Recognition &r, const Anchor &a,
   llvm::DenseSet<int> weights{n.output(0)};
   bool softmaxAfter = false, sigmoidAfter = false;
   std::vector<int> frontier{n.output(0)};
+  // DeepSeek gathers the weights from the unbiased scores by the indices.
+  if (n.output(1) >= 0)
+    for (int ci : g.value(n.output(1)).consumers) {
+      const Node &c = g.nodes[ci];
+      if ((c.is("GatherElements") || c.is("Gather")) && c.input(1) == n.output(1) &&
+          c.output(0) >= 0 && weights.insert(c.output(0)).second)
+        frontier.push_back(c.output(0));
+    }
   for (int depth = 0; depth < 6 && !frontier.empty() && !n.is("ArgMax"); ++depth) {
     std::vector<int> next;
     for (int v : frontier)
@@ -170,6 +178,91 @@ int nextAttentionStart(const Recognition &r, int after) {
       best = std::min(best, b.startNode);
   return best;
 }
+
+/// The first value (in graph order) that every value of `contributions`
+/// flows into, followed through trailing reshapes back to the hidden
+/// shape; -1 if none.
+int joinPoint(const Recognition &r, const std::vector<int> &contributions) {
+  const Graph &g = r.g;
+  unsigned bits = contributions.size();
+  if (bits == 0)
+    return -1;
+  llvm::DenseMap<int, llvm::BitVector> reach;
+  int first = (int)g.nodes.size();
+  for (unsigned c = 0; c < bits; ++c) {
+    llvm::BitVector &bv = reach[contributions[c]];
+    bv.resize(bits);
+    bv.set(c);
+    first = std::min(first, g.value(contributions[c]).producer);
+  }
+  int out = -1;
+  for (int i = first + 1; i < (int)g.nodes.size() && out < 0; ++i) {
+    const Node &n = g.nodes[i];
+    if (n.is("Shape") || n.is("Size"))
+      continue; // Shapes carry no expert output.
+    llvm::BitVector acc(bits);
+    for (int in : n.inputs) {
+      auto it = in >= 0 ? reach.find(in) : reach.end();
+      if (it != reach.end())
+        acc |= it->second;
+    }
+    if (acc.none())
+      continue;
+    for (int o : n.outputs)
+      if (o >= 0) {
+        llvm::BitVector &bv = reach[o];
+        bv.resize(bits);
+        bv |= acc;
+      }
+    if (acc.all() && n.output(0) >= 0 &&
+        (g.value(n.output(0)).lastDim() == r.hidden ||
+         !g.value(n.output(0)).hasShape))
+      out = n.output(0);
+  }
+  if (out < 0 && bits == 1)
+    out = contributions[0];
+  if (out < 0)
+    return -1;
+  // Include trailing reshapes back to [batch, seq, hidden].
+  for (int steps = 0; steps < 4; ++steps) {
+    const Value &v = g.value(out);
+    if (v.consumers.size() != 1 || v.isGraphOutput)
+      break;
+    const Node &c = g.nodes[v.consumers[0]];
+    if (!(c.is("Reshape") || c.is("Cast") || c.is("Identity")) ||
+        g.value(c.output(0)).lastDim() != r.hidden)
+      break;
+    out = c.output(0);
+  }
+  return out;
+}
+
+/// Shared-expert FFNs reading `x0root` (not through routing) in the node
+/// range (from, to), and their sigmoid gate.
+void findShared(const Recognition &r, int x0root, int from, int to,
+                std::vector<FfnBlock> &shared, std::vector<int> &gateNodes,
+                int &gateOut) {
+  const Graph &g = r.g;
+  for (int i = from + 1; i < to; ++i) {
+    const Node &n = g.nodes[i];
+    if (r.claimed(i) || !(n.is("MatMul") || n.is("Gemm")))
+      continue;
+    if (std::optional<FfnBlock> f = matchFfn(r, i)) {
+      if (!f->experts && f->input == x0root)
+        shared.push_back(std::move(*f));
+      continue;
+    }
+    std::vector<int64_t> w = weightKN(g, n);
+    if (gateOut < 0 && w.size() == 2 && w[0] == r.hidden && w[1] == 1 &&
+        rootOf(g, n.input(0)) == x0root) {
+      const Value &out = g.value(n.output(0));
+      if (out.consumers.size() == 1 && g.nodes[out.consumers[0]].is("Sigmoid")) {
+        gateNodes = {i, out.consumers[0]};
+        gateOut = g.nodes[out.consumers[0]].output(0);
+      }
+    }
+  }
+}
 } // namespace
 
 llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
@@ -179,8 +272,14 @@ llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
     const Node &n = g.nodes[i];
     if (r.claimed(i) || !(n.is("TopK") || n.is("ArgMax")))
       continue;
-    if (std::optional<Anchor> a = findRouter(r, i))
-      anchors.push_back(*a);
+    if (std::optional<Anchor> a = findRouter(r, i)) {
+      // Group-limited routing has several TopKs behind one router: the
+      // last one picks the experts.
+      if (!anchors.empty() && anchors.back().router == a->router)
+        anchors.back() = *a;
+      else
+        anchors.push_back(*a);
+    }
   }
   for (size_t ai = 0; ai < anchors.size(); ++ai) {
     const Anchor &a = anchors[ai];
@@ -221,20 +320,9 @@ llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
         });
         if (f->experts > 0 || dependsOnRoute)
           experts.push_back(std::move(*f));
-        else if (f->input == x0root)
-          shared.push_back(std::move(*f));
-        continue;
-      }
-      std::vector<int64_t> w = weightKN(g, n);
-      if (gateOut < 0 && w.size() == 2 && w[0] == r.hidden && w[1] == 1 &&
-          rootOf(g, n.input(0)) == x0root) {
-        const Value &out = g.value(n.output(0));
-        if (out.consumers.size() == 1 && g.nodes[out.consumers[0]].is("Sigmoid")) {
-          gateNodes = {i, out.consumers[0]};
-          gateOut = g.nodes[out.consumers[0]].output(0);
-        }
       }
     }
+    findShared(r, x0root, winStart, winEnd, shared, gateNodes, gateOut);
     if (experts.empty()) {
       if (a.experts <= 4096)
         r.warnings.push_back(llvm::formatv(
@@ -301,56 +389,13 @@ llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
       contributions.push_back(f.output);
     if (gateOut >= 0 && !shared.empty())
       contributions.push_back(gateOut);
-    unsigned bits = contributions.size();
-    llvm::DenseMap<int, llvm::BitVector> reach;
-    int first = (int)g.nodes.size();
-    for (unsigned c = 0; c < bits; ++c) {
-      llvm::BitVector &bv = reach[contributions[c]];
-      bv.resize(bits);
-      bv.set(c);
-      first = std::min(first, g.value(contributions[c]).producer);
-    }
-    int out = -1;
-    for (int i = first + 1; i < (int)g.nodes.size() && out < 0; ++i) {
-      const Node &n = g.nodes[i];
-      if (n.is("Shape") || n.is("Size"))
-        continue; // Shapes carry no expert output.
-      llvm::BitVector acc(bits);
-      for (int in : n.inputs) {
-        auto it = in >= 0 ? reach.find(in) : reach.end();
-        if (it != reach.end())
-          acc |= it->second;
-      }
-      if (acc.none())
-        continue;
-      for (int o : n.outputs)
-        if (o >= 0) {
-          llvm::BitVector &bv = reach[o];
-          bv.resize(bits);
-          bv |= acc;
-        }
-      if (acc.all() && n.output(0) >= 0 && g.value(n.output(0)).lastDim() == r.hidden)
-        out = n.output(0);
-    }
-    if (out < 0 && bits == 1)
-      out = contributions[0];
+    int out = joinPoint(r, contributions);
     if (out < 0) {
       r.warnings.push_back(llvm::formatv(
           "router '{0}': the expert outputs are never summed into one value; "
           "imported as generic compute",
           anchor.name));
       continue;
-    }
-    // Include trailing reshapes back to [batch, seq, hidden].
-    for (int steps = 0; steps < 4; ++steps) {
-      const Value &v = g.value(out);
-      if (v.consumers.size() != 1 || v.isGraphOutput)
-        break;
-      const Node &c = g.nodes[v.consumers[0]];
-      if (!(c.is("Reshape") || c.is("Cast") || c.is("Identity")) ||
-          g.value(c.output(0)).lastDim() != r.hidden)
-        break;
-      out = c.output(0);
     }
     b.input = x0;
     b.output = out;
@@ -372,4 +417,41 @@ llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
     r.moe.push_back(std::move(b));
   }
   return llvm::Error::success();
+}
+
+void moesaic::onnxfe::attachSharedExperts(Recognition &r) {
+  const Graph &g = r.g;
+  for (size_t bi = 0; bi < r.moe.size(); ++bi) {
+    MoeBlock &b = r.moe[bi];
+    if (b.shared || b.form.rfind("com.microsoft.", 0) != 0)
+      continue;
+    int x0root = rootOf(g, b.input);
+    int from = std::max(g.value(b.input).producer, g.value(x0root).producer);
+    int to = nextAttentionStart(r, b.lastNode);
+    for (const MoeBlock &other : r.moe)
+      if (other.startNode > b.lastNode)
+        to = std::min(to, other.startNode);
+    std::vector<FfnBlock> shared;
+    std::vector<int> gateNodes;
+    int gateOut = -1;
+    findShared(r, x0root, from, to, shared, gateNodes, gateOut);
+    if (shared.empty())
+      continue;
+    std::vector<int> contributions{b.output};
+    for (const FfnBlock &f : shared)
+      contributions.push_back(f.output);
+    if (gateOut >= 0)
+      contributions.push_back(gateOut);
+    int out = joinPoint(r, contributions);
+    if (out < 0)
+      continue;
+    b.shared = (int64_t)shared.size();
+    b.sharedFfn = shared.front().ffn;
+    b.sharedGated = gateOut >= 0;
+    std::vector<int> nodes = nodesBetween(g, b.input, out);
+    nodes.insert(nodes.end(), gateNodes.begin(), gateNodes.end());
+    b.output = out;
+    b.lastNode = g.value(out).producer;
+    claim(r, nodes, (int)bi);
+  }
 }

@@ -104,34 +104,28 @@ private:
 } // namespace
 
 llvm::Error Emitter::findTokenInput() {
-  // A floating-point graph input with a static last dimension.
-  for (int id : g.inputs) {
-    const onnxfe::Value &v = g.value(id);
-    if (!v.isParam && isFloatElem(v.elemType) && v.lastDim() > 0 && v.rank() >= 2) {
-      tokenValue = id;
-      break;
+  // The token embedding: Gather(table [V, H], integer ids input).
+  for (size_t i = 0; i < g.nodes.size() && tokenValue < 0; ++i) {
+    const Node &n = g.nodes[i];
+    if (n.is("Gather") && isWeight(g, n.input(0)) &&
+        g.value(n.input(0)).rank() == 2 && g.value(n.input(0)).lastDim() > 0 &&
+        n.input(1) >= 0 && g.value(n.input(1)).isGraphInput &&
+        !isFloatElem(g.value(n.input(1)).elemType)) {
+      tokenValue = n.output(0);
+      embeddingNode = (int)i;
     }
   }
-  // Else the embedding: Gather(table [V, H], integer ids input).
-  if (tokenValue < 0)
-    for (size_t i = 0; i < g.nodes.size() && tokenValue < 0; ++i) {
-      const Node &n = g.nodes[i];
-      if (n.is("Gather") && isWeight(g, n.input(0)) &&
-          g.value(n.input(0)).rank() == 2 && g.value(n.input(0)).lastDim() > 0 &&
-          !isFloatElem(g.value(n.input(1)).elemType)) {
-        tokenValue = n.output(0);
-        embeddingNode = (int)i;
-      }
-    }
-  if (tokenValue < 0) {
+  // Else hidden states given as input: [tokens, H] or [batch, seq, H]
+  // (KV-cache inputs have rank 4), else any float input.
+  for (int pass = 0; pass < 2 && tokenValue < 0; ++pass)
     for (int id : g.inputs) {
       const onnxfe::Value &v = g.value(id);
-      if (!v.isParam && isFloatElem(v.elemType) && v.lastDim() > 0) {
+      if (!v.isParam && isFloatElem(v.elemType) && v.lastDim() > 0 &&
+          (pass == 1 || v.rank() == 2 || v.rank() == 3)) {
         tokenValue = id;
         break;
       }
     }
-  }
   if (tokenValue < 0)
     return fail("no hidden-state input: no floating-point graph input with a "
                 "static last dimension and no token embedding (Gather of a "
@@ -296,6 +290,7 @@ llvm::Error Emitter::run(moe::ModelOp model) {
   recognizeAttention(rec);
   if (llvm::Error e = recognizeDecomposedMoe(rec))
     return e;
+  attachSharedExperts(rec);
   recognizeDenseFfn(rec);
 
   mv.assign(g.values.size(), mlir::Value());

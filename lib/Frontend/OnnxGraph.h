@@ -50,6 +50,9 @@ struct Value {
   bool external = false; ///< Initializer whose data is external (never read).
   std::optional<std::vector<int64_t>> ints;   ///< Small integer constant.
   std::optional<std::vector<double>> floats;  ///< Small float constant.
+  /// A 1-D or scalar integer tensor computed from shapes (Shape, Gather,
+  /// Concat, ...): its elements, -1 where unknown. Reshape targets.
+  std::optional<std::vector<int64_t>> shapeData;
   int producer = -1;
   std::vector<int> consumers;
 

@@ -322,8 +322,11 @@ void Builder::runShapeInference() {
       shape->add_dim()->set_dim_value(d);
   }
   try {
+    // Data propagation stays off: in ONNX 1.12 it crashes on some graphs
+    // (Shape of a ReduceSum with keepdims=0); ShapeRules.cpp propagates
+    // shape tensors itself.
     onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0,
-                                     /*data_prop=*/true);
+                                     /*data_prop=*/false);
     onnx::shape_inference::InferShapes(copy,
                                        onnx::OpSchemaRegistry::Instance(), opts);
   } catch (const std::exception &e) {

@@ -56,6 +56,8 @@ static double perElement(const Node &n) {
       .Cases("Gelu", "Softplus", "Elu", "LeakyRelu", "HardSigmoid",
              "HardSwish", "Mish", 4)
       .Cases("Softmax", "LogSoftmax", 5)
+      .Cases("SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization",
+             6) // onnxruntime registers these in the ONNX domain.
       .Cases("LayerNormalization", "RMSNormalization",
              "BatchNormalization", "InstanceNormalization",
              "GroupNormalization", 6)

@@ -100,6 +100,9 @@ llvm::Error recognizeFusedMoe(Recognition &r);       // FusedMoe.cpp
 void recognizeAttention(Recognition &r);             // AttentionPatterns.cpp
 llvm::Error recognizeDecomposedMoe(Recognition &r);  // DecomposedMoe.cpp
 void recognizeDenseFfn(Recognition &r);              // FfnPatterns.cpp
+/// Shared experts (and their gate) summed with a fused MoE node's output
+/// join its block (DecomposedMoe.cpp).
+void attachSharedExperts(Recognition &r);
 /// The FFN whose down projection is node `down` (FfnPatterns.cpp).
 std::optional<FfnBlock> matchFfn(const Recognition &r, int down);
 /// Marks `nodes` as owned by block `id`, skipping nodes already claimed.

@@ -75,6 +75,255 @@ void set(Graph &g, int id, Dims dims, int elemType) {
     v.elemType = elemType;
 }
 
+/// Axes from attribute `axes` or, since opset 13, a constant input.
+std::optional<std::vector<int64_t>> axesOf(const Graph &g, const Node &n,
+                                           size_t slot) {
+  if (const Attr *a = n.attr("axes"))
+    if (a->kind == Attr::Ints)
+      return a->ints;
+  int id = n.input(slot);
+  if (id >= 0 && g.value(id).ints)
+    return *g.value(id).ints;
+  return std::nullopt;
+}
+
+/// Values of shape tensors: Shape, Constant, Gather, Concat, (Un)Squeeze,
+/// Cast, Slice and scalar arithmetic on them.
+void propagateShapeData(Graph &g, const Node &n) {
+  int out = n.output(0);
+  if (out < 0 || !n.isStd() || g.value(out).shapeData)
+    return;
+  auto data = [&](int id) -> const std::vector<int64_t> * {
+    if (id < 0)
+      return nullptr;
+    const Value &v = g.value(id);
+    if (v.shapeData)
+      return &*v.shapeData;
+    if (v.ints)
+      return &*v.ints;
+    return nullptr;
+  };
+  std::optional<std::vector<int64_t>> result;
+  const std::vector<int64_t> *in0 = data(n.input(0));
+  if (n.opType == "Shape") {
+    const Value &x = g.value(n.input(0));
+    if (!x.hasShape)
+      return;
+    int64_t r = (int64_t)x.dims.size();
+    int64_t start = n.intAttr("start", 0), end = n.intAttr("end", r);
+    start = std::clamp<int64_t>(start < 0 ? start + r : start, 0, r);
+    end = std::clamp<int64_t>(end < 0 ? end + r : end, 0, r);
+    result = std::vector<int64_t>(x.dims.begin() + start,
+                                  x.dims.begin() + std::max(start, end));
+  } else if (!in0) {
+    return;
+  } else if (n.opType == "Cast" || n.opType == "Identity" ||
+             n.opType == "Unsqueeze" || n.opType == "Squeeze") {
+    result = *in0;
+  } else if (n.opType == "Gather") {
+    const std::vector<int64_t> *idx = data(n.input(1));
+    if (!idx)
+      return;
+    std::vector<int64_t> picked;
+    for (int64_t i : *idx) {
+      int64_t j = i < 0 ? i + (int64_t)in0->size() : i;
+      if (j < 0 || j >= (int64_t)in0->size())
+        return;
+      picked.push_back((*in0)[j]);
+    }
+    result = picked;
+  } else if (n.opType == "Concat") {
+    std::vector<int64_t> all;
+    for (int in : n.inputs) {
+      const std::vector<int64_t> *d = data(in);
+      if (!d)
+        return;
+      all.insert(all.end(), d->begin(), d->end());
+    }
+    result = all;
+  } else if (n.opType == "Slice") {
+    const std::vector<int64_t> *starts = data(n.input(1));
+    const std::vector<int64_t> *ends = data(n.input(2));
+    if (!starts || !ends || starts->size() != 1 || ends->size() != 1)
+      return;
+    int64_t r = (int64_t)in0->size();
+    int64_t b = (*starts)[0] < 0 ? (*starts)[0] + r : (*starts)[0];
+    int64_t e = (*ends)[0] < 0 ? (*ends)[0] + r : std::min((*ends)[0], r);
+    b = std::clamp<int64_t>(b, 0, r);
+    e = std::clamp<int64_t>(e, 0, r);
+    result = std::vector<int64_t>(in0->begin() + b, in0->begin() + std::max(b, e));
+  } else if (n.opType == "Mul" || n.opType == "Add" || n.opType == "Sub" ||
+             n.opType == "Div") {
+    const std::vector<int64_t> *in1 = data(n.input(1));
+    if (!in1 || in0->size() != 1 || in1->size() != 1)
+      return;
+    int64_t a = (*in0)[0], c = (*in1)[0], v = -1;
+    if (a >= 0 && c >= 0 && a < (int64_t(1) << 31) && c < (int64_t(1) << 31)) {
+      if (n.opType == "Mul") v = a * c;
+      else if (n.opType == "Add") v = a + c;
+      else if (n.opType == "Sub") v = a - c;
+      else if (c > 0) v = a / c;
+    }
+    result = std::vector<int64_t>{v};
+  }
+  if (result && result->size() <= 64)
+    g.value(out).shapeData = std::move(result);
+}
+
+/// Reshape, Transpose, (Un)Squeeze, Split, reductions and TopK.
+bool inferStructural(Graph &g, const Node &n, const Value &x, int out) {
+  int t = x.elemType;
+  if (n.opType == "ScatterElements" || n.opType == "ScatterND" ||
+      n.opType == "Scatter") {
+    set(g, out, x.dims, t);
+    return true;
+  }
+  if (n.opType == "GatherElements") {
+    if (known(g, n.input(1)))
+      set(g, out, g.value(n.input(1)).dims, t);
+    return true;
+  }
+  if (n.opType == "ConstantOfShape") {
+    if (x.shapeData)
+      set(g, out, *x.shapeData, kFloat);
+    return true;
+  }
+  if (n.opType == "Expand") {
+    const Value &s = g.value(n.input(1));
+    const std::optional<std::vector<int64_t>> &target =
+        s.ints ? s.ints : s.shapeData;
+    if (target)
+      if (std::optional<Dims> d = broadcast(x.dims, *target))
+        set(g, out, *d, t);
+    return true;
+  }
+  int64_t r = (int64_t)x.dims.size();
+  auto norm = [&](int64_t a, int64_t rank) { return a < 0 ? a + rank : a; };
+  if (n.opType == "Reshape") {
+    int s = n.input(1);
+    if (s < 0)
+      return false;
+    // Reshape(v, Shape(y)): back to y's shape.
+    if (const Node *p = g.producer(s); p && p->is("Shape") &&
+        !p->attr("start") && !p->attr("end") && known(g, p->input(0))) {
+      set(g, out, g.value(p->input(0)).dims, t);
+      return true;
+    }
+    const std::optional<std::vector<int64_t>> &target =
+        g.value(s).ints ? g.value(s).ints : g.value(s).shapeData;
+    if (!target)
+      return false;
+    Dims d = *target;
+    bool fromData = !g.value(s).ints;
+    int64_t known = 1, unknownAt = -1;
+    bool exact = x.fullyStatic();
+    for (size_t i = 0; i < d.size(); ++i) {
+      if (d[i] == 0 && !n.intAttr("allowzero", 0))
+        d[i] = i < x.dims.size() ? x.dims[i] : -1;
+      if (d[i] == -1 && unknownAt < 0 && !fromData)
+        unknownAt = (int64_t)i;
+      else if (d[i] > 0)
+        known *= d[i];
+      else
+        exact = false;
+    }
+    if (unknownAt >= 0 && exact) {
+      std::optional<int64_t> total = checkedNumel(x.dims);
+      d[unknownAt] = total && known > 0 ? *total / known : -1;
+    }
+    set(g, out, d, t);
+    return true;
+  }
+  if (n.opType == "Transpose") {
+    Dims d(x.dims.rbegin(), x.dims.rend());
+    if (const Attr *p = n.attr("perm"); p && p->kind == Attr::Ints) {
+      if ((int64_t)p->ints.size() != r)
+        return true;
+      for (int64_t i = 0; i < r; ++i) {
+        if (p->ints[i] < 0 || p->ints[i] >= r)
+          return true;
+        d[i] = x.dims[p->ints[i]];
+      }
+    }
+    set(g, out, d, t);
+    return true;
+  }
+  if (n.opType == "Unsqueeze" || n.opType == "Squeeze") {
+    std::optional<std::vector<int64_t>> axes = axesOf(g, n, 1);
+    if (!axes)
+      return n.opType == "Unsqueeze";
+    Dims d = x.dims;
+    if (n.opType == "Unsqueeze") {
+      int64_t rank = r + (int64_t)axes->size();
+      std::vector<int64_t> sorted;
+      for (int64_t a : *axes)
+        sorted.push_back(norm(a, rank));
+      std::sort(sorted.begin(), sorted.end());
+      for (int64_t a : sorted)
+        if (a >= 0 && a <= (int64_t)d.size())
+          d.insert(d.begin() + a, 1);
+    } else {
+      std::vector<int64_t> sorted;
+      for (int64_t a : *axes)
+        sorted.push_back(norm(a, r));
+      std::sort(sorted.rbegin(), sorted.rend());
+      for (int64_t a : sorted)
+        if (a >= 0 && a < (int64_t)d.size())
+          d.erase(d.begin() + a);
+    }
+    set(g, out, d, t);
+    return true;
+  }
+  if (n.opType == "Split") {
+    int64_t axis = norm(n.intAttr("axis", 0), r);
+    if (axis < 0 || axis >= r)
+      return true;
+    size_t parts = n.outputs.size();
+    std::vector<int64_t> sizes;
+    if (n.input(1) >= 0 && g.value(n.input(1)).ints)
+      sizes = *g.value(n.input(1)).ints;
+    else if (const Attr *a = n.attr("split"); a && a->kind == Attr::Ints)
+      sizes = a->ints;
+    else if (x.dims[axis] > 0 && parts)
+      sizes.assign(parts, x.dims[axis] / (int64_t)parts);
+    for (size_t i = 0; i < parts && i < sizes.size(); ++i) {
+      Dims d = x.dims;
+      d[axis] = sizes[i];
+      set(g, n.outputs[i], d, t);
+    }
+    return true;
+  }
+  if (n.opType.rfind("Reduce", 0) == 0) {
+    std::optional<std::vector<int64_t>> axes = axesOf(g, n, 1);
+    if (!axes)
+      return true;
+    bool keep = n.intAttr("keepdims", 1) != 0;
+    Dims d;
+    for (int64_t i = 0; i < r; ++i) {
+      bool reduced = llvm::any_of(*axes, [&](int64_t a) { return norm(a, r) == i; });
+      if (!reduced)
+        d.push_back(x.dims[i]);
+      else if (keep)
+        d.push_back(1);
+    }
+    set(g, out, d, t);
+    return true;
+  }
+  if (n.opType == "TopK") {
+    int64_t axis = norm(n.intAttr("axis", -1), r);
+    int k = n.input(1);
+    if (axis < 0 || axis >= r || k < 0 || !g.value(k).ints ||
+        g.value(k).ints->size() != 1)
+      return true;
+    Dims d = x.dims;
+    d[axis] = g.value(k).ints->front();
+    set(g, out, d, t);
+    set(g, n.output(1), d, kInt64);
+    return true;
+  }
+  return false;
+}
+
 void inferNode(Graph &g, const Node &n) {
   int out = n.output(0);
   if (out < 0 || g.value(out).hasShape)
@@ -136,6 +385,13 @@ void inferNode(Graph &g, const Node &n) {
     set(g, out, *batch, t);
     return;
   }
+  if (n.isStd() && inferStructural(g, n, x, out))
+    return;
+  if (!n.isStd() && !n.isMs() && n.outputs.size() == 1) {
+    // An op of a domain nobody knows: assume it keeps its input's shape.
+    set(g, out, x.dims, t);
+    return;
+  }
   if (!n.isMs())
     return;
   if (n.opType == "MatMulNBits" || n.opType == "MatMulBnb4") {
@@ -176,6 +432,20 @@ void inferNode(Graph &g, const Node &n) {
 } // namespace
 
 void moesaic::onnxfe::inferMissingShapes(Graph &g) {
-  for (const Node &n : g.nodes)
+  // ONNX 1.12 infers a scalar for a broadcast whose operand has no shape
+  // (e.g. the output of a com.microsoft op): forget those.
+  for (const Node &n : g.nodes) {
+    int out = n.output(0);
+    if (out < 0 || !n.isStd() || !elementwiseBinary(n.opType) ||
+        !g.value(out).hasShape || !g.value(out).dims.empty())
+      continue;
+    if (llvm::any_of(n.inputs, [&](int in) {
+          return in >= 0 && (!g.value(in).hasShape || !g.value(in).dims.empty());
+        }))
+      g.value(out).hasShape = false;
+  }
+  for (const Node &n : g.nodes) {
     inferNode(g, n);
+    propagateShapeData(g, n);
+  }
 }

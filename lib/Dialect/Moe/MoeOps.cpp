@@ -106,17 +106,17 @@ LogicalResult DenseOp::verify() {
 }
 
 LogicalResult ComputeOp::verify() {
-  if (getLayer() < -1)
+  if ((int64_t)getLayer() < -1) // I64Attr getters return uint64_t.
     return emitOpError() << "layer must be -1 (outside layers) or a layer "
                             "index, got "
-                         << getLayer();
+                         << (int64_t)getLayer();
   if (getFlopsPerToken().convertToDouble() < 0 ||
       !std::isfinite(getFlopsPerToken().convertToDouble()))
     return emitOpError() << "flops_per_token must be finite and "
                             "non-negative";
-  if (getWeightBytes() < 0)
+  if ((int64_t)getWeightBytes() < 0)
     return emitOpError() << "weight_bytes must be non-negative, got "
-                         << getWeightBytes();
+                         << (int64_t)getWeightBytes();
   if (getKind().empty())
     return emitOpError() << "kind must name what the compute is";
   return success();
