@@ -7,7 +7,9 @@ on a pipe, which must stay empty."""
 import subprocess
 import textwrap
 
-from conftest import PYTHON, TINY, python_env
+from conftest import PYTHON, SRC_ROOT, TINY, python_env
+
+FRONTEND = SRC_ROOT / "test" / "Frontend"
 
 SCRIPT = textwrap.dedent(f"""
     import moesaic, warnings
@@ -43,6 +45,24 @@ SCRIPT = textwrap.dedent(f"""
                  hw="edge-chiplet-4", strategy="ep")
     expect_error(moesaic.parse("module {{}}").summary)
     print("failures", failures)
+    # ONNX: text and binary inputs, one with an importer warning, and the
+    # frontend's malformed models.
+    import glob, os, subprocess, sys, tempfile
+    moesaic.import_onnx({str(FRONTEND / "unknown-op.onnxtext")!r})
+    moesaic.compile({str(FRONTEND / "fused-moe-swiglu.onnxtext")!r},
+                    hw="edge-chiplet-4", strategy="ep", workload="steps=1")
+    bad = tempfile.mkdtemp()
+    subprocess.run([sys.executable, {str(FRONTEND / "Inputs" / "bad_models.py")!r},
+                    bad], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    refused = 0
+    paths = sorted(glob.glob(os.path.join(bad, "*.onnx")))
+    for path in paths:
+        try:
+            moesaic.import_onnx(path)
+        except moesaic.Error:
+            refused += 1
+    print("onnx", len(paths), refused)
 """)
 
 
@@ -51,5 +71,9 @@ def test_fd2_stays_empty():
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout.decode().split() == ["failures", "11"]
+    lines = proc.stdout.decode().splitlines()
+    assert lines[0] == "failures 11"
+    _, total, refused = lines[1].split()
+    # Every malformed model but good.onnx is refused, each with an Error.
+    assert int(total) > 5 and int(refused) == int(total) - 1
     assert proc.stderr == b""
