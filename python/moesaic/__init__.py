@@ -145,6 +145,7 @@ class Result:
     hardware  the target's facts (a Hardware, as moesaic.hardware())
     warnings  the warnings the compilation produced
     timeline()  the simulated run as a Chrome/Perfetto trace dict
+    str(result) is the report as moe-opt's text table.
     """
 
     def __init__(self, raw):
@@ -152,6 +153,7 @@ class Result:
         self.schedule = _json.loads(raw["schedule"])
         self.hardware = Hardware(_json.loads(raw["hardware"]))
         self.mlir = raw["mlir"]
+        self._text = raw["report_text"]
         # Compiler warnings, then what the model's description warns about
         # (e.g. an ONNX expert the importer found inconsistent).
         self.warnings = list(raw["warnings"]) + [
@@ -234,6 +236,10 @@ class Result:
         """On-chip memory in use against each device's capacity."""
         from . import plots
         return plots.memory(self.report, self.hardware, **kwargs)
+
+    def __str__(self):
+        """The report as a table (moe-opt --report-format=text)."""
+        return self._text
 
     def __repr__(self):
         lat = ", ".join(f"{k}={v:.1f}us" for k, v in self.latency_us.items())

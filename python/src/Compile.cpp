@@ -95,6 +95,7 @@ moesaic::python::compile(const CompileRequest &request, Diagnostics &diags) {
   }
 
   CompileOutput out;
+  out.reportText = reportText(sink.report);
   out.reportJSON = jsonText(llvm::json::Value(std::move(sink.report)));
   out.scheduleJSON = jsonText(sink.scheduleJSON());
   if (request.timeline)

@@ -114,6 +114,8 @@ struct CompileRequest {
 /// What a compile produced, as JSON/MLIR text.
 struct CompileOutput {
   std::string reportJSON;
+  /// The report as moe-opt's --report-format=text table.
+  std::string reportText;
   std::string scheduleJSON;
   std::string timelineJSON; ///< "" when not requested
   std::string hardwareJSON; ///< hardwareJSON() of the target compiled for

@@ -210,6 +210,7 @@ moesaic.parse() or Module.from_file().)doc")
           throw Failure{std::move(diags), "compilation failed"};
         py::dict result;
         result["report"] = py::str(out->reportJSON);
+        result["report_text"] = py::str(out->reportText);
         result["schedule"] = py::str(out->scheduleJSON);
         result["timeline"] = py::str(out->timelineJSON);
         result["hardware"] = py::str(out->hardwareJSON);

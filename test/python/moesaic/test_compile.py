@@ -44,6 +44,10 @@ def test_report_contract(ep_result):
     assert [l["index"] for l in res["layers"]] == [0, 1]
     assert ep_result.latency_us == {"ep": res["latency_us"]}
     assert "ep" in repr(ep_result) and "tiny_moe" in repr(ep_result)
+    # str() is moe-opt's --report-format=text table.
+    text = str(ep_result)
+    assert text.startswith("model:    tiny_moe")
+    assert f"{res['latency_us']:.2f}" in text
     with pytest.raises(KeyError, match="have: ep"):
         ep_result.result("tp")
 
