@@ -58,3 +58,12 @@ for name, loc in (("external-abs.onnx", "/etc/passwd"), ("external-dotdot.onnx",
 # Graph structure.
 save("no-default-opset.onnx", relu, [x], [y], opsets=(("com.microsoft", 1),))
 save("redefined.onnx", [helper.make_node("Relu", ["x"], ["y"]), helper.make_node("Sigmoid", ["x"], ["y"])], [x], [y])
+
+# External data inside the model's directory, absent on disk: never opened,
+# so the import succeeds from the shapes alone.
+t = tensor("w", [16, 4096])
+t.data_location = TensorProto.EXTERNAL
+t.external_data.add(key="location", value="weights/w.bin")
+t.external_data.add(key="offset", value="0")
+save("external-ok.onnx", [helper.make_node("MatMul", ["x", "w"], ["y"])], [x],
+     [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["T", 4096])], inits=[t])

@@ -6,10 +6,11 @@ Usage: sweep_testdata.py MOE_OPT [DATA_DIR]
 """
 import concurrent.futures
 import os
+import shutil
 import subprocess
 import sys
 
-moe_opt = sys.argv[1]
+moe_opt = shutil.which(sys.argv[1]) or sys.argv[1]
 root = sys.argv[2] if len(sys.argv) > 2 else "/usr/share/libonnx-testdata/data"
 if not os.path.isdir(root):
     print(f"SKIPPED: {root} is absent (install libonnx-testdata)")
