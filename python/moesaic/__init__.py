@@ -26,7 +26,7 @@ from ._core import Error, Module
 __all__ = [
     "Error", "MoesaicWarning", "Module", "Result", "Hardware",
     "parse", "import_onnx", "compile", "compare", "hardware", "list_hw",
-    "list_strategies", "sweep",
+    "list_strategies", "sweep", "workload_spec", "have_onnx",
 ]
 
 
@@ -117,6 +117,12 @@ class Hardware(dict):
             if d["name"] == name:
                 return d
         raise KeyError(name)
+
+
+def have_onnx():
+    """Whether this build imports ONNX (configured with
+    MOESAIC_ENABLE_ONNX=ON, the default)."""
+    return _core.have_onnx()
 
 
 def hardware(name_or_path):

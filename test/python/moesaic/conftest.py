@@ -41,6 +41,11 @@ def make_fused_moe_onnx(experts=4, hidden=16, ffn=32, top_k=2, tokens=8,
         helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
 
 
+requires_onnx = pytest.mark.skipif(
+    not moesaic.have_onnx(),
+    reason="this build has no ONNX frontend (MOESAIC_ENABLE_ONNX=OFF)")
+
+
 @pytest.fixture(scope="session")
 def onnx_bytes():
     pytest.importorskip("onnx")

@@ -5,7 +5,7 @@
 import pytest
 
 import moesaic
-from conftest import TINY
+from conftest import TINY, requires_onnx
 
 
 def test_from_file_and_summary():
@@ -58,6 +58,7 @@ def test_missing_file():
         moesaic.Module.from_file("/nonexistent/nope.mlir")
 
 
+@requires_onnx
 def test_import_onnx_file_and_bytes(onnx_path, onnx_bytes):
     m = moesaic.import_onnx(onnx_path)
     s = m.summary()
@@ -72,6 +73,7 @@ def test_import_onnx_file_and_bytes(onnx_path, onnx_bytes):
     assert moesaic.Module.from_file(onnx_path).summary() == s
 
 
+@requires_onnx
 def test_import_onnx_errors(tmp_path):
     with pytest.raises(moesaic.Error, match="not an ONNX model"):
         moesaic.import_onnx(b"\x01\x02 definitely not protobuf")
@@ -79,6 +81,12 @@ def test_import_onnx_errors(tmp_path):
         moesaic.import_onnx(tmp_path / "missing.onnx")
     with pytest.raises(moesaic.Error, match="cannot read"):
         moesaic.import_onnx(tmp_path / "missing.bin")
+
+
+@pytest.mark.skipif(moesaic.have_onnx(), reason="this build imports ONNX")
+def test_import_onnx_without_the_frontend(tmp_path):
+    with pytest.raises(moesaic.Error, match="MOESAIC_ENABLE_ONNX=OFF"):
+        moesaic.import_onnx(b"anything")
 
 
 def test_error_is_an_exception_with_diagnostics():

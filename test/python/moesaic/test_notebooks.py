@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+import moesaic
+
 from conftest import EXAMPLES, python_env
 
 nbformat = pytest.importorskip("nbformat")
@@ -23,6 +25,8 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, monkeypatch):
+    if "onnx" in path.name and not moesaic.have_onnx():
+        pytest.skip("this build has no ONNX frontend (MOESAIC_ENABLE_ONNX=OFF)")
     # The kernel imports moesaic from where this process does, and draws
     # with the inline backend regardless of the caller's MPLBACKEND.
     monkeypatch.setenv("PYTHONPATH", python_env()["PYTHONPATH"])

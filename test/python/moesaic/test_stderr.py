@@ -7,6 +7,8 @@ on a pipe, which must stay empty."""
 import subprocess
 import textwrap
 
+import moesaic
+
 from conftest import PYTHON, SRC_ROOT, TINY, python_env
 
 FRONTEND = SRC_ROOT / "test" / "Frontend"
@@ -48,6 +50,8 @@ SCRIPT = textwrap.dedent(f"""
     # ONNX: text and binary inputs, one with an importer warning, and the
     # frontend's malformed models.
     import glob, os, subprocess, sys, tempfile
+    if not moesaic.have_onnx():
+        print("onnx 0 0"); raise SystemExit
     moesaic.import_onnx({str(FRONTEND / "unknown-op.onnxtext")!r})
     moesaic.compile({str(FRONTEND / "fused-moe-swiglu.onnxtext")!r},
                     hw="edge-chiplet-4", strategy="ep", workload="steps=1")
@@ -76,5 +80,6 @@ def test_fd2_stays_empty():
     _, total, refused = lines[1].split()
     # The malformed models are refused with an Error (any other exception
     # would end the child); the valid ones (good.onnx...) import.
-    assert 5 <= int(refused) < int(total)
+    if moesaic.have_onnx():
+        assert 5 <= int(refused) < int(total)
     assert proc.stderr == b""
