@@ -46,10 +46,10 @@ void initialize();
 /// Where a model comes from.
 struct ModelSource {
   enum Kind {
-    MlirText,   ///< `data` holds MLIR text (or bytecode).
-    MlirFile,   ///< `data` is a path to an .mlir/.mlirbc file.
-    OnnxFile,   ///< `data` is a path to an .onnx/.onnxtext file.
-    OnnxBytes,  ///< `data` holds a serialized ONNX ModelProto.
+    MlirText,  ///< `data` holds MLIR text (or bytecode).
+    MlirFile,  ///< `data` is a path to an .mlir/.mlirbc file.
+    OnnxFile,  ///< `data` is a path to an .onnx/.onnxtext file.
+    OnnxBytes, ///< `data` holds a serialized ONNX ModelProto.
   };
   Kind kind = MlirText;
   std::string data;

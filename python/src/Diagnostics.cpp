@@ -7,7 +7,8 @@ using namespace moesaic::python;
 void Diagnostics::add(std::string severity, std::string location,
                       std::string message) {
   Diagnostic d;
-  d.text = (location.empty() ? "" : location + ": ") + severity + ": " + message;
+  d.text =
+      (location.empty() ? "" : location + ": ") + severity + ": " + message;
   d.severity = std::move(severity);
   d.location = std::move(location);
   d.message = std::move(message);

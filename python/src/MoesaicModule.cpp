@@ -122,7 +122,8 @@ moesaic.parse() or Module.from_file().)doc")
       .def_static(
           "from_file",
           [](const py::object &path) {
-            std::string p = py::str(py::module_::import("os").attr("fspath")(path));
+            std::string p =
+                py::str(py::module_::import("os").attr("fspath")(path));
             return loadModule(sourceForPath(p));
           },
           py::arg("path"),
