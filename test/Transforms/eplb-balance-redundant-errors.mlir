@@ -13,3 +13,4 @@ moe.model @m {
   moe.output %c : tensor<?x64xbf16>
 }
 }
+

@@ -1,5 +1,6 @@
 // RUN: moe-opt %s --pass-pipeline='builtin.module(moe-attach-target{hw=edge-chiplet-4},moe-create-schedule{strategy=eplb},moe-eplb-balance{workload=batch=16,trace=zipf:1.2,seed=1 redundant=6 profile-steps=2})' | FileCheck %s
 // RUN: moe-opt %s --pass-pipeline='builtin.module(moe-attach-target{hw=edge-chiplet-4},moe-create-schedule{strategy=eplb},moe-eplb-balance{workload=batch=16,trace=zipf:1.2,seed=1 profile-steps=2})' | FileCheck %s --check-prefix=DEFAULT
+// RUN: moe-opt %s --pass-pipeline='builtin.module(moe-attach-target{hw=edge-chiplet-4},moe-create-schedule{strategy=eplb-rebalance},moe-eplb-balance{workload=batch=16,trace=zipf:1.2,seed=1 profile-steps=2 rebalance-every=8})' | FileCheck %s --check-prefix=REBALANCE
 
 // Observed load over 2 steps of 16 tokens (top-2: 64 choices). Six
 // redundant replicas go, one at a time, to the highest load per replica:
@@ -14,6 +15,10 @@
 // Default: one redundant replica per device, 6 + 4 = 10 replicas do not
 // divide over 4 devices, so two more are added (12, 3 slots each).
 // DEFAULT: hw.place_experts layer 0 {{\[}}[@c0, @c1, @c2], [@c2], [@c2, @c3], [@c0, @c1, @c3], [@c0, @c1], [@c3]]
+
+// With periodic rebalancing the runtime is told how often.
+// REBALANCE: hw.schedule @eplb_rebalance_plan strategy "eplb-rebalance"
+// REBALANCE: hw.observed_load layer 0 steps 2 [20, 4, 8, 19, 7, 6] rebalance_every 8
 
 moe.model @m {
   %x = moe.input : tensor<?x64xbf16>

@@ -72,6 +72,9 @@ LogicalResult ObservedLoadOp::verify() {
   for (int64_t t : getTokens())
     if (t < 0)
       return emitOpError() << "token counts must be non-negative";
+  if (auto every = getRebalanceEvery())
+    if ((int64_t)*every <= 0)
+      return emitOpError() << "rebalance_every must be positive";
   return success();
 }
 
@@ -79,8 +82,11 @@ void ObservedLoadOp::exportTo(llvm::json::Object &layerEntry) {
   llvm::json::Array tokens;
   for (int64_t t : getTokens())
     tokens.push_back(t);
-  layerEntry["observed_load"] = llvm::json::Object{
-      {"steps", getSteps()}, {"tokens", std::move(tokens)}};
+  llvm::json::Object load{{"steps", getSteps()},
+                          {"tokens", std::move(tokens)}};
+  if (auto every = getRebalanceEvery())
+    load["rebalance_every"] = (int64_t)*every;
+  layerEntry["observed_load"] = std::move(load);
 }
 
 LogicalResult ShadowExpertsOp::verify() {
