@@ -55,7 +55,11 @@ static llvm::Expected<MoeBlock> matchFused(Recognition &r, int index) {
     return nodeError(n, "fc1_experts_weights '" + w1.name +
                             "' must have a static 3-D shape");
   int64_t pack = 1;
-  if (quant) {
+  std::string quantType = n.strAttr("quant_type", "int");
+  if (quant && w1.elemType != kUint8 && w1.elemType != kFloat8E4M3FN)
+    return nodeError(n, "fc1_experts_weights '" + w1.name +
+                            "' must be uint8 (packed) or float8e4m3fn");
+  if (quant && quantType == "int") {
     b.weightBits = n.intAttr("expert_weight_bits", 4);
     if (b.weightBits != 2 && b.weightBits != 4 && b.weightBits != 8)
       return nodeError(n, llvm::formatv("expert_weight_bits {0} is not 2, 4 "
@@ -68,8 +72,21 @@ static llvm::Expected<MoeBlock> matchFused(Recognition &r, int index) {
       return nodeError(n, llvm::formatv("block_size {0} must be 0 (per row) or "
                                         "a power of two >= 16",
                                         b.blockSize));
+  } else if (quant && (quantType == "fp4" || quantType == "nvfp4" ||
+                       quantType == "wfp4afp8")) {
+    // Two FP4 values per byte; sized as 4-bit weights.
+    b.weightBits = 4;
+    pack = 2;
+    r.warnings.push_back(llvm::formatv(
+        "node '{0}': {1} expert weights are sized as 4-bit integers (i4)",
+        n.name, quantType));
+  } else if (quant && quantType == "fp8") {
+    if (w1.elemType != kFloat8E4M3FN && w1.elemType != kUint8)
+      return nodeError(n, "fp8 QMoE needs float8e4m3fn or uint8 weights");
+  } else if (quant) {
+    return nodeError(n, "unsupported quant_type '" + quantType + "'");
   }
-  b.weightElem = w1.elemType;
+  b.weightElem = quant && quantType == "fp8" ? (int)kFloat8E4M3FN : w1.elemType;
   b.experts = w1.dims[0];
   int64_t a = w1.dims[1], last = w1.dims[2] * pack;
   int64_t fc1Out;
