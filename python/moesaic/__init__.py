@@ -1,0 +1,298 @@
+"""Moesaic from Python: compile Mixture-of-Experts models onto multi-die
+hardware, read the reports, plot the schedules, sweep design spaces.
+
+    import moesaic
+    m = moesaic.import_onnx("model.onnx")          # or moesaic.parse(text)
+    r = moesaic.compile(m, hw="edge-chiplet-4", strategy="ep",
+                        workload="batch=8,trace=zipf:1.2,steps=16")
+    r.report["results"][0]["latency_us"]
+    r.plot_timeline()
+
+The compiler runs in-process (the `_core` extension links the same
+libraries and registrations as `moe-opt`). Every failure raises
+`moesaic.Error` whose text is the diagnostics; warnings are issued as
+`moesaic.MoesaicWarning` through the `warnings` module and kept on the
+result. Nothing is printed on the process's stderr. Compiles release the
+GIL, so several threads may compile at once.
+"""
+
+import json as _json
+import os as _os
+import warnings as _warnings
+
+from . import _core
+from ._core import Error, Module
+
+__all__ = [
+    "Error", "MoesaicWarning", "Module", "Result", "Hardware",
+    "parse", "import_onnx", "compile", "compare", "hardware", "list_hw",
+    "list_strategies", "sweep", "workload_spec", "have_onnx",
+]
+
+
+class MoesaicWarning(UserWarning):
+    """A warning diagnosed by the compiler or the ONNX importer."""
+
+
+def _warn(messages, stacklevel=3):
+    for message in messages:
+        _warnings.warn(message, MoesaicWarning, stacklevel=stacklevel)
+
+
+def parse(text, name="<string>"):
+    """Parses MLIR text (str) or MLIR bytecode (bytes) into a Module."""
+    module = Module.parse(text, name)
+    _warn(module.load_warnings)
+    return module
+
+
+def _is_bytes(obj):
+    return isinstance(obj, (bytes, bytearray, memoryview))
+
+
+def import_onnx(model, name=None):
+    """Imports an ONNX model: a path (.onnx binary protobuf or .onnxtext),
+    or the bytes of a serialized ModelProto. Returns a Module holding a
+    moe.model; the importer's warnings (e.g. an expert a torch trace
+    dropped) are issued as MoesaicWarning."""
+    if _is_bytes(model):
+        module = Module.from_onnx_bytes(model, name or "<onnx bytes>")
+    else:
+        path = _os.fspath(model)
+        if path.endswith((".onnx", ".onnxtext")):
+            module = Module.from_file(path)
+        else:
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError as e:
+                raise Error(f"cannot read '{path}': {e.strerror}") from None
+            module = Module.from_onnx_bytes(data, name or path)
+    _warn(module.load_warnings)
+    try:
+        _warn(module.summary().get("warnings", []))
+    except Error:
+        pass
+    return module
+
+
+def _model_arg(model):
+    if isinstance(model, Module) or _is_bytes(model):
+        return model
+    if isinstance(model, (str, _os.PathLike)):
+        return _os.fspath(model)
+    raise TypeError("model must be a path (.onnx, .onnxtext, .mlir), ONNX "
+                    f"bytes or a moesaic.Module, not {type(model).__name__}")
+
+
+def workload_spec(workload):
+    """The workload spec string for None, a spec string, or a dict such as
+    {"batch": 8, "trace": "zipf:1.2", "steps": 16}."""
+    if workload is None:
+        return ""
+    if isinstance(workload, str):
+        return workload
+    if isinstance(workload, dict):
+        return ",".join(f"{k}={v}" for k, v in workload.items())
+    raise TypeError("workload must be None, a spec string or a dict, not "
+                    f"{type(workload).__name__}")
+
+
+class Hardware(dict):
+    """A target system's facts: the report's summary fields (name, kind,
+    num_devices, onchip_bytes, ...), "devices" and directed "links" after
+    topology expansion, "sources" of the numbers, and "file" (the hardware
+    file form, which moe-opt --hw=path accepts). Keys are also
+    attributes: hw.num_devices."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def device(self, name):
+        """The entry of device `name`."""
+        for d in self["devices"]:
+            if d["name"] == name:
+                return d
+        raise KeyError(name)
+
+
+def have_onnx():
+    """Whether this build imports ONNX (configured with
+    MOESAIC_ENABLE_ONNX=ON, the default)."""
+    return _core.have_onnx()
+
+
+def hardware(name_or_path):
+    """A preset (see list_hw()) or a hardware description file."""
+    return Hardware(_json.loads(_core.hardware_json(_os.fspath(name_or_path))))
+
+
+def list_hw():
+    """The shipped presets: a list of {"name", "kind", "summary"}."""
+    return _core.list_hw()
+
+
+def list_strategies():
+    """The registered strategies: a list of {"name", "summary",
+    "targets"} (the system kinds each serves)."""
+    return _core.list_strategies()
+
+
+class Result:
+    """The outcome of compile() or compare().
+
+    report    the cost report (schema moesaic.report/1), a dict
+    mlir      the module after compilation (lowered, for compile())
+    schedule  the static schedule JSON (one strategy), or
+              {"schema": "moesaic.schedules/1", "schedules": [...]}
+    hardware  the target's facts (a Hardware, as moesaic.hardware())
+    warnings  the warnings the compilation produced
+    timeline()  the simulated run as a Chrome/Perfetto trace dict
+    str(result) is the report as moe-opt's text table.
+    """
+
+    def __init__(self, raw):
+        self.report = _json.loads(raw["report"])
+        self.schedule = _json.loads(raw["schedule"])
+        self.hardware = Hardware(_json.loads(raw["hardware"]))
+        self.mlir = raw["mlir"]
+        self._text = raw["report_text"]
+        # Compiler warnings, then what the model's description warns about
+        # (e.g. an ONNX expert the importer found inconsistent).
+        self.warnings = list(raw["warnings"]) + [
+            w for w in self.report.get("model", {}).get("warnings", [])
+            if w not in raw["warnings"]]
+        self._timeline_text = raw["timeline"]
+        self._timeline = None
+
+    @property
+    def strategies(self):
+        """The evaluated strategies, in order."""
+        return [r["strategy"] for r in self.report["results"]]
+
+    def result(self, strategy=None):
+        """The report's results entry of `strategy` (default: the first)."""
+        results = self.report["results"]
+        if strategy is None:
+            return results[0]
+        for r in results:
+            if r["strategy"] == strategy:
+                return r
+        raise KeyError(f"no result for strategy '{strategy}' "
+                       f"(have: {', '.join(self.strategies)})")
+
+    @property
+    def latency_us(self):
+        """Mean decode-step latency of each strategy, {name: us}."""
+        return {r["strategy"]: r["latency_us"] for r in self.report["results"]}
+
+    def timeline(self):
+        """The simulated execution as a Chrome trace dict (load it in
+        Perfetto or chrome://tracing after json.dump)."""
+        if self._timeline is None:
+            if not self._timeline_text:
+                raise Error("this result was compiled with timeline=False")
+            self._timeline = _json.loads(self._timeline_text)
+        return self._timeline
+
+    def save(self, directory):
+        """Writes report.json, schedule.json, timeline.json and module.mlir
+        into `directory` (created if needed); returns the paths."""
+        _os.makedirs(directory, exist_ok=True)
+        paths = {}
+        for name, content in (("report.json", self.report),
+                              ("schedule.json", self.schedule)):
+            paths[name] = _os.path.join(directory, name)
+            with open(paths[name], "w") as f:
+                _json.dump(content, f, indent=2)
+        if self._timeline_text:
+            paths["timeline.json"] = _os.path.join(directory, "timeline.json")
+            with open(paths["timeline.json"], "w") as f:
+                f.write(self._timeline_text)
+        paths["module.mlir"] = _os.path.join(directory, "module.mlir")
+        with open(paths["module.mlir"], "w") as f:
+            f.write(self.mlir)
+        return paths
+
+    # Plots (matplotlib Figures; see moesaic.plots).
+    def plot_timeline(self, strategy=None, **kwargs):
+        """Gantt chart of the simulated schedule: one row per device engine
+        and per busy link."""
+        from . import plots
+        return plots.timeline(self.timeline(), strategy=strategy,
+                              strategies=self.strategies, **kwargs)
+
+    def plot_link_load(self, strategy=None, **kwargs):
+        """Link-load heat map: the mesh with each link coloured by its busy
+        time (meshes), or a source x destination matrix (other systems)."""
+        from . import plots
+        return plots.link_load(self.result(strategy), self.hardware,
+                               self.report, **kwargs)
+
+    def plot_comparison(self, **kwargs):
+        """Latency of each strategy beside its lower bound and analytic
+        estimate."""
+        from . import plots
+        return plots.comparison(self.report, **kwargs)
+
+    def plot_memory(self, **kwargs):
+        """On-chip memory in use against each device's capacity."""
+        from . import plots
+        return plots.memory(self.report, self.hardware, **kwargs)
+
+    def __str__(self):
+        """The report as a table (moe-opt --report-format=text)."""
+        return self._text
+
+    def __repr__(self):
+        lat = ", ".join(f"{k}={v:.1f}us" for k, v in self.latency_us.items())
+        hw = self.report.get("hardware", {}).get("name", "?")
+        model = self.report.get("model", {}).get("name", "?")
+        return f"<moesaic.Result {model} on {hw}: {lat}>"
+
+
+def _compile(model, hw, strategies, workload, timeline, lower_in_place):
+    raw = _core.compile(_model_arg(model), "" if hw is None else _os.fspath(hw),
+                        list(strategies), workload_spec(workload),
+                        bool(timeline), lower_in_place)
+    result = Result(raw)
+    _warn(result.warnings, stacklevel=4)
+    return result
+
+
+def compile(model, hw=None, strategy=None, workload=None, timeline=True):
+    """Lowers `model` with one strategy for `hw`, simulates the workload and
+    returns a Result.
+
+    model     a path (.onnx, .onnxtext, .mlir), ONNX bytes or a Module
+    hw        a preset name or hardware file; None: the module's own
+              hw.system, else the default preset
+    strategy  a name from list_strategies()
+    workload  a spec string ("batch=8,trace=zipf:1.2,seed=0,steps=16"),
+              a dict of the same keys, or None for the defaults
+    timeline  record the per-task timeline (Result.timeline())
+    """
+    if strategy is None:
+        names = ", ".join(s["name"] for s in list_strategies())
+        raise Error(f"compile() needs strategy=... (known: {names})")
+    if not isinstance(strategy, str):
+        raise TypeError("strategy must be a name; use compare() for several")
+    return _compile(model, hw, [strategy], workload, timeline, True)
+
+
+def compare(model, hw=None, strategies=(), workload=None, timeline=True):
+    """Evaluates several strategies on the same model, hardware and
+    workload; the report's "speedup" is relative to the first."""
+    if isinstance(strategies, str):
+        strategies = [s for s in strategies.split(",") if s]
+    strategies = list(strategies)
+    if not strategies:
+        names = ", ".join(s["name"] for s in list_strategies())
+        raise Error(f"compare() needs strategies=[...] (known: {names})")
+    return _compile(model, hw, strategies, workload, timeline, False)
+
+
+from .sweep import sweep  # noqa: E402

@@ -1,0 +1,215 @@
+# RUN: %python -m pytest -q -p no:cacheprovider %s
+# REQUIRES: python-module
+"""moesaic.compile() and compare(): inputs, results, errors, warnings."""
+
+import json
+import warnings
+
+import pytest
+
+import moesaic
+from conftest import TINY, make_fused_moe_onnx, requires_onnx
+
+WORKLOAD = "batch=8,trace=zipf:1.2,seed=3,steps=4"
+
+
+def hw_name(report):
+    """The report's hardware name as the preset is spelled. The report
+    takes it from the hw.system symbol, where '-' becomes '_'."""
+    return report["hardware"]["name"].replace("_", "-")
+
+
+@pytest.fixture(scope="module")
+def ep_result():
+    return moesaic.compile(TINY, hw="edge-chiplet-4", strategy="ep",
+                           workload=WORKLOAD)
+
+
+def test_report_contract(ep_result):
+    r = ep_result.report
+    assert r["schema"] == "moesaic.report/1"
+    assert r["model"]["name"] == "tiny_moe"
+    assert hw_name(r) == "edge-chiplet-4"
+    assert r["hardware"]["kind"] == "chiplet"
+    assert r["workload"]["batch_tokens"] == 8
+    assert r["workload"]["steps"] == 4
+    assert r["workload"]["seed"] == 3
+    assert [x["strategy"] for x in r["results"]] == ["ep"]
+    res = ep_result.result("ep")
+    for key in ("latency_us", "moe_latency_us", "lower_bound_us",
+                "analytic_latency_us", "comm_bytes", "offchip_bytes",
+                "peak_onchip_bytes", "migration_exposed_us", "layers", "links"):
+        assert key in res, key
+    assert res["latency_us"] >= res["lower_bound_us"] > 0
+    assert [l["index"] for l in res["layers"]] == [0, 1]
+    assert ep_result.latency_us == {"ep": res["latency_us"]}
+    assert "ep" in repr(ep_result) and "tiny_moe" in repr(ep_result)
+    # str() is moe-opt's --report-format=text table.
+    text = str(ep_result)
+    assert text.startswith("model:    tiny_moe")
+    assert f"{res['latency_us']:.2f}" in text
+    with pytest.raises(KeyError, match="have: ep"):
+        ep_result.result("tp")
+
+
+def test_mlir_schedule_timeline_hardware(ep_result):
+    assert "hw.schedule" in ep_result.mlir
+    assert "hw.system" in ep_result.mlir
+    assert moesaic.parse(ep_result.mlir).summary()["name"] == "tiny_moe"
+    assert ep_result.schedule["schema"] == "moesaic.schedule/1"
+    assert ep_result.schedule["strategy"] == "ep"
+    assert len(ep_result.schedule["layers"]) == 2
+    trace = ep_result.timeline()
+    slices = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    assert slices and all(e["dur"] > 0 for e in slices)
+    names = {e["args"]["name"] for e in trace["traceEvents"]
+             if e["ph"] == "M" and e["name"] == "process_name"}
+    assert {"c0", "c1", "c2", "c3", "links"} <= names
+    assert ep_result.hardware.name == "edge-chiplet-4"
+    assert ep_result.hardware == moesaic.hardware("edge-chiplet-4")
+
+
+def test_every_input_form_gives_the_same_report(ep_result, tmp_path):
+    module = moesaic.Module.from_file(TINY)
+    for model in (str(TINY), module, moesaic.parse(TINY.read_text())):
+        r = moesaic.compile(model, hw="edge-chiplet-4", strategy="ep",
+                            workload=WORKLOAD)
+        assert r.report == ep_result.report
+    # The Module is left as it was (compiles work on a copy).
+    assert "hw.schedule" not in str(module)
+    as_dict = {"batch": 8, "trace": "zipf:1.2", "seed": 3, "steps": 4}
+    r = moesaic.compile(TINY, hw="edge-chiplet-4", strategy="ep",
+                        workload=as_dict)
+    assert r.report == ep_result.report
+
+
+@requires_onnx
+def test_onnx_inputs(tmp_path):
+    onnx_bytes = make_fused_moe_onnx().SerializeToString()
+    path = tmp_path / "fused_moe.onnx"
+    path.write_bytes(onnx_bytes)
+    from_path = moesaic.compile(path, hw="edge-chiplet-4", strategy="tp",
+                                workload="batch=4,steps=2")
+    assert from_path.report["model"]["moe_layers"][0]["num_experts"] == 4
+    from_bytes = moesaic.compile(onnx_bytes, hw="edge-chiplet-4",
+                                 strategy="tp", workload="batch=4,steps=2")
+    from_module = moesaic.compile(moesaic.import_onnx(path), hw="edge-chiplet-4",
+                                  strategy="tp", workload="batch=4,steps=2")
+    lat = from_path.result()["latency_us"]
+    assert from_bytes.result()["latency_us"] == lat
+    assert from_module.result()["latency_us"] == lat
+
+
+def test_compare(chiplet_strategies):
+    r = moesaic.compare(TINY, hw="edge-chiplet-8-mesh",
+                        strategies=chiplet_strategies, workload=WORKLOAD)
+    assert r.strategies == chiplet_strategies
+    lat = r.latency_us
+    first = chiplet_strategies[0]
+    assert r.report["speedup"][first] == pytest.approx(1.0)
+    for s in chiplet_strategies:
+        assert r.report["speedup"][s] == pytest.approx(lat[first] / lat[s])
+    assert r.schedule["schema"] == "moesaic.schedules/1"
+    assert [s["strategy"] for s in r.schedule["schedules"]] == chiplet_strategies
+    pids = {e["pid"] // 1000 for e in r.timeline()["traceEvents"]}
+    assert pids == set(range(len(chiplet_strategies)))
+    # Each entry equals a compile of that strategy alone.
+    alone = moesaic.compile(TINY, hw="edge-chiplet-8-mesh",
+                            strategy=chiplet_strategies[1], workload=WORKLOAD)
+    assert alone.result()["latency_us"] == r.result(chiplet_strategies[1])["latency_us"]
+    # A comma-separated string works as in moe-opt --compare.
+    again = moesaic.compare(TINY, hw="edge-chiplet-8-mesh",
+                            strategies=",".join(chiplet_strategies),
+                            workload=WORKLOAD, timeline=False)
+    assert again.report == r.report
+
+
+def test_target_defaults(ep_result):
+    # No hw: the module's own hw.system...
+    mine = moesaic.compile(moesaic.parse(ep_result.mlir), strategy="tp",
+                           workload=WORKLOAD)
+    assert hw_name(mine.report) == "edge-chiplet-4"
+    attached = moesaic.compare(TINY, hw="wafer-8x8", strategies=["ep"],
+                               workload=WORKLOAD)
+    again = moesaic.compile(moesaic.parse(attached.mlir), strategy="ep",
+                            workload=WORKLOAD)
+    assert hw_name(again.report) == "wafer-8x8"
+    # ...replaced by an explicit hw...
+    other = moesaic.compile(moesaic.parse(attached.mlir), hw="edge-chiplet-4",
+                            strategy="ep", workload=WORKLOAD)
+    assert hw_name(other.report) == "edge-chiplet-4"
+    # ...or the default preset.
+    default = moesaic.compile(TINY, strategy="ep", workload=WORKLOAD)
+    assert hw_name(default.report) == "edge-chiplet-4"
+
+
+def test_hardware_file_target(tmp_path):
+    path = tmp_path / "my-package.json"
+    spec = moesaic.hardware("edge-chiplet-4").file
+    spec["name"] = "my-package"
+    path.write_text(json.dumps(spec))
+    r = moesaic.compile(TINY, hw=path, strategy="ep", workload=WORKLOAD)
+    assert hw_name(r.report) == "my-package"
+
+
+def test_errors():
+    with pytest.raises(moesaic.Error, match="needs strategy=.*ep"):
+        moesaic.compile(TINY, hw="edge-chiplet-4")
+    with pytest.raises(moesaic.Error, match="needs strategies="):
+        moesaic.compare(TINY, hw="edge-chiplet-4", strategies=[])
+    with pytest.raises(moesaic.Error, match="unknown strategy 'warp'"):
+        moesaic.compile(TINY, hw="edge-chiplet-4", strategy="warp")
+    with pytest.raises(moesaic.Error, match="workload 'batch=0'"):
+        moesaic.compile(TINY, hw="edge-chiplet-4", strategy="ep",
+                        workload="batch=0")
+    with pytest.raises(moesaic.Error, match="unknown hardware 'nowhere'"):
+        moesaic.compile(TINY, hw="nowhere", strategy="ep")
+    with pytest.raises(moesaic.Error, match="cannot read '/nonexistent.mlir'"):
+        moesaic.compile("/nonexistent.mlir", hw="edge-chiplet-4", strategy="ep")
+    with pytest.raises(moesaic.Error, match="not an ONNX model|ONNX=OFF"):
+        moesaic.compile(b"garbage", hw="edge-chiplet-4", strategy="ep")
+    with pytest.raises(moesaic.Error, match="holds no moe.model|needs a moe.model"):
+        moesaic.compile(moesaic.parse("module {}"), hw="edge-chiplet-4",
+                        strategy="ep")
+    with pytest.raises(TypeError):
+        moesaic.compile(42, hw="edge-chiplet-4", strategy="ep")
+    with pytest.raises(TypeError):
+        moesaic.compile(TINY, hw="edge-chiplet-4", strategy=["ep", "tp"])
+    r = moesaic.compile(TINY, hw="edge-chiplet-4", strategy="ep",
+                        workload="steps=1", timeline=False)
+    with pytest.raises(moesaic.Error, match="timeline=False"):
+        r.timeline()
+
+
+def test_strategy_refuses_a_target_it_cannot_serve():
+    kinds = {p["name"]: p["kind"] for p in moesaic.list_hw()}
+    for s in moesaic.list_strategies():
+        refused = [n for n, k in kinds.items() if k not in s["targets"]]
+        if refused:
+            with pytest.raises(moesaic.Error, match="does not serve"):
+                moesaic.compile(TINY, hw=refused[0], strategy=s["name"],
+                                workload="steps=1")
+            return
+    pytest.skip("every strategy serves every preset's kind")
+
+
+@requires_onnx
+def test_warnings_reach_python(tmp_path):
+    model = make_fused_moe_onnx(router_width=6)
+    path = tmp_path / "odd_router.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.warns(moesaic.MoesaicWarning, match="router_probs scores 6"):
+        m = moesaic.import_onnx(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = moesaic.compile(m, hw="edge-chiplet-4", strategy="ep",
+                            workload="steps=1")
+    assert any("router_probs scores 6" in str(w.message) for w in caught)
+    assert any("router_probs scores 6" in w for w in r.warnings)
+
+
+def test_save(ep_result, tmp_path):
+    paths = ep_result.save(tmp_path / "out")
+    assert json.loads(open(paths["report.json"]).read()) == ep_result.report
+    assert json.loads(open(paths["timeline.json"]).read()) == ep_result.timeline()
+    assert moesaic.Module.from_file(paths["module.mlir"]).summary()["name"] == "tiny_moe"
