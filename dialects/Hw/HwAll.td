@@ -8,3 +8,4 @@
 include "Hw/HwOps.td"
 include "Hw/HwScheduleOps.td"
 include "Hw/HwBaselineOps.td"
+include "Hw/HwWaferOps.td"

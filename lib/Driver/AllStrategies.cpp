@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "moesaic/Driver/Strategy.h"
+#include "moesaic/Driver/WaferStrategies.h"
 
 #include <mutex>
 
@@ -13,5 +14,6 @@ void moesaic::registerAllStrategies() {
   static std::once_flag once;
   std::call_once(once, [] {
     registerBaselineStrategies();
+    registerWaferStrategies();
   });
 }

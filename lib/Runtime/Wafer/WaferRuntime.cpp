@@ -5,6 +5,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 using namespace moesaic;
@@ -70,13 +71,82 @@ wafer::balancerFromJSON(const llvm::json::Object &obj) {
   return c;
 }
 
+llvm::Expected<llvm::json::Object>
+wafer::waferObjectFromSchedule(const llvm::json::Object &schedule,
+                               const SystemModel &system) {
+  if (const llvm::json::Object *w = schedule.getObject("wafer"))
+    return llvm::json::Object(*w);
+  const llvm::json::Array *layers = schedule.getArray("layers");
+  const llvm::json::Object *entry = nullptr;
+  if (layers)
+    for (const llvm::json::Value &v : *layers)
+      if (const llvm::json::Object *o = v.getAsObject())
+        if (o->getInteger("index") == -1 && o->getObject("wafer_rings"))
+          entry = o;
+  if (!entry)
+    return fail("no wafer placement (layer -1 \"wafer_rings\" and "
+                "\"wafer_experts\")");
+  const llvm::json::Object *rings = entry->getObject("wafer_rings");
+  const llvm::json::Object *experts = entry->getObject("wafer_experts");
+  if (!experts)
+    return fail("\"wafer_rings\" without \"wafer_experts\"");
+  std::string bad;
+  auto index = [&](const llvm::json::Value &v) -> int64_t {
+    std::optional<llvm::StringRef> name = v.getAsString();
+    if (!name) {
+      bad = "a device entry is not a name";
+      return -1;
+    }
+    std::optional<unsigned> d = system.lookup(name->str());
+    if (!d) {
+      bad = "device '" + name->str() + "' is not in '" + system.name + "'";
+      return -1;
+    }
+    return (int64_t)*d;
+  };
+  auto nested = [&](const llvm::json::Array *outer) {
+    llvm::json::Array out;
+    if (!outer) {
+      bad = "missing device lists";
+      return out;
+    }
+    for (const llvm::json::Value &v : *outer) {
+      llvm::json::Array inner;
+      if (const llvm::json::Array *a = v.getAsArray())
+        for (const llvm::json::Value &x : *a)
+          inner.push_back(index(x));
+      out.push_back(std::move(inner));
+    }
+    return out;
+  };
+  llvm::json::Object w;
+  w["rings"] = nested(rings->getArray("rings"));
+  w["domains"] = nested(rings->getArray("domains"));
+  if (std::optional<llvm::StringRef> d = rings->getString("dispatch"))
+    w["dispatch"] = d->str();
+  w["shards"] = experts->getInteger("shards").value_or(0);
+  w["units_per_die"] = experts->getInteger("per_die").value_or(0);
+  llvm::json::Array units;
+  if (const llvm::json::Array *u = experts->getArray("units"))
+    for (const llvm::json::Value &x : *u)
+      units.push_back(index(x));
+  w["unit_die"] = std::move(units);
+  if (const llvm::json::Object *b = entry->getObject("wafer_balancer"))
+    w["balancer"] = llvm::json::Object(*b);
+  if (!bad.empty())
+    return fail(bad);
+  return w;
+}
+
 llvm::Error WaferRuntime::load(const llvm::json::Object &schedule,
                                const SystemModel &system,
                                const ModelDesc &model) {
-  const llvm::json::Object *w = schedule.getObject("wafer");
-  if (!w)
+  llvm::Expected<llvm::json::Object> waferObj =
+      waferObjectFromSchedule(schedule, system);
+  if (!waferObj)
     return fail("schedule for '" + strategyName +
-                "' has no \"wafer\" object (layout and balancer)");
+                "': " + llvm::toString(waferObj.takeError()));
+  const llvm::json::Object *w = &*waferObj;
   llvm::Expected<WaferLayout> layout = layoutFromJSON(*w);
   if (!layout)
     return layout.takeError();
@@ -90,14 +160,20 @@ llvm::Error WaferRuntime::load(const llvm::json::Object &schedule,
                               "has {2}",
                               layout->numExperts(), model.name,
                               model.moeLayers.front().numExperts));
+  // Without a balancer in the schedule nothing migrates; its "staging"
+  // overrides the strategy's default staging.
   BalancerConfig cfg;
+  cfg.staging = staging;
+  cfg.trigger = std::numeric_limits<double>::infinity();
   if (const llvm::json::Object *b = w->getObject("balancer")) {
     llvm::Expected<BalancerConfig> c = balancerFromJSON(*b);
     if (!c)
       return c.takeError();
     cfg = *c;
+    if (!b->getString("staging"))
+      cfg.staging = staging;
   }
-  cfg.staging = staging;
+  staging = cfg.staging;
   sys = &system;
   mdl = &model;
   lay = std::move(*layout);
@@ -470,7 +546,6 @@ void WaferRuntime::report(llvm::json::Object &result) const {
   double steps = std::max<int64_t>(1, st.steps);
   double layers = std::max<int64_t>(1, st.moeLayerSteps);
   double exposed = st.stwExposedUs + st.flushedExposedUs;
-  result["migration_exposed_us"] = exposed / steps;
   llvm::json::Object w{
       {"dispatch", toString(lay.dispatch)},
       {"rings", (int64_t)lay.rings.size()},
@@ -488,7 +563,9 @@ void WaferRuntime::report(llvm::json::Object &result) const {
       {"migration_moves", bal ? (int64_t)bal->moves().size() : 0},
       {"migration_bytes", st.migrationBytes},
       {"migration_stop_the_world_us", bal ? bal->stopTheWorldUs() : 0.0},
-      {"migration_exposed_total_us", exposed},
+      {"staging", staging == Staging::NonInvasive ? "non-invasive"
+                                                  : "stop-the-world"},
+      {"migration_exposed_analytic_us", exposed / steps},
       {"migration_chunks_hidden", st.chunksHidden},
       {"migration_chunks_flushed", st.chunksFlushed}};
   result["wafer"] = std::move(w);

@@ -77,6 +77,13 @@ llvm::json::Object scheduleObject(const WaferLayout &layout,
                                   const BalancerConfig &config);
 llvm::Expected<BalancerConfig> balancerFromJSON(const llvm::json::Object &obj);
 
+/// The "wafer" object (device indices) of a schedule: either its "wafer"
+/// key, or the layer -1 entry's "wafer_rings", "wafer_experts" and
+/// "wafer_balancer" (device names) that the hw.wafer_* ops export.
+llvm::Expected<llvm::json::Object>
+waferObjectFromSchedule(const llvm::json::Object &schedule,
+                        const SystemModel &system);
+
 } // namespace moesaic::wafer
 
 #endif
