@@ -83,8 +83,9 @@ static RunResult run(const std::string &name, Staging staging,
                      const ModelDesc &model, const GatingTrace &tr,
                      int64_t context) {
   WaferRuntime rt(name, staging);
-  llvm::json::Object sched{
-      {"wafer", scheduleObject(layout, defaultBalancerConfig(model, layout))}};
+  BalancerConfig cfg = defaultBalancerConfig(model, layout);
+  cfg.staging = staging;
+  llvm::json::Object sched{{"wafer", scheduleObject(layout, cfg)}};
   if (llvm::Error e = rt.load(sched, sys, model)) {
     llvm::errs() << "error: " << llvm::toString(std::move(e)) << "\n";
     std::exit(1);
