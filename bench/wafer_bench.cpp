@@ -47,6 +47,9 @@ static llvm::cl::opt<std::string> trace("trace",
                                         llvm::cl::init("zipf:1.2,drift=0.05"));
 static llvm::cl::opt<int64_t> searchIters("search", llvm::cl::init(1500));
 static llvm::cl::opt<bool> jsonOut("details", llvm::cl::init(false));
+static llvm::cl::opt<bool> jsonLines(
+    "json", llvm::cl::init(false),
+    llvm::cl::desc("print one JSON object per (model, batch) instead of the table"));
 static llvm::cl::opt<int64_t> maxMoeLayers(
     "moe-layers", llvm::cl::init(0),
     llvm::cl::desc("simulate the model cut after this many MoE layers (0: all)"));
@@ -168,7 +171,8 @@ int main(int argc, char **argv) {
   }
   mlir::MLIRContext mctx;
   mctx.loadDialect<moe::MoeDialect, hw::HwDialect>();
-  llvm::outs() << llvm::formatv(
+  if (!jsonLines)
+    llvm::outs() << llvm::formatv(
       "{0,-16} {1,5} | {2,9} {3,9} {4,6} | {5,9} {6,9} {7,6} | {8,8} {9,8} "
       "{10,8} {11,8} | {12,8} {13,8} {14,6} | {15,5}\n",
       "model", "batch", "bh base", "bh er", "cut%", "bnl base", "bnl er",
@@ -230,6 +234,35 @@ int main(int argc, char **argv) {
       auto cut = [](double base, double x) {
         return base > 0 ? 100.0 * (1 - x / base) : 0.0;
       };
+      if (jsonLines) {
+        auto obj = [](const RunResult &r) {
+          return llvm::json::Object{
+              {"byte_hops", r.byteHops}, {"ring_byte_hops", r.ringByteHops},
+              {"moe_byte_hops", r.moeByteHops},
+              {"bottleneck_link_bytes", r.bottleneckBytes},
+              {"moe_bottleneck_link_bytes", r.moeBottleneckBytes},
+              {"step_us", r.stepUs}, {"analytic_step_us", r.analyticUs},
+              {"moe_us", r.moeUs}, {"moe_compute_us", r.moeComputeUs},
+              {"moe_comm_us", r.moeCommUs},
+              {"migration_exposed_us", r.exposedUs},
+              {"migration_moves", r.moves}, {"decisions", r.decisions},
+              {"chunks_flushed", r.flushed}, {"chunks_hidden", r.hidden}};
+        };
+        llvm::json::Object row{
+            {"model", model->name},
+            {"batch", batch},
+            {"moe_layers_simulated", (int64_t)model->moeLayers.size()},
+            {"moe_layers_total", (int64_t)full->moeLayers.size()},
+            {"dies", shape->dies},
+            {"ring_size", shape->ringSize},
+            {"shards", shape->shards},
+            {"layout", rep.chosen},
+            {"baseline", obj(b)},
+            {"er_mapping", obj(e)},
+            {"er_mapping_stop_the_world", obj(es)}};
+        llvm::outs() << llvm::json::Value(std::move(row)) << "\n";
+        continue;
+      }
       llvm::outs() << llvm::formatv(
           "{0,-16} {1,5} | {2,9:e2} {3,9:e2} {4,6:f1} | {5,9:e2} {6,9:e2} "
           "{7,6:f1} | {8,8:f1} {9,8:f1} {10,8:f1} {11,8:f1} | {12,8:f1} "
