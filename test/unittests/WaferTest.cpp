@@ -321,3 +321,26 @@ TEST(WaferRuntime, LoadsTheExportedScheduleForm) {
   ASSERT_TRUE((bool)e2);
   EXPECT_NE(llvm::toString(std::move(e2)).find("'nowhere'"), std::string::npos);
 }
+
+TEST(WaferLayout, UnevenCountsOn12x12) {
+  llvm::Expected<SystemModel> sys = loadHardware("wafer-12x12");
+  ASSERT_TRUE((bool)sys);
+  // 256 experts on 144 dies: one or two per die, every die used.
+  ModelDesc model = moeModel(256, 8);
+  WaferShape shape = *chooseShape(model, *sys);
+  EXPECT_EQ(shape.unitsPerDie, 2);
+  WaferLayout base = rowMajorLayout(*sys, shape, 256);
+  EXPECT_EQ(validate(base, *sys), "");
+  std::map<unsigned, int> count;
+  for (unsigned d : base.unitDie)
+    ++count[d];
+  EXPECT_EQ(count.size(), 144u);
+  // 128 experts on 144 dies: one die each, 16 dies without experts.
+  ModelDesc small = moeModel(128, 8);
+  WaferShape s2 = *chooseShape(small, *sys);
+  EXPECT_EQ(s2.shards, 1);
+  WaferLayout b2 = rowMajorLayout(*sys, s2, 128);
+  EXPECT_EQ(validate(b2, *sys), "");
+  std::set<unsigned> used(b2.unitDie.begin(), b2.unitDie.end());
+  EXPECT_EQ(used.size(), 128u);
+}

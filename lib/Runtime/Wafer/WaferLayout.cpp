@@ -214,10 +214,8 @@ llvm::Expected<WaferShape> wafer::chooseShape(const ModelDesc &model,
     shape.shards = 1;
     shape.unitsPerDie = (experts + shape.dies - 1) / shape.dies;
   } else {
-    if (shape.dies % experts)
-      return fail(llvm::formatv("{0} experts cannot be split evenly over {1} "
-                                "dies", experts, shape.dies)
-                      .str());
+    // Each expert split over as many dies as divide evenly; the dies left
+    // over (dies mod experts) hold no expert slice.
     shape.shards = shape.dies / experts;
     shape.unitsPerDie = 1;
   }

@@ -12,8 +12,9 @@
 //    are packed by expected load and improved by a local search of unit
 //    swaps on the step's bottleneck: ring-phase bottleneck link time plus
 //    the MoE phase's max(bottleneck link time, busiest die's expert time),
-//    both computed from the model and the expected expert load. The best
-//    candidate wins.
+//    both computed from the model and the expected expert load. Among the
+//    candidates whose modelled layer time is within `kTimeTolerance` of the
+//    fastest, the one with the fewest byte-hops (link energy) wins.
 // No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
@@ -50,7 +51,15 @@ struct LayoutCost {
            ringBottleneckUs + moeLinkBottleneckUs;
   }
   double byteHops() const { return ringByteHops + moeByteHops; }
+  /// Modelled time of the layer: ring phase, then the MoE phase.
+  double layerUs() const {
+    return ringBottleneckUs + std::max(moeLinkBottleneckUs, moeComputeMaxUs);
+  }
 };
+
+/// Candidates this close (relative) to the fastest are compared on
+/// byte-hops.
+constexpr double kTimeTolerance = 0.01;
 
 /// Expected dispatch/combine flows of a layer under expert shares.
 void expectedMoeFlows(const WaferLayout &layout,
