@@ -45,6 +45,43 @@ double loadUs(const Task &t, const Device &d) {
   return d.offchipGBps > 0 ? bytesToUs(t.bytes, d.offchipGBps) : INFINITY;
 }
 
+/// A task's rank among ready tasks: ready time, then priority, then id.
+struct Key {
+  double ready;
+  int32_t priority;
+  TaskId id;
+};
+/// Heap order: true when a ranks after b (std heaps keep the max on top).
+/// A function object, not a function pointer, so the heaps inline it.
+struct After {
+  bool operator()(const Key &a, const Key &b) const {
+    if (a.ready != b.ready)
+      return a.ready > b.ready;
+    if (a.priority != b.priority)
+      return a.priority > b.priority;
+    return a.id > b.id;
+  }
+};
+constexpr After after{};
+
+/// Completion events: earliest end first, then lowest id.
+struct Event {
+  double end;
+  TaskId id;
+};
+struct Later {
+  bool operator()(const Event &a, const Event &b) const {
+    return a.end != b.end ? a.end > b.end : a.id > b.id;
+  }
+};
+
+/// A route's resources and its standalone timing, per (src, dst) pair.
+struct Route {
+  Span span;
+  double latencyUs = 0, slowestGBps = 0;
+  bool known = false;
+};
+
 /// The simulator's state; all arrays sized once per run.
 class Engine {
 public:
@@ -57,19 +94,23 @@ public:
 private:
   Span spanOf(const Task &t);
   double durationOf(const Task &t, Span span);
-  bool better(TaskId a, TaskId b) const {
-    // Heap comparator: true when a is worse than b (max-heap of the best).
-    if (readyAt[a] != readyAt[b])
-      return readyAt[a] > readyAt[b];
-    int32_t pa = graph[a].priority, pb = graph[b].priority;
-    if (pa != pb)
-      return pa > pb;
-    return a > b;
+  Key keyOf(TaskId t) const { return {readyAt[t], graph[t].priority, t}; }
+  void pushCandidate(const Key &k);
+  /// Records a problem; the first few verbatim, then only a count.
+  void warn(std::string message) {
+    if (++numWarnings <= kMaxWarnings)
+      result.warnings.push_back(std::move(message));
   }
-  void pushCandidate(TaskId t);
-  void tryStart(TaskId t, double now);
+  static constexpr size_t kMaxWarnings = 8;
+  size_t numWarnings = 0;
+  void tryStart(const Key &key, double now);
   void finish(TaskId t, double now);
-  void pullWaiters(uint32_t res);
+  /// Moves the best waiter of `res` into the candidates when `res` is free.
+  void pullWaiters(uint32_t res) {
+    if (!busy[res] && !waiters[res].empty())
+      pullWaiter(res);
+  }
+  void pullWaiter(uint32_t res);
 
   const TaskGraph &graph;
   const SystemModel &sys;
@@ -80,19 +121,21 @@ private:
   // Resource spans: pool[span.begin, span.begin + span.len).
   std::vector<uint32_t> pool;
   std::vector<Span> engineSpan; // per device: [c], [c, m], [m]
-  std::vector<Span> routeSpan;  // per (src, dst), lazily
-  std::vector<uint8_t> routeKnown;
+  std::vector<Route> routes; // per (src, dst), lazily
 
   std::vector<Span> span;
   std::vector<double> dur, readyAt, startAt;
   std::vector<uint32_t> pending;
   std::vector<uint32_t> succBegin, succ;
   std::vector<uint8_t> busy;
-  std::vector<std::vector<TaskId>> waiters;
-  std::vector<TaskId> candidates;
+  std::vector<std::vector<Key>> waiters;
+  std::vector<Key> candidates;
+  // Per layer (flat while running; SimResult::layers at the end).
+  std::vector<LayerStats> layers;
   // Completion events: (end time, id), min-heap.
-  std::vector<std::pair<double, TaskId>> events;
+  std::vector<Event> events;
   std::vector<int64_t> onchip;
+  std::vector<unsigned> routeScratch;
   SimResult result;
 };
 
@@ -111,17 +154,22 @@ Span Engine::spanOf(const Task &t) {
   case TaskKind::Transfer: {
     if (t.device >= n || t.dst >= n || t.device == t.dst || t.bytes <= 0)
       return {};
-    size_t key = (size_t)t.device * n + t.dst;
-    if (!routeKnown[key]) {
-      routeKnown[key] = 1;
+    Route &route = routes[(size_t)t.device * n + t.dst];
+    if (!route.known) {
+      route.known = true;
       uint32_t begin = pool.size();
-      std::vector<unsigned> links;
-      sys.appendRoute(t.device, t.dst, links);
-      for (unsigned l : links)
+      double slowest = std::numeric_limits<double>::infinity();
+      routeScratch.clear();
+      sys.appendRoute(t.device, t.dst, routeScratch);
+      for (unsigned l : routeScratch) {
         pool.push_back(2 * n + l);
-      routeSpan[key] = {begin, (uint32_t)links.size()};
+        route.latencyUs += sys.links[l].latencyNs * 1e-3;
+        slowest = std::min(slowest, sys.links[l].bandwidthGBps);
+      }
+      route.slowestGBps = slowest;
+      route.span = {begin, (uint32_t)(pool.size() - begin)};
     }
-    return routeSpan[key];
+    return route.span;
   }
   }
   return {};
@@ -134,8 +182,8 @@ double Engine::durationOf(const Task &t, Span s) {
   case TaskKind::Compute:
   case TaskKind::Load:
     if (t.device >= n) {
-      result.warnings.push_back("task on unknown device " +
-                                std::to_string(t.device) + " takes no time");
+      warn("task on unknown device " + std::to_string(t.device) +
+           " takes no time");
       return 0;
     }
     return t.kind == TaskKind::Compute ? computeUs(t, sys.devices[t.device])
@@ -144,49 +192,41 @@ double Engine::durationOf(const Task &t, Span s) {
     if (t.device == t.dst || t.bytes <= 0)
       return 0;
     if (t.device >= n || t.dst >= n) {
-      result.warnings.push_back("transfer between unknown devices takes no time");
+      warn("transfer between unknown devices " + std::to_string(t.device) +
+           " -> " + std::to_string(t.dst) + " takes no time");
       return 0;
     }
     if (s.len == 0)
       return INFINITY; // unreachable
-    double lat = 0, slowest = std::numeric_limits<double>::infinity();
-    for (uint32_t i = 0; i < s.len; ++i) {
-      const Link &l = sys.links[pool[s.begin + i] - 2 * n];
-      lat += l.latencyNs * 1e-3;
-      slowest = std::min(slowest, l.bandwidthGBps);
-    }
-    return lat + bytesToUs(t.bytes, slowest);
+    const Route &route = routes[(size_t)t.device * n + t.dst];
+    return route.latencyUs + bytesToUs(t.bytes, route.slowestGBps);
   }
   }
   return 0;
 }
 
-void Engine::pushCandidate(TaskId t) {
-  candidates.push_back(t);
-  std::push_heap(candidates.begin(), candidates.end(),
-                 [this](TaskId a, TaskId b) { return better(a, b); });
+void Engine::pushCandidate(const Key &k) {
+  candidates.push_back(k);
+  std::push_heap(candidates.begin(), candidates.end(), after);
 }
 
-void Engine::pullWaiters(uint32_t res) {
-  std::vector<TaskId> &w = waiters[res];
-  if (busy[res] || w.empty())
-    return;
-  std::pop_heap(w.begin(), w.end(),
-                [this](TaskId a, TaskId b) { return better(a, b); });
-  TaskId t = w.back();
+void Engine::pullWaiter(uint32_t res) {
+  std::vector<Key> &w = waiters[res];
+  std::pop_heap(w.begin(), w.end(), after);
+  Key k = w.back();
   w.pop_back();
-  pushCandidate(t);
+  pushCandidate(k);
 }
 
-void Engine::tryStart(TaskId id, double now) {
+void Engine::tryStart(const Key &key, double now) {
+  TaskId id = key.id;
   Span s = span[id];
   const uint32_t *r = pool.data() + s.begin;
   for (uint32_t i = 0; i < s.len; ++i) {
     if (busy[r[i]]) {
-      std::vector<TaskId> &w = waiters[r[i]];
-      w.push_back(id);
-      std::push_heap(w.begin(), w.end(),
-                     [this](TaskId a, TaskId b) { return better(a, b); });
+      std::vector<Key> &w = waiters[r[i]];
+      w.push_back(key);
+      std::push_heap(w.begin(), w.end(), after);
       // The task's other free resources may still hold waiters (pulled one
       // at a time): the next of them gets its chance.
       for (uint32_t j = 0; j < s.len; ++j)
@@ -200,12 +240,8 @@ void Engine::tryStart(TaskId id, double now) {
   const Task &t = graph[id];
   startAt[id] = now;
   double end = now + dur[id];
-  events.emplace_back(end, id);
-  std::push_heap(events.begin(), events.end(),
-                 [](const auto &a, const auto &b) {
-                   return a.first != b.first ? a.first > b.first
-                                             : a.second > b.second;
-                 });
+  events.push_back({end, id});
+  std::push_heap(events.begin(), events.end(), Later());
   if (t.allocBytes != 0) {
     uint32_t d = t.kind == TaskKind::Transfer ? t.dst : t.device;
     if (d < n) {
@@ -215,7 +251,7 @@ void Engine::tryStart(TaskId id, double now) {
     }
   }
   if (t.layer >= 0) {
-    LayerStats &ls = result.layers[t.layer];
+    LayerStats &ls = layers[t.layer];
     if (!ls.seen || now < ls.startUs)
       ls.startUs = now;
     if (!ls.seen || end > ls.endUs)
@@ -290,7 +326,7 @@ void Engine::finish(TaskId id, double now) {
     TaskId sId = succ[i];
     readyAt[sId] = std::max(readyAt[sId], now);
     if (--pending[sId] == 0)
-      pushCandidate(sId);
+      pushCandidate(keyOf(sId));
   }
   // The freed resources' best waiters compete with the newly ready tasks.
   for (uint32_t i = 0; i < s.len; ++i)
@@ -315,8 +351,7 @@ SimResult Engine::run() {
     engineSpan[3 * d + 1] = {b, 2};
     engineSpan[3 * d + 2] = {b + 1, 1};
   }
-  routeSpan.assign((size_t)n * n, {});
-  routeKnown.assign((size_t)n * n, 0);
+  routes.assign((size_t)n * n, {});
 
   span.resize(numTasks);
   dur.resize(numTasks);
@@ -329,7 +364,16 @@ SimResult Engine::run() {
     const Task &t = tasks[i];
     span[i] = spanOf(t);
     dur[i] = durationOf(t, span[i]);
+    if (!std::isfinite(dur[i]))
+      warn("task " + std::to_string(i) + " never ends: " +
+           (t.kind == TaskKind::Transfer
+                ? "device " + std::to_string(t.dst) + " is unreachable from " +
+                      std::to_string(t.device)
+                : "device " + std::to_string(t.device) +
+                      " lacks the compute or memory bandwidth it needs"));
     pending[i] = t.depEnd - t.depBegin;
+    if (t.layer >= 0 && (size_t)t.layer >= layers.size())
+      layers.resize(t.layer + 1);
     for (const TaskId *d = graph.depsBegin(t); d != graph.depsEnd(t); ++d)
       ++succBegin[*d + 1];
   }
@@ -345,38 +389,41 @@ SimResult Engine::run() {
     }
   }
 
-  auto eventLess = [](const auto &a, const auto &b) {
-    return a.first != b.first ? a.first > b.first : a.second > b.second;
-  };
-  auto candLess = [this](TaskId a, TaskId b) { return better(a, b); };
   candidates.reserve(1024);
   events.reserve(1024);
   for (size_t i = 0; i < numTasks; ++i)
     if (pending[i] == 0)
-      candidates.push_back((TaskId)i);
-  std::make_heap(candidates.begin(), candidates.end(), candLess);
+      candidates.push_back(keyOf((TaskId)i));
+  std::make_heap(candidates.begin(), candidates.end(), after);
 
   double now = 0;
   for (;;) {
     // Start what can start now, best candidates first.
     while (!candidates.empty()) {
-      std::pop_heap(candidates.begin(), candidates.end(), candLess);
-      TaskId t = candidates.back();
+      std::pop_heap(candidates.begin(), candidates.end(), after);
+      Key k = candidates.back();
       candidates.pop_back();
-      tryStart(t, now);
+      tryStart(k, now);
     }
     if (events.empty())
       break;
     // Complete every task that ends at the next event time.
-    now = events.front().first;
-    while (!events.empty() && events.front().first == now) {
-      std::pop_heap(events.begin(), events.end(), eventLess);
-      TaskId t = events.back().second;
+    now = events.front().end;
+    while (!events.empty() && events.front().end == now) {
+      std::pop_heap(events.begin(), events.end(), Later());
+      TaskId t = events.back().id;
       events.pop_back();
       finish(t, now);
     }
   }
 
+  for (size_t l = 0; l < layers.size(); ++l)
+    if (layers[l].seen)
+      result.layers.emplace_hint(result.layers.end(), (int32_t)l, layers[l]);
+  if (numWarnings > kMaxWarnings)
+    result.warnings.push_back("... and " +
+                              std::to_string(numWarnings - kMaxWarnings) +
+                              " more problems");
   if (result.events != numTasks)
     result.warnings.push_back(
         std::to_string(numTasks - result.events) +

@@ -184,7 +184,11 @@ llvm::Error moesaic::workload::checkTraceSize(llvm::StringRef what,
   for (int64_t v : topK)
     k += (double)v;
   double entries = (double)steps * (double)batch * k;
-  if (steps <= 0 || batch <= 0 || entries > (double)kMaxTraceEntries)
+  if (steps <= 0 || batch <= 0)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "workload: %s holds no step or no token",
+                                   what.str().c_str());
+  if (entries > (double)kMaxTraceEntries)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "workload: %s asks for %lld steps x %lld tokens x %lld expert choices "

@@ -11,8 +11,8 @@
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -39,14 +39,20 @@ llvm::Error parseInt(StringRef key, StringRef value, int64_t lo, int64_t hi,
   return llvm::Error::success();
 }
 
+std::string shortest(double v) {
+  std::string s;
+  llvm::raw_string_ostream(s) << llvm::format("%g", v);
+  return s;
+}
+
 llvm::Error parseReal(StringRef key, StringRef value, double lo, double hi,
                       double &out) {
   double v;
   if (value.getAsDouble(v) || !std::isfinite(v))
     return specError("'" + key + "' expects a number, got '" + value + "'");
   if (v < lo || v > hi)
-    return specError("'" + key + "' must be in [" + llvm::formatv("{0}", lo) +
-                     ", " + llvm::formatv("{0}", hi) + "], got '" + value +
+    return specError("'" + key + "' must be in [" + shortest(lo) + ", " +
+                     shortest(hi) + "], got '" + value +
                      "'");
   out = v;
   return llvm::Error::success();
@@ -70,6 +76,7 @@ llvm::Expected<WorkloadSpec> moesaic::parseWorkloadSpec(StringRef spec) {
     return out;
   llvm::SmallVector<StringRef> items;
   spec.split(items, ',');
+  llvm::StringSet<> seen;
   for (StringRef item : items) {
     item = item.trim();
     if (item.empty())
@@ -81,6 +88,8 @@ llvm::Expected<WorkloadSpec> moesaic::parseWorkloadSpec(StringRef spec) {
       return specError("'" + key + "' has no value (expected key=value)");
     if (value.empty())
       return specError("'" + key + "' has an empty value");
+    if (!seen.insert(key).second)
+      return specError("'" + key + "' is given twice");
     if (key == "batch") {
       if (auto e = parseInt(key, value, 1, kMaxBatch, out.batch))
         return std::move(e);
@@ -153,18 +162,32 @@ std::string WorkloadSpec::str() const {
 }
 
 llvm::json::Object moesaic::workloadSummary(const WorkloadSpec &spec) {
+  // SPEC.md: batch_tokens, trace, seed, steps; the rest describes the
+  // synthetic generator's knobs.
+  std::string trace = spec.trace;
+  if (spec.trace == "file")
+    trace = spec.path;
+  else if (spec.trace == "zipf")
+    trace = "zipf:" + shortest(spec.skew);
   llvm::json::Object o{{"spec", spec.str()},
-                       {"batch", spec.batch},
-                       {"steps", spec.steps},
+                       {"batch_tokens", spec.batch},
+                       {"trace", trace},
                        {"seed", (int64_t)spec.seed},
-                       {"trace", spec.trace},
+                       {"steps", spec.steps},
                        {"locality", spec.locality},
                        {"layer_corr", spec.layerCorrelation},
                        {"drift", spec.drift},
                        {"context", spec.context}};
   if (spec.trace == "zipf")
     o["skew"] = spec.skew;
-  if (spec.trace == "file")
-    o["path"] = spec.path;
+  return o;
+}
+
+llvm::json::Object moesaic::workloadSummary(const WorkloadSpec &spec,
+                                            const GatingTrace &trace) {
+  llvm::json::Object o = workloadSummary(spec);
+  o["batch_tokens"] = trace.batch;
+  o["steps"] = trace.steps;
+  o["description"] = trace.description;
   return o;
 }
