@@ -48,5 +48,6 @@ def AttachTarget : Pass<"moe-attach-target", "mlir::ModuleOp"> {
 
 include "Transforms/BaselinePasses.td"
 include "Transforms/NdpPasses.td"
+include "Transforms/WaferPasses.td"
 
 #endif // MOESAIC_PASSES

@@ -7,6 +7,7 @@
 
 #include "moesaic/Driver/NdpStrategies.h"
 #include "moesaic/Driver/Strategy.h"
+#include "moesaic/Driver/WaferStrategies.h"
 
 #include <mutex>
 
@@ -15,5 +16,6 @@ void moesaic::registerAllStrategies() {
   std::call_once(once, [] {
     registerBaselineStrategies();
     registerNdpStrategies();
+    registerWaferStrategies();
   });
 }

@@ -1,0 +1,149 @@
+//===- NIBalancer.h - Expert migration staged on cold links -----*- C++ -*-===//
+//
+// The runtime balancer of the wafer strategies. It observes the expert load
+// of every MoE layer step by step; when a layer's die imbalance over the
+// last `window` steps exceeds `trigger`, it decides migrations (greedy
+// swaps of expert units between the hottest and the coldest die). Both
+// wafer strategies share this trigger and these decisions; they differ only
+// in staging:
+//  - StopTheWorld (wafer-baseline): every move of a decision is sent at
+//    once before the next step; the transfer time is exposed.
+//  - NonInvasive (NI-Balancer): each move is cut into chunks that are
+//    placed into (step, layer, phase) slots whose links on the chunk's route
+//    are cold in that phase and have spare capacity for the phase's
+//    duration; a move's new placement takes effect once all its chunks have
+//    landed. Chunks still pending after `horizon` steps are flushed
+//    stop-the-world (that time is exposed).
+// No MLIR dependency.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOESAIC_RUNTIME_WAFER_NIBALANCER_H
+#define MOESAIC_RUNTIME_WAFER_NIBALANCER_H
+
+#include "moesaic/Runtime/Wafer/WaferLayout.h"
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+namespace moesaic::wafer {
+
+enum class Staging { StopTheWorld, NonInvasive };
+enum class SlotPhase : uint8_t { Ring = 0, Moe = 1 };
+
+struct BalancerConfig {
+  int64_t window = 4;       ///< Steps of observed load a decision uses.
+  double trigger = 1.3;     ///< Busiest die / mean die load that triggers.
+  int64_t maxSwaps = 4;     ///< Swaps per layer per decision.
+  int64_t cooldown = 4;     ///< Steps between decisions of one layer.
+  int64_t chunks = 8;       ///< Chunks per move.
+  /// A link is hot in a phase when its load exceeds this fraction of the
+  /// phase's busiest link; chunks only use links that are not hot.
+  double coldFraction = 0.5;
+  int64_t horizon = 8;      ///< Steps before pending chunks are flushed.
+  Staging staging = Staging::NonInvasive;
+};
+
+/// The settings the NI-Balancer pass writes by default: chunks of at most
+/// `chunkTargetBytes` (so one chunk holds a link for a few microseconds and
+/// never blocks the phase's own transfers for long).
+BalancerConfig defaultBalancerConfig(const ModelDesc &model,
+                                     const WaferLayout &layout,
+                                     double chunkTargetBytes = 4.0 * (1 << 20));
+
+/// One expert unit moving between dies.
+struct Move {
+  int64_t moeLayer = 0, unit = 0;
+  unsigned from = 0, to = 0;
+  double bytes = 0;
+  int64_t decidedStep = 0;
+};
+
+/// A piece of a move placed into a slot.
+struct Chunk {
+  int64_t move = 0;         ///< Index into NIBalancer::moves().
+  double bytes = 0;
+  int64_t step = -1, moeLayer = -1;
+  SlotPhase phase = SlotPhase::Ring;
+  bool flushed = false;     ///< Sent stop-the-world at the horizon.
+};
+
+class NIBalancer {
+public:
+  NIBalancer(BalancerConfig config, const SystemModel &system,
+             const WaferLayout &layout, size_t numMoeLayers,
+             std::vector<double> unitBytesPerLayer);
+
+  /// Records the expert loads of `step` (per MoE layer, tokens per expert)
+  /// and decides migrations for layers whose imbalance exceeds the trigger.
+  /// Returns the indices of the moves decided now.
+  std::vector<int64_t> observe(int64_t step,
+                               const std::vector<std::vector<int32_t>> &load);
+
+  /// Stop-the-world staging: sends every pending move now; returns the
+  /// exposed time (us) and lands the moves. NonInvasive staging calls this
+  /// for chunks older than the horizon.
+  double flushAll(int64_t step);
+  double flushExpired(int64_t step);
+
+  /// NonInvasive: fills one slot. `linkLoad` is the phase's bytes per link,
+  /// `durationUs` how long the phase leaves the links idle (its compute);
+  /// a link takes chunks up to durationUs x bandwidth minus its own phase
+  /// load, and only when it is not hot. Returns indices into chunks()
+  /// of the chunks placed; moves whose last chunk landed take effect.
+  std::vector<int64_t> fillSlot(int64_t step, int64_t moeLayer,
+                                SlotPhase phase,
+                                const std::vector<double> &linkLoad,
+                                double durationUs);
+
+  /// Which links are hot in a phase with this load.
+  std::vector<bool> hotLinks(const std::vector<double> &linkLoad) const;
+
+  /// The placement each MoE layer currently serves from (moves land here).
+  const std::vector<unsigned> &placement(size_t moeLayer) const {
+    return current[moeLayer];
+  }
+  /// The placement the decisions aim at (current + every decided move).
+  const std::vector<unsigned> &decided(size_t moeLayer) const {
+    return target[moeLayer];
+  }
+
+  const std::vector<Move> &moves() const { return allMoves; }
+  const std::vector<Chunk> &chunks() const { return allChunks; }
+  bool idle() const { return pending.empty(); }
+  /// Time (us) the decided moves take stop-the-world, summed over decisions.
+  double stopTheWorldUs() const { return stwUs; }
+  double exposedUs() const { return exposed; }
+  int64_t decisions() const { return numDecisions; }
+  const BalancerConfig &config() const { return cfg; }
+
+  /// Time (us) to send `moves` all at once (bottleneck link).
+  double sendTogetherUs(const std::vector<int64_t> &moveIds) const;
+
+private:
+  void land(int64_t move);
+
+  BalancerConfig cfg;
+  const SystemModel &sys;
+  int64_t shards = 1, unitsPerDie = 1;
+  std::vector<double> unitBytes;
+  std::vector<std::vector<unsigned>> current, target;
+  std::vector<std::deque<std::vector<int32_t>>> history;
+  std::vector<int64_t> lastDecision;
+  std::vector<Move> allMoves;
+  std::vector<Chunk> allChunks;
+  /// Pending moves: id and bytes not yet placed.
+  struct PendingMove {
+    int64_t move;
+    int64_t chunksLeft;
+    double chunkBytes;
+  };
+  std::deque<PendingMove> pending;
+  double stwUs = 0, exposed = 0;
+  int64_t numDecisions = 0;
+};
+
+} // namespace moesaic::wafer
+
+#endif

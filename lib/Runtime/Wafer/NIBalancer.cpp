@@ -1,0 +1,288 @@
+//===- NIBalancer.cpp - Expert migration staged on cold links -------------===//
+
+#include "moesaic/Runtime/Wafer/NIBalancer.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace moesaic;
+using namespace moesaic::wafer;
+
+BalancerConfig wafer::defaultBalancerConfig(const ModelDesc &model,
+                                           const WaferLayout &layout,
+                                           double chunkTargetBytes) {
+  BalancerConfig c;
+  double unit = 0;
+  for (const MoeLayerDesc &l : model.moeLayers)
+    unit = std::max(unit, double(l.expertBytes()) / double(layout.shards));
+  c.chunks = std::clamp<int64_t>(
+      (int64_t)std::ceil(unit / std::max(1.0, chunkTargetBytes)), 1, 256);
+  return c;
+}
+
+NIBalancer::NIBalancer(BalancerConfig config, const SystemModel &system,
+                       const WaferLayout &layout, size_t numMoeLayers,
+                       std::vector<double> unitBytesPerLayer)
+    : cfg(config), sys(system), shards(layout.shards),
+      unitBytes(std::move(unitBytesPerLayer)),
+      current(numMoeLayers, layout.unitDie),
+      target(numMoeLayers, layout.unitDie), history(numMoeLayers),
+      lastDecision(numMoeLayers, -(int64_t)1 << 40) {
+  unitsPerDie = layout.unitsPerDie;
+}
+
+std::vector<int64_t>
+NIBalancer::observe(int64_t step,
+                    const std::vector<std::vector<int32_t>> &load) {
+  std::vector<int64_t> decided;
+  unsigned n = sys.numDevices();
+  for (size_t l = 0; l < load.size() && l < history.size(); ++l) {
+    history[l].push_back(load[l]);
+    while ((int64_t)history[l].size() > cfg.window)
+      history[l].pop_front();
+    if ((int64_t)history[l].size() < cfg.window ||
+        step - lastDecision[l] < cfg.cooldown)
+      continue;
+    // Per-unit observed load over the window (a shard sees all its expert's
+    // tokens, at 1/shards of the work).
+    std::vector<unsigned> &tgt = target[l];
+    size_t units = tgt.size();
+    std::vector<double> unitLoad(units, 0.0);
+    for (const std::vector<int32_t> &h : history[l])
+      for (size_t u = 0; u < units; ++u)
+        unitLoad[u] += double(h[u / shards]) / double(shards);
+    std::vector<double> dieLoad(n, 0.0);
+    std::vector<int64_t> dieUnits(n, 0);
+    std::vector<bool> isDie(n, false);
+    for (unsigned d : sys.acceleratorDevices())
+      isDie[d] = true;
+    for (size_t u = 0; u < units; ++u) {
+      dieLoad[tgt[u]] += unitLoad[u];
+      ++dieUnits[tgt[u]];
+    }
+    double total = 0;
+    for (unsigned d : sys.acceleratorDevices())
+      total += dieLoad[d];
+    double mean = total / double(sys.acceleratorDevices().size());
+    double maxLoad = 0;
+    for (unsigned d : sys.acceleratorDevices())
+      maxLoad = std::max(maxLoad, dieLoad[d]);
+    if (mean <= 0 || maxLoad / mean <= cfg.trigger)
+      continue;
+    // Units with a move in flight are not moved again.
+    std::vector<bool> busy(units, false);
+    for (size_t u = 0; u < units; ++u)
+      busy[u] = current[l][u] != tgt[u];
+    size_t movesBefore = allMoves.size();
+    for (int64_t s = 0; s < cfg.maxSwaps; ++s) {
+      unsigned hot = ~0u, cold = ~0u;
+      for (unsigned d : sys.acceleratorDevices()) {
+        if (hot == ~0u || dieLoad[d] > dieLoad[hot])
+          hot = d;
+        if (cold == ~0u || dieLoad[d] < dieLoad[cold])
+          cold = d;
+      }
+      if (hot == cold || dieLoad[hot] <= mean * cfg.trigger * 0.999 + 1e-12)
+        break;
+      // Best (unit on hot, unit on cold or free slot) pair: minimises the
+      // larger of the two dies' new loads.
+      double bestPeak = dieLoad[hot];
+      int64_t bu = -1, bv = -1;
+      auto shardClash = [&](size_t u, unsigned die) {
+        size_t e = u / shards;
+        for (int64_t k = 0; k < shards; ++k)
+          if (e * shards + k != u && tgt[e * shards + k] == die)
+            return true;
+        return false;
+      };
+      for (size_t u = 0; u < units; ++u) {
+        if (tgt[u] != hot || busy[u] || shardClash(u, cold))
+          continue;
+        if (dieUnits[cold] < unitsPerDie) {
+          double peak = std::max(dieLoad[hot] - unitLoad[u],
+                                 dieLoad[cold] + unitLoad[u]);
+          if (peak < bestPeak - 1e-12)
+            bestPeak = peak, bu = (int64_t)u, bv = -1;
+        }
+        for (size_t v = 0; v < units; ++v) {
+          if (tgt[v] != cold || busy[v] || shardClash(v, hot))
+            continue;
+          double delta = unitLoad[u] - unitLoad[v];
+          double peak = std::max(dieLoad[hot] - delta, dieLoad[cold] + delta);
+          if (peak < bestPeak - 1e-12)
+            bestPeak = peak, bu = (int64_t)u, bv = (int64_t)v;
+        }
+      }
+      if (bu < 0)
+        break;
+      auto decide = [&](int64_t u, unsigned from, unsigned to) {
+        allMoves.push_back({(int64_t)l, u, from, to, unitBytes[l], step});
+        tgt[u] = to;
+        busy[u] = true;
+        dieLoad[from] -= unitLoad[u];
+        dieLoad[to] += unitLoad[u];
+        --dieUnits[from];
+        ++dieUnits[to];
+      };
+      decide(bu, hot, cold);
+      if (bv >= 0)
+        decide(bv, cold, hot);
+    }
+    if (allMoves.size() == movesBefore)
+      continue;
+    lastDecision[l] = step;
+    ++numDecisions;
+    std::vector<int64_t> ids;
+    for (size_t m = movesBefore; m < allMoves.size(); ++m) {
+      ids.push_back((int64_t)m);
+      decided.push_back((int64_t)m);
+      int64_t k = std::max<int64_t>(1, cfg.chunks);
+      pending.push_back({(int64_t)m, k, allMoves[m].bytes / double(k)});
+    }
+    stwUs += sendTogetherUs(ids);
+  }
+  return decided;
+}
+
+double NIBalancer::sendTogetherUs(const std::vector<int64_t> &moveIds) const {
+  std::vector<double> load(sys.links.size(), 0.0);
+  double worst = 0;
+  std::vector<unsigned> route;
+  for (int64_t m : moveIds) {
+    const Move &mv = allMoves[m];
+    route.clear();
+    sys.appendRoute(mv.from, mv.to, route);
+    double lat = 0;
+    for (unsigned l : route) {
+      load[l] += mv.bytes;
+      lat += sys.links[l].latencyNs * 1e-3;
+    }
+    worst = std::max(worst, lat);
+  }
+  double linkUs = 0;
+  for (size_t l = 0; l < load.size(); ++l)
+    linkUs = std::max(linkUs, bytesToUs(load[l], sys.links[l].bandwidthGBps));
+  return linkUs + worst;
+}
+
+void NIBalancer::land(int64_t move) {
+  const Move &mv = allMoves[move];
+  current[mv.moeLayer][mv.unit] = mv.to;
+}
+
+double NIBalancer::flushAll(int64_t step) {
+  std::vector<int64_t> ids;
+  for (PendingMove &p : pending) {
+    ids.push_back(p.move);
+    for (int64_t c = 0; c < p.chunksLeft; ++c)
+      allChunks.push_back({p.move, p.chunkBytes, step, -1, SlotPhase::Ring,
+                           /*flushed=*/true});
+  }
+  pending.clear();
+  if (ids.empty())
+    return 0;
+  for (int64_t m : ids)
+    land(m);
+  double us = sendTogetherUs(ids);
+  exposed += us;
+  return us;
+}
+
+double NIBalancer::flushExpired(int64_t step) {
+  std::vector<int64_t> ids;
+  std::deque<PendingMove> keep;
+  for (PendingMove &p : pending) {
+    if (step - allMoves[p.move].decidedStep < cfg.horizon) {
+      keep.push_back(p);
+      continue;
+    }
+    // Only the chunks still pending are sent; scale the move's bytes.
+    ids.push_back(p.move);
+    for (int64_t c = 0; c < p.chunksLeft; ++c)
+      allChunks.push_back({p.move, p.chunkBytes, step, -1, SlotPhase::Ring,
+                           /*flushed=*/true});
+  }
+  pending = std::move(keep);
+  if (ids.empty())
+    return 0;
+  // Bytes left per move: chunksLeft * chunkBytes; time them together.
+  std::vector<double> load(sys.links.size(), 0.0);
+  std::vector<unsigned> route;
+  double lat = 0;
+  for (int64_t m : ids) {
+    double left = 0;
+    for (const Chunk &c : allChunks)
+      if (c.move == m && c.flushed && c.step == step)
+        left += c.bytes;
+    route.clear();
+    sys.appendRoute(allMoves[m].from, allMoves[m].to, route);
+    double l2 = 0;
+    for (unsigned l : route) {
+      load[l] += left;
+      l2 += sys.links[l].latencyNs * 1e-3;
+    }
+    lat = std::max(lat, l2);
+    land(m);
+  }
+  double linkUs = 0;
+  for (size_t l = 0; l < load.size(); ++l)
+    linkUs = std::max(linkUs, bytesToUs(load[l], sys.links[l].bandwidthGBps));
+  exposed += linkUs + lat;
+  return linkUs + lat;
+}
+
+std::vector<bool>
+NIBalancer::hotLinks(const std::vector<double> &linkLoad) const {
+  double maxLoad = 0;
+  for (double b : linkLoad)
+    maxLoad = std::max(maxLoad, b);
+  std::vector<bool> hot(linkLoad.size(), false);
+  for (size_t l = 0; l < linkLoad.size(); ++l)
+    hot[l] = linkLoad[l] > 0 && linkLoad[l] > cfg.coldFraction * maxLoad;
+  return hot;
+}
+
+std::vector<int64_t> NIBalancer::fillSlot(int64_t step, int64_t moeLayer,
+                                          SlotPhase phase,
+                                          const std::vector<double> &linkLoad,
+                                          double durationUs) {
+  std::vector<int64_t> placed;
+  if (pending.empty())
+    return placed;
+  std::vector<bool> hot = hotLinks(linkLoad);
+  // Spare bytes per link for the duration of the phase.
+  std::vector<double> spare(sys.links.size());
+  for (size_t l = 0; l < spare.size(); ++l)
+    spare[l] = std::max(0.0, durationUs * sys.links[l].bandwidthGBps * 1e3 -
+                                 (l < linkLoad.size() ? linkLoad[l] : 0.0));
+  std::vector<unsigned> route;
+  std::deque<PendingMove> keep;
+  for (PendingMove &p : pending) {
+    route.clear();
+    sys.appendRoute(allMoves[p.move].from, allMoves[p.move].to, route);
+    double lat = 0;
+    bool cold = true;
+    for (unsigned l : route) {
+      cold = cold && !hot[l];
+      lat += sys.links[l].latencyNs * 1e-3;
+    }
+    while (cold && p.chunksLeft > 0) {
+      bool fits = lat < durationUs;
+      for (unsigned l : route)
+        fits = fits && spare[l] >= p.chunkBytes;
+      if (!fits)
+        break;
+      for (unsigned l : route)
+        spare[l] -= p.chunkBytes;
+      allChunks.push_back({p.move, p.chunkBytes, step, moeLayer, phase, false});
+      placed.push_back((int64_t)allChunks.size() - 1);
+      --p.chunksLeft;
+    }
+    if (p.chunksLeft == 0)
+      land(p.move);
+    else
+      keep.push_back(p);
+  }
+  pending = std::move(keep);
+  return placed;
+}

@@ -1,0 +1,582 @@
+//===- WaferRuntime.cpp - Runtime half of the wafer strategies ------------===//
+
+#include "moesaic/Runtime/Wafer/WaferRuntime.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+using namespace moesaic;
+using namespace moesaic::wafer;
+using perf::Phase;
+using perf::TaskGraph;
+using perf::TaskId;
+
+static llvm::Error fail(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+llvm::json::Object wafer::scheduleObject(const WaferLayout &layout,
+                                         const BalancerConfig &c) {
+  llvm::json::Object obj = layout.toJSON();
+  obj["balancer"] = llvm::json::Object{
+      {"window", c.window},       {"trigger", c.trigger},
+      {"max_swaps", c.maxSwaps},  {"cooldown", c.cooldown},
+      {"chunks", c.chunks},       {"cold_fraction", c.coldFraction},
+      {"horizon", c.horizon},
+      {"staging", c.staging == Staging::NonInvasive ? "non-invasive"
+                                                    : "stop-the-world"}};
+  return obj;
+}
+
+llvm::Expected<BalancerConfig>
+wafer::balancerFromJSON(const llvm::json::Object &obj) {
+  BalancerConfig c;
+  auto getInt = [&](llvm::StringRef key, int64_t &out) -> llvm::Error {
+    if (const llvm::json::Value *v = obj.get(key)) {
+      std::optional<int64_t> i = v->getAsInteger();
+      if (!i || *i < 1)
+        return fail("wafer balancer: '" + key + "' must be a positive integer");
+      out = *i;
+    }
+    return llvm::Error::success();
+  };
+  auto getNum = [&](llvm::StringRef key, double &out) -> llvm::Error {
+    if (const llvm::json::Value *v = obj.get(key)) {
+      std::optional<double> d = v->getAsNumber();
+      if (!d || *d <= 0)
+        return fail("wafer balancer: '" + key + "' must be a positive number");
+      out = *d;
+    }
+    return llvm::Error::success();
+  };
+  if (auto e = getInt("window", c.window)) return std::move(e);
+  if (auto e = getNum("trigger", c.trigger)) return std::move(e);
+  if (auto e = getInt("max_swaps", c.maxSwaps)) return std::move(e);
+  if (auto e = getInt("cooldown", c.cooldown)) return std::move(e);
+  if (auto e = getInt("chunks", c.chunks)) return std::move(e);
+  if (auto e = getNum("cold_fraction", c.coldFraction)) return std::move(e);
+  if (auto e = getInt("horizon", c.horizon)) return std::move(e);
+  if (std::optional<llvm::StringRef> s = obj.getString("staging")) {
+    if (*s == "non-invasive")
+      c.staging = Staging::NonInvasive;
+    else if (*s == "stop-the-world")
+      c.staging = Staging::StopTheWorld;
+    else
+      return fail("wafer balancer: 'staging' must be \"non-invasive\" or "
+                  "\"stop-the-world\"");
+  }
+  return c;
+}
+
+llvm::Expected<llvm::json::Object>
+wafer::waferObjectFromSchedule(const llvm::json::Object &schedule,
+                               const SystemModel &system) {
+  if (const llvm::json::Object *w = schedule.getObject("wafer"))
+    return llvm::json::Object(*w);
+  const llvm::json::Array *layers = schedule.getArray("layers");
+  const llvm::json::Object *entry = nullptr;
+  if (layers)
+    for (const llvm::json::Value &v : *layers)
+      if (const llvm::json::Object *o = v.getAsObject())
+        if (o->getInteger("index") == -1 && o->getObject("wafer_rings"))
+          entry = o;
+  if (!entry)
+    return fail("no wafer placement (layer -1 \"wafer_rings\" and "
+                "\"wafer_experts\")");
+  const llvm::json::Object *rings = entry->getObject("wafer_rings");
+  const llvm::json::Object *experts = entry->getObject("wafer_experts");
+  if (!experts)
+    return fail("\"wafer_rings\" without \"wafer_experts\"");
+  std::string bad;
+  auto index = [&](const llvm::json::Value &v) -> int64_t {
+    std::optional<llvm::StringRef> name = v.getAsString();
+    if (!name) {
+      bad = "a device entry is not a name";
+      return -1;
+    }
+    std::optional<unsigned> d = system.lookup(name->str());
+    if (!d) {
+      bad = "device '" + name->str() + "' is not in '" + system.name + "'";
+      return -1;
+    }
+    return (int64_t)*d;
+  };
+  auto nested = [&](const llvm::json::Array *outer) {
+    llvm::json::Array out;
+    if (!outer) {
+      bad = "missing device lists";
+      return out;
+    }
+    for (const llvm::json::Value &v : *outer) {
+      llvm::json::Array inner;
+      if (const llvm::json::Array *a = v.getAsArray())
+        for (const llvm::json::Value &x : *a)
+          inner.push_back(index(x));
+      out.push_back(std::move(inner));
+    }
+    return out;
+  };
+  llvm::json::Object w;
+  w["rings"] = nested(rings->getArray("rings"));
+  w["domains"] = nested(rings->getArray("domains"));
+  if (std::optional<llvm::StringRef> d = rings->getString("dispatch"))
+    w["dispatch"] = d->str();
+  w["shards"] = experts->getInteger("shards").value_or(0);
+  w["units_per_die"] = experts->getInteger("per_die").value_or(0);
+  llvm::json::Array units;
+  if (const llvm::json::Array *u = experts->getArray("units"))
+    for (const llvm::json::Value &x : *u)
+      units.push_back(index(x));
+  w["unit_die"] = std::move(units);
+  if (const llvm::json::Object *b = entry->getObject("wafer_balancer"))
+    w["balancer"] = llvm::json::Object(*b);
+  if (!bad.empty())
+    return fail(bad);
+  return w;
+}
+
+llvm::Error WaferRuntime::load(const llvm::json::Object &schedule,
+                               const SystemModel &system,
+                               const ModelDesc &model) {
+  llvm::Expected<llvm::json::Object> waferObj =
+      waferObjectFromSchedule(schedule, system);
+  if (!waferObj)
+    return fail("schedule for '" + strategyName +
+                "': " + llvm::toString(waferObj.takeError()));
+  const llvm::json::Object *w = &*waferObj;
+  llvm::Expected<WaferLayout> layout = layoutFromJSON(*w);
+  if (!layout)
+    return layout.takeError();
+  if (std::string e = validate(*layout, system); !e.empty())
+    return fail("schedule for '" + strategyName + "' on '" + system.name +
+                "': " + e);
+  if (model.moeLayers.empty())
+    return fail("model '" + model.name + "' has no MoE layer");
+  if (layout->numExperts() != model.moeLayers.front().numExperts)
+    return fail(llvm::formatv("schedule places {0} experts but model '{1}' "
+                              "has {2}",
+                              layout->numExperts(), model.name,
+                              model.moeLayers.front().numExperts));
+  // Without a balancer in the schedule nothing migrates; its "staging"
+  // overrides the strategy's default staging.
+  BalancerConfig cfg;
+  cfg.staging = staging;
+  cfg.trigger = std::numeric_limits<double>::infinity();
+  if (const llvm::json::Object *b = w->getObject("balancer")) {
+    llvm::Expected<BalancerConfig> c = balancerFromJSON(*b);
+    if (!c)
+      return c.takeError();
+    cfg = *c;
+    if (!b->getString("staging"))
+      cfg.staging = staging;
+  }
+  staging = cfg.staging;
+  sys = &system;
+  mdl = &model;
+  lay = std::move(*layout);
+  balCfg = cfg;
+  std::vector<double> unitBytes;
+  for (const MoeLayerDesc &l : model.moeLayers)
+    unitBytes.push_back(double(l.expertBytes()) / double(lay.shards));
+  bal = std::make_unique<NIBalancer>(cfg, system, lay, model.moeLayers.size(),
+                                     unitBytes);
+  tables = std::make_unique<DispatchTables>(lay, system);
+  st = WaferStats();
+  lastObserved = -1;
+  return llvm::Error::success();
+}
+
+namespace {
+/// Dense work of one transformer layer (or of the pre/post ops, layer -1).
+struct DenseWork {
+  double flopsPerToken = 0, weightBytes = 0, kvPerContextToken = 0;
+  int collectives = 0; ///< Ring all-reduces of its outputs (TP).
+  std::string dtype = "bf16";
+};
+} // namespace
+
+static std::map<int64_t, DenseWork> denseByLayer(const ModelDesc &model) {
+  std::map<int64_t, DenseWork> out;
+  for (const DenseOpDesc &op : model.denseOps) {
+    DenseWork &w = out[op.layer];
+    w.flopsPerToken += op.flopsPerToken;
+    w.weightBytes += (double)op.weightBytes;
+    w.kvPerContextToken += (double)op.kvBytesPerContextToken;
+    w.dtype = op.dtype;
+    if (op.kind == "attention" || op.kind == "dense_ffn")
+      ++w.collectives;
+  }
+  return out;
+}
+
+TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
+                              TaskId start) {
+  const SystemModel &S = *sys;
+  const ModelDesc &M = *mdl;
+  int64_t step = ctx.step;
+  int64_t batch = ctx.trace.batch;
+  size_t numRings = lay.rings.size();
+  std::vector<TaskId> migTasks;
+  graph.setLayer(-1);
+
+  // Stage the migrations decided after the previous step.
+  TaskId head = start;
+  {
+    double us = 0;
+    size_t before = bal->chunks().size();
+    if (staging == Staging::StopTheWorld)
+      us = bal->flushAll(step);
+    else
+      us = bal->flushExpired(step);
+    std::map<int64_t, double> bytesPerMove;
+    for (size_t c = before; c < bal->chunks().size(); ++c)
+      bytesPerMove[bal->chunks()[c].move] += bal->chunks()[c].bytes;
+    if (!bytesPerMove.empty()) {
+      graph.setPhase(Phase::Migration);
+      graph.setLabel("migration (stop-the-world)");
+      std::vector<TaskId> blk;
+      for (auto [m, bytes] : bytesPerMove) {
+        const Move &mv = bal->moves()[m];
+        blk.push_back(graph.addTransfer(mv.from, mv.to, bytes, {start}));
+        st.migrationBytes += bytes;
+      }
+      blk.push_back(start);
+      head = graph.add(perf::Task(), blk); // barrier
+      graph.clearLabel();
+      if (staging == Staging::StopTheWorld)
+        st.stwExposedUs += us;
+      else
+        st.flushedExposedUs += us;
+      st.chunksFlushed += (int64_t)(bal->chunks().size() - before);
+    }
+  }
+
+  // The placement every MoE layer serves from in this step.
+  std::vector<std::vector<unsigned>> placement;
+  for (size_t l = 0; l < M.moeLayers.size(); ++l)
+    placement.push_back(bal->placement(l));
+  std::map<int64_t, size_t> moeIndex;
+  for (size_t l = 0; l < M.moeLayers.size(); ++l)
+    moeIndex[M.moeLayers[l].index] = l;
+  std::map<int64_t, DenseWork> dense = denseByLayer(M);
+
+  std::vector<int64_t> ringTokens(numRings, 0);
+  for (int64_t t = 0; t < batch; ++t)
+    ++ringTokens[ringOfToken(t, numRings)];
+  double tokenBytes = (double)M.hiddenSize * 2.0;
+  if (!M.moeLayers.empty())
+    tokenBytes = (double)M.moeLayers.front().tokenBytes();
+
+  auto emitMigrationChunks = [&](const std::vector<int64_t> &ids,
+                                 TaskId dep) {
+    if (ids.empty())
+      return;
+    graph.setPhase(Phase::Migration);
+    graph.setLabel("migration chunk");
+    for (int64_t c : ids) {
+      const Chunk &ch = bal->chunks()[c];
+      const Move &mv = bal->moves()[ch.move];
+      TaskId t = graph.addTransfer(mv.from, mv.to, ch.bytes, {dep});
+      graph[t].priority = 100; // behind the phase's own traffic
+      migTasks.push_back(t);
+      st.migrationBytes += ch.bytes;
+      ++st.chunksHidden;
+    }
+    graph.clearLabel();
+  };
+
+  // Ring phase: dense compute on every ring member, then the all-reduces.
+  auto ringPhase = [&](const DenseWork &w, int collectives, TaskId dep,
+                       LinkLoad &load, double &idleUs) -> TaskId {
+    graph.setPhase(Phase::Dense);
+    std::vector<TaskId> done;
+    double computeUs = 0;
+    for (size_t r = 0; r < numRings; ++r) {
+      double g = (double)lay.rings[r].size();
+      double tokens = (double)ringTokens[r];
+      for (unsigned d : lay.rings[r]) {
+        double flops = w.flopsPerToken * tokens / g;
+        double bytes = w.weightBytes / g +
+                       w.kvPerContextToken * (double)ctx.context * tokens / g;
+        double tf = S.devices[d].peakFor(w.dtype);
+        done.push_back(graph.addCompute(d, flops, bytes, tf, {dep}));
+        computeUs = std::max(
+            computeUs, std::max(flopsToUs(flops, tf),
+                                bytesToUs(bytes, S.devices[d].offchipGBps)));
+      }
+    }
+    TaskId computed = graph.add(perf::Task(), done);
+    std::vector<Flow> flows;
+    ringFlows(lay, batch, tokenBytes, (double)collectives, flows);
+    accumulate(flows, S, load);
+    std::vector<TaskId> xfer{computed};
+    for (const Flow &f : flows)
+      xfer.push_back(graph.addTransfer(f.src, f.dst, f.bytes, {computed}));
+    // Links are idle while the ring members compute: the migration window.
+    idleUs = computeUs;
+    return graph.add(perf::Task(), xfer);
+  };
+
+  TaskId cur = head;
+  std::vector<std::vector<int32_t>> observed;
+  for (int64_t L = 0; L < M.numLayers; ++L) {
+    graph.setLayer((int32_t)L);
+    auto mit = moeIndex.find(L);
+    DenseWork w;
+    if (auto it = dense.find(L); it != dense.end())
+      w = it->second;
+    // Attention all-reduce, plus the second one domain dispatch needs.
+    int collectives = std::max(1, w.collectives);
+    if (mit != moeIndex.end() && lay.dispatch == Dispatch::Domain)
+      collectives = std::max(1, w.collectives) + 1;
+    LinkLoad ringLoad;
+    double ringUs = 0;
+    TaskId ringDone = ringPhase(w, collectives, cur, ringLoad, ringUs);
+    if (mit == moeIndex.end()) {
+      cur = ringDone;
+      continue;
+    }
+    size_t mi = mit->second;
+    const MoeLayerDesc &ml = M.moeLayers[mi];
+    if (staging == Staging::NonInvasive)
+      emitMigrationChunks(bal->fillSlot(step, (int64_t)mi, SlotPhase::Ring,
+                                        ringLoad.bytes, ringUs),
+                          cur);
+    // MoE phase.
+    graph.setPhase(Phase::Moe);
+    LayerRouting routing{batch, ml.topK, ctx.trace.experts(step, mi, 0)};
+    std::vector<Flow> flows;
+    moeFlows(lay, placement[mi], *tables, S, routing, (double)ml.tokenBytes(),
+             /*bestOwner=*/false, flows);
+    LinkLoad moeLoad;
+    accumulate(flows, S, moeLoad);
+    std::map<std::pair<unsigned, unsigned>, double> pairBytes;
+    for (const Flow &f : flows)
+      pairBytes[{f.src, f.dst}] += f.bytes;
+    // Tokens per unit -> work per die.
+    std::vector<int32_t> load = ctx.trace.expertLoad(step, mi);
+    observed.push_back(load);
+    std::vector<double> dieFlops(S.numDevices(), 0.0),
+        dieBytes(S.numDevices(), 0.0);
+    for (size_t u = 0; u < placement[mi].size(); ++u) {
+      int32_t n = load[u / lay.shards];
+      if (n <= 0)
+        continue;
+      unsigned d = placement[mi][u];
+      dieFlops[d] += double(n) * ml.expertFlopsPerToken() / double(lay.shards);
+      dieBytes[d] += double(ml.expertBytes()) / double(lay.shards);
+    }
+    // Dispatch: flows whose destination computes an expert (the even
+    // entries of moeFlows are dispatches, the odd ones combines).
+    std::vector<std::vector<TaskId>> into(S.numDevices());
+    std::map<std::pair<unsigned, unsigned>, double> dispatch, combine;
+    for (size_t i = 0; i < flows.size(); ++i)
+      (i % 2 == 0 ? dispatch : combine)[{flows[i].src, flows[i].dst}] +=
+          flows[i].bytes;
+    std::vector<TaskId> dispatched{ringDone};
+    for (auto [p, bytes] : dispatch) {
+      TaskId t = graph.addTransfer(p.first, p.second, bytes, {ringDone});
+      into[p.second].push_back(t);
+      dispatched.push_back(t);
+    }
+    TaskId dispatchDone = graph.add(perf::Task(), dispatched);
+    std::vector<TaskId> computeOf(S.numDevices(), perf::kNoTask);
+    double moeComputeUs = 0;
+    for (unsigned d = 0; d < S.numDevices(); ++d) {
+      if (dieFlops[d] <= 0)
+        continue;
+      std::vector<TaskId> deps = into[d];
+      deps.push_back(ringDone);
+      double tf = S.devices[d].peakFor(ml.actType);
+      perf::Task real;
+      real.kind = perf::TaskKind::Compute;
+      real.device = d;
+      real.flops = dieFlops[d];
+      real.bytes = dieBytes[d];
+      real.tflops = tf;
+      real.phase = Phase::Moe;
+      real.layer = (int32_t)L;
+      computeOf[d] = graph.add(real, deps);
+      moeComputeUs = std::max(
+          moeComputeUs, std::max(flopsToUs(dieFlops[d], tf),
+                                 bytesToUs(dieBytes[d], S.devices[d].offchipGBps)));
+    }
+    std::vector<TaskId> moeDone{ringDone};
+    for (auto [p, bytes] : combine) {
+      TaskId dep = computeOf[p.first] != perf::kNoTask ? computeOf[p.first]
+                                                        : ringDone;
+      moeDone.push_back(graph.addTransfer(p.first, p.second, bytes, {dep}));
+    }
+    for (unsigned d = 0; d < S.numDevices(); ++d)
+      if (computeOf[d] != perf::kNoTask)
+        moeDone.push_back(computeOf[d]);
+    // Shared experts and the router on the ring members (tensor-split).
+    double sharedFlops = ml.sharedFlopsPerToken() + ml.routerFlopsPerToken();
+    double sharedBytes = double(ml.sharedBytes() + ml.routerBytes());
+    if (sharedFlops > 0)
+      for (size_t r = 0; r < numRings; ++r) {
+        double g = (double)lay.rings[r].size();
+        for (unsigned d : lay.rings[r])
+          moeDone.push_back(graph.addCompute(
+              d, sharedFlops * (double)ringTokens[r] / g, sharedBytes / g,
+              S.devices[d].peakFor(ml.actType), {ringDone}));
+      }
+    // Between dispatch and combine the links idle while experts compute.
+    if (staging == Staging::NonInvasive)
+      emitMigrationChunks(bal->fillSlot(step, (int64_t)mi, SlotPhase::Moe,
+                                        moeLoad.bytes, moeComputeUs),
+                          dispatchDone);
+    cur = graph.add(perf::Task(), moeDone);
+    // Statistics.
+    st.ringByteHops += ringLoad.byteHops;
+    st.moeByteHops += moeLoad.byteHops;
+    st.ringBytes += ringLoad.totalBytes;
+    st.moeBytes += moeLoad.totalBytes;
+    st.ringMaxLinkBytes += ringLoad.maxBytes();
+    st.moeMaxLinkBytes += moeLoad.maxBytes();
+    st.ringBottleneckUs += ringLoad.bottleneckUs(S);
+    st.moeBottleneckUs += moeLoad.bottleneckUs(S);
+    ++st.moeLayerSteps;
+  }
+  // Pre/post ops (embeddings, final norm, LM head) on the ring members.
+  graph.setLayer(-1);
+  if (auto it = dense.find(-1); it != dense.end()) {
+    LinkLoad unused;
+    double us = 0;
+    cur = ringPhase(it->second, 0, cur, unused, us);
+  }
+  migTasks.push_back(cur);
+  TaskId end = graph.add(perf::Task(), migTasks);
+  graph.setPhase(Phase::Other);
+  ++st.steps;
+  if (step > lastObserved) {
+    bal->observe(step, observed);
+    lastObserved = step;
+  }
+  return end;
+}
+
+double WaferRuntime::analyticStepUs(const perf::StepContext &ctx) {
+  // Per layer: ring phase (dense compute + ring all-reduce bottleneck) then
+  // the MoE phase (busiest die's expert time + dispatch/combine bottleneck),
+  // with the current placement and no contention between flows beyond the
+  // per-link sums.
+  const SystemModel &S = *sys;
+  const ModelDesc &M = *mdl;
+  std::map<int64_t, DenseWork> dense = denseByLayer(M);
+  std::map<int64_t, size_t> moeIndex;
+  for (size_t l = 0; l < M.moeLayers.size(); ++l)
+    moeIndex[M.moeLayers[l].index] = l;
+  size_t numRings = lay.rings.size();
+  int64_t batch = ctx.trace.batch;
+  double tokenBytes = M.moeLayers.front().tokenBytes();
+  auto ringUs = [&](const DenseWork &w, int collectives) {
+    double computeUs = 0;
+    for (size_t r = 0; r < numRings; ++r) {
+      double g = (double)lay.rings[r].size();
+      double tokens = double(batch / (int64_t)numRings +
+                             ((int64_t)r < batch % (int64_t)numRings));
+      for (unsigned d : lay.rings[r])
+        computeUs = std::max(
+            computeUs,
+            std::max(flopsToUs(w.flopsPerToken * tokens / g,
+                               S.devices[d].peakFor(w.dtype)),
+                     bytesToUs(w.weightBytes / g + w.kvPerContextToken *
+                                                       (double)ctx.context *
+                                                       tokens / g,
+                               S.devices[d].offchipGBps)));
+    }
+    std::vector<Flow> flows;
+    ringFlows(lay, batch, tokenBytes, collectives, flows);
+    LinkLoad load;
+    accumulate(flows, S, load);
+    return computeUs + load.bottleneckUs(S);
+  };
+  double total = 0;
+  for (int64_t L = 0; L < M.numLayers; ++L) {
+    DenseWork w;
+    if (auto it = dense.find(L); it != dense.end())
+      w = it->second;
+    auto mit = moeIndex.find(L);
+    int collectives = std::max(1, w.collectives);
+    if (mit != moeIndex.end() && lay.dispatch == Dispatch::Domain)
+      ++collectives;
+    total += ringUs(w, collectives);
+    if (mit == moeIndex.end())
+      continue;
+    size_t mi = mit->second;
+    const MoeLayerDesc &ml = M.moeLayers[mi];
+    const std::vector<unsigned> &place = bal->placement(mi);
+    std::vector<Flow> flows;
+    LayerRouting routing{batch, ml.topK, ctx.trace.experts(ctx.step, mi, 0)};
+    moeFlows(lay, place, *tables, S, routing, (double)ml.tokenBytes(),
+             /*bestOwner=*/false, flows);
+    LinkLoad load;
+    accumulate(flows, S, load);
+    std::vector<int32_t> ld = ctx.trace.expertLoad(ctx.step, mi);
+    std::vector<double> f(S.numDevices(), 0), b(S.numDevices(), 0);
+    for (size_t u = 0; u < place.size(); ++u)
+      if (ld[u / lay.shards] > 0) {
+        f[place[u]] += ld[u / lay.shards] * ml.expertFlopsPerToken() / lay.shards;
+        b[place[u]] += double(ml.expertBytes()) / lay.shards;
+      }
+    double c = 0;
+    for (unsigned d = 0; d < S.numDevices(); ++d)
+      if (f[d] > 0)
+        c = std::max(c, std::max(flopsToUs(f[d], S.devices[d].peakFor(ml.actType)),
+                                 bytesToUs(b[d], S.devices[d].offchipGBps)));
+    total += c + load.bottleneckUs(S) / 2.0; // dispatch and combine halves
+  }
+  if (auto it = dense.find(-1); it != dense.end())
+    total += ringUs(it->second, 0);
+  return total;
+}
+
+std::string WaferRuntime::analyticNote() const {
+  return "per phase: busiest device plus busiest link, summed over layers; "
+         "ignores queueing between flows that share links in the same "
+         "direction at different times and the overlap of shared experts "
+         "with dispatch";
+}
+
+void WaferRuntime::report(llvm::json::Object &result) const {
+  double steps = std::max<int64_t>(1, st.steps);
+  double layers = std::max<int64_t>(1, st.moeLayerSteps);
+  double exposed = st.stwExposedUs + st.flushedExposedUs;
+  llvm::json::Object w{
+      {"dispatch", toString(lay.dispatch)},
+      {"rings", (int64_t)lay.rings.size()},
+      {"ring_size", lay.rings.empty() ? 0 : (int64_t)lay.rings[0].size()},
+      {"domains", (int64_t)lay.domains.size()},
+      {"expert_shards", lay.shards},
+      {"byte_hops_per_step", (st.ringByteHops + st.moeByteHops) / steps},
+      {"ring_byte_hops_per_step", st.ringByteHops / steps},
+      {"moe_byte_hops_per_step", st.moeByteHops / steps},
+      {"ring_bottleneck_link_bytes", st.ringMaxLinkBytes / layers},
+      {"moe_bottleneck_link_bytes", st.moeMaxLinkBytes / layers},
+      {"ring_bottleneck_us", st.ringBottleneckUs / layers},
+      {"moe_bottleneck_us", st.moeBottleneckUs / layers},
+      {"migration_decisions", bal ? bal->decisions() : 0},
+      {"migration_moves", bal ? (int64_t)bal->moves().size() : 0},
+      {"migration_bytes", st.migrationBytes},
+      {"migration_stop_the_world_us", bal ? bal->stopTheWorldUs() : 0.0},
+      {"staging", staging == Staging::NonInvasive ? "non-invasive"
+                                                  : "stop-the-world"},
+      {"migration_exposed_analytic_us", exposed / steps},
+      {"migration_chunks_hidden", st.chunksHidden},
+      {"migration_chunks_flushed", st.chunksFlushed}};
+  result["wafer"] = std::move(w);
+}
+
+void wafer::registerWaferRuntimes() {
+  perf::registerRuntime("er-mapping", [] {
+    return std::make_unique<WaferRuntime>("er-mapping", Staging::NonInvasive);
+  });
+  perf::registerRuntime("wafer-baseline", [] {
+    return std::make_unique<WaferRuntime>("wafer-baseline",
+                                          Staging::StopTheWorld);
+  });
+}
