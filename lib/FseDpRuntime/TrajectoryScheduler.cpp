@@ -78,7 +78,8 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   masks.assign(cfg.numExperts, 0);
   tokensOf.assign(cfg.numExperts, 0);
   active.reserve(cfg.numExperts);
-  staged.reserve(cfg.numExperts);
+  arcs.assign(cfg.numExperts, 0);
+  order.assign(cfg.numExperts, 0);
   result.experts.reserve(cfg.numExperts);
   bucket.assign(n + 1, 0);
 }
@@ -95,26 +96,69 @@ const uint8_t *TrajectoryScheduler::occ(unsigned start, unsigned len,
   return scratch.data();
 }
 
+// Finish tick of booking occupancy `o` from `t0` on; the committing form
+// also moves the links' free ticks. Branch-free over the 2N directed ring
+// links so the compiler vectorises them; x86 builds get an AVX2/SSE4.1
+// clone (unsigned 32-bit max) picked at load time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FSEDP_CLONES __attribute__((target_clones("avx2", "sse4.1", "default")))
+#else
+#define FSEDP_CLONES
+#endif
+
+FSEDP_CLONES
+static uint32_t probeLanes(const uint8_t *__restrict o,
+                           const uint32_t *__restrict free, unsigned lanes,
+                           uint32_t t0, uint32_t lt, uint32_t dt) {
+  uint32_t end = t0;
+  for (unsigned l = 0; l < lanes; ++l) {
+    uint32_t n = o[l], nl = n * lt;
+    uint32_t w = nl > dt ? nl : dt;
+    uint32_t f = free[l];
+    uint32_t s = f > t0 ? f : t0;
+    uint32_t m = 0u - (uint32_t)(n != 0); // masks, not branches
+    uint32_t e = (s + w) & m;
+    end = end > e ? end : e;
+  }
+  return end;
+}
+
+FSEDP_CLONES
+static uint32_t commitLanes(const uint8_t *__restrict o,
+                            uint32_t *__restrict free, unsigned lanes,
+                            uint32_t t0, uint32_t lt, uint32_t dt) {
+  uint32_t end = t0;
+  for (unsigned l = 0; l < lanes; ++l) {
+    uint32_t n = o[l], nl = n * lt;
+    uint32_t w = nl > dt ? nl : dt;
+    uint32_t f = free[l];
+    uint32_t s = f > t0 ? f : t0;
+    uint32_t m = 0u - (uint32_t)(n != 0);
+    uint32_t e = (s + w) & m;
+    end = end > e ? end : e;
+    free[l] = e | (f & ~m);
+  }
+  return end;
+}
+
 uint32_t TrajectoryScheduler::tryBook(const uint8_t *o, uint32_t t0,
                                       bool commit, uint32_t expert) {
   const unsigned lanes = 2 * cfg.numChiplets;
   const uint32_t lt = cfg.linkTicksPerChunk * cfg.chunksPerShard;
   const uint32_t dt = cfg.dramTicksPerChunk * cfg.chunksPerShard;
-  uint32_t *free = linkFree.data();
-  uint32_t end = t0;
-  for (unsigned l = 0; l < lanes; ++l) {
-    uint32_t n = o[l];
-    uint32_t w = std::max(n * lt, dt);
-    uint32_t s = std::max(free[l], t0);
-    uint32_t e = n ? s + w : 0;
-    end = std::max(end, e);
-    if (commit) {
-      if (n && record)
-        booked.push_back({expert, l, s, e, n * cfg.chunksPerShard});
-      free[l] = n ? e : free[l];
+  if (!commit)
+    return probeLanes(o, linkFree.data(), lanes, t0, lt, dt);
+  if (record) {
+    for (unsigned l = 0; l < lanes; ++l) {
+      uint32_t n = o[l];
+      if (!n)
+        continue;
+      uint32_t s = std::max(linkFree[l], t0);
+      uint32_t e = s + std::max(n * lt, dt);
+      booked.push_back({expert, l, s, e, n * cfg.chunksPerShard});
     }
   }
-  return end;
+  return commitLanes(o, linkFree.data(), lanes, t0, lt, dt);
 }
 
 const Decision &TrajectoryScheduler::decide(unsigned numTokens,
@@ -150,65 +194,52 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
     }
   }
 
-  // Arcs: leave the largest circular gap between holders unvisited.
-  staged.clear();
+  // Arcs: leave the largest circular gap between holders unvisited. Kept
+  // in a packed word per expert (start | len << 8 | tie << 16 | key << 24)
+  // so nothing is copied field by field.
+  const size_t numActive = active.size();
   std::fill(bucket.begin(), bucket.end(), 0);
-  for (uint32_t e : active) {
-    uint64_t m = masks[e];
-    ExpertDecision d;
-    d.expert = e;
-    d.holders = m;
-    d.tokens = tokensOf[e];
+  uint32_t *arc = arcs.data();
+  for (size_t i = 0; i < numActive; ++i) {
+    uint64_t m = masks[active[i]];
     unsigned first = __builtin_ctzll(m);
-    if ((m & (m - 1)) == 0) {
-      d.arcStart = first;
-      d.arcLen = 0;
-      // A second, equally good start does not exist for one holder; the
-      // tie slot (ccwGap) carries the alternative start, none here.
-      d.ccwGap = 0xff;
-    } else {
-      unsigned prev = first, bestGap = 0, bestStart = 0, tieStart = 0xff;
+    unsigned start = first, len = 0, tieStart = 0xff;
+    if (m & (m - 1)) {
+      unsigned prev = first, bestGap = 0, bestStart = 0;
       uint64_t rest = m & (m - 1);
-      auto consider = [&](unsigned gap, unsigned startPos) {
-        if (gap > bestGap) {
-          bestGap = gap;
-          bestStart = startPos;
-          tieStart = 0xff;
-        } else if (gap == bestGap && tieStart == 0xff) {
-          tieStart = startPos;
-        }
-      };
       bool firstGap = true;
       while (rest) {
         unsigned p = __builtin_ctzll(rest);
         rest &= rest - 1;
         unsigned gap = p - prev - 1;
-        if (firstGap) {
+        if (firstGap || gap > bestGap) {
           bestGap = gap;
           bestStart = p;
+          tieStart = 0xff;
           firstGap = false;
-        } else {
-          consider(gap, p);
+        } else if (gap == bestGap && tieStart == 0xff) {
+          tieStart = p;
         }
         prev = p;
       }
-      consider(first + n - prev - 1, first);
-      d.arcStart = bestStart;
-      d.arcLen = n - 1 - bestGap;
-      d.ccwGap = tieStart; // staged: alternative start with the same gap
+      unsigned wrap = first + n - prev - 1;
+      if (wrap > bestGap) {
+        bestGap = wrap;
+        bestStart = first;
+        tieStart = 0xff;
+      } else if (wrap == bestGap && tieStart == 0xff) {
+        tieStart = first;
+      }
+      start = bestStart;
+      len = n - 1 - bestGap;
     }
-    unsigned gap = n - 1 - d.arcLen;
-    unsigned key = d.arcLen + (gap + 1) / 2; // longest link stream
-    if (key > n)
-      key = n;
-    d.cwGap = key; // staged: sort key
+    unsigned gap = n - 1 - len;
+    unsigned key = std::min(len + (gap + 1) / 2, n); // longest link stream
     ++bucket[key];
-    staged.push_back(d);
+    arc[i] = start | len << 8 | tieStart << 16 | key << 24;
   }
 
   // Order: longest stream first (counting sort, stable).
-  std::vector<ExpertDecision> &out = result.experts;
-  out.resize(staged.size());
   {
     unsigned pos = 0;
     for (unsigned k = n + 1; k-- > 0;) {
@@ -216,37 +247,52 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
       bucket[k] = pos;
       pos += c;
     }
-    for (const ExpertDecision &d : staged)
-      out[bucket[d.cwGap]++] = d;
+    for (size_t i = 0; i < numActive; ++i)
+      order[bucket[arc[i] >> 24]++] = i;
   }
+  std::vector<ExpertDecision> &out = result.experts;
+  out.resize(numActive);
 
   // Book links and compute, choosing among equal gaps and the odd shard's
   // direction whatever finishes first.
   const uint32_t S = cfg.chunksPerShard;
   uint32_t dramFree = 0, makespan = 0;
-  for (ExpertDecision &d : out) {
-    unsigned tieStart = d.ccwGap;
+  for (size_t k = 0; k < numActive; ++k) {
+    ExpertDecision &d = out[k];
+    uint32_t i = order[k], a = arc[i], e = active[i];
+    d.expert = e;
+    d.holders = masks[e];
+    d.tokens = tokensOf[e];
+    d.arcStart = a & 0xff;
+    d.arcLen = (a >> 8) & 0xff;
+    unsigned tieStart = (a >> 16) & 0xff;
     unsigned len = d.arcLen, gap = n - 1 - len;
     d.startTick = dramFree;
     uint32_t t0 = dramFree + cfg.dramTicksPerChunk;
     dramFree += S * cfg.dramTicksPerChunk;
 
-    unsigned bestStart = d.arcStart, bestCw = gap / 2;
-    uint32_t bestEnd = ~0u;
-    unsigned starts[2] = {d.arcStart, tieStart};
-    unsigned numStarts = tieStart == 0xff ? 1 : 2;
-    unsigned numPar = (gap & 1) ? 2 : 1;
-    if (numStarts * numPar > 1) {
-      for (unsigned si = 0; si < numStarts; ++si)
-        for (unsigned par = 0; par < numPar; ++par) {
-          unsigned cwGap = gap / 2 + par;
-          uint32_t end = tryBook(occ(starts[si], len, cwGap), t0, false, 0);
-          if (end < bestEnd) {
-            bestEnd = end;
-            bestStart = starts[si];
-            bestCw = cwGap;
-          }
-        }
+    unsigned bestStart = d.arcStart, bestCw;
+    // The odd gap shard joins the direction whose entry link into the arc
+    // frees up first (complementary directions, O(1)).
+    auto oddShardCw = [&](unsigned start) {
+      if (!(gap & 1))
+        return gap / 2;
+      unsigned end = start + len;
+      end = end >= n ? end - n : end;
+      unsigned cwEntry = start == 0 ? n - 1 : start - 1;
+      unsigned ccwEntry = n + (end + 1 == n ? 0 : end + 1);
+      return gap / 2 + (linkFree[cwEntry] <= linkFree[ccwEntry] ? 1 : 0);
+    };
+    bestCw = oddShardCw(bestStart);
+    if (tieStart != 0xff) {
+      // Two gaps of the same length: book the one that finishes first.
+      uint32_t e0 = tryBook(occ(bestStart, len, bestCw), t0, false, 0);
+      unsigned altCw = oddShardCw(tieStart);
+      uint32_t e1 = tryBook(occ(tieStart, len, altCw), t0, false, 0);
+      if (e1 < e0) {
+        bestStart = tieStart;
+        bestCw = altCw;
+      }
     }
     d.arcStart = bestStart;
     d.cwGap = bestCw;

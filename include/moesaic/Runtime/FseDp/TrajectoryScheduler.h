@@ -117,7 +117,8 @@ private:
   std::vector<uint64_t> masks;   // [expert]
   std::vector<uint16_t> tokensOf;
   std::vector<uint32_t> active;
-  std::vector<ExpertDecision> staged;
+  std::vector<uint32_t> arcs;     // packed per active expert
+  std::vector<uint32_t> order;
   std::vector<uint32_t> bucket;
   Decision result;
   std::vector<LinkBooking> booked;
