@@ -98,16 +98,16 @@ const uint8_t *TrajectoryScheduler::occ(unsigned start, unsigned len,
 
 // Finish tick of booking occupancy `o` from `t0` on; the committing form
 // also moves the links' free ticks. Branch-free over the 2N directed ring
-// links so the compiler vectorises them; x86 builds get an AVX2/SSE4.1
-// clone (unsigned 32-bit max) picked at load time.
+// links so the compiler vectorises them; inlined into `decide`, of which
+// x86 builds carry an AVX2/SSE4.1 clone (unsigned 32-bit max) picked at
+// load time.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define FSEDP_CLONES __attribute__((target_clones("avx2", "sse4.1", "default")))
 #else
 #define FSEDP_CLONES
 #endif
 
-FSEDP_CLONES
-static uint32_t probeLanes(const uint8_t *__restrict o,
+static inline uint32_t probeLanes(const uint8_t *__restrict o,
                            const uint32_t *__restrict free, unsigned lanes,
                            uint32_t t0, uint32_t lt, uint32_t dt) {
   uint32_t end = t0;
@@ -123,8 +123,7 @@ static uint32_t probeLanes(const uint8_t *__restrict o,
   return end;
 }
 
-FSEDP_CLONES
-static uint32_t commitLanes(const uint8_t *__restrict o,
+static inline uint32_t commitLanes(const uint8_t *__restrict o,
                             uint32_t *__restrict free, unsigned lanes,
                             uint32_t t0, uint32_t lt, uint32_t dt) {
   uint32_t end = t0;
@@ -141,7 +140,7 @@ static uint32_t commitLanes(const uint8_t *__restrict o,
   return end;
 }
 
-uint32_t TrajectoryScheduler::tryBook(const uint8_t *o, uint32_t t0,
+inline uint32_t TrajectoryScheduler::tryBook(const uint8_t *o, uint32_t t0,
                                       bool commit, uint32_t expert) {
   const unsigned lanes = 2 * cfg.numChiplets;
   const uint32_t lt = cfg.linkTicksPerChunk * cfg.chunksPerShard;
@@ -161,6 +160,7 @@ uint32_t TrajectoryScheduler::tryBook(const uint8_t *o, uint32_t t0,
   return commitLanes(o, linkFree.data(), lanes, t0, lt, dt);
 }
 
+FSEDP_CLONES
 const Decision &TrajectoryScheduler::decide(unsigned numTokens,
                                             const uint16_t *tokenPos,
                                             const int32_t *experts,
@@ -170,7 +170,9 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   for (uint32_t e : active) {
     masks[e] = 0;
     tokensOf[e] = 0;
-    std::fill_n(&counts[(size_t)e * n], n, 0);
+    uint8_t *c = &counts[(size_t)e * n];
+    for (unsigned p = 0; p < n; ++p)
+      c[p] = 0;
   }
   active.clear();
   std::fill(linkFree.begin(), linkFree.end(), 0);
@@ -312,7 +314,7 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
       uint32_t work = counts[(size_t)d.expert * n + p] *
                       cfg.computeTicksPerTokenChunk * S * n;
       uint32_t c = std::max(computeFree[p] + work,
-                            arrive + work / (S * n ? S * n : 1));
+                            arrive + work / (S * n));
       computeFree[p] = c;
       end = std::max(end, c);
     }
