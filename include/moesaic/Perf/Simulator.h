@@ -19,6 +19,7 @@
 #include "llvm/Support/JSON.h"
 
 #include <map>
+#include <string>
 #include <vector>
 
 namespace moesaic::perf {
@@ -66,6 +67,9 @@ struct SimResult {
   uint64_t events = 0;
   /// When recordTasks: start/end per task id.
   std::vector<double> taskStart, taskEnd;
+  /// Problems found in the graph (tasks on unknown devices, tasks that
+  /// never ran); empty for a well-formed graph.
+  std::vector<std::string> warnings;
 
   int64_t peakOnchipBytes() const;
 };

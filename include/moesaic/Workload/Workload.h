@@ -85,6 +85,10 @@ llvm::Expected<GatingTrace> makeTrace(const WorkloadSpec &spec,
 
 /// The report's "workload" section.
 llvm::json::Object workloadSummary(const WorkloadSpec &spec);
+/// Same, with the steps and batch the trace really has (a trace file fixes
+/// them, whatever the spec says) and its description.
+llvm::json::Object workloadSummary(const WorkloadSpec &spec,
+                                   const GatingTrace &trace);
 
 } // namespace moesaic
 

@@ -1,0 +1,459 @@
+//===- Simulator.cpp - Event-driven execution of a task graph --------------===//
+//
+// Non-preemptive list scheduling over exclusive resources. Resources are
+// numbered: device d has compute engine 2d and memory engine 2d+1; directed
+// link l is resource 2N+l. A task needs a span of resources (stored once per
+// device or per route in a shared pool, so no per-task allocation) and starts
+// at the first event time at which its dependencies are done and every
+// resource in its span is free. Tasks that cannot start wait in the queue of
+// one busy resource they need; when that resource frees, its best waiter is
+// retried first. Candidates are tried in order of (ready time, priority, id),
+// which makes the run deterministic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moesaic/Perf/Simulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+using namespace moesaic;
+using namespace moesaic::perf;
+
+namespace {
+
+/// Resources and duration of a task, given pools of resource spans.
+struct Span {
+  uint32_t begin = 0, len = 0;
+};
+
+double computeUs(const Task &t, const Device &d) {
+  double tflops = t.tflops > 0 ? t.tflops : d.peakFor("bf16");
+  double c = t.flops > 0 ? (tflops > 0 ? flopsToUs(t.flops, tflops) : INFINITY)
+                         : 0.0;
+  double m = t.bytes > 0
+                 ? (d.offchipGBps > 0 ? bytesToUs(t.bytes, d.offchipGBps)
+                                      : INFINITY)
+                 : 0.0;
+  return std::max(c, m);
+}
+
+double loadUs(const Task &t, const Device &d) {
+  if (t.bytes <= 0)
+    return 0;
+  return d.offchipGBps > 0 ? bytesToUs(t.bytes, d.offchipGBps) : INFINITY;
+}
+
+/// A task's rank among ready tasks: ready time, then priority, then id.
+struct Key {
+  double ready;
+  int32_t priority;
+  TaskId id;
+};
+/// Heap order: true when a ranks after b (std heaps keep the max on top).
+inline bool after(const Key &a, const Key &b) {
+  if (a.ready != b.ready)
+    return a.ready > b.ready;
+  if (a.priority != b.priority)
+    return a.priority > b.priority;
+  return a.id > b.id;
+}
+
+/// A route's resources and its standalone timing, per (src, dst) pair.
+struct Route {
+  Span span;
+  double latencyUs = 0, slowestGBps = 0;
+  bool known = false;
+};
+
+/// The simulator's state; all arrays sized once per run.
+class Engine {
+public:
+  Engine(const TaskGraph &g, const SystemModel &s, const SimOptions &o)
+      : graph(g), sys(s), opts(o), n(s.numDevices()),
+        numRes(2 * s.numDevices() + s.links.size()) {}
+
+  SimResult run();
+
+private:
+  Span spanOf(const Task &t);
+  double durationOf(const Task &t, Span span);
+  Key keyOf(TaskId t) const { return {readyAt[t], graph[t].priority, t}; }
+  void pushCandidate(const Key &k);
+  void tryStart(const Key &key, double now);
+  void finish(TaskId t, double now);
+  /// Moves the best waiter of `res` into the candidates when `res` is free.
+  void pullWaiters(uint32_t res) {
+    if (!busy[res] && !waiters[res].empty())
+      pullWaiter(res);
+  }
+  void pullWaiter(uint32_t res);
+
+  const TaskGraph &graph;
+  const SystemModel &sys;
+  const SimOptions &opts;
+  unsigned n;
+  size_t numRes;
+
+  // Resource spans: pool[span.begin, span.begin + span.len).
+  std::vector<uint32_t> pool;
+  std::vector<Span> engineSpan; // per device: [c], [c, m], [m]
+  std::vector<Route> routes; // per (src, dst), lazily
+
+  std::vector<Span> span;
+  std::vector<double> dur, readyAt, startAt;
+  std::vector<uint32_t> pending;
+  std::vector<uint32_t> succBegin, succ;
+  std::vector<uint8_t> busy;
+  std::vector<std::vector<Key>> waiters;
+  std::vector<Key> candidates;
+  // Per layer (flat while running; SimResult::layers at the end).
+  std::vector<LayerStats> layers;
+  // Completion events: (end time, id), min-heap.
+  std::vector<std::pair<double, TaskId>> events;
+  std::vector<int64_t> onchip;
+  std::vector<unsigned> routeScratch;
+  SimResult result;
+};
+
+Span Engine::spanOf(const Task &t) {
+  switch (t.kind) {
+  case TaskKind::Barrier:
+    return {};
+  case TaskKind::Compute:
+    if (t.device >= n)
+      return {};
+    return engineSpan[3 * t.device + (t.bytes > 0 ? 1 : 0)];
+  case TaskKind::Load:
+    if (t.device >= n)
+      return {};
+    return engineSpan[3 * t.device + 2];
+  case TaskKind::Transfer: {
+    if (t.device >= n || t.dst >= n || t.device == t.dst || t.bytes <= 0)
+      return {};
+    Route &route = routes[(size_t)t.device * n + t.dst];
+    if (!route.known) {
+      route.known = true;
+      uint32_t begin = pool.size();
+      double slowest = std::numeric_limits<double>::infinity();
+      routeScratch.clear();
+      sys.appendRoute(t.device, t.dst, routeScratch);
+      for (unsigned l : routeScratch) {
+        pool.push_back(2 * n + l);
+        route.latencyUs += sys.links[l].latencyNs * 1e-3;
+        slowest = std::min(slowest, sys.links[l].bandwidthGBps);
+      }
+      route.slowestGBps = slowest;
+      route.span = {begin, (uint32_t)(pool.size() - begin)};
+    }
+    return route.span;
+  }
+  }
+  return {};
+}
+
+double Engine::durationOf(const Task &t, Span s) {
+  switch (t.kind) {
+  case TaskKind::Barrier:
+    return 0;
+  case TaskKind::Compute:
+  case TaskKind::Load:
+    if (t.device >= n) {
+      result.warnings.push_back("task on unknown device " +
+                                std::to_string(t.device) + " takes no time");
+      return 0;
+    }
+    return t.kind == TaskKind::Compute ? computeUs(t, sys.devices[t.device])
+                                       : loadUs(t, sys.devices[t.device]);
+  case TaskKind::Transfer: {
+    if (t.device == t.dst || t.bytes <= 0)
+      return 0;
+    if (t.device >= n || t.dst >= n) {
+      result.warnings.push_back("transfer between unknown devices takes no time");
+      return 0;
+    }
+    if (s.len == 0)
+      return INFINITY; // unreachable
+    const Route &route = routes[(size_t)t.device * n + t.dst];
+    return route.latencyUs + bytesToUs(t.bytes, route.slowestGBps);
+  }
+  }
+  return 0;
+}
+
+void Engine::pushCandidate(const Key &k) {
+  candidates.push_back(k);
+  std::push_heap(candidates.begin(), candidates.end(), after);
+}
+
+void Engine::pullWaiter(uint32_t res) {
+  std::vector<Key> &w = waiters[res];
+  std::pop_heap(w.begin(), w.end(), after);
+  Key k = w.back();
+  w.pop_back();
+  pushCandidate(k);
+}
+
+void Engine::tryStart(const Key &key, double now) {
+  TaskId id = key.id;
+  Span s = span[id];
+  const uint32_t *r = pool.data() + s.begin;
+  for (uint32_t i = 0; i < s.len; ++i) {
+    if (busy[r[i]]) {
+      std::vector<Key> &w = waiters[r[i]];
+      w.push_back(key);
+      std::push_heap(w.begin(), w.end(), after);
+      // The task's other free resources may still hold waiters (pulled one
+      // at a time): the next of them gets its chance.
+      for (uint32_t j = 0; j < s.len; ++j)
+        if (j != i)
+          pullWaiters(r[j]);
+      return;
+    }
+  }
+  for (uint32_t i = 0; i < s.len; ++i)
+    busy[r[i]] = 1;
+  const Task &t = graph[id];
+  startAt[id] = now;
+  double end = now + dur[id];
+  events.emplace_back(end, id);
+  std::push_heap(events.begin(), events.end(),
+                 [](const auto &a, const auto &b) {
+                   return a.first != b.first ? a.first > b.first
+                                             : a.second > b.second;
+                 });
+  if (t.allocBytes != 0) {
+    uint32_t d = t.kind == TaskKind::Transfer ? t.dst : t.device;
+    if (d < n) {
+      onchip[d] += t.allocBytes;
+      DeviceStats &ds = result.devices[d];
+      ds.peakOnchipBytes = std::max(ds.peakOnchipBytes, onchip[d]);
+    }
+  }
+  if (t.layer >= 0) {
+    LayerStats &ls = layers[t.layer];
+    if (!ls.seen || now < ls.startUs)
+      ls.startUs = now;
+    if (!ls.seen || end > ls.endUs)
+      ls.endUs = end;
+    ls.seen = true;
+    if (t.phase == Phase::Moe) {
+      if (!ls.moeSeen || now < ls.moeStartUs)
+        ls.moeStartUs = now;
+      if (!ls.moeSeen || end > ls.moeEndUs)
+        ls.moeEndUs = end;
+      ls.moeSeen = true;
+    }
+  }
+}
+
+void Engine::finish(TaskId id, double now) {
+  const Task &t = graph[id];
+  Span s = span[id];
+  const uint32_t *r = pool.data() + s.begin;
+  double d = dur[id];
+  for (uint32_t i = 0; i < s.len; ++i)
+    busy[r[i]] = 0;
+  if (t.freeBytes != 0) {
+    uint32_t dev = t.kind == TaskKind::Transfer ? t.dst : t.device;
+    if (dev < n)
+      onchip[dev] -= t.freeBytes;
+  }
+  switch (t.kind) {
+  case TaskKind::Compute:
+    if (t.device < n) {
+      DeviceStats &ds = result.devices[t.device];
+      ds.computeBusyUs += d;
+      ds.flops += t.flops;
+      if (t.bytes > 0) {
+        ds.memoryBusyUs += d;
+        ds.offchipBytes += t.bytes;
+      }
+    }
+    if (t.phase == Phase::Moe)
+      result.moeComputeUs += d;
+    break;
+  case TaskKind::Load:
+    if (t.device < n) {
+      DeviceStats &ds = result.devices[t.device];
+      ds.memoryBusyUs += d;
+      ds.offchipBytes += t.bytes;
+    }
+    if (t.phase == Phase::Moe)
+      result.moeComputeUs += d;
+    break;
+  case TaskKind::Transfer:
+    for (uint32_t i = 0; i < s.len; ++i) {
+      LinkStats &ls = result.links[r[i] - 2 * n];
+      ls.bytes += t.bytes;
+      ls.busyUs += d;
+    }
+    if (s.len) {
+      result.commBytes += t.bytes;
+      result.byteHops += t.bytes * s.len;
+    }
+    if (t.phase == Phase::Moe)
+      result.moeCommUs += d;
+    break;
+  case TaskKind::Barrier:
+    break;
+  }
+  if (t.phase == Phase::Migration)
+    result.migrationUs += d;
+  result.makespanUs = std::max(result.makespanUs, now);
+  ++result.events;
+  for (uint32_t i = succBegin[id]; i < succBegin[id + 1]; ++i) {
+    TaskId sId = succ[i];
+    readyAt[sId] = std::max(readyAt[sId], now);
+    if (--pending[sId] == 0)
+      pushCandidate(keyOf(sId));
+  }
+  // The freed resources' best waiters compete with the newly ready tasks.
+  for (uint32_t i = 0; i < s.len; ++i)
+    pullWaiters(r[i]);
+}
+
+SimResult Engine::run() {
+  size_t numTasks = graph.size();
+  result.devices.assign(n, {});
+  result.links.assign(sys.links.size(), {});
+  onchip.assign(n, 0);
+  busy.assign(numRes, 0);
+  waiters.assign(numRes, {});
+
+  // Engine spans per device.
+  engineSpan.resize(3 * n);
+  for (unsigned d = 0; d < n; ++d) {
+    uint32_t b = pool.size();
+    pool.push_back(2 * d);
+    pool.push_back(2 * d + 1);
+    engineSpan[3 * d] = {b, 1};
+    engineSpan[3 * d + 1] = {b, 2};
+    engineSpan[3 * d + 2] = {b + 1, 1};
+  }
+  routes.assign((size_t)n * n, {});
+
+  span.resize(numTasks);
+  dur.resize(numTasks);
+  readyAt.assign(numTasks, 0.0);
+  startAt.assign(numTasks, 0.0);
+  pending.resize(numTasks);
+  succBegin.assign(numTasks + 1, 0);
+  const std::vector<Task> &tasks = graph.all();
+  for (size_t i = 0; i < numTasks; ++i) {
+    const Task &t = tasks[i];
+    span[i] = spanOf(t);
+    dur[i] = durationOf(t, span[i]);
+    pending[i] = t.depEnd - t.depBegin;
+    if (t.layer >= 0 && (size_t)t.layer >= layers.size())
+      layers.resize(t.layer + 1);
+    for (const TaskId *d = graph.depsBegin(t); d != graph.depsEnd(t); ++d)
+      ++succBegin[*d + 1];
+  }
+  for (size_t i = 0; i < numTasks; ++i)
+    succBegin[i + 1] += succBegin[i];
+  succ.resize(succBegin[numTasks]);
+  {
+    std::vector<uint32_t> fill(succBegin.begin(), succBegin.end() - 1);
+    for (size_t i = 0; i < numTasks; ++i) {
+      const Task &t = tasks[i];
+      for (const TaskId *d = graph.depsBegin(t); d != graph.depsEnd(t); ++d)
+        succ[fill[*d]++] = (TaskId)i;
+    }
+  }
+
+  auto eventLess = [](const auto &a, const auto &b) {
+    return a.first != b.first ? a.first > b.first : a.second > b.second;
+  };
+  candidates.reserve(1024);
+  events.reserve(1024);
+  for (size_t i = 0; i < numTasks; ++i)
+    if (pending[i] == 0)
+      candidates.push_back(keyOf((TaskId)i));
+  std::make_heap(candidates.begin(), candidates.end(), after);
+
+  double now = 0;
+  for (;;) {
+    // Start what can start now, best candidates first.
+    while (!candidates.empty()) {
+      std::pop_heap(candidates.begin(), candidates.end(), after);
+      Key k = candidates.back();
+      candidates.pop_back();
+      tryStart(k, now);
+    }
+    if (events.empty())
+      break;
+    // Complete every task that ends at the next event time.
+    now = events.front().first;
+    while (!events.empty() && events.front().first == now) {
+      std::pop_heap(events.begin(), events.end(), eventLess);
+      TaskId t = events.back().second;
+      events.pop_back();
+      finish(t, now);
+    }
+  }
+
+  for (size_t l = 0; l < layers.size(); ++l)
+    if (layers[l].seen)
+      result.layers.emplace_hint(result.layers.end(), (int32_t)l, layers[l]);
+  if (result.events != numTasks)
+    result.warnings.push_back(
+        std::to_string(numTasks - result.events) +
+        " tasks never ran (a dependency never finished)");
+  if (opts.recordTasks) {
+    result.taskStart = std::move(startAt);
+    result.taskEnd.resize(numTasks);
+    for (size_t i = 0; i < numTasks; ++i)
+      result.taskEnd[i] = result.taskStart[i] + dur[i];
+  }
+  return std::move(result);
+}
+
+} // namespace
+
+double moesaic::perf::taskDurationUs(const Task &task,
+                                     const SystemModel &system) {
+  switch (task.kind) {
+  case TaskKind::Barrier:
+    return 0;
+  case TaskKind::Compute:
+    return task.device < system.numDevices()
+               ? computeUs(task, system.devices[task.device])
+               : 0;
+  case TaskKind::Load:
+    return task.device < system.numDevices()
+               ? loadUs(task, system.devices[task.device])
+               : 0;
+  case TaskKind::Transfer:
+    if (task.device == task.dst || task.bytes <= 0)
+      return 0;
+    {
+      std::vector<unsigned> links;
+      system.appendRoute(task.device, task.dst, links);
+      if (links.empty())
+        return INFINITY;
+      double lat = 0, slowest = std::numeric_limits<double>::infinity();
+      for (unsigned l : links) {
+        lat += system.links[l].latencyNs * 1e-3;
+        slowest = std::min(slowest, system.links[l].bandwidthGBps);
+      }
+      return lat + bytesToUs(task.bytes, slowest);
+    }
+  }
+  return 0;
+}
+
+int64_t SimResult::peakOnchipBytes() const {
+  int64_t peak = 0;
+  for (const DeviceStats &d : devices)
+    peak = std::max(peak, d.peakOnchipBytes);
+  return peak;
+}
+
+SimResult moesaic::perf::simulate(const TaskGraph &graph,
+                                  const SystemModel &system,
+                                  const SimOptions &options) {
+  Engine engine(graph, system, options);
+  return engine.run();
+}
