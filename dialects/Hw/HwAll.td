@@ -7,4 +7,5 @@
 
 include "Hw/HwOps.td"
 include "Hw/HwScheduleOps.td"
+include "Hw/HwBaselineOps.td"
 include "Hw/HwStreamOps.td"

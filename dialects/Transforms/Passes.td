@@ -46,6 +46,7 @@ def AttachTarget : Pass<"moe-attach-target", "mlir::ModuleOp"> {
   let dependentDialects = ["::moesaic::hw::HwDialect"];
 }
 
+include "Transforms/BaselinePasses.td"
 include "Transforms/FseDpPasses.td"
 
 #endif // MOESAIC_PASSES

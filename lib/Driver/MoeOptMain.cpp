@@ -1,6 +1,7 @@
 //===- MoeOptMain.cpp - The moe-opt driver --------------------------------===//
 
 #include "moesaic/Driver/MoeOptMain.h"
+#include "moesaic/Driver/StrategyFlags.h"
 #include "moesaic/Target/HardwareFile.h"
 #include "moesaic/Transforms/Passes.h"
 
@@ -49,6 +50,9 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     printPresets(llvm::outs());
     return 0;
   }
+  // Strategies: --list-strategies.
+  if (std::optional<int> rc = handleStrategyListing(llvm::outs()))
+    return *rc;
 
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
   if (!hwOpt.empty()) {
@@ -69,6 +73,10 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     });
   }
 
+  // Strategies: --strategy/--compare append the evaluation to the pipeline.
+  if (!setupStrategyEvaluation(config))
+    return 1;
+
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input =
       openInputFile(inputFilename, &errorMessage);
@@ -86,5 +94,7 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     return 1;
   // Keep the output only on success: a failed run leaves no partial file.
   output->keep();
-  return 0;
+  output->os().flush();
+  // Strategies: --report, --schedule, --timeline.
+  return writeStrategyOutputs();
 }

@@ -132,7 +132,7 @@ static SystemOp systemOf(Operation *op) {
 }
 
 LogicalResult PlaceDenseOp::verify() {
-  if (getLayer() < -1)
+  if ((int64_t)getLayer() < -1)
     return emitOpError() << "layer must be -1 or a layer index";
   if (getDevices().empty())
     return emitOpError() << "needs at least one device";
@@ -143,7 +143,7 @@ LogicalResult PlaceDenseOp::verify() {
 }
 
 LogicalResult PlaceExpertsOp::verify() {
-  if (getLayer() < 0)
+  if ((int64_t)getLayer() < 0)
     return emitOpError() << "layer must be a layer index";
   if (getExperts().empty())
     return emitOpError() << "places no experts";
@@ -165,7 +165,7 @@ LogicalResult PlaceExpertsOp::verify() {
 }
 
 LogicalResult ShardExpertsOp::verify() {
-  if (getLayer() < 0)
+  if ((int64_t)getLayer() < 0)
     return emitOpError() << "layer must be a layer index";
   if (getDevices().empty())
     return emitOpError() << "needs at least one device";
