@@ -14,9 +14,11 @@
 
 include "Hw/HwDialect.td"
 include "Hw/HwScheduleOps.td"
+include "Hw/HwInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
 
-def Hw_StreamRingOp : Hw_Op<"stream_ring", [HasParent<"ScheduleOp">]> {
+def Hw_StreamRingOp : Hw_Op<"stream_ring", [HasParent<"ScheduleOp">,
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface, ["getEntryLayer"]>]> {
   let summary = "The logical ring expert shards stream along (rule V1)";
   let description = [{
     `order[p]` is the chiplet at logical position `p`. Logical neighbours
@@ -25,7 +27,8 @@ def Hw_StreamRingOp : Hw_Op<"stream_ring", [HasParent<"ScheduleOp">]> {
     only. `rule` records how the order was made: `ring` (declared ring
     order), `snake` (boustrophedon Hamiltonian cycle of an even-sided mesh)
     or `explicit`. The verifier rebuilds the target model and checks the
-    ring; one per schedule.
+    ring; one per schedule. Exported (layer -1) as
+    `"stream_ring": {"rule": ..., "order": [names]}`.
 
     ```mlir
     hw.stream_ring rule "snake" order [@c0, @c1, @c3, @c2]
@@ -36,7 +39,8 @@ def Hw_StreamRingOp : Hw_Op<"stream_ring", [HasParent<"ScheduleOp">]> {
   let hasVerifier = 1;
 }
 
-def Hw_StreamShardsOp : Hw_Op<"stream_shards", [HasParent<"ScheduleOp">]> {
+def Hw_StreamShardsOp : Hw_Op<"stream_shards", [HasParent<"ScheduleOp">,
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface>]> {
   let summary = "Every routed expert of a layer sharded over the ring (V2)";
   let description = [{
     Each of the layer's `experts` experts is split along its FFN dimension
@@ -44,6 +48,8 @@ def Hw_StreamShardsOp : Hw_Op<"stream_shards", [HasParent<"ScheduleOp">]> {
     (the ring order, so all channels share the off-chip traffic) and holds
     `shard_bytes`. A shard streams as `chunks` chunks of `chunk_bytes`
     (the last one may be short), the granularity of the D2D pipeline.
+    Exported as `"stream_shards": {"experts", "homes", "shard_bytes",
+    "chunk_bytes", "chunks"}`.
 
     ```mlir
     hw.stream_shards layer 0 experts 8 homes [@c0, @c1, @c2, @c3] shard_bytes 88080384 chunk_bytes 699050 chunks 127
@@ -59,7 +65,8 @@ def Hw_StreamShardsOp : Hw_Op<"stream_shards", [HasParent<"ScheduleOp">]> {
   let hasVerifier = 1;
 }
 
-def Hw_StreamScheduleOp : Hw_Op<"stream_schedule", [HasParent<"ScheduleOp">]> {
+def Hw_StreamScheduleOp : Hw_Op<"stream_schedule", [HasParent<"ScheduleOp">,
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface>]> {
   let summary = "Static stream schedule of one layer: buffers, template, ticks";
   let description = [{
     The compile-time part of trajectory scheduling for one MoE layer:
@@ -74,6 +81,9 @@ def Hw_StreamScheduleOp : Hw_Op<"stream_schedule", [HasParent<"ScheduleOp">]> {
       `us_per_tick` microseconds: the runtime scheduler's booking table;
     - `order`: how the runtime orders experts (`longest-first`: Johnson's
       rule for the DRAM -> D2D flow shop).
+    Exported as `"stream_schedule": {"template", "order", "buffers",
+    "buffer_bytes", "link_ticks", "dram_ticks", "compute_ticks",
+    "us_per_tick"}`.
 
     ```mlir
     hw.stream_schedule layer 0 template "arc" order "longest-first" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.343

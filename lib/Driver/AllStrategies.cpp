@@ -13,5 +13,6 @@ void moesaic::registerAllStrategies() {
   static std::once_flag once;
   std::call_once(once, [] {
     registerBaselineStrategies();
+    registerFseDpStrategy();
   });
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 using namespace moesaic;
 using namespace moesaic::fsedp;
@@ -146,95 +147,135 @@ llvm::Expected<Plan> fsedp::planModel(const ModelDesc &model,
   return plan;
 }
 
-llvm::json::Object fsedp::toJSON(const Plan &plan) {
-  llvm::json::Array chiplets, layers;
+llvm::json::Array fsedp::scheduleLayers(const Plan &plan) {
+  llvm::json::Array layers, order;
   for (const std::string &c : plan.chiplets)
-    chiplets.push_back(c);
-  for (const LayerPlan &l : plan.layers)
+    order.push_back(c);
+  layers.push_back(llvm::json::Object{
+      {"index", -1},
+      {"stream_ring", llvm::json::Object{{"rule", plan.ring.rule},
+                                         {"order", std::move(order)}}}});
+  for (const LayerPlan &l : plan.layers) {
+    llvm::json::Array homes;
+    for (const std::string &c : plan.chiplets)
+      homes.push_back(c);
     layers.push_back(llvm::json::Object{
-        {"layer", l.layer},
-        {"num_experts", l.numExperts},
-        {"expert_bytes", l.expertBytes},
-        {"shard_bytes", l.shardBytes},
-        {"chunk_bytes", l.chunkBytes},
-        {"chunks_per_shard", l.chunksPerShard},
-        {"buffer_bytes", l.bufferBytes},
-        {"expert_flops_per_token", l.expertFlopsPerToken},
-        {"link_ticks_per_chunk", (int64_t)l.linkTicksPerChunk},
-        {"dram_ticks_per_chunk", (int64_t)l.dramTicksPerChunk},
-        {"compute_ticks_per_token_chunk",
-         (int64_t)l.computeTicksPerTokenChunk},
-        {"us_per_tick", l.usPerTick}});
-  return llvm::json::Object{
-      {"version", 1},
-      {"ring_rule", plan.ring.rule},
-      {"ring", std::move(chiplets)},
-      {"buffer_fraction", plan.bufferFraction},
-      {"stream_buffers_per_chiplet", kStreamBuffers},
-      {"layers", std::move(layers)}};
+        {"index", l.layer},
+        {"stream_shards",
+         llvm::json::Object{{"experts", l.numExperts},
+                            {"homes", std::move(homes)},
+                            {"shard_bytes", l.shardBytes},
+                            {"chunk_bytes", l.chunkBytes},
+                            {"chunks", l.chunksPerShard}}},
+        {"stream_schedule",
+         llvm::json::Object{
+             {"template", "arc"},
+             {"order", "longest-first"},
+             {"buffers", kStreamBuffers},
+             {"buffer_bytes", l.chunkBytes},
+             {"link_ticks", (int64_t)l.linkTicksPerChunk},
+             {"dram_ticks", (int64_t)l.dramTicksPerChunk},
+             {"compute_ticks", (int64_t)l.computeTicksPerTokenChunk},
+             {"us_per_tick", l.usPerTick}}}});
+  }
+  return layers;
 }
 
-llvm::Expected<Plan> fsedp::planFromJSON(const llvm::json::Object &object,
-                                         const SystemModel &system) {
+static std::vector<std::string> names(const llvm::json::Array *a) {
+  std::vector<std::string> out;
+  if (a)
+    for (const llvm::json::Value &v : *a)
+      if (std::optional<llvm::StringRef> s = v.getAsString())
+        out.push_back(s->str());
+  return out;
+}
+
+llvm::Expected<Plan> fsedp::planFromSchedule(const llvm::json::Object &schedule,
+                                             const SystemModel &system,
+                                             const ModelDesc &model) {
   auto fail = [&](const llvm::Twine &what) {
-    return error("fse_dp schedule: " + what);
+    return error("fse-dp schedule: " + what);
   };
-  const llvm::json::Array *ringNames = object.getArray("ring");
-  const llvm::json::Array *layers = object.getArray("layers");
-  if (!ringNames || !layers)
-    return fail("needs 'ring' and 'layers' arrays");
+  const llvm::json::Array *layers = schedule.getArray("layers");
+  if (!layers)
+    return fail("needs a 'layers' array");
+  std::map<int64_t, const llvm::json::Object *> byIndex;
+  for (const llvm::json::Value &v : *layers)
+    if (const llvm::json::Object *o = v.getAsObject())
+      if (std::optional<int64_t> i = o->getInteger("index"))
+        byIndex[*i] = o;
+  auto global = byIndex.find(-1);
+  const llvm::json::Object *ringObj =
+      global == byIndex.end() ? nullptr
+                              : global->second->getObject("stream_ring");
+  if (!ringObj)
+    return fail("no 'stream_ring' (layer -1)");
   Plan plan;
+  plan.chiplets = names(ringObj->getArray("order"));
+  if (plan.chiplets.empty())
+    return fail("'stream_ring' has no 'order'");
   std::vector<unsigned> order;
-  for (const llvm::json::Value &v : *ringNames) {
-    std::optional<llvm::StringRef> name = v.getAsString();
-    if (!name)
-      return fail("'ring' holds a non-string entry");
-    std::optional<unsigned> d = system.lookup(name->str());
+  for (const std::string &name : plan.chiplets) {
+    std::optional<unsigned> d = system.lookup(name);
     if (!d)
-      return fail("ring chiplet '" + *name + "' is not a device of '" +
+      return fail("ring chiplet '" + name + "' is not a device of '" +
                   system.name + "'");
     order.push_back(*d);
-    plan.chiplets.push_back(name->str());
   }
-  std::string rule = object.getString("ring_rule").value_or("explicit").str();
-  llvm::Expected<RingEmbedding> ring = makeRing(system, order, rule);
+  llvm::Expected<RingEmbedding> ring = makeRing(
+      system, order, ringObj->getString("rule").value_or("explicit").str());
   if (!ring)
     return ring.takeError();
   plan.ring = std::move(*ring);
-  plan.bufferFraction = object.getNumber("buffer_fraction").value_or(0.5);
-  for (const llvm::json::Value &v : *layers) {
-    const llvm::json::Object *o = v.getAsObject();
-    if (!o)
-      return fail("'layers' holds a non-object entry");
+  for (const MoeLayerDesc &desc : model.moeLayers) {
+    std::string where = "layer " + std::to_string(desc.index);
+    auto it = byIndex.find(desc.index);
+    const llvm::json::Object *sh =
+        it == byIndex.end() ? nullptr : it->second->getObject("stream_shards");
+    const llvm::json::Object *sc =
+        it == byIndex.end() ? nullptr
+                            : it->second->getObject("stream_schedule");
+    if (!sh || !sc)
+      return fail(where + " lacks 'stream_shards' or 'stream_schedule'");
+    if (names(sh->getArray("homes")) != plan.chiplets)
+      return fail(where + ": shard homes do not follow the ring (rule V2)");
     LayerPlan l;
-    auto i64 = [&](llvm::StringRef key, int64_t &out) -> bool {
+    l.layer = desc.index;
+    l.expertBytes = desc.expertBytes();
+    l.expertFlopsPerToken = desc.expertFlopsPerToken();
+    int64_t lt = 0, dt = 0, ct = 0, buffers = 0, bufferBytes = 0;
+    auto get = [](const llvm::json::Object *o, llvm::StringRef key,
+                  int64_t &out) {
       std::optional<int64_t> x = o->getInteger(key);
-      if (!x)
-        return false;
-      out = *x;
-      return true;
+      if (x)
+        out = *x;
+      return x.has_value();
     };
-    int64_t lt = 0, dt = 0, ct = 0;
-    if (!i64("layer", l.layer) || !i64("num_experts", l.numExperts) ||
-        !i64("expert_bytes", l.expertBytes) ||
-        !i64("shard_bytes", l.shardBytes) ||
-        !i64("chunk_bytes", l.chunkBytes) ||
-        !i64("chunks_per_shard", l.chunksPerShard) ||
-        !i64("buffer_bytes", l.bufferBytes) ||
-        !i64("link_ticks_per_chunk", lt) ||
-        !i64("dram_ticks_per_chunk", dt) ||
-        !i64("compute_ticks_per_token_chunk", ct))
-      return fail("a layer entry misses an integer field");
+    if (!get(sh, "experts", l.numExperts) ||
+        !get(sh, "shard_bytes", l.shardBytes) ||
+        !get(sh, "chunk_bytes", l.chunkBytes) ||
+        !get(sh, "chunks", l.chunksPerShard) ||
+        !get(sc, "buffers", buffers) ||
+        !get(sc, "buffer_bytes", bufferBytes) ||
+        !get(sc, "link_ticks", lt) || !get(sc, "dram_ticks", dt) ||
+        !get(sc, "compute_ticks", ct))
+      return fail(where + ": a stream entry misses an integer field");
+    if (l.numExperts != desc.numExperts)
+      return fail(where + ": " + std::to_string(l.numExperts) +
+                  " experts sharded but the model has " +
+                  std::to_string(desc.numExperts));
     if (l.chunkBytes <= 0 || l.chunksPerShard <= 0 || lt <= 0 || dt <= 0 ||
-        l.numExperts <= 0)
-      return fail("layer " + llvm::Twine(l.layer) +
-                  " has a non-positive size");
+        ct < 0 || buffers < 2 || bufferBytes != l.chunkBytes)
+      return fail(where + ": inconsistent stream sizes");
+    if (sc->getString("template").value_or("") != "arc")
+      return fail(where + ": unknown trajectory template");
+    l.bufferBytes = buffers * bufferBytes;
     l.linkTicksPerChunk = lt;
     l.dramTicksPerChunk = dt;
     l.computeTicksPerTokenChunk = ct;
-    l.expertFlopsPerToken =
-        o->getNumber("expert_flops_per_token").value_or(0.0);
-    l.usPerTick = o->getNumber("us_per_tick").value_or(0.0);
+    l.usPerTick = sc->getNumber("us_per_tick").value_or(0.0);
+    if (!(l.usPerTick > 0))
+      return fail(where + ": 'us_per_tick' must be positive");
     plan.layers.push_back(l);
   }
   return plan;

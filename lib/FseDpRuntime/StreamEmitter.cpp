@@ -75,6 +75,9 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
     touched[p].push_back(start[p]);
   }
 
+  auto add = [&](Task t, const std::vector<TaskId> &deps) {
+    return options.add ? options.add(t, deps) : graph.add(t, deps);
+  };
   std::vector<DoubleBuffer> ownBuf(n);
   std::vector<unsigned> cwLeg, ccwLeg;
   std::vector<TaskId> deps;
@@ -99,15 +102,18 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
         load.device = phys[h];
         load.bytes = granuleBytes;
         load.priority = priority;
-        TaskId loaded = graph.add(load, deps);
+        TaskId loaded = add(load, deps);
         touched[h].push_back(loaded);
         std::vector<TaskId> ownConsumers;
         auto computeAt = [&](unsigned p, TaskId after) -> TaskId {
           unsigned tokens = sched.tokensAt(d, p);
-          TaskId c = graph.addCompute(
-              phys[p], tokens * flopsPerTokenGranule, 0,
-              system.devices[phys[p]].peakFor(layer.weightType), {after});
-          graph[c].priority = priority;
+          Task compute;
+          compute.kind = TaskKind::Compute;
+          compute.device = phys[p];
+          compute.flops = tokens * flopsPerTokenGranule;
+          compute.tflops = system.devices[phys[p]].peakFor(layer.actType);
+          compute.priority = priority;
+          TaskId c = add(compute, {after});
           touched[p].push_back(c);
           return c;
         };
@@ -129,7 +135,7 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
             t.dst = phys[to];
             t.bytes = granuleBytes;
             t.priority = priority;
-            TaskId moved = graph.add(t, {have});
+            TaskId moved = add(t, {have});
             touched[at].push_back(moved);
             touched[to].push_back(moved);
             if (i == 0)

@@ -126,29 +126,47 @@ TEST(FseDpPlan, SramTooSmallNamesLayerAndShortfall) {
   EXPECT_NE(msg.find("shortfall 161874 bytes"), std::string::npos) << msg;
 }
 
-TEST(FseDpPlan, JsonRoundTrip) {
+TEST(FseDpPlan, ScheduleJsonRoundTrip) {
   SystemModel sys = preset("edge-chiplet-16-mesh");
   ModelDesc model;
   model.moeLayers = {layer(64, 6, 2048, 1408), layer(128, 8, 2048, 768)};
+  model.moeLayers[1].index = 4;
   llvm::Expected<Plan> plan = planModel(model, sys);
   ASSERT_TRUE((bool)plan) << llvm::toString(plan.takeError());
-  llvm::json::Object o = toJSON(*plan);
-  llvm::Expected<Plan> back = planFromJSON(o, sys);
+  llvm::json::Object o{{"layers", scheduleLayers(*plan)}};
+  llvm::Expected<Plan> back = planFromSchedule(o, sys, model);
   ASSERT_TRUE((bool)back) << llvm::toString(back.takeError());
   EXPECT_EQ(back->ring.logicalToPhysical, plan->ring.logicalToPhysical);
+  EXPECT_EQ(back->ring.rule, "snake");
   ASSERT_EQ(back->layers.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back->layers[i].layer, plan->layers[i].layer);
     EXPECT_EQ(back->layers[i].chunkBytes, plan->layers[i].chunkBytes);
+    EXPECT_EQ(back->layers[i].chunksPerShard, plan->layers[i].chunksPerShard);
+    EXPECT_EQ(back->layers[i].bufferBytes, plan->layers[i].bufferBytes);
     EXPECT_EQ(back->layers[i].dramTicksPerChunk,
               plan->layers[i].dramTicksPerChunk);
+    EXPECT_DOUBLE_EQ(back->layers[i].usPerTick, plan->layers[i].usPerTick);
   }
   // A ring that is not one is refused.
-  llvm::json::Object bad = toJSON(*plan);
-  llvm::json::Array *names = bad.getArray("ring");
-  std::swap((*names)[0], (*names)[5]);
-  llvm::Expected<Plan> refused = planFromJSON(bad, sys);
+  llvm::json::Array bad = scheduleLayers(*plan);
+  llvm::json::Array *order =
+      bad[0].getAsObject()->getObject("stream_ring")->getArray("order");
+  std::swap((*order)[0], (*order)[5]);
+  llvm::json::Object badSchedule{{"layers", std::move(bad)}};
+  llvm::Expected<Plan> refused = planFromSchedule(badSchedule, sys, model);
   ASSERT_FALSE((bool)refused);
   EXPECT_NE(llvm::toString(refused.takeError()).find("not joined"),
+            std::string::npos);
+  // A missing layer is named.
+  llvm::json::Array all = scheduleLayers(*plan), partial;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (i != 2)
+      partial.push_back(std::move(all[i]));
+  llvm::json::Object partialSchedule{{"layers", std::move(partial)}};
+  llvm::Expected<Plan> missing = planFromSchedule(partialSchedule, sys, model);
+  ASSERT_FALSE((bool)missing);
+  EXPECT_NE(llvm::toString(missing.takeError()).find("layer 4 lacks"),
             std::string::npos);
 }
 

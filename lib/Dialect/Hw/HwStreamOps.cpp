@@ -2,12 +2,13 @@
 //
 // hw.stream_ring, hw.stream_shards and hw.stream_schedule (HwStreamOps.td).
 // The generated op classes live in HwOps.cpp.inc (HwOps.cpp); this file
-// holds only their verifiers, which check the virtualization rules against
-// the target model.
+// holds their verifiers, which check the virtualization rules against the
+// target model, and their schedule-JSON export (ScheduleEntryOpInterface).
 //
 //===----------------------------------------------------------------------===//
 
 #include "moesaic/Dialect/Hw/HwOps.h"
+#include "moesaic/Dialect/Hw/HwScheduleExport.h"
 #include "moesaic/Dialect/Hw/HwSystemModel.h"
 #include "moesaic/Runtime/FseDp/FseDpPlan.h"
 #include "moesaic/Runtime/FseDp/RingEmbedding.h"
@@ -162,4 +163,37 @@ LogicalResult StreamScheduleOp::verify() {
              << need - system->devices[*d].onchipBytes << " bytes)";
   }
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Schedule export: the keys the FSE-DP runtime reads back
+// (fsedp::planFromSchedule).
+//===----------------------------------------------------------------------===//
+
+int64_t StreamRingOp::getEntryLayer() { return -1; }
+
+void StreamRingOp::exportTo(llvm::json::Object &layerEntry) {
+  layerEntry["stream_ring"] = llvm::json::Object{
+      {"rule", getRule().str()}, {"order", deviceNames(getOrder())}};
+}
+
+void StreamShardsOp::exportTo(llvm::json::Object &layerEntry) {
+  layerEntry["stream_shards"] =
+      llvm::json::Object{{"experts", (int64_t)getExperts()},
+                         {"homes", deviceNames(getHomes())},
+                         {"shard_bytes", (int64_t)getShardBytes()},
+                         {"chunk_bytes", (int64_t)getChunkBytes()},
+                         {"chunks", (int64_t)getChunks()}};
+}
+
+void StreamScheduleOp::exportTo(llvm::json::Object &layerEntry) {
+  layerEntry["stream_schedule"] = llvm::json::Object{
+      {"template", getTemplateKind().str()},
+      {"order", getOrder().str()},
+      {"buffers", (int64_t)getBuffers()},
+      {"buffer_bytes", (int64_t)getBufferBytes()},
+      {"link_ticks", (int64_t)getLinkTicks()},
+      {"dram_ticks", (int64_t)getDramTicks()},
+      {"compute_ticks", (int64_t)getComputeTicks()},
+      {"us_per_tick", getUsPerTick().convertToDouble()}};
 }

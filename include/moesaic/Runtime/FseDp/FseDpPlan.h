@@ -4,9 +4,9 @@
 // ring embedding (rule V1), and per MoE layer the shard layout (rule V2),
 // the chunk size of the streams, the stream buffers, and the tick constants
 // of the runtime scheduler (TrajectoryScheduler.h). The passes compute it
-// with `planLayer`, record it in `hw.stream_*` ops, and the schedule JSON
-// carries `toJSON`'s output under "fse_dp"; the runtime reloads it with
-// `planFromJSON`.
+// with `planLayer` and record it in `hw.stream_*` ops, which export it
+// into the schedule JSON (`--schedule`); the runtime reloads it with
+// `planFromSchedule`.
 //
 // Shard granularity rule (docs/fse-dp.md, "Buffer sizing"):
 //   shard  = ceil(expert_bytes / N)                (one slice per chiplet)
@@ -96,11 +96,18 @@ llvm::Expected<Plan> planModel(const ModelDesc &model,
                                const SystemModel &system,
                                const ShardRule &rule = {});
 
-/// The "fse_dp" object of the schedule JSON (static decisions + tables).
-llvm::json::Object toJSON(const Plan &plan);
-/// Reads it back, checking it against `system` (ring rule V1 re-verified).
-llvm::Expected<Plan> planFromJSON(const llvm::json::Object &object,
-                                  const SystemModel &system);
+/// The FSE-DP entries of a schedule JSON's "layers" array, with the keys
+/// the hw.stream_* ops export: {"index": -1, "stream_ring": {"rule",
+/// "order"}} and per MoE layer {"index": L, "stream_shards": {...},
+/// "stream_schedule": {...}} (docs/fse-dp.md, "Schedule JSON").
+llvm::json::Array scheduleLayers(const Plan &plan);
+
+/// Reads the plan back from a schedule JSON object (its "layers" array),
+/// re-verifying the ring (rule V1) on `system` and matching every MoE layer
+/// of `model`. Errors name the layer and the key.
+llvm::Expected<Plan> planFromSchedule(const llvm::json::Object &schedule,
+                                      const SystemModel &system,
+                                      const ModelDesc &model);
 
 } // namespace moesaic::fsedp
 

@@ -31,11 +31,16 @@
 #include "moesaic/Runtime/FseDp/TrajectoryScheduler.h"
 #include "moesaic/Target/SystemModel.h"
 
+#include <functional>
 #include <vector>
 
 namespace moesaic::fsedp {
 
 struct StreamEmitOptions {
+  /// Adds a Load/Transfer/Compute task (e.g. a strategy emitter that
+  /// records analytic stages); null: TaskGraph::add.
+  std::function<perf::TaskId(perf::Task, const std::vector<perf::TaskId> &)>
+      add;
   /// Upper bound on stream tasks per layer; granules per shard shrink to
   /// stay under it (at least one granule per shard).
   int64_t taskBudget = 24000;
