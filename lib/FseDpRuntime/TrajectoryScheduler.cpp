@@ -180,19 +180,43 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   booked.clear();
 
   // Gather: holder mask and token counts per active expert.
-  for (unsigned t = 0; t < numTokens; ++t) {
-    unsigned p = tokenPos[t];
-    const int32_t *row = experts + (size_t)t * topK;
-    for (unsigned j = 0; j < topK; ++j) {
-      int32_t e = row[j];
-      if (e < 0)
-        continue;
-      if (tokensOf[e] == 0)
-        active.push_back(e);
-      masks[e] |= uint64_t(1) << p;
-      uint8_t &c = counts[(size_t)e * n + p];
-      c = c == 255 ? 255 : c + 1;
-      ++tokensOf[e];
+  if (tokenPos) {
+    for (unsigned t = 0; t < numTokens; ++t) {
+      unsigned p = tokenPos[t];
+      const int32_t *row = experts + (size_t)t * topK;
+      for (unsigned j = 0; j < topK; ++j) {
+        int32_t e = row[j];
+        if (e < 0)
+          continue;
+        if (tokensOf[e] == 0)
+          active.push_back(e);
+        masks[e] |= uint64_t(1) << p;
+        uint8_t &c = counts[(size_t)e * n + p];
+        c = c == 255 ? 255 : c + 1;
+        ++tokensOf[e];
+      }
+    }
+  } else {
+    // Every chiplet holds every token: one holder per expert, the active
+    // experts spread evenly around the ring (rule V4), so their streams
+    // converge on different chiplets from both sides (complementary).
+    for (unsigned t = 0; t < numTokens; ++t) {
+      const int32_t *row = experts + (size_t)t * topK;
+      for (unsigned j = 0; j < topK; ++j) {
+        int32_t e = row[j];
+        if (e < 0)
+          continue;
+        if (tokensOf[e] == 0)
+          active.push_back(e);
+        ++tokensOf[e];
+      }
+    }
+    const size_t numActive = active.size();
+    for (size_t i = 0; i < numActive; ++i) {
+      uint32_t e = active[i];
+      unsigned p = numActive <= n ? (unsigned)(i * n / numActive) : i % n;
+      masks[e] = uint64_t(1) << p;
+      counts[(size_t)e * n + p] = tokensOf[e] > 255 ? 255 : tokensOf[e];
     }
   }
 

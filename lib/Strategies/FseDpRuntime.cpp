@@ -6,11 +6,11 @@
 // runtime scheduler (TrajectoryScheduler) decides trajectories and order
 // from the step's actual gating, the stream emitter turns the decision into
 // Loads, hop-by-hop D2D Transfers and holder Computes with buffer
-// allocation (StreamEmitter.h). Tokens stay on their chiplet; when the
-// dense part left every token on every chiplet (tensor parallel), the
-// runtime first places token t at ring position floor(t * N / B)
-// (rule V4: spread holders evenly so streams of different experts use
-// different arcs).
+// allocation (StreamEmitter.h). Tokens never move: when the dense part left
+// every token on every chiplet (tensor parallel), each active expert gets
+// one holder, spread around the ring (rule V4), and the holders' partial
+// outputs are all-reduced; otherwise the tokens' home chiplets are the
+// holders.
 //
 // No MLIR dependency.
 //
@@ -110,23 +110,27 @@ private:
       DensePlacement all{"shared_experts", em.accel, DenseMode::Data};
       em.sharedExperts(l, p ? *p : all);
     }
-    // Rule V4: when every chiplet holds every token, spread the homes.
+    // Rule V4: when every chiplet holds every token (tensor-parallel dense
+    // before), nothing needs to move: the scheduler picks one holder per
+    // expert, spread around the ring; the partial outputs are summed by an
+    // all-reduce as tensor parallelism does. Otherwise tokens stay on
+    // their homes and every home chiplet is a holder.
     bool replicated = std::all_of(
         ring.logicalToPhysical.begin(), ring.logicalToPhysical.end(),
         [&](unsigned d) { return llvm::is_contained(em.replicatedOn, d); });
-    if (replicated && batch > 0)
-      for (int64_t t = 0; t < batch; ++t)
-        em.home[t] = ring.logicalToPhysical[batch <= n ? t * n / batch
-                                                       : t % n];
-    std::vector<uint16_t> pos(batch);
-    for (int64_t t = 0; t < batch; ++t) {
-      int p = ring.physicalToLogical[em.home[t]];
-      pos[t] = p < 0 ? 0 : p;
+    std::vector<uint16_t> pos;
+    if (!replicated) {
+      pos.resize(batch);
+      for (int64_t t = 0; t < batch; ++t) {
+        int p = ring.physicalToLogical[em.home[t]];
+        pos[t] = p < 0 ? 0 : p;
+      }
     }
     fsedp::TrajectoryScheduler &sched = *schedulers[m];
     const fsedp::LayerPlan &lp = plan.layers[m];
-    const fsedp::Decision &d = sched.decide(
-        batch, pos.data(), em.ctx.trace.experts(em.ctx.step, m, 0), l.topK);
+    const fsedp::Decision &d =
+        sched.decide(batch, replicated ? nullptr : pos.data(),
+                     em.ctx.trace.experts(em.ctx.step, m, 0), l.topK);
     if (!analytic) {
       ++decisions;
       activeExperts += d.experts.size();
@@ -148,6 +152,22 @@ private:
       granules += stats.granulesPerShard;
     for (unsigned dev : ring.logicalToPhysical)
       em.ready[dev] = done[dev];
+    if (replicated) {
+      // Partial outputs on the experts' holders: summed on every chiplet.
+      em.graph.setLabel(
+          llvm::formatv("L{0} expert all-reduce", l.index).str());
+      std::vector<TaskId> deps;
+      for (unsigned dev : ring.logicalToPhysical) {
+        deps = em.side[dev];
+        em.side[dev].clear();
+        deps.push_back(em.ready[dev]);
+        Task barrier;
+        em.ready[dev] = em.add(barrier, deps);
+      }
+      em.allReduce(ring.logicalToPhysical, batch * (double)l.tokenBytes());
+      em.replicatedOn = ring.logicalToPhysical;
+      return;
+    }
     em.joinSide();
     // Each token's result is on its home chiplet only.
     em.replicatedOn.clear();

@@ -345,6 +345,46 @@ TEST(FseDpScheduler, DeterministicForASeed) {
   }
 }
 
+TEST(FseDpScheduler, ReplicatedTokensGetOneSpreadHolderPerExpert) {
+  SchedulerConfig cfg;
+  cfg.numChiplets = 16;
+  cfg.numExperts = 128;
+  cfg.chunksPerShard = 2;
+  cfg.dramTicksPerChunk = 30;
+  TrajectoryScheduler s(cfg);
+  s.setRecord(true);
+  std::mt19937 rng(7);
+  for (unsigned tokens : {1u, 4u, 16u}) {
+    Gating g = randomGating(rng, 16, 128, tokens, 8, false);
+    const Decision &d = s.decide(tokens, nullptr, g.experts.data(), 8);
+    std::map<uint32_t, unsigned> want;
+    for (int32_t e : g.experts)
+      ++want[e];
+    ASSERT_EQ(d.experts.size(), want.size());
+    std::vector<unsigned> perHolder(16, 0);
+    std::vector<unsigned> cwLeg, ccwLeg;
+    for (const ExpertDecision &e : d.experts) {
+      ASSERT_EQ(__builtin_popcountll(e.holders), 1);
+      unsigned h = __builtin_ctzll(e.holders);
+      ++perHolder[h];
+      EXPECT_EQ(s.tokensAt(e, h), want[e.expert]);
+      EXPECT_EQ(e.arcLen, 0);
+      // Every shard reaches the holder exactly once.
+      for (unsigned home = 0; home < 16; ++home) {
+        TrajectoryScheduler::shardPath(16, e.arcStart, 0, e.cwGap, home,
+                                       cwLeg, ccwLeg);
+        unsigned hits = (home == h) + std::count(cwLeg.begin(), cwLeg.end(), h) +
+                        std::count(ccwLeg.begin(), ccwLeg.end(), h);
+        ASSERT_EQ(hits, 1u);
+      }
+    }
+    // Holders are spread: no chiplet holds more than its share (+1).
+    unsigned share = (d.experts.size() + 15) / 16;
+    for (unsigned c : perHolder)
+      EXPECT_LE(c, share);
+  }
+}
+
 TEST(FseDpScheduler, LongestStreamsGoFirst) {
   SchedulerConfig cfg;
   cfg.numChiplets = 8;

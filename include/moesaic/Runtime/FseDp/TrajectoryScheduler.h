@@ -75,8 +75,10 @@ public:
 
   /// Decides one batch: token t sits on logical chiplet tokenPos[t] and
   /// picks experts[t*topK .. t*topK+topK) (negative ids are ignored, ids
-  /// must be below numExperts). The returned reference stays valid until
-  /// the next call.
+  /// must be below numExperts). With tokenPos null every chiplet holds every
+  /// token (after a tensor-parallel dense layer) and the scheduler picks one
+  /// holder per active expert, spreading them evenly around the ring (rule
+  /// V4). The returned reference stays valid until the next call.
   const Decision &decide(unsigned numTokens, const uint16_t *tokenPos,
                          const int32_t *experts, unsigned topK);
 
