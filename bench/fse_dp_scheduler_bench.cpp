@@ -56,6 +56,9 @@ void BM_Decide(benchmark::State &state) {
   unsigned chiplets = state.range(0), experts = state.range(1),
            tokens = state.range(2), topK = state.range(3);
   bool skewed = state.range(4);
+  // 1: tokens replicated on every chiplet (after tensor-parallel dense
+  // layers, the fse-dp pipeline's case): the scheduler also picks holders.
+  bool replicated = state.range(5);
   SchedulerConfig cfg;
   cfg.numChiplets = chiplets;
   cfg.numExperts = experts;
@@ -72,7 +75,8 @@ void BM_Decide(benchmark::State &state) {
   for (auto _ : state) {
     const Batch &b = batches[i++ & 63];
     const Decision &d =
-        sched.decide(tokens, b.pos.data(), b.experts.data(), topK);
+        sched.decide(tokens, replicated ? nullptr : b.pos.data(),
+                     b.experts.data(), topK);
     benchmark::DoNotOptimize(d.makespanTicks);
     ++n;
   }
@@ -87,14 +91,15 @@ void BM_Decide(benchmark::State &state) {
 
 } // namespace
 
-// chiplets, experts, batch, top-k, skewed
+// chiplets, experts, batch, top-k, skewed, replicated
 BENCHMARK(BM_Decide)
-    ->ArgNames({"chiplets", "experts", "batch", "topk", "skewed"})
-    ->Args({16, 256, 16, 8, 0}) // the target configuration
-    ->Args({16, 256, 16, 8, 1})
-    ->Args({16, 128, 16, 8, 0})
-    ->Args({4, 8, 16, 2, 0})
-    ->Args({8, 64, 8, 6, 0})
-    ->Args({16, 256, 1, 8, 0});
+    ->ArgNames({"chiplets", "experts", "batch", "topk", "skewed", "repl"})
+    ->Args({16, 256, 16, 8, 0, 0}) // the target configuration
+    ->Args({16, 256, 16, 8, 0, 1})
+    ->Args({16, 256, 16, 8, 1, 0})
+    ->Args({16, 128, 16, 8, 0, 0})
+    ->Args({4, 8, 16, 2, 0, 0})
+    ->Args({8, 64, 8, 6, 0, 0})
+    ->Args({16, 256, 1, 8, 0, 0});
 
 BENCHMARK_MAIN();
