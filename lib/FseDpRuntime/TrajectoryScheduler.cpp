@@ -72,6 +72,15 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
         }
   }
   scratch.assign(2 * n, 0);
+  scratchWork.assign(2 * n, 0);
+  // Busy ticks of every tabulated lane: max(shards x chunks x link ticks,
+  // chunks x DRAM ticks) where shards cross, else 0.
+  work.resize(table.size());
+  for (size_t i = 0; i < table.size(); ++i) {
+    uint32_t nl = table[i] * cfg.linkTicksPerChunk * cfg.chunksPerShard;
+    uint32_t dl = cfg.dramTicksPerChunk * cfg.chunksPerShard;
+    work[i] = table[i] ? std::max(nl, dl) : 0;
+  }
   linkFree.assign(2 * n, 0);
   computeFree.assign(n, 0);
   counts.assign((size_t)cfg.numExperts * n, 0);
@@ -107,33 +116,29 @@ const uint8_t *TrajectoryScheduler::occ(unsigned start, unsigned len,
 #define FSEDP_CLONES
 #endif
 
-static inline uint32_t probeLanes(const uint8_t *__restrict o,
-                           const uint32_t *__restrict free, unsigned lanes,
-                           uint32_t t0, uint32_t lt, uint32_t dt) {
+static inline uint32_t probeLanes(const uint32_t *__restrict w,
+                                  const uint32_t *__restrict free,
+                                  unsigned lanes, uint32_t t0) {
   uint32_t end = t0;
   for (unsigned l = 0; l < lanes; ++l) {
-    uint32_t n = o[l], nl = n * lt;
-    uint32_t w = nl > dt ? nl : dt;
     uint32_t f = free[l];
     uint32_t s = f > t0 ? f : t0;
-    uint32_t m = 0u - (uint32_t)(n != 0); // masks, not branches
-    uint32_t e = (s + w) & m;
+    uint32_t m = 0u - (uint32_t)(w[l] != 0); // masks, not branches
+    uint32_t e = (s + w[l]) & m;
     end = end > e ? end : e;
   }
   return end;
 }
 
-static inline uint32_t commitLanes(const uint8_t *__restrict o,
-                            uint32_t *__restrict free, unsigned lanes,
-                            uint32_t t0, uint32_t lt, uint32_t dt) {
+static inline uint32_t commitLanes(const uint32_t *__restrict w,
+                                   uint32_t *__restrict free, unsigned lanes,
+                                   uint32_t t0) {
   uint32_t end = t0;
   for (unsigned l = 0; l < lanes; ++l) {
-    uint32_t n = o[l], nl = n * lt;
-    uint32_t w = nl > dt ? nl : dt;
     uint32_t f = free[l];
     uint32_t s = f > t0 ? f : t0;
-    uint32_t m = 0u - (uint32_t)(n != 0);
-    uint32_t e = (s + w) & m;
+    uint32_t m = 0u - (uint32_t)(w[l] != 0);
+    uint32_t e = (s + w[l]) & m;
     end = end > e ? end : e;
     free[l] = e | (f & ~m);
   }
@@ -141,23 +146,33 @@ static inline uint32_t commitLanes(const uint8_t *__restrict o,
 }
 
 inline uint32_t TrajectoryScheduler::tryBook(const uint8_t *o, uint32_t t0,
-                                      bool commit, uint32_t expert) {
+                                             bool commit, uint32_t expert) {
   const unsigned lanes = 2 * cfg.numChiplets;
   const uint32_t lt = cfg.linkTicksPerChunk * cfg.chunksPerShard;
   const uint32_t dt = cfg.dramTicksPerChunk * cfg.chunksPerShard;
+  // Busy ticks per lane: from the tabulated work when the occupancy comes
+  // from the table, else computed here.
+  const uint32_t *w;
+  if (!work.empty() && o >= table.data() && o < table.data() + table.size()) {
+    w = work.data() + (o - table.data());
+  } else {
+    for (unsigned l = 0; l < lanes; ++l) {
+      uint32_t nl = o[l] * lt;
+      scratchWork[l] = o[l] ? (nl > dt ? nl : dt) : 0;
+    }
+    w = scratchWork.data();
+  }
   if (!commit)
-    return probeLanes(o, linkFree.data(), lanes, t0, lt, dt);
+    return probeLanes(w, linkFree.data(), lanes, t0);
   if (record) {
     for (unsigned l = 0; l < lanes; ++l) {
-      uint32_t n = o[l];
-      if (!n)
+      if (!w[l])
         continue;
       uint32_t s = std::max(linkFree[l], t0);
-      uint32_t e = s + std::max(n * lt, dt);
-      booked.push_back({expert, l, s, e, n * cfg.chunksPerShard});
+      booked.push_back({expert, l, s, s + w[l], o[l] * cfg.chunksPerShard});
     }
   }
-  return commitLanes(o, linkFree.data(), lanes, t0, lt, dt);
+  return commitLanes(w, linkFree.data(), lanes, t0);
 }
 
 FSEDP_CLONES

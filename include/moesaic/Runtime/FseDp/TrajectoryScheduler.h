@@ -113,6 +113,8 @@ private:
   bool record = false;
   std::vector<uint8_t> table;    // [start][len][parity][2N] when N <= 32
   std::vector<uint8_t> scratch;  // 2N, when computed on the fly
+  std::vector<uint32_t> work;    // table's busy ticks per lane
+  std::vector<uint32_t> scratchWork;
   std::vector<uint32_t> linkFree;
   std::vector<uint32_t> computeFree;
   std::vector<uint8_t> counts;   // [expert][N] tokens
