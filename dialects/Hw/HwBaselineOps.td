@@ -18,16 +18,22 @@ def Hw_ObservedLoadOp : Hw_Op<"observed_load", [HasParent<"ScheduleOp">,
   let description = [{
     Tokens routed to each expert of `layer` over the first `steps` decode
     steps of the workload, as EPLB's load statistics: the placement of the
-    same layer was computed from these counts. Exported as
-    `"observed_load": {"steps": N, "tokens": [...]}`.
+    same layer was computed from these counts. With `rebalance_every N`,
+    the runtime recomputes the placement every N steps from the load it
+    observes. Exported as `"observed_load": {"steps": N, "tokens": [...]}`
+    (plus `"rebalance_every": N`).
 
     ```mlir
-    hw.observed_load layer 0 steps 4 [12, 3, 0, 7]
+    hw.observed_load layer 0 steps 4 [12, 3, 0, 7] rebalance_every 8
     ```
   }];
   let arguments = (ins I64Attr:$layer, I64Attr:$steps,
-                       DenseI64ArrayAttr:$tokens);
-  let assemblyFormat = "`layer` $layer `steps` $steps $tokens attr-dict";
+                       DenseI64ArrayAttr:$tokens,
+                       OptionalAttr<I64Attr>:$rebalance_every);
+  let assemblyFormat = [{
+    `layer` $layer `steps` $steps $tokens
+    (`rebalance_every` $rebalance_every^)? attr-dict
+  }];
   let hasVerifier = 1;
 }
 

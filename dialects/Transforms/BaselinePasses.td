@@ -126,6 +126,10 @@ def EplbBalance : Pass<"moe-eplb-balance", "mlir::ModuleOp"> {
     The runtime splits an expert's tokens evenly among its replicas. Like
     EPLB, the cost of moving weights into the new placement is not taken
     into account. Also records the observed load as `hw.observed_load`.
+    With `rebalance-every=N`, the runtime recomputes the placement every N
+    steps from the load it observed since the last rebalance and moves the
+    weights before the step, stop-the-world, as EPLB deployments do (the
+    report's `migration_exposed_us`).
 
     Output:
     ```mlir
@@ -141,6 +145,9 @@ def EplbBalance : Pass<"moe-eplb-balance", "mlir::ModuleOp"> {
            "Decode steps of the workload whose load is observed">,
     Option<"redundant", "redundant", "int64_t", /*default=*/"-1",
            "Redundant replicas per layer (-1: one per device)">,
+    Option<"rebalanceEvery", "rebalance-every", "int64_t", /*default=*/"0",
+           "Rebalance at run time every N steps from the load observed since "
+           "the last rebalance, moving weights stop-the-world (0: never)">,
   ];
 }
 

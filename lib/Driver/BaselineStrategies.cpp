@@ -62,6 +62,17 @@ void moesaic::registerBaselineStrategies() {
          pm.addPass(createEplbBalance());
        }});
   registerStrategy(
+      {"eplb-rebalance",
+       "DeepSeek EPLB rebalancing every 8 steps from the load observed "
+       "since the last rebalance, weights moved stop-the-world",
+       epTargets, [epTargets](OpPassManager &pm) {
+         addCreateSchedule(pm, "eplb-rebalance", epTargets);
+         addPlaceDense(pm, "data");
+         EplbBalanceOptions options;
+         options.rebalanceEvery = 8;
+         pm.addPass(createEplbBalance(options));
+       }});
+  registerStrategy(
       {"fastermoe",
        "FasterMoE: EP plus per-step shadowing of hot experts while its "
        "roofline model of the latency drops",

@@ -2,6 +2,7 @@
 
 #include "moesaic/Strategies/Baselines.h"
 #include "moesaic/Strategies/Emit.h"
+#include "moesaic/Strategies/EplbPlacement.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -46,6 +47,7 @@ public:
                   TaskId start) override {
     StepEmitter emitter(ctx, graph, start);
     emitter.resident = resident;
+    prologue(emitter);
     return emitLayers(emitter, tables,
                       [&](StepEmitter &em, const MoeLayerDesc &l, size_t m,
                           const LayerSchedule *layer) {
@@ -58,6 +60,7 @@ public:
     TaskId start = scratch.addBarrier();
     StepEmitter emitter(ctx, scratch, start);
     emitter.resident = resident;
+    prologue(emitter);
     emitLayers(emitter, tables,
                [&](StepEmitter &em, const MoeLayerDesc &l, size_t m,
                    const LayerSchedule *layer) { moe(em, l, m, *layer); });
@@ -72,6 +75,8 @@ public:
 
 protected:
   virtual llvm::Error check(const ModelDesc &model) = 0;
+  /// Work before the step's layers (e.g. weight migrations).
+  virtual void prologue(StepEmitter &em) {}
   virtual void moe(StepEmitter &em, const MoeLayerDesc &l, size_t m,
                    const LayerSchedule &layer) = 0;
 
@@ -133,6 +138,116 @@ protected:
     std::vector<TaskId> done = em.experts(l, d, 1.0, l.expertBytes());
     em.combine(l, d, done);
   }
+};
+
+//===----------------------------------------------------------------------===//
+// eplb: ep with EPLB's periodic, stop-the-world rebalancing
+//===----------------------------------------------------------------------===//
+
+class EplbRuntime : public ExpertParallelRuntime {
+public:
+  llvm::Error load(const llvm::json::Object &schedule,
+                   const SystemModel &system,
+                   const ModelDesc &model) override {
+    if (llvm::Error e = ExpertParallelRuntime::load(schedule, system, model))
+      return e;
+    for (auto &[index, layer] : tables.layers)
+      if (const llvm::json::Object *o = layer.entry.getObject("observed_load"))
+        every = std::max<int64_t>(every,
+                                  o->getInteger("rebalance_every").value_or(0));
+    return llvm::Error::success();
+  }
+
+  TaskId emitStep(const StepContext &ctx, TaskGraph &graph,
+                  TaskId start) override {
+    if (every > 0 && ctx.step > 0 && ctx.step % every == 0)
+      rebalance(ctx);
+    return ExpertParallelRuntime::emitStep(ctx, graph, start);
+  }
+
+  void report(llvm::json::Object &result) const override {
+    result["eplb_rebalances"] = rebalances;
+    result["eplb_migrated_bytes"] = migratedBytes;
+  }
+
+protected:
+  struct Move {
+    int64_t layer;
+    unsigned src, dst;
+    int64_t bytes;
+  };
+
+  /// New placement of every MoE layer from the load of the last `every`
+  /// steps, with the same number of replicas; the weights a device gains
+  /// come from the nearest device that held them.
+  void rebalance(const StepContext &ctx) {
+    const SystemModel &sys = ctx.system;
+    const std::vector<unsigned> &accel = sys.acceleratorDevices();
+    int64_t n = accel.size();
+    moves.clear();
+    for (size_t m = 0; m < ctx.model.moeLayers.size(); ++m) {
+      const MoeLayerDesc &l = ctx.model.moeLayers[m];
+      LayerSchedule &layer = tables.layers[l.index];
+      std::vector<int64_t> load(l.numExperts, 0);
+      for (int64_t s = ctx.step - every; s < ctx.step; ++s) {
+        std::vector<int32_t> counts = ctx.trace.expertLoad(s, m);
+        for (int64_t e = 0; e < l.numExperts && e < (int64_t)counts.size();
+             ++e)
+          load[e] += counts[e];
+      }
+      int64_t total = 0;
+      for (const auto &holders : layer.expertPlacement)
+        total += holders.size();
+      int64_t redundant = total - l.numExperts;
+      if (redundant < 0 || (l.numExperts + redundant) % n != 0)
+        continue;
+      std::vector<std::vector<int64_t>> placed =
+          eplbPlacement(load, n, redundant);
+      for (int64_t e = 0; e < l.numExperts; ++e) {
+        std::vector<unsigned> next;
+        for (int64_t p : placed[e])
+          next.push_back(accel[p]);
+        const std::vector<unsigned> &old = layer.expertPlacement[e];
+        for (unsigned d : next) {
+          if (llvm::is_contained(old, d))
+            continue;
+          unsigned src = old.front();
+          for (unsigned o : old)
+            if (sys.hops(o, d) < sys.hops(src, d))
+              src = o;
+          moves.push_back({l.index, src, d, l.expertBytes()});
+          migratedBytes += l.expertBytes();
+        }
+        layer.expertPlacement[e] = std::move(next);
+      }
+    }
+    ++rebalances;
+    moveStep = ctx.step;
+    weights = weightBytesPerDevice(tables, sys, ctx.model);
+    resident = residentDevices(weights, sys, reserveBytes(sys, ctx.model));
+  }
+
+  /// Stop-the-world: every device waits for all of the step's moves.
+  void prologue(StepEmitter &em) override {
+    if (em.ctx.step != moveStep || moves.empty())
+      return;
+    em.beginStage();
+    std::vector<TaskId> moved;
+    for (const Move &mv : moves) {
+      em.at(mv.layer, Phase::Migration);
+      em.graph.setLabel(llvm::formatv("L{0} EPLB move", mv.layer).str());
+      moved.push_back(em.add(em.transferTask(mv.src, mv.dst, mv.bytes),
+                             {em.ready[mv.src]}));
+    }
+    for (TaskId r : em.ready)
+      moved.push_back(r);
+    Task barrier;
+    TaskId all = em.add(barrier, moved);
+    std::fill(em.ready.begin(), em.ready.end(), all);
+  }
+
+  int64_t every = 0, moveStep = -1, rebalances = 0, migratedBytes = 0;
+  std::vector<Move> moves;
 };
 
 //===----------------------------------------------------------------------===//
@@ -409,8 +524,9 @@ protected:
 
 void moesaic::registerBaselineRuntimes() {
   registerRuntime("ep", [] { return std::make_unique<ExpertParallelRuntime>(); });
-  registerRuntime("eplb",
-                  [] { return std::make_unique<ExpertParallelRuntime>(); });
+  registerRuntime("eplb", [] { return std::make_unique<EplbRuntime>(); });
+  registerRuntime("eplb-rebalance",
+                  [] { return std::make_unique<EplbRuntime>(); });
   registerRuntime("tp", [] { return std::make_unique<TensorParallelRuntime>(); });
   registerRuntime("fastermoe",
                   [] { return std::make_unique<FasterMoeRuntime>(); });

@@ -80,8 +80,10 @@ struct CreateSchedulePass
       return signalPassFailure();
     }
     OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+    std::string symbol = strategy + "_plan";
+    std::replace(symbol.begin(), symbol.end(), '-', '_');
     auto schedule = builder.create<hw::ScheduleOp>(
-        module.getLoc(), builder.getStringAttr(strategy + "_plan"),
+        module.getLoc(), builder.getStringAttr(symbol),
         builder.getStringAttr(strategy),
         FlatSymbolRefAttr::get(model.getSymNameAttr()),
         FlatSymbolRefAttr::get(system.getSymNameAttr()));

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "moesaic/Transforms/Passes.h"
+#include "moesaic/Strategies/EplbPlacement.h"
 #include "moesaic/Transforms/ScheduleContext.h"
 #include "moesaic/Workload/Workload.h"
 
@@ -54,6 +55,11 @@ struct EplbBalancePass : moesaic::impl::EplbBalanceBase<EplbBalancePass> {
                          << "': " << llvm::toString(spec.takeError());
       return signalPassFailure();
     }
+    if (rebalanceEvery < 0) {
+      module.emitError()
+          << "moe-eplb-balance: rebalance-every must be non-negative";
+      return signalPassFailure();
+    }
     if (profileSteps <= 0) {
       module.emitError() << "moe-eplb-balance: profile-steps must be positive";
       return signalPassFailure();
@@ -78,9 +84,8 @@ struct EplbBalancePass : moesaic::impl::EplbBalanceBase<EplbBalancePass> {
         for (int64_t e = 0; e < E && e < (int64_t)l.size(); ++e)
           load[e] += l[e];
       }
-      int64_t redundantReplicas = redundant;
-      if (redundantReplicas < 0)
-        redundantReplicas = n + (n - E % n) % n;
+      int64_t redundantReplicas =
+          redundant < 0 ? eplbDefaultRedundant(E, n) : (int64_t)redundant;
       if ((E + redundantReplicas) % n != 0) {
         module.emitError() << "moe-eplb-balance: " << E << " experts + "
                            << redundantReplicas
@@ -88,70 +93,22 @@ struct EplbBalancePass : moesaic::impl::EplbBalanceBase<EplbBalancePass> {
                            << n << " devices";
         return signalPassFailure();
       }
-      int64_t slots = (E + redundantReplicas) / n;
-
-      // 1. Replication: each redundant replica goes to the expert with the
-      // highest load per replica.
-      std::vector<int64_t> replicas(E, 1);
-      for (int64_t r = 0; r < redundantReplicas; ++r) {
-        int64_t best = -1;
-        for (int64_t e = 0; e < E; ++e) {
-          if (replicas[e] >= n)
-            continue;
-          if (best < 0 || (double)load[e] / replicas[e] >
-                              (double)load[best] / replicas[best])
-            best = e;
-        }
-        if (best < 0)
-          break;
-        ++replicas[best];
-      }
-
-      // 2. Balanced packing of the replicas, heaviest first.
-      struct Item {
-        int64_t expert;
-        double weight;
-      };
-      std::vector<Item> items;
-      for (int64_t e = 0; e < E; ++e)
-        for (int64_t r = 0; r < replicas[e]; ++r)
-          items.push_back({e, (double)load[e] / replicas[e]});
-      std::stable_sort(items.begin(), items.end(),
-                       [](const Item &a, const Item &b) {
-                         return a.weight > b.weight;
-                       });
-      std::vector<double> packLoad(n, 0);
-      std::vector<int64_t> packCount(n, 0);
-      std::vector<std::vector<int64_t>> holders(E);
-      for (const Item &item : items) {
-        int64_t best = -1;
-        for (int64_t d = 0; d < n; ++d) {
-          if (packCount[d] >= slots ||
-              llvm::is_contained(holders[item.expert], d))
-            continue;
-          if (best < 0 || packLoad[d] < packLoad[best])
-            best = d;
-        }
-        // No free slot on a device without this expert: the replica
-        // would duplicate one the device holds, so it is not placed.
-        if (best < 0)
-          continue;
-        packLoad[best] += item.weight;
-        ++packCount[best];
-        holders[item.expert].push_back(best);
-      }
+      std::vector<std::vector<int64_t>> holders =
+          eplbPlacement(load, n, redundantReplicas);
 
       SmallVector<Attribute> placement;
       for (int64_t e = 0; e < E; ++e) {
         SmallVector<Attribute> devs;
-        std::sort(holders[e].begin(), holders[e].end());
         for (int64_t d : holders[e])
           devs.push_back(ctx->accelerators[d]);
         placement.push_back(builder.getArrayAttr(devs));
       }
       builder.create<hw::PlaceExpertsOp>(loc, layer.index,
                                          builder.getArrayAttr(placement));
-      builder.create<hw::ObservedLoadOp>(loc, layer.index, steps, load);
+      builder.create<hw::ObservedLoadOp>(
+          loc, layer.index, steps, load,
+          rebalanceEvery > 0 ? builder.getI64IntegerAttr(rebalanceEvery)
+                             : IntegerAttr());
     }
   }
 };

@@ -65,13 +65,16 @@ void ShardExpertsOp::exportTo(llvm::json::Object &layerEntry) {
 LogicalResult ObservedLoadOp::verify() {
   if ((int64_t)getLayer() < 0)
     return emitOpError() << "layer must be a layer index";
-  if (getSteps() <= 0)
+  if ((int64_t)getSteps() <= 0)
     return emitOpError() << "steps must be positive";
   if (getTokens().empty())
     return emitOpError() << "needs one count per expert";
   for (int64_t t : getTokens())
     if (t < 0)
       return emitOpError() << "token counts must be non-negative";
+  if (auto every = getRebalanceEvery())
+    if ((int64_t)*every <= 0)
+      return emitOpError() << "rebalance_every must be positive";
   return success();
 }
 
@@ -79,8 +82,11 @@ void ObservedLoadOp::exportTo(llvm::json::Object &layerEntry) {
   llvm::json::Array tokens;
   for (int64_t t : getTokens())
     tokens.push_back(t);
-  layerEntry["observed_load"] = llvm::json::Object{
-      {"steps", getSteps()}, {"tokens", std::move(tokens)}};
+  llvm::json::Object load{{"steps", getSteps()},
+                          {"tokens", std::move(tokens)}};
+  if (auto every = getRebalanceEvery())
+    load["rebalance_every"] = (int64_t)*every;
+  layerEntry["observed_load"] = std::move(load);
 }
 
 LogicalResult ShadowExpertsOp::verify() {
@@ -88,9 +94,9 @@ LogicalResult ShadowExpertsOp::verify() {
     return emitOpError() << "layer must be a layer index";
   if (getDevices().empty())
     return emitOpError() << "needs at least one device";
-  if (getMaxShadows() < 0)
+  if ((int64_t)getMaxShadows() < 0)
     return emitOpError() << "max_shadows must be non-negative";
-  if (getBudgetBytes() < 0)
+  if ((int64_t)getBudgetBytes() < 0)
     return emitOpError() << "budget_bytes must be non-negative";
   return success();
 }
