@@ -49,5 +49,6 @@ def AttachTarget : Pass<"moe-attach-target", "mlir::ModuleOp"> {
 include "Transforms/BaselinePasses.td"
 include "Transforms/NdpPasses.td"
 include "Transforms/WaferPasses.td"
+include "Transforms/FseDpPasses.td"
 
 #endif // MOESAIC_PASSES

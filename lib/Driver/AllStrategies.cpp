@@ -17,5 +17,6 @@ void moesaic::registerAllStrategies() {
     registerBaselineStrategies();
     registerNdpStrategies();
     registerWaferStrategies();
+    registerFseDpStrategy();
   });
 }
