@@ -88,6 +88,15 @@ moesaic::evaluateSchedule(const llvm::json::Object &schedule,
     stepBegin.push_back(graph.size());
     prev = runtime->emitStep(ctx, graph, prev);
     analytic += runtime->analyticStepUs(ctx);
+    // Speed (docs/performance.md): steps emit about as many tasks as the
+    // first, so size the graph once instead of letting the vectors double
+    // through ~20 reallocations (a copy and fresh page faults each time).
+    if (step == 0 && trace.steps > 1 && graph.size() > 1) {
+      size_t perStep = graph.size();
+      size_t depsPerStep = graph[(TaskId)graph.size() - 1].depEnd;
+      graph.reserve(perStep * trace.steps + perStep / 8,
+                    depsPerStep * trace.steps + depsPerStep / 8);
+    }
   }
   stepBegin.push_back(graph.size());
 

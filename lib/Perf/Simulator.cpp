@@ -456,7 +456,10 @@ double moesaic::perf::taskDurationUs(const Task &task,
     if (task.device == task.dst || task.bytes <= 0)
       return 0;
     {
-      std::vector<unsigned> links;
+      // Speed (docs/performance.md): strategies' analytic estimates call
+      // this per transfer; a per-thread buffer saves an allocation each.
+      static thread_local std::vector<unsigned> links;
+      links.clear();
       system.appendRoute(task.device, task.dst, links);
       if (links.empty())
         return INFINITY;
