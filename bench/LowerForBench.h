@@ -48,17 +48,21 @@ inline Lowered lowerForBench(const std::string &modelText,
   context.loadAllAvailableDialects();
   // A strategy that does not fit a configuration reports an error; keep
   // it out of the benchmark output (it is reported as skipped).
-  mlir::ScopedDiagnosticHandler quiet(
-      &context, [](mlir::Diagnostic &) { return mlir::success(); });
+  std::string firstDiagnostic;
+  mlir::ScopedDiagnosticHandler quiet(&context, [&](mlir::Diagnostic &d) {
+    if (firstDiagnostic.empty() && d.getSeverity() == mlir::DiagnosticSeverity::Error)
+      firstDiagnostic = d.str();
+    return mlir::success();
+  });
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(modelText, &context);
   if (!module) {
-    s.error = "the benchmark's model does not parse";
+    s.error = "the benchmark's model does not parse: " + firstDiagnostic;
     return s;
   }
   mlir::PassManager attach(&context);
   if (failed(mlir::parsePassPipeline(
-          "builtin.module(moe-attach-target{hw=" + hw + "})", attach)) ||
+          "moe-attach-target{hw=" + hw + "}", attach)) ||
       failed(attach.run(*module))) {
     s.error = "cannot attach " + hw;
     return s;
@@ -84,7 +88,8 @@ inline Lowered lowerForBench(const std::string &modelText,
   options.workload = *oneStep; // one step is enough to get the schedule
   EvaluationSink sink;
   if (failed(evaluateModule(*module, options, sink)) || sink.outcomes.empty()) {
-    s.error = "the strategy does not lower this configuration";
+    s.error = "the strategy does not lower this configuration: " +
+              firstDiagnostic;
     return s;
   }
   s.schedule = sink.outcomes.front().schedule;

@@ -18,7 +18,23 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def find_binary(build, target):
+    for d in ("bin", "bench", "."):
+        path = os.path.join(build, d, target)
+        if os.access(path, os.X_OK):
+            return path
+    return os.path.join(build, "bin", target)
+
+
+def bench_lines(bench, text):
+    rows = [json.loads(l[6:]) for l in text.splitlines() if l.startswith("BENCH ")]
+    return rows or [dict(bench=bench, name="(ran; prints no BENCH figures)", value=float("nan"),
+                         unit="", target=1, better="higher")]
+
+
 def run_gbench(path, quick):
+    """A Google Benchmark binary; any other executable is run without
+    arguments and its BENCH lines are its figures."""
     args = [path, "--benchmark_format=json"]
     if quick:
         args.append("--benchmark_min_time=0.05")
@@ -26,11 +42,19 @@ def run_gbench(path, quick):
             args.append("--benchmark_filter=chiplets:16/experts:256/batch:16")
     print(f"== {os.path.basename(path)}", file=sys.stderr, flush=True)
     proc = subprocess.run(args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return [dict(bench=os.path.basename(path), name="(failed: exit %d)" % proc.returncode,
-                     value=float("nan"), unit="", target=1, better="higher")]
+    try:
+        results = json.loads(proc.stdout)["benchmarks"]
+    except (ValueError, KeyError, TypeError):
+        results = None
+    if results is None:  # not a Google Benchmark
+        proc = subprocess.run([path], capture_output=True, text=True)
+        sys.stderr.write(proc.stdout)
+        if proc.returncode != 0:
+            return [dict(bench=os.path.basename(path), name="(failed: exit %d)" % proc.returncode,
+                         value=float("nan"), unit="", target=1, better="higher")]
+        return bench_lines(os.path.basename(path), proc.stdout)
     rows = []
-    for b in json.loads(proc.stdout)["benchmarks"]:
+    for b in results:
         if b.get("error_occurred"):
             continue
         for key, value in b.items():
@@ -52,7 +76,7 @@ def run_script(path, quick):
         sys.stderr.write(proc.stderr)
         return [dict(bench=os.path.basename(path), name="(failed: exit %d)" % proc.returncode,
                      value=float("nan"), unit="", target=1, better="higher")]
-    return [json.loads(l[6:]) for l in proc.stdout.splitlines() if l.startswith("BENCH ")]
+    return bench_lines(os.path.basename(path), proc.stdout)
 
 
 def main():
@@ -64,7 +88,7 @@ def main():
     start = time.time()
     rows = []
     for t in a.targets:
-        rows += run_gbench(os.path.join(a.build, "bin", t), a.quick)
+        rows += run_gbench(find_binary(a.build, t), a.quick)
     for script in sorted(glob.glob(os.path.join(HERE, "*.py"))):
         if not os.path.basename(script).startswith("_"):
             rows += run_script(script, a.quick)
@@ -76,7 +100,7 @@ def main():
     for r in rows:
         value, target = r["value"], r["target"]
         ratio = value / target if target else float("nan")
-        ok = ratio <= 1 if r["better"] == "lower" else ratio >= 1
+        ok = ratio <= 1 if r["better"] == "lower" else ratio >= 1  # NaN: not ok
         failed += not ok
         vt = f"{value:.4g} {r['unit']}".strip()
         tt = f"{'<=' if r['better'] == 'lower' else '>='}{target:g} {r['unit']}".strip()

@@ -18,8 +18,9 @@ synthetic models (startup: moe-opt --list-hw, the process' fixed cost) and
 prints k, the growth exponent (target: k <= 1.1).
 
     /usr/bin/python3 bench/compile_scaling.py [--quick] [--moe-opt PATH]
---quick stops the synthetic series at L x E = 2048 (for bench/run-all.sh
---quick); the default goes to (128, 256).
+--quick stops the synthetic series at L x E = 8192 and measures it on the
+first target kind only (for bench/run-all.sh --quick); the default goes to
+(128, 256) on every kind.
 """
 import argparse
 import os
@@ -49,9 +50,11 @@ def pass_times(timing_text):
     return times
 
 
-def measure_model(moe_opt, path, targets, tmp):
+def measure_model(moe_opt, path, targets, tmp, kinds):
     row = {"import": benchlib.measure([moe_opt, path, "-o", os.devnull])}
     for kind, (preset, strategies) in targets.items():
+        if kind not in kinds:
+            continue
         err = os.path.join(tmp, "timing.txt")
         r = benchlib.measure([moe_opt, path, "--hw=" + preset, "--compare=" + ",".join(strategies),
                               "--workload=batch=16,steps=1", "--report=" + os.devnull,
@@ -105,12 +108,17 @@ def main():
     for name, layers, experts, path in models:
         if layers is None:
             layers, experts = MODELS[name]["layers"], MODELS[name]["experts"]
-        m = measure_model(moe_opt, path, targets, a.models)
+        # --quick: the synthetic series on the first target kind only.
+        measured = kinds[:1] if a.quick and name.startswith("synthetic") else kinds
+        m = measure_model(moe_opt, path, targets, a.models, measured)
         rows.append((name, layers, experts, m))
         line = (f"{name:24} {layers:4} {experts:4} {layers * experts:6} "
                 f"{m['import']['cpu_s']:12.3f} {m['import']['rss_mb']:6.0f}")
         for kind in kinds:
-            line += f" {m[kind]['cpu_s']:18.3f} {m[kind]['wall_s']:7.2f} {m[kind]['rss_mb']:6.0f}"
+            if kind in m:
+                line += f" {m[kind]['cpu_s']:18.3f} {m[kind]['wall_s']:7.2f} {m[kind]['rss_mb']:6.0f}"
+            else:
+                line += f" {'-':>18} {'-':>7} {'-':>6}"
         print(line, flush=True)
 
     # Passes of the largest synthetic model, slowest first.
@@ -130,6 +138,8 @@ def main():
     print(f"#   import            k = {k_import:.3f}")
     benchlib.figure(BENCH, "import cpu exponent in LxE", round(k_import, 3), "", 1.1, "lower")
     for kind in kinds:
+        if any(kind not in m for *_, m in synth):
+            continue
         k = exponent([m[kind]["cpu_s"] for *_, m in synth])
         print(f"#   compare {kind:9} k = {k:.3f}")
         benchlib.figure(BENCH, f"compare[{kind}] cpu exponent in LxE", round(k, 3), "", 1.1,

@@ -9,10 +9,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 export BUILD_DIR=$build
-# Every CMake target named moesaic-bench-* (any bench/*.cpp added with that
-# name) plus moe-opt for the script benchmarks.
+# Every CMake target named moesaic-bench-* or *_bench (bench/README.md)
+# plus moe-opt for the script benchmarks.
 "$root/scripts/build.sh" moe-opt >/dev/null
-targets=$(ninja -C "$build" -t targets all | sed -n 's/^\(moesaic-bench-[A-Za-z0-9_-]*\): .*/\1/p' | sort -u)
+targets=$(ninja -C "$build" -t targets all |
+  sed -n 's/^\(moesaic-bench-[A-Za-z0-9_-]*\|[A-Za-z0-9_-]*_bench\): phony$/\1/p' | sort -u)
 # shellcheck disable=SC2086
 "$root/scripts/build.sh" -j2 $targets >/dev/null
 exec /usr/bin/python3 "$root/bench/_run_all.py" --build "$build" "$@" $targets

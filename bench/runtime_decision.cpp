@@ -126,16 +126,31 @@ void runDecision(benchmark::State &state, std::string strategy,
     }
     return;
   }
-  // A graph per 64 steps (the trace length), rebuilt outside the timing so
-  // the loop measures decisions, not one ever-growing vector.
-  auto graph = std::make_unique<TaskGraph>();
+  // A graph per 64 steps (the trace length), rebuilt and sized outside the
+  // timing as evaluateSchedule sizes it, so the loop measures decisions and
+  // their tasks, not the reallocation of one ever-growing vector.
+  size_t perStep = 0, depsPerStep = 0;
+  {
+    TaskGraph probe;
+    TaskId start = probe.addBarrier();
+    StepContext ctx{s.system, s.model, s.trace, 0, 4096};
+    runtime->emitStep(ctx, probe, start);
+    perStep = probe.size();
+    depsPerStep = probe[(TaskId)probe.size() - 1].depEnd;
+  }
+  auto freshGraph = [&] {
+    auto g = std::make_unique<TaskGraph>();
+    g->reserve(perStep * (s.trace.steps + 1), depsPerStep * (s.trace.steps + 1));
+    return g;
+  };
+  std::unique_ptr<TaskGraph> graph = freshGraph();
   TaskId prev = graph->addBarrier();
   int64_t step = 0;
   uint64_t tasks = 0;
   for (auto _ : state) {
     if (step == s.trace.steps) {
       state.PauseTiming();
-      graph = std::make_unique<TaskGraph>();
+      graph = freshGraph();
       prev = graph->addBarrier();
       step = 0;
       state.ResumeTiming();
