@@ -8,8 +8,11 @@
 #include "moesaic/InitAll.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Threading.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+
+#include <optional>
 
 using namespace mlir;
 using namespace moesaic;
@@ -55,6 +58,9 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   std::string workloadText = options.workload.str();
   bool inPlace = options.lowerInPlace && options.strategies.size() == 1;
   sink.outcomes.clear();
+  // Lowering (MLIR: clones inserted into `module`) runs strategy by
+  // strategy; the exported schedules are then evaluated concurrently.
+  std::vector<llvm::json::Object> schedules;
   for (const std::string &name : options.strategies) {
     const StrategyInfo *info = findStrategy(name);
     OpPassManager pm(ModuleOp::getOperationName());
@@ -83,12 +89,29 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
     FailureOr<llvm::json::Object> exported = hw::exportSchedule(schedule);
     if (failed(exported))
       return failure();
+    schedules.push_back(std::move(*exported));
+  }
+  // Speed (docs/performance.md): each strategy's runtime + simulation is
+  // MLIR-free and independent of the others (read-only model, system and
+  // trace; its own task graph), so --compare evaluates them on the
+  // context's thread pool (--mlir-disable-threading makes it sequential).
+  // Errors are reported in strategy order, as the sequential loop did.
+  size_t n = schedules.size();
+  std::vector<std::optional<StrategyOutcome>> outcomes(n);
+  std::vector<std::string> errors(n);
+  mlir::parallelFor(module.getContext(), 0, n, [&](size_t i) {
     llvm::Expected<StrategyOutcome> outcome =
-        evaluateSchedule(*exported, *system, *model, options.workload, *trace,
-                         options.recordTimeline);
-    if (!outcome)
-      return module.emitError() << llvm::toString(outcome.takeError());
-    sink.outcomes.push_back(std::move(*outcome));
+        evaluateSchedule(schedules[i], *system, *model, options.workload,
+                         *trace, options.recordTimeline);
+    if (outcome)
+      outcomes[i] = std::move(*outcome);
+    else
+      errors[i] = llvm::toString(outcome.takeError());
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (!outcomes[i])
+      return module.emitError() << errors[i];
+    sink.outcomes.push_back(std::move(*outcomes[i]));
   }
   sink.report =
       buildReport(*model, *system, options.workload, sink.outcomes);

@@ -47,7 +47,16 @@ static double unionLength(std::vector<std::pair<double, double>> &spans) {
 /// Time in which migration work runs while nothing else does.
 static double exposedMigrationUs(const TaskGraph &graph,
                                  const SimResult &sim) {
+  // Speed (docs/performance.md): most strategies migrate nothing; do not
+  // copy and sort every task's span (1.5 million for DeepSeek-V3 x 64
+  // steps) just to find that out.
+  if (std::none_of(graph.all().begin(), graph.all().end(), [](const Task &t) {
+        return t.kind != TaskKind::Barrier && t.phase == Phase::Migration;
+      }))
+    return 0;
   std::vector<std::pair<double, double>> migration, other, both;
+  both.reserve(graph.size());
+  other.reserve(graph.size());
   for (TaskId id = 0; id < graph.size(); ++id) {
     const Task &t = graph[id];
     if (t.kind == TaskKind::Barrier)
@@ -88,6 +97,15 @@ moesaic::evaluateSchedule(const llvm::json::Object &schedule,
     stepBegin.push_back(graph.size());
     prev = runtime->emitStep(ctx, graph, prev);
     analytic += runtime->analyticStepUs(ctx);
+    // Speed (docs/performance.md): steps emit about as many tasks as the
+    // first, so size the graph once instead of letting the vectors double
+    // through ~20 reallocations (a copy and fresh page faults each time).
+    if (step == 0 && trace.steps > 1 && graph.size() > 1) {
+      size_t perStep = graph.size();
+      size_t depsPerStep = graph[(TaskId)graph.size() - 1].depEnd;
+      graph.reserve(perStep * trace.steps + perStep / 8,
+                    depsPerStep * trace.steps + depsPerStep / 8);
+    }
   }
   stepBegin.push_back(graph.size());
 

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "moesaic/Perf/Simulator.h"
+#include "HugePages.h"
 
 #include <algorithm>
 #include <cmath>
@@ -353,12 +354,13 @@ SimResult Engine::run() {
   }
   routes.assign((size_t)n * n, {});
 
-  span.resize(numTasks);
-  dur.resize(numTasks);
-  readyAt.assign(numTasks, 0.0);
-  startAt.assign(numTasks, 0.0);
-  pending.resize(numTasks);
-  succBegin.assign(numTasks + 1, 0);
+  // Per-task arrays on huge pages when large (HugePages.h).
+  assignFresh(span, numTasks, Span{});
+  assignFresh(dur, numTasks, 0.0);
+  assignFresh(readyAt, numTasks, 0.0);
+  assignFresh(startAt, numTasks, 0.0);
+  assignFresh(pending, numTasks, 0u);
+  assignFresh(succBegin, numTasks + 1, 0u);
   const std::vector<Task> &tasks = graph.all();
   for (size_t i = 0; i < numTasks; ++i) {
     const Task &t = tasks[i];
@@ -379,7 +381,7 @@ SimResult Engine::run() {
   }
   for (size_t i = 0; i < numTasks; ++i)
     succBegin[i + 1] += succBegin[i];
-  succ.resize(succBegin[numTasks]);
+  assignFresh(succ, (size_t)succBegin[numTasks], 0u);
   {
     std::vector<uint32_t> fill(succBegin.begin(), succBegin.end() - 1);
     for (size_t i = 0; i < numTasks; ++i) {
@@ -456,7 +458,10 @@ double moesaic::perf::taskDurationUs(const Task &task,
     if (task.device == task.dst || task.bytes <= 0)
       return 0;
     {
-      std::vector<unsigned> links;
+      // Speed (docs/performance.md): strategies' analytic estimates call
+      // this per transfer; a per-thread buffer saves an allocation each.
+      static thread_local std::vector<unsigned> links;
+      links.clear();
       system.appendRoute(task.device, task.dst, links);
       if (links.empty())
         return INFINITY;

@@ -1,6 +1,7 @@
 //===- TaskGraph.cpp - Append-only task DAG --------------------------------===//
 
 #include "moesaic/Perf/TaskGraph.h"
+#include "HugePages.h"
 
 #include <cassert>
 
@@ -9,8 +10,17 @@ using namespace moesaic::perf;
 TaskGraph::TaskGraph() { labels.emplace_back(); }
 
 void TaskGraph::reserve(size_t numTasks, size_t numDeps) {
+  size_t oldTasks = tasks.capacity(), oldDeps = deps.capacity();
   tasks.reserve(numTasks);
   deps.reserve(numDeps);
+  // Only fresh storage (the part past size() is not touched yet) gets huge
+  // pages (HugePages.h).
+  if (tasks.capacity() != oldTasks)
+    adviseHugePages(tasks.data() + tasks.size(),
+                    (tasks.capacity() - tasks.size()) * sizeof(Task));
+  if (deps.capacity() != oldDeps)
+    adviseHugePages(deps.data() + deps.size(),
+                    (deps.capacity() - deps.size()) * sizeof(TaskId));
 }
 
 uint32_t TaskGraph::setLabel(const std::string &label) {

@@ -6,6 +6,8 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <cassert>
+#include <map>
 #include <cmath>
 #include <set>
 
@@ -202,6 +204,16 @@ const DensePlacement *moesaic::perf::findDense(const LayerSchedule *layer,
 // StepEmitter
 //===----------------------------------------------------------------------===//
 
+/// "L<layer><rest>", a task label. Speed (docs/performance.md): labels are
+/// built for every emitted stage and expert of every step; llvm::formatv
+/// re-parses its format string each call and was ~20% of a DeepSeek-V3
+/// evaluation, plain concatenation is a fraction of that.
+std::string moesaic::perf::layerLabel(int64_t layer, const std::string &rest) {
+  std::string s = "L" + std::to_string(layer);
+  s += rest;
+  return s;
+}
+
 StepEmitter::StepEmitter(const StepContext &ctx, TaskGraph &graph,
                          TaskId start)
     : ctx(ctx), system(ctx.system), model(ctx.model), graph(graph),
@@ -227,7 +239,9 @@ void StepEmitter::at(int64_t l, Phase phase) {
 }
 
 TaskId StepEmitter::add(Task task, const std::vector<TaskId> &deps) {
-  std::vector<TaskId> real;
+  // Speed: one reused buffer instead of a fresh vector per task.
+  std::vector<TaskId> &real = depScratch;
+  real.clear();
   for (TaskId d : deps)
     if (d != kNoTask && !llvm::is_contained(real, d))
       real.push_back(d);
@@ -405,13 +419,13 @@ void StepEmitter::denseWork(llvm::StringRef label, double flopsPerToken,
 void StepEmitter::dense(const DenseOpDesc &op,
                         const DensePlacement &placement) {
   double kv = (double)op.kvBytesPerContextToken * ctx.context;
-  denseWork(llvm::formatv("L{0} {1}", op.layer, op.kind).str(),
+  denseWork(layerLabel(op.layer, " " + op.kind),
             op.flopsPerToken, op.weightBytes, kv, op.dtype, placement);
 }
 
 void StepEmitter::router(const MoeLayerDesc &l) {
   beginStage();
-  graph.setLabel(llvm::formatv("L{0} router", l.index).str());
+  graph.setLabel(layerLabel(l.index, " router"));
   for (unsigned d : accel) {
     int64_t tokens = tokensOn(d);
     if (tokens == 0)
@@ -427,7 +441,7 @@ void StepEmitter::sharedExperts(const MoeLayerDesc &l,
                                 const DensePlacement &placement) {
   if (l.sharedExperts <= 0)
     return;
-  graph.setLabel(llvm::formatv("L{0} shared experts", l.index).str());
+  graph.setLabel(layerLabel(l.index, " shared experts"));
   if (placement.mode == DenseMode::Tensor) {
     double n = placement.devices.size();
     int64_t batch = home.size();
@@ -466,7 +480,7 @@ Dispatch StepEmitter::dispatch(
     }
   }
   beginStage();
-  graph.setLabel(llvm::formatv("L{0} dispatch", l.index).str());
+  graph.setLabel(layerLabel(l.index, " dispatch"));
   double tokenBytes = l.tokenBytes();
   for (unsigned src = 0; src < n; ++src)
     for (unsigned dst = 0; dst < n; ++dst) {
@@ -485,7 +499,7 @@ Dispatch StepEmitter::dispatch(
 TaskId StepEmitter::expertCompute(const MoeLayerDesc &l, unsigned device,
                                   int32_t expert, int64_t tokens,
                                   double fraction, int64_t bytes,
-                                  std::vector<TaskId> deps,
+                                  const std::vector<TaskId> &deps,
                                   int64_t resident) {
   double flops = l.expertFlopsPerToken() * tokens * fraction;
   if (isResident(device) && resident == 0)
@@ -514,11 +528,12 @@ std::vector<TaskId> StepEmitter::experts(const MoeLayerDesc &l,
   for (unsigned dev = 0; dev < system.numDevices(); ++dev) {
     if (d.expertTokens[dev].empty())
       continue;
-    std::vector<TaskId> computes;
+    std::vector<TaskId> computes, deps;
     bool buffered = !isResident(dev) && buffersWhole(dev, bytes);
     for (auto &[expert, tokens] : d.expertTokens[dev]) {
-      graph.setLabel(llvm::formatv("L{0} expert {1}", l.index, expert).str());
-      std::vector<TaskId> deps = d.arrived[dev];
+      graph.setLabel(layerLabel(l.index, " expert " + std::to_string(expert)));
+      // Speed: one buffer per device, refilled per expert.
+      deps.assign(d.arrived[dev].begin(), d.arrived[dev].end());
       // Double buffering: a load waits for the compute two experts back
       // to free its buffer.
       if (buffered && computes.size() >= 2)
@@ -535,7 +550,7 @@ std::vector<TaskId> StepEmitter::experts(const MoeLayerDesc &l,
 void StepEmitter::combine(const MoeLayerDesc &l, const Dispatch &d,
                           const std::vector<TaskId> &expertDone) {
   beginStage();
-  graph.setLabel(llvm::formatv("L{0} combine", l.index).str());
+  graph.setLabel(layerLabel(l.index, " combine"));
   unsigned n = system.numDevices();
   double tokenBytes = l.tokenBytes();
   std::vector<std::vector<TaskId>> in(n);
@@ -589,38 +604,61 @@ TaskId StepEmitter::finish() {
 double StepEmitter::analyticUs() const {
   // Per stage, the uncontended work on each resource: compute engines
   // (index d), memory engines (n + d), links (2n + link).
+  // Speed (docs/performance.md): stages only grow along stageOf (add()
+  // records the current stage, beginStage() increments it), so one flat
+  // array per resource, flushed when the stage changes, replaces a map of
+  // maps (a node allocation per task and resource).
   unsigned n = system.numDevices();
-  std::map<int, std::map<unsigned, double>> busy;
-  std::vector<unsigned> route;
+  std::vector<double> busy(2 * n + system.links.size(), 0.0);
+  std::vector<unsigned> touched, route;
+  double total = 0;
+  auto flush = [&] {
+    double worst = 0;
+    for (unsigned r : touched) {
+      worst = std::max(worst, busy[r]);
+      busy[r] = 0;
+    }
+    touched.clear();
+    total += worst;
+  };
+  auto charge = [&](unsigned r, double us) {
+    if (busy[r] == 0)
+      touched.push_back(r);
+    busy[r] += us;
+  };
+  int current = stageOf.empty() ? 0 : stageOf.front().second;
   for (auto [id, st] : stageOf) {
+    assert(st >= current && "stages are recorded in increasing order");
+    if (st != current) {
+      flush();
+      current = st;
+    }
     const Task &t = graph[id];
     double us = taskDurationUs(t, system);
+    if (!(us > 0)) {
+      // Zero-time work is still a busy resource of the stage (worst 0).
+      continue;
+    }
     switch (t.kind) {
     case TaskKind::Compute:
-      busy[st][t.device] += us;
+      charge(t.device, us);
       if (t.bytes > 0)
-        busy[st][n + t.device] += us;
+        charge(n + t.device, us);
       break;
     case TaskKind::Load:
-      busy[st][n + t.device] += us;
+      charge(n + t.device, us);
       break;
     case TaskKind::Transfer:
       route.clear();
       system.appendRoute(t.device, t.dst, route);
       for (unsigned link : route)
-        busy[st][2 * n + link] += us;
+        charge(2 * n + link, us);
       break;
     case TaskKind::Barrier:
       break;
     }
   }
-  double total = 0;
-  for (auto &[st, resources] : busy) {
-    double worst = 0;
-    for (auto &[r, us] : resources)
-      worst = std::max(worst, us);
-    total += worst;
-  }
+  flush();
   return total;
 }
 
@@ -643,22 +681,27 @@ TaskId moesaic::perf::emitLayers(StepEmitter &emitter,
       order.push_back(i);
   if (indices.count(-1))
     order.push_back(-1);
+  // Speed: the ops of each layer, bucketed once (model order kept), so the
+  // loop is linear in layers x ops rather than scanning every op per layer.
+  std::map<int64_t, std::vector<const DenseOpDesc *>> denseOf;
+  std::map<int64_t, std::vector<size_t>> moeOf;
+  for (const DenseOpDesc &op : model.denseOps)
+    denseOf[op.layer].push_back(&op);
+  for (size_t m = 0; m < model.moeLayers.size(); ++m)
+    moeOf[model.moeLayers[m].index].push_back(m);
   for (int64_t index : order) {
     const LayerSchedule *layer = tables.layer(index);
     emitter.at(index, Phase::Dense);
-    for (const DenseOpDesc &op : model.denseOps) {
-      if (op.layer != index)
-        continue;
-      const DensePlacement *p = findDense(layer, op.kind);
+    for (const DenseOpDesc *op : denseOf[index]) {
+      const DensePlacement *p = findDense(layer, op->kind);
       // parseSchedule checked that every dense op is placed.
       if (p)
-        emitter.dense(op, *p);
+        emitter.dense(*op, *p);
     }
-    for (size_t m = 0; m < model.moeLayers.size(); ++m)
-      if (model.moeLayers[m].index == index) {
-        emitter.at(index, Phase::Moe);
-        moe(emitter, model.moeLayers[m], m, layer);
-      }
+    for (size_t m : moeOf[index]) {
+      emitter.at(index, Phase::Moe);
+      moe(emitter, model.moeLayers[m], m, layer);
+    }
   }
   emitter.graph.clearLabel();
   return emitter.finish();

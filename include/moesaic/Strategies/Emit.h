@@ -106,6 +106,9 @@ struct Dispatch {
   std::vector<std::vector<TaskId>> arrived;
 };
 
+/// "L<layer><rest>", the label of a layer's tasks ("L3 dispatch").
+std::string layerLabel(int64_t layer, const std::string &rest);
+
 class StepEmitter {
 public:
   StepEmitter(const StepContext &ctx, TaskGraph &graph, TaskId start);
@@ -175,7 +178,7 @@ public:
   /// end. Returns the last task.
   TaskId expertCompute(const MoeLayerDesc &layer, unsigned device,
                        int32_t expert, int64_t tokens, double fraction,
-                       int64_t bytes, std::vector<TaskId> deps,
+                       int64_t bytes, const std::vector<TaskId> &deps,
                        int64_t resident = 0);
   /// Combine: the reverse transfers of `d`, after each source's expert
   /// work; sets `ready` of every home device.
@@ -210,6 +213,8 @@ private:
                       size_t steps);
   TaskId firstTask;
   std::vector<std::pair<TaskId, int>> stageOf; // (task, stage)
+  /// add()'s deduplicated dependencies, reused across tasks.
+  std::vector<TaskId> depScratch;
   int stage = 0;
   int64_t layer = -1;
 };
