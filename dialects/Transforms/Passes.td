@@ -47,6 +47,10 @@ def AttachTarget : Pass<"moe-attach-target", "mlir::ModuleOp"> {
 }
 
 include "Transforms/BaselinePasses.td"
+<<<<<<< HEAD
 include "Transforms/NdpPasses.td"
+=======
+include "Transforms/FseDpPasses.td"
+>>>>>>> fsedp
 
 #endif // MOESAIC_PASSES

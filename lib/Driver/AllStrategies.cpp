@@ -15,5 +15,6 @@ void moesaic::registerAllStrategies() {
   std::call_once(once, [] {
     registerBaselineStrategies();
     registerNdpStrategies();
+    registerFseDpStrategy();
   });
 }

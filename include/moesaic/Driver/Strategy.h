@@ -54,6 +54,9 @@ std::vector<std::string> targetNames(const StrategyInfo &info);
 /// runtimes (lib/Driver/BaselineStrategies.cpp).
 void registerBaselineStrategies();
 
+/// Registers fse-dp, expert streaming on chiplets (lib/Driver/FseDpStrategy.cpp).
+void registerFseDpStrategy();
+
 /// Registers every strategy of the project; called by registerAllPasses().
 void registerAllStrategies();
 

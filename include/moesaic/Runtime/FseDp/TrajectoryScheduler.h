@@ -1,0 +1,131 @@
+//===- TrajectoryScheduler.h - FSE-DP per-batch trajectory choice -*- C++ -*-===//
+//
+// The lightweight runtime scheduler of expert streaming. Given one batch's
+// gating (which logical chiplet holds each token, which experts each token
+// picks), it decides for every active expert
+//   - its trajectory: the logical arc [start, start+len] (rule V3) covering
+//     exactly the chiplets holding its tokens, leaving the largest empty gap
+//     of the ring unvisited; ties between equal gaps and the odd gap shard's
+//     direction go to the option that finishes earlier given the links
+//     already booked (link balance, complementary directions);
+//   - the order experts stream in (longest stream first: Johnson's rule for
+//     the DRAM-load -> D2D-stream flow shop, so loads of later experts hide
+//     under streams of earlier ones);
+//   - a booking of every directed ring link in time ticks (one chunk per
+//     `linkTicksPerChunk` ticks at most) and of each holder's compute.
+//
+// All state lives in buffers sized at construction: `decide` allocates
+// nothing. Occupancy of each (start, len, parity) is tabulated up front for
+// rings of up to 32 chiplets. No MLIR dependency.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOESAIC_RUNTIME_FSEDP_TRAJECTORYSCHEDULER_H
+#define MOESAIC_RUNTIME_FSEDP_TRAJECTORYSCHEDULER_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace moesaic::fsedp {
+
+/// The per-layer runtime table the scheduler works from (sized by the
+/// compiler; see ShardPlan.h).
+struct SchedulerConfig {
+  unsigned numChiplets = 0;        ///< N, logical ring size (1..64).
+  unsigned numExperts = 0;
+  uint32_t chunksPerShard = 1;     ///< S
+  uint32_t linkTicksPerChunk = 16; ///< one chunk over one D2D hop
+  uint32_t dramTicksPerChunk = 16; ///< one chunk from a chiplet's DRAM
+  /// Compute of one token on one chunk of one shard (>= 0).
+  uint32_t computeTicksPerTokenChunk = 0;
+};
+
+/// One active expert's decision.
+struct ExpertDecision {
+  uint32_t expert = 0;
+  uint64_t holders = 0;   ///< logical positions holding its tokens
+  uint16_t tokens = 0;    ///< routed tokens in the batch
+  uint8_t arcStart = 0, arcLen = 0;
+  uint8_t cwGap = 0;      ///< shards outside the arc entering at its start
+  uint8_t ccwGap = 0;     ///< ... entering at its end
+  uint32_t startTick = 0; ///< first DRAM chunk load
+  uint32_t endTick = 0;   ///< last chunk computed at the last holder
+};
+
+/// One booked interval of a directed ring link (record mode only).
+struct LinkBooking {
+  uint32_t expert = 0;
+  uint32_t link = 0;      ///< 0..N-1: p -> p+1; N..2N-1: p -> p-1
+  uint32_t startTick = 0, endTick = 0;
+  uint32_t chunks = 0;    ///< shard chunks crossing in the interval
+};
+
+struct Decision {
+  /// Active experts in streaming order.
+  std::vector<ExpertDecision> experts;
+  uint32_t makespanTicks = 0;
+};
+
+class TrajectoryScheduler {
+public:
+  explicit TrajectoryScheduler(const SchedulerConfig &config);
+
+  const SchedulerConfig &config() const { return cfg; }
+
+  /// Decides one batch: token t sits on logical chiplet tokenPos[t] and
+  /// picks experts[t*topK .. t*topK+topK) (negative ids are ignored, ids
+  /// must be below numExperts). With tokenPos null every chiplet holds every
+  /// token (after a tensor-parallel dense layer) and the scheduler picks one
+  /// holder per active expert, spreading them evenly around the ring (rule
+  /// V4). The returned reference stays valid until the next call.
+  const Decision &decide(unsigned numTokens, const uint16_t *tokenPos,
+                         const int32_t *experts, unsigned topK);
+
+  /// Tokens of expert decision `i` (in order) held by logical chiplet `p`.
+  unsigned tokensAt(const ExpertDecision &d, unsigned p) const {
+    return counts[(size_t)d.expert * cfg.numChiplets + p];
+  }
+
+  /// Keep every link booking of the next decisions (for tests).
+  void setRecord(bool on) { record = on; }
+  const std::vector<LinkBooking> &bookings() const { return booked; }
+
+  /// Shard chunks-per-chunk-slot crossing each directed link for an arc:
+  /// out[l] for l in [0, 2N) (rule V3), in shard units.
+  static void occupancy(unsigned n, unsigned start, unsigned len,
+                        unsigned cwGap, uint8_t *out);
+
+  /// The logical positions the stream of the shard homed at `home` visits
+  /// in order for an arc (rule V3), split into its clockwise and
+  /// counter-clockwise legs (each excluding `home`).
+  static void shardPath(unsigned n, unsigned start, unsigned len,
+                        unsigned cwGap, unsigned home,
+                        std::vector<unsigned> &cwLeg,
+                        std::vector<unsigned> &ccwLeg);
+
+private:
+  const uint8_t *occ(unsigned start, unsigned len, unsigned cwGap);
+  uint32_t tryBook(const uint8_t *o, uint32_t t0, bool commit,
+                   uint32_t expert);
+
+  SchedulerConfig cfg;
+  bool record = false;
+  std::vector<uint8_t> table;    // [start][len][parity][2N] when N <= 32
+  std::vector<uint8_t> scratch;  // 2N, when computed on the fly
+  std::vector<uint32_t> linkFree;
+  std::vector<uint32_t> computeFree;
+  std::vector<uint8_t> counts;   // [expert][N] tokens
+  std::vector<uint64_t> masks;   // [expert]
+  std::vector<uint16_t> tokensOf;
+  std::vector<uint32_t> active;
+  std::vector<uint32_t> arcs;     // packed per active expert
+  std::vector<uint32_t> order;
+  std::vector<uint32_t> bucket;
+  Decision result;
+  std::vector<LinkBooking> booked;
+};
+
+} // namespace moesaic::fsedp
+
+#endif // MOESAIC_RUNTIME_FSEDP_TRAJECTORYSCHEDULER_H

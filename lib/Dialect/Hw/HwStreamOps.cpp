@@ -1,0 +1,199 @@
+//===- HwStreamOps.cpp - Verifiers of the FSE-DP streaming ops ------------===//
+//
+// hw.stream_ring, hw.stream_shards and hw.stream_schedule (HwStreamOps.td).
+// The generated op classes live in HwOps.cpp.inc (HwOps.cpp); this file
+// holds their verifiers, which check the virtualization rules against the
+// target model, and their schedule-JSON export (ScheduleEntryOpInterface).
+//
+//===----------------------------------------------------------------------===//
+
+#include "moesaic/Dialect/Hw/HwOps.h"
+#include "moesaic/Dialect/Hw/HwScheduleExport.h"
+#include "moesaic/Dialect/Hw/HwSystemModel.h"
+#include "moesaic/Runtime/FseDp/FseDpPlan.h"
+#include "moesaic/Runtime/FseDp/RingEmbedding.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+#include <set>
+
+using namespace mlir;
+using namespace moesaic;
+using namespace moesaic::hw;
+
+namespace {
+/// The target model of the schedule holding `op`, if it can be built.
+std::optional<SystemModel> targetOf(Operation *op) {
+  auto schedule = op->getParentOfType<ScheduleOp>();
+  if (!schedule || !schedule->getParentOp())
+    return std::nullopt;
+  SystemOp system = schedule.getTargetSystem();
+  if (!system)
+    return std::nullopt;
+  // A broken system is reported by its own verifier; do not repeat it.
+  ScopedDiagnosticHandler quiet(op->getContext(),
+                                [](Diagnostic &) { return success(); });
+  FailureOr<SystemModel> model = buildSystemModel(system);
+  if (failed(model))
+    return std::nullopt;
+  return std::move(*model);
+}
+
+/// Resolves symbol references to SystemModel indices; reports unknown ones.
+FailureOr<std::vector<unsigned>> resolve(Operation *op,
+                                         const SystemModel &system,
+                                         ArrayAttr refs, StringRef what) {
+  std::vector<unsigned> out;
+  std::set<unsigned> seen;
+  for (Attribute a : refs) {
+    auto ref = cast<FlatSymbolRefAttr>(a);
+    std::optional<unsigned> d = system.lookup(ref.getValue().str());
+    if (!d)
+      return op->emitOpError() << what << " names " << ref
+                               << ", which is not a device of '"
+                               << system.name << "'";
+    if (!seen.insert(*d).second)
+      return op->emitOpError() << what << " names " << ref << " twice";
+    out.push_back(*d);
+  }
+  return out;
+}
+
+template <typename OpT>
+OpT firstInSchedule(Operation *op) {
+  auto schedule = op->getParentOfType<ScheduleOp>();
+  if (!schedule)
+    return {};
+  for (Operation &o : schedule.getBody().front())
+    if (auto x = dyn_cast<OpT>(o))
+      return x;
+  return {};
+}
+} // namespace
+
+LogicalResult StreamRingOp::verify() {
+  StringRef rule = getRule();
+  if (rule != "ring" && rule != "snake" && rule != "explicit")
+    return emitOpError() << "rule must be \"ring\", \"snake\" or "
+                            "\"explicit\", not \""
+                         << rule << "\"";
+  if (getOrder().empty())
+    return emitOpError() << "needs at least one chiplet";
+  if (firstInSchedule<StreamRingOp>(*this) != *this)
+    return emitOpError() << "appears twice in one schedule";
+  std::optional<SystemModel> system = targetOf(*this);
+  if (!system)
+    return success();
+  FailureOr<std::vector<unsigned>> order =
+      resolve(*this, *system, getOrder(), "ring");
+  if (failed(order))
+    return failure();
+  std::string problem = fsedp::verifyRing(*system, *order);
+  if (!problem.empty())
+    return emitOpError() << "is not a valid ring embedding (rule V1): "
+                         << problem;
+  return success();
+}
+
+LogicalResult StreamShardsOp::verify() {
+  if (getLayer() < 0)
+    return emitOpError() << "layer must be a layer index";
+  if (getExperts() <= 0)
+    return emitOpError() << "experts must be positive";
+  if (getHomes().empty())
+    return emitOpError() << "needs at least one home chiplet";
+  if (getShardBytes() <= 0 || getChunkBytes() <= 0 || getChunks() <= 0)
+    return emitOpError() << "shard_bytes, chunk_bytes and chunks must be "
+                            "positive";
+  if (getChunkBytes() * getChunks() < getShardBytes() ||
+      (getChunks() - 1) * getChunkBytes() >= getShardBytes())
+    return emitOpError() << getChunks() << " chunks of " << getChunkBytes()
+                         << " bytes do not tile a shard of "
+                         << getShardBytes() << " bytes";
+  if (StreamRingOp ring = firstInSchedule<StreamRingOp>(*this))
+    if (ring.getOrder() != getHomes())
+      return emitOpError() << "homes must follow the stream ring's order "
+                              "(rule V2: shard s lives at ring position s)";
+  std::optional<SystemModel> system = targetOf(*this);
+  if (!system)
+    return success();
+  return resolve(*this, *system, getHomes(), "homes");
+}
+
+LogicalResult StreamScheduleOp::verify() {
+  if (getLayer() < 0)
+    return emitOpError() << "layer must be a layer index";
+  if (getTemplateKind() != "arc")
+    return emitOpError() << "template must be \"arc\" (rule V3), not \""
+                         << getTemplateKind() << "\"";
+  if (getOrder() != "longest-first" && getOrder() != "gating")
+    return emitOpError() << "order must be \"longest-first\" or \"gating\"";
+  if (getBuffers() < 2)
+    return emitOpError() << "needs at least 2 buffers (double buffering)";
+  if (getBufferBytes() <= 0 || getLinkTicks() <= 0 || getDramTicks() <= 0 ||
+      getComputeTicks() < 0 || getUsPerTick().convertToDouble() <= 0)
+    return emitOpError() << "buffer bytes, link/dram ticks and us_per_tick "
+                            "must be positive, compute ticks non-negative";
+  auto schedule = (*this)->getParentOfType<ScheduleOp>();
+  StreamShardsOp shards;
+  for (Operation &o : schedule.getBody().front())
+    if (auto s = dyn_cast<StreamShardsOp>(o))
+      if (s.getLayer() == getLayer())
+        shards = s;
+  if (!shards)
+    return emitOpError() << "layer " << getLayer()
+                         << " has no hw.stream_shards";
+  if (shards.getChunkBytes() != getBufferBytes())
+    return emitOpError() << "buffers of " << getBufferBytes()
+                         << " bytes must hold one chunk of "
+                         << shards.getChunkBytes() << " bytes";
+  std::optional<SystemModel> system = targetOf(*this);
+  if (!system)
+    return success();
+  int64_t need = getBuffers() * getBufferBytes();
+  for (Attribute a : shards.getHomes()) {
+    std::string name = cast<FlatSymbolRefAttr>(a).getValue().str();
+    std::optional<unsigned> d = system->lookup(name);
+    if (d && system->devices[*d].onchipBytes < need)
+      return emitOpError()
+             << "layer " << getLayer() << ": stream buffers need " << need
+             << " bytes but chiplet '" << name << "' has "
+             << system->devices[*d].onchipBytes
+             << " bytes of SRAM (shortfall "
+             << need - system->devices[*d].onchipBytes << " bytes)";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Schedule export: the keys the FSE-DP runtime reads back
+// (fsedp::planFromSchedule).
+//===----------------------------------------------------------------------===//
+
+int64_t StreamRingOp::getEntryLayer() { return -1; }
+
+void StreamRingOp::exportTo(llvm::json::Object &layerEntry) {
+  layerEntry["stream_ring"] = llvm::json::Object{
+      {"rule", getRule().str()}, {"order", deviceNames(getOrder())}};
+}
+
+void StreamShardsOp::exportTo(llvm::json::Object &layerEntry) {
+  layerEntry["stream_shards"] =
+      llvm::json::Object{{"experts", (int64_t)getExperts()},
+                         {"homes", deviceNames(getHomes())},
+                         {"shard_bytes", (int64_t)getShardBytes()},
+                         {"chunk_bytes", (int64_t)getChunkBytes()},
+                         {"chunks", (int64_t)getChunks()}};
+}
+
+void StreamScheduleOp::exportTo(llvm::json::Object &layerEntry) {
+  layerEntry["stream_schedule"] = llvm::json::Object{
+      {"template", getTemplateKind().str()},
+      {"order", getOrder().str()},
+      {"buffers", (int64_t)getBuffers()},
+      {"buffer_bytes", (int64_t)getBufferBytes()},
+      {"link_ticks", (int64_t)getLinkTicks()},
+      {"dram_ticks", (int64_t)getDramTicks()},
+      {"compute_ticks", (int64_t)getComputeTicks()},
+      {"us_per_tick", getUsPerTick().convertToDouble()}};
+}

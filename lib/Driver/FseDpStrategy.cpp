@@ -1,0 +1,40 @@
+//===- FseDpStrategy.cpp - --strategy=fse-dp (expert streaming) -----------===//
+//
+// The FSE-DP pipeline (docs/fse-dp.md) for chiplet systems: the schedule,
+// dense layers tensor parallel (as tp places them), then the FSE-DP passes
+// (dialects/Transforms/FseDpPasses.td). Its runtime (lib/Strategies/
+// FseDpRuntime.cpp) registers under the same name.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moesaic/Driver/Strategy.h"
+#include "moesaic/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace moesaic;
+
+namespace moesaic::fsedp {
+void registerFseDpRuntime();
+} // namespace moesaic::fsedp
+
+void moesaic::registerFseDpStrategy() {
+  const std::vector<SystemKind> targets = {SystemKind::Chiplet};
+  registerStrategy(
+      {"fse-dp",
+       "expert streaming (FSE-DP): experts sharded over every chiplet's "
+       "DRAM, shards streamed along per-batch ring trajectories to the "
+       "chiplets holding their tokens",
+       targets, [targets](OpPassManager &pm) {
+         CreateScheduleOptions create;
+         create.strategy = "fse-dp";
+         create.targets = {toString(SystemKind::Chiplet)};
+         pm.addPass(createCreateSchedule(create));
+         PlaceDenseOptions dense;
+         dense.mode = "tensor";
+         pm.addPass(createPlaceDense(dense));
+         pm.addPass(createFseDpVirtualize());
+         pm.addPass(createFseDpShardExperts());
+         pm.addPass(createFseDpScheduleTrajectories());
+       }});
+  fsedp::registerFseDpRuntime();
+}

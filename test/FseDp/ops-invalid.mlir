@@ -1,0 +1,84 @@
+// RUN: moe-opt %s --split-input-file --verify-diagnostics
+
+hw.system @ring4 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c2 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c3 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1, @c2, @c3] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
+hw.schedule @plan strategy "fse-dp" model @m target @ring4 {
+  // expected-error @below {{'hw.stream_ring' op is not a valid ring embedding (rule V1): logical neighbours 0 ('c0') and 1 ('c2') are not joined by a link in both directions}}
+  hw.stream_ring rule "ring" order [@c0, @c2, @c1, @c3]
+}
+
+// -----
+
+hw.system @ring4 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
+hw.schedule @plan strategy "fse-dp" model @m target @ring4 {
+  hw.stream_ring rule "ring" order [@c0, @c1]
+  // expected-error @below {{'hw.stream_shards' op homes must follow the stream ring's order (rule V2: shard s lives at ring position s)}}
+  hw.stream_shards layer 0 experts 8 homes [@c1, @c0] shard_bytes 100 chunk_bytes 50 chunks 2
+}
+
+// -----
+
+hw.system @ring2 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
+hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
+  // expected-error @below {{'hw.stream_shards' op 3 chunks of 50 bytes do not tile a shard of 100 bytes}}
+  hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 100 chunk_bytes 50 chunks 3
+}
+
+// -----
+
+hw.system @ring2 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 1048576 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
+hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
+  hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000000 chunk_bytes 500000 chunks 2
+  // expected-error @below {{'hw.stream_schedule' op layer 0: stream buffers need 3000000 bytes but chiplet 'c1' has 1048576 bytes of SRAM (shortfall 1951424 bytes)}}
+  hw.stream_schedule layer 0 template "arc" order "longest-first" buffers 6 x 500000 ticks link 16 dram 30 compute 0 us_per_tick 0.25
+}
+
+// -----
+
+hw.system @ring2 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
+hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
+  hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000 chunk_bytes 500 chunks 2
+  // expected-error @below {{'hw.stream_schedule' op template must be "arc" (rule V3), not "tree"}}
+  hw.stream_schedule layer 0 template "tree" order "longest-first" buffers 6 x 500 ticks link 16 dram 30 compute 0 us_per_tick 0.25
+}

@@ -1,0 +1,404 @@
+//===- FseDpSchedulerTest.cpp - FSE-DP runtime scheduler properties -------===//
+//
+// Unit and property tests of the FSE-DP runtime library: ring embeddings
+// (rule V1), shard sizing, and the trajectory scheduler over random gatings:
+// every chiplet holding tokens of an expert receives each of its shards
+// exactly once, no link is booked beyond one chunk per chunk-time, decisions
+// are deterministic for a seed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moesaic/Runtime/FseDp/FseDpPlan.h"
+#include "moesaic/Runtime/FseDp/RingEmbedding.h"
+#include "moesaic/Runtime/FseDp/TrajectoryScheduler.h"
+#include "moesaic/Target/HardwareFile.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+using namespace moesaic;
+using namespace moesaic::fsedp;
+
+namespace {
+
+SystemModel preset(const char *name) {
+  llvm::Expected<SystemModel> m = loadHardware(name);
+  EXPECT_TRUE((bool)m) << (m ? "" : llvm::toString(m.takeError()));
+  return std::move(*m);
+}
+
+TEST(FseDpRing, PresetsEmbedAsVerifiedRings) {
+  for (const char *name :
+       {"edge-chiplet-4", "edge-chiplet-8-mesh", "edge-chiplet-16-mesh"}) {
+    SystemModel sys = preset(name);
+    llvm::Expected<RingEmbedding> ring = embedRing(sys);
+    ASSERT_TRUE((bool)ring) << llvm::toString(ring.takeError());
+    EXPECT_EQ(ring->size(), sys.acceleratorDevices().size());
+    EXPECT_EQ(verifyRing(sys, ring->logicalToPhysical), "") << name;
+    for (unsigned p = 0; p < ring->size(); ++p)
+      EXPECT_EQ(ring->physicalToLogical[ring->logicalToPhysical[p]], (int)p);
+  }
+  EXPECT_EQ(embedRing(preset("edge-chiplet-4"))->rule, "ring");
+  EXPECT_EQ(embedRing(preset("edge-chiplet-16-mesh"))->rule, "snake");
+}
+
+TEST(FseDpRing, VerifierRejectsNonNeighbours) {
+  SystemModel sys = preset("edge-chiplet-16-mesh");
+  std::vector<unsigned> order = sys.acceleratorDevices(); // row-major
+  std::string problem = verifyRing(sys, order);
+  EXPECT_NE(problem.find("not joined by a link"), std::string::npos)
+      << problem;
+  order.pop_back();
+  EXPECT_NE(verifyRing(sys, order).find("positions"), std::string::npos);
+}
+
+TEST(FseDpRing, OddByOddMeshHasNoRing) {
+  SystemModel sys;
+  sys.name = "mesh3";
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) {
+      Device d;
+      d.name = "c" + std::to_string(r * 3 + c);
+      d.coord = {r, c};
+      d.peakTflops["bf16"] = 1;
+      d.onchipBytes = 1 << 20;
+      d.offchipBytes = 1ll << 30;
+      d.offchipGBps = 10;
+      sys.addDevice(d);
+    }
+  SystemModel::TopologyDecl t;
+  t.kind = TopologyKind::Mesh;
+  t.rows = t.cols = 3;
+  t.gbps = 100;
+  t.latencyNs = 10;
+  for (unsigned i = 0; i < 9; ++i)
+    t.members.push_back(i);
+  sys.topologyDecls.push_back(t);
+  ASSERT_EQ(sys.finalize(), "");
+  llvm::Expected<RingEmbedding> ring = embedRing(sys);
+  ASSERT_FALSE((bool)ring);
+  EXPECT_NE(llvm::toString(ring.takeError()).find("no Hamiltonian cycle"),
+            std::string::npos);
+}
+
+MoeLayerDesc layer(int64_t experts, int64_t topk, int64_t hidden,
+                   int64_t ffn) {
+  MoeLayerDesc l;
+  l.index = 3;
+  l.numExperts = experts;
+  l.topK = topk;
+  l.hiddenSize = hidden;
+  l.expertFfnSize = ffn;
+  return l;
+}
+
+TEST(FseDpPlan, ChunkRuleAndBuffers) {
+  SystemModel sys = preset("edge-chiplet-4");
+  RingEmbedding ring = *embedRing(sys);
+  llvm::Expected<LayerPlan> lp =
+      planLayer(layer(8, 2, 4096, 14336), sys, ring);
+  ASSERT_TRUE((bool)lp) << llvm::toString(lp.takeError());
+  EXPECT_EQ(lp->shardBytes, (lp->expertBytes + 3) / 4);
+  EXPECT_LE(lp->bufferBytes, sys.devices[0].onchipBytes / 2);
+  EXPECT_EQ(lp->bufferBytes, kStreamBuffers * lp->chunkBytes);
+  EXPECT_GE(lp->chunkBytes * lp->chunksPerShard, lp->shardBytes);
+  EXPECT_LT((lp->chunksPerShard - 1) * lp->chunkBytes, lp->shardBytes);
+  // 128 GB/s over 20 ns x 16 hops: chunks of at least 40960 bytes.
+  EXPECT_GE(lp->chunkBytes, 40960);
+  // DRAM (68.3 GB/s) is slower than a link (128 GB/s).
+  EXPECT_GT(lp->dramTicksPerChunk, lp->linkTicksPerChunk);
+}
+
+TEST(FseDpPlan, SramTooSmallNamesLayerAndShortfall) {
+  SystemModel sys = preset("edge-chiplet-4");
+  RingEmbedding ring = *embedRing(sys);
+  ShardRule rule;
+  rule.bufferFraction = 0.01; // 83886 bytes for 6 x 40960
+  llvm::Expected<LayerPlan> lp =
+      planLayer(layer(8, 2, 4096, 14336), sys, ring, rule);
+  ASSERT_FALSE((bool)lp);
+  std::string msg = llvm::toString(lp.takeError());
+  EXPECT_NE(msg.find("MoE layer 3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("shortfall 161874 bytes"), std::string::npos) << msg;
+}
+
+TEST(FseDpPlan, ScheduleJsonRoundTrip) {
+  SystemModel sys = preset("edge-chiplet-16-mesh");
+  ModelDesc model;
+  model.moeLayers = {layer(64, 6, 2048, 1408), layer(128, 8, 2048, 768)};
+  model.moeLayers[1].index = 4;
+  llvm::Expected<Plan> plan = planModel(model, sys);
+  ASSERT_TRUE((bool)plan) << llvm::toString(plan.takeError());
+  llvm::json::Object o{{"layers", scheduleLayers(*plan)}};
+  llvm::Expected<Plan> back = planFromSchedule(o, sys, model);
+  ASSERT_TRUE((bool)back) << llvm::toString(back.takeError());
+  EXPECT_EQ(back->ring.logicalToPhysical, plan->ring.logicalToPhysical);
+  EXPECT_EQ(back->ring.rule, "snake");
+  ASSERT_EQ(back->layers.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back->layers[i].layer, plan->layers[i].layer);
+    EXPECT_EQ(back->layers[i].chunkBytes, plan->layers[i].chunkBytes);
+    EXPECT_EQ(back->layers[i].chunksPerShard, plan->layers[i].chunksPerShard);
+    EXPECT_EQ(back->layers[i].bufferBytes, plan->layers[i].bufferBytes);
+    EXPECT_EQ(back->layers[i].dramTicksPerChunk,
+              plan->layers[i].dramTicksPerChunk);
+    EXPECT_DOUBLE_EQ(back->layers[i].usPerTick, plan->layers[i].usPerTick);
+  }
+  // A ring that is not one is refused.
+  llvm::json::Array bad = scheduleLayers(*plan);
+  llvm::json::Array *order =
+      bad[0].getAsObject()->getObject("stream_ring")->getArray("order");
+  std::swap((*order)[0], (*order)[5]);
+  llvm::json::Object badSchedule{{"layers", std::move(bad)}};
+  llvm::Expected<Plan> refused = planFromSchedule(badSchedule, sys, model);
+  ASSERT_FALSE((bool)refused);
+  EXPECT_NE(llvm::toString(refused.takeError()).find("not joined"),
+            std::string::npos);
+  // A missing layer is named.
+  llvm::json::Array all = scheduleLayers(*plan), partial;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (i != 2)
+      partial.push_back(std::move(all[i]));
+  llvm::json::Object partialSchedule{{"layers", std::move(partial)}};
+  llvm::Expected<Plan> missing = planFromSchedule(partialSchedule, sys, model);
+  ASSERT_FALSE((bool)missing);
+  EXPECT_NE(llvm::toString(missing.takeError()).find("layer 4 lacks"),
+            std::string::npos);
+}
+
+TEST(FseDpScheduler, OccupancyMatchesShardPaths) {
+  for (unsigned n : {1u, 2u, 4u, 5u, 8u, 16u}) {
+    for (unsigned start = 0; start < n; ++start)
+      for (unsigned len = 0; len < n; ++len) {
+        unsigned gap = n - 1 - len;
+        for (unsigned cw = gap / 2; cw <= (gap + 1) / 2; ++cw) {
+          std::vector<uint8_t> occ(2 * n);
+          TrajectoryScheduler::occupancy(n, start, len, cw, occ.data());
+          std::vector<unsigned> count(2 * n, 0), cwLeg, ccwLeg;
+          for (unsigned home = 0; home < n; ++home) {
+            TrajectoryScheduler::shardPath(n, start, len, cw, home, cwLeg,
+                                           ccwLeg);
+            unsigned at = home;
+            for (unsigned p : cwLeg) {
+              ASSERT_EQ(p, (at + 1) % n); // one clockwise hop at a time
+              ++count[at];
+              at = p;
+            }
+            at = home;
+            for (unsigned p : ccwLeg) {
+              ASSERT_EQ(p, (at + n - 1) % n);
+              ++count[n + at];
+              at = p;
+            }
+          }
+          for (unsigned l = 0; l < 2 * n; ++l)
+            ASSERT_EQ(occ[l], count[l])
+                << "n=" << n << " start=" << start << " len=" << len
+                << " link=" << l;
+        }
+      }
+  }
+}
+
+struct Gating {
+  std::vector<uint16_t> pos;
+  std::vector<int32_t> experts;
+};
+
+Gating randomGating(std::mt19937 &rng, unsigned n, unsigned numExperts,
+                    unsigned tokens, unsigned topK, bool skewed) {
+  Gating g;
+  std::uniform_int_distribution<unsigned> chip(0, n - 1);
+  for (unsigned t = 0; t < tokens; ++t) {
+    g.pos.push_back(chip(rng));
+    std::set<int32_t> picked;
+    while (picked.size() < topK) {
+      unsigned e;
+      if (skewed) {
+        std::geometric_distribution<unsigned> geo(0.3);
+        e = std::min<unsigned>(geo(rng), numExperts - 1);
+        if (picked.count(e))
+          e = std::uniform_int_distribution<unsigned>(0, numExperts - 1)(rng);
+      } else {
+        e = std::uniform_int_distribution<unsigned>(0, numExperts - 1)(rng);
+      }
+      picked.insert(e);
+    }
+    for (int32_t e : picked)
+      g.experts.push_back(e);
+  }
+  return g;
+}
+
+TEST(FseDpScheduler, RandomGatingsCoverHoldersOnceWithinLinkCapacity) {
+  std::mt19937 rng(1234);
+  for (int iter = 0; iter < 300; ++iter) {
+    unsigned n = std::vector<unsigned>{1, 2, 4, 8, 16, 32, 40}[iter % 7];
+    unsigned numExperts = 1 + rng() % 64, topK = 1 + rng() % std::min(8u, numExperts);
+    unsigned tokens = 1 + rng() % 24;
+    SchedulerConfig cfg;
+    cfg.numChiplets = n;
+    cfg.numExperts = numExperts;
+    cfg.chunksPerShard = 1 + rng() % 5;
+    cfg.linkTicksPerChunk = 16;
+    cfg.dramTicksPerChunk = 8 + rng() % 40;
+    cfg.computeTicksPerTokenChunk = rng() % 3;
+    TrajectoryScheduler sched(cfg);
+    sched.setRecord(true);
+    Gating g = randomGating(rng, n, numExperts, tokens, topK, iter % 2);
+    const Decision &d = sched.decide(tokens, g.pos.data(), g.experts.data(),
+                                     topK);
+
+    // Every active expert decided exactly once, with its true holders.
+    std::map<uint32_t, uint64_t> want;
+    for (unsigned t = 0; t < tokens; ++t)
+      for (unsigned j = 0; j < topK; ++j)
+        want[g.experts[t * topK + j]] |= uint64_t(1) << g.pos[t];
+    ASSERT_EQ(d.experts.size(), want.size());
+    std::set<uint32_t> seen;
+    std::vector<unsigned> cwLeg, ccwLeg;
+    for (const ExpertDecision &e : d.experts) {
+      ASSERT_TRUE(seen.insert(e.expert).second);
+      ASSERT_EQ(e.holders, want[e.expert]);
+      ASSERT_EQ(e.cwGap + e.ccwGap + e.arcLen, n - 1);
+      // Each shard reaches every holder exactly once.
+      for (unsigned home = 0; home < n; ++home) {
+        TrajectoryScheduler::shardPath(n, e.arcStart, e.arcLen, e.cwGap,
+                                       home, cwLeg, ccwLeg);
+        std::vector<unsigned> visits(n, 0);
+        visits[home] = 1;
+        for (unsigned p : cwLeg)
+          ++visits[p];
+        for (unsigned p : ccwLeg)
+          ++visits[p];
+        for (unsigned p = 0; p < n; ++p) {
+          ASSERT_LE(visits[p], 1u) << "shard visits a chiplet twice";
+          if (e.holders >> p & 1)
+            ASSERT_EQ(visits[p], 1u) << "holder misses shard " << home;
+        }
+      }
+      // The arc leaves a largest gap: no shorter covering arc exists.
+      unsigned maxGap = 0;
+      for (unsigned s = 0; s < n; ++s) {
+        if (!(e.holders >> s & 1))
+          continue;
+        unsigned gap = 0;
+        for (unsigned k = 1; k < n && !(e.holders >> ((s + k) % n) & 1); ++k)
+          ++gap;
+        if (gap < n)
+          maxGap = std::max(maxGap, gap);
+      }
+      if (__builtin_popcountll(e.holders) > 1)
+        ASSERT_EQ(e.arcLen, n - 1 - maxGap);
+      ASSERT_LE(e.startTick, e.endTick);
+      ASSERT_LE(e.endTick, d.makespanTicks);
+    }
+    // No directed link carries more than one chunk per chunk-time: the
+    // booked intervals of a link are disjoint and long enough.
+    std::map<uint32_t, std::vector<LinkBooking>> perLink;
+    for (const LinkBooking &b : sched.bookings())
+      perLink[b.link].push_back(b);
+    for (auto &[link, list] : perLink) {
+      ASSERT_LT(link, 2 * n);
+      std::sort(list.begin(), list.end(),
+                [](auto &a, auto &b) { return a.startTick < b.startTick; });
+      for (size_t i = 0; i < list.size(); ++i) {
+        ASSERT_GE(list[i].endTick - list[i].startTick,
+                  list[i].chunks * cfg.linkTicksPerChunk);
+        if (i)
+          ASSERT_LE(list[i - 1].endTick, list[i].startTick)
+              << "link " << link << " overbooked";
+      }
+    }
+  }
+}
+
+TEST(FseDpScheduler, DeterministicForASeed) {
+  SchedulerConfig cfg;
+  cfg.numChiplets = 16;
+  cfg.numExperts = 256;
+  cfg.chunksPerShard = 3;
+  cfg.dramTicksPerChunk = 30;
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    std::mt19937 a(seed), b(seed);
+    Gating ga = randomGating(a, 16, 256, 16, 8, seed & 1);
+    Gating gb = randomGating(b, 16, 256, 16, 8, seed & 1);
+    TrajectoryScheduler s1(cfg), s2(cfg);
+    // s2 decides something else first: no state may leak between calls.
+    std::mt19937 other(99);
+    Gating go = randomGating(other, 16, 256, 16, 8, false);
+    s2.decide(16, go.pos.data(), go.experts.data(), 8);
+    Decision d1 = s1.decide(16, ga.pos.data(), ga.experts.data(), 8);
+    const Decision &d2 = s2.decide(16, gb.pos.data(), gb.experts.data(), 8);
+    ASSERT_EQ(d1.experts.size(), d2.experts.size());
+    EXPECT_EQ(d1.makespanTicks, d2.makespanTicks);
+    for (size_t i = 0; i < d1.experts.size(); ++i) {
+      EXPECT_EQ(d1.experts[i].expert, d2.experts[i].expert);
+      EXPECT_EQ(d1.experts[i].arcStart, d2.experts[i].arcStart);
+      EXPECT_EQ(d1.experts[i].cwGap, d2.experts[i].cwGap);
+      EXPECT_EQ(d1.experts[i].endTick, d2.experts[i].endTick);
+    }
+  }
+}
+
+TEST(FseDpScheduler, ReplicatedTokensGetOneSpreadHolderPerExpert) {
+  SchedulerConfig cfg;
+  cfg.numChiplets = 16;
+  cfg.numExperts = 128;
+  cfg.chunksPerShard = 2;
+  cfg.dramTicksPerChunk = 30;
+  TrajectoryScheduler s(cfg);
+  s.setRecord(true);
+  std::mt19937 rng(7);
+  for (unsigned tokens : {1u, 4u, 16u}) {
+    Gating g = randomGating(rng, 16, 128, tokens, 8, false);
+    const Decision &d = s.decide(tokens, nullptr, g.experts.data(), 8);
+    std::map<uint32_t, unsigned> want;
+    for (int32_t e : g.experts)
+      ++want[e];
+    ASSERT_EQ(d.experts.size(), want.size());
+    std::vector<unsigned> perHolder(16, 0);
+    std::vector<unsigned> cwLeg, ccwLeg;
+    for (const ExpertDecision &e : d.experts) {
+      ASSERT_EQ(__builtin_popcountll(e.holders), 1);
+      unsigned h = __builtin_ctzll(e.holders);
+      ++perHolder[h];
+      EXPECT_EQ(s.tokensAt(e, h), want[e.expert]);
+      EXPECT_EQ(e.arcLen, 0);
+      // Every shard reaches the holder exactly once.
+      for (unsigned home = 0; home < 16; ++home) {
+        TrajectoryScheduler::shardPath(16, e.arcStart, 0, e.cwGap, home,
+                                       cwLeg, ccwLeg);
+        unsigned hits = (home == h) + std::count(cwLeg.begin(), cwLeg.end(), h) +
+                        std::count(ccwLeg.begin(), ccwLeg.end(), h);
+        ASSERT_EQ(hits, 1u);
+      }
+    }
+    // Holders are spread: no chiplet holds more than its share (+1).
+    unsigned share = (d.experts.size() + 15) / 16;
+    for (unsigned c : perHolder)
+      EXPECT_LE(c, share);
+  }
+}
+
+TEST(FseDpScheduler, LongestStreamsGoFirst) {
+  SchedulerConfig cfg;
+  cfg.numChiplets = 8;
+  cfg.numExperts = 4;
+  TrajectoryScheduler s(cfg);
+  // Expert 0 on one chiplet, expert 1 on chiplets 0 and 4 (arc length 4).
+  std::vector<uint16_t> pos = {2, 0, 4};
+  std::vector<int32_t> ex = {0, 1, 1};
+  const Decision &d = s.decide(3, pos.data(), ex.data(), 1);
+  ASSERT_EQ(d.experts.size(), 2u);
+  EXPECT_EQ(d.experts[0].expert, 1u);
+  EXPECT_EQ(d.experts[0].arcLen, 4);
+  EXPECT_EQ(d.experts[1].arcLen, 0);
+  EXPECT_EQ(d.experts[1].arcStart, 2);
+}
+
+} // namespace
