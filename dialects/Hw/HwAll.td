@@ -8,8 +8,5 @@
 include "Hw/HwOps.td"
 include "Hw/HwScheduleOps.td"
 include "Hw/HwBaselineOps.td"
-<<<<<<< HEAD
 include "Hw/HwNdpOps.td"
-=======
 include "Hw/HwStreamOps.td"
->>>>>>> fsedp

@@ -47,10 +47,8 @@ def AttachTarget : Pass<"moe-attach-target", "mlir::ModuleOp"> {
 }
 
 include "Transforms/BaselinePasses.td"
-<<<<<<< HEAD
 include "Transforms/NdpPasses.td"
-=======
 include "Transforms/FseDpPasses.td"
->>>>>>> fsedp
+include "Transforms/DataflowPasses.td"
 
 #endif // MOESAIC_PASSES
