@@ -164,3 +164,13 @@ df.program "p" layer 0 {
 
 // expected-error @+1 {{'df.input' op expects parent op 'df.program'}}
 %a = df.input "a"
+
+// -----
+
+df.program "p" layer 0 {
+  %a = df.input "a"
+  // expected-error @+1 {{is not a df node: a df.program holds only df.input, df.where, df.when, df.output}}
+  builtin.module {
+  }
+  df.output "o" %a
+}
