@@ -50,5 +50,6 @@ include "Transforms/BaselinePasses.td"
 include "Transforms/NdpPasses.td"
 include "Transforms/WaferPasses.td"
 include "Transforms/FseDpPasses.td"
+include "Transforms/DataflowPasses.td"
 
 #endif // MOESAIC_PASSES

@@ -1,6 +1,7 @@
 //===- InitAll.cpp - Register everything Moesaic provides -----------------===//
 
 #include "moesaic/InitAll.h"
+#include "moesaic/Dialect/Df/DfOps.h"
 #include "moesaic/Dialect/Hw/HwDialect.h"
 #include "moesaic/Dialect/Moe/MoeDialect.h"
 #include "moesaic/Driver/Strategy.h"
@@ -9,7 +10,7 @@
 #include <mutex>
 
 void moesaic::registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<moe::MoeDialect, hw::HwDialect>();
+  registry.insert<moe::MoeDialect, hw::HwDialect, df::DfDialect>();
 }
 
 void moesaic::registerAllPasses() {

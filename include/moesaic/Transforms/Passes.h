@@ -8,6 +8,7 @@
 #ifndef MOESAIC_TRANSFORMS_PASSES_H
 #define MOESAIC_TRANSFORMS_PASSES_H
 
+#include "moesaic/Dialect/Df/DfOps.h"
 #include "moesaic/Dialect/Hw/HwDialect.h"
 #include "moesaic/Dialect/Moe/MoeDialect.h"
 

@@ -1,0 +1,57 @@
+//===- DataflowPasses.td - when/where lowering passes ------*- tablegen -*-===//
+
+#ifndef MOESAIC_DATAFLOW_PASSES
+#define MOESAIC_DATAFLOW_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def DfLowerFseDp : Pass<"moe-df-lower-fsedp", "mlir::ModuleOp"> {
+  let summary = "Writes the runtime part of an fse-dp schedule as a when/where "
+                "dataflow program";
+  let description = [{
+    For every `hw.stream_shards` of the last `hw.schedule` (N = ring size,
+    E experts, S chunks per shard) adds to the schedule a `df.program`
+    (docs/dataflow.md) of layer L:
+    - input ports `tokens.p` (tokens resident on logical chiplet p) and
+      `shards.e.s` (the S chunks of expert e's shard homed on chiplet s);
+    - dispatch: one `df.where` driven by the gating (`control "gating"`),
+      N inputs to E x N outputs, output e*N+p = tokens of expert e on p;
+    - per expert e, `df.when` threshold 1 (`at [e]`): the expert becomes
+      active on its first token; all feed output `active`;
+    - per (e, p), `df.when` threshold 1: p holds tokens of e;
+    - per expert, a `df.where` with `control "trajectory"` routing its N
+      shards along the arc the runtime picked (rule V3 tables);
+    - per (e, p), `df.when` threshold N*S+1 over the holder token and the
+      arriving shard chunks: expert e may run on p (all its shards and its
+      tokens are there); all feed output `ready`.
+    An existing program of the layer is replaced. Refuses a schedule
+    without `hw.stream_ring` or `hw.stream_shards`, and layers of more than
+    65536 (expert, chiplet) pairs.
+
+    Input:
+    ```mlir
+    hw.schedule @plan strategy "fse-dp" model @m target @sys {
+      hw.stream_ring rule "ring" order [@c0, @c1]
+      hw.stream_shards layer 0 experts 2 homes [@c0, @c1] shard_bytes 64 chunk_bytes 32 chunks 2
+    }
+    ```
+    Output (inside the schedule, abridged):
+    ```mlir
+    df.program "fsedp.layer0" layer 0 attributes {chiplets = 2 : i64, chunks = 2 : i64, experts = 2 : i64} {
+      %0 = df.input "tokens.0" at [0]
+      %1 = df.input "tokens.1" at [1]
+      %2:4 = df.where %0, %1 control "gating" -> 4
+      %3 = df.when %2#0, %2#1 threshold 1 reset "none" at [0]
+      ...
+      %9 = df.when %5, %8#0 threshold 5 reset "none" at [0, 0]
+      ...
+      df.output "active" %3, ...
+      df.output "ready" %9, ...
+    }
+    ```
+  }];
+  let dependentDialects = ["::moesaic::hw::HwDialect",
+                           "::moesaic::df::DfDialect"];
+}
+
+#endif // MOESAIC_DATAFLOW_PASSES

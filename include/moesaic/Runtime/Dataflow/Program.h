@@ -1,0 +1,110 @@
+//===- Program.h - when/where dataflow program (JSON form) -------*- C++ -*-===//
+//
+// The in-memory form of a `df.program` as its schedule export writes it
+// (docs/dataflow.md, "JSON form"), and a generic token-driven executor of
+// `where` / `when` graphs. No MLIR dependency: a controller loads the JSON.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOESAIC_RUNTIME_DATAFLOW_PROGRAM_H
+#define MOESAIC_RUNTIME_DATAFLOW_PROGRAM_H
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace moesaic::dataflow {
+
+enum class NodeKind : uint8_t { Input, Output, Where, When };
+/// Where a `where` node's adjacency comes from.
+enum class Control : uint8_t { Static, Gating, Trajectory };
+
+struct Node {
+  NodeKind kind = NodeKind::Input;
+  std::string port;                ///< input / output ports
+  std::vector<int64_t> at;         ///< labels
+  std::vector<uint32_t> inputs;    ///< value ids (see Program::valueBase)
+  uint32_t numOutputs = 0;
+  Control control = Control::Static;
+  std::vector<uint8_t> adjacency;  ///< static where: n x m, row-major
+  int64_t threshold = 1;           ///< when
+  bool resetOnFire = false;        ///< when
+};
+
+struct Program {
+  std::string name;
+  std::map<std::string, int64_t> params;
+  std::vector<Node> nodes;
+  /// Value id of result r of node i: valueBase[i] + r.
+  std::vector<uint32_t> valueBase;
+  uint32_t numValues = 0;
+  /// Node producing each value.
+  std::vector<uint32_t> producer;
+
+  int64_t param(const std::string &key, int64_t otherwise = -1) const {
+    auto it = params.find(key);
+    return it == params.end() ? otherwise : it->second;
+  }
+};
+
+/// Reads the "dataflow" object of a schedule layer. Checks what the MLIR
+/// verifiers check (edges point to earlier nodes, so the graph is acyclic;
+/// adjacency shapes; positive thresholds; no dangling stream). Errors name
+/// the program, the node index and the reason.
+llvm::Expected<Program> programFromJson(const llvm::json::Object &dataflow);
+
+/// Token-driven execution of a program. A token is an integer payload (the
+/// fse-dp program: the index of a batch token, or of a shard chunk).
+/// `gating` routing reads the payload's expert choices; `trajectory`
+/// routing reads the destinations the runtime set for the node.
+class Executor {
+public:
+  explicit Executor(const Program &program);
+
+  /// Clears every `when` state, edge counter and recorded firing.
+  void reset();
+  /// The batch gating `gating` wheres route by: token t picks
+  /// experts[t*topK .. t*topK+topK) (negative ids ignored).
+  void setGating(const int32_t *experts, unsigned topK) {
+    gatingExperts = experts;
+    gatingTopK = topK;
+  }
+  /// Destinations of input i of trajectory where `node`: a bit mask of its
+  /// outputs (up to 64).
+  void setRoute(uint32_t node, unsigned input, uint64_t outputs) {
+    routes[routeBase[node] + input] = outputs;
+  }
+  /// Injects one token on value `v` and runs the graph to quiescence.
+  void push(uint32_t v, uint32_t payload);
+
+  /// Tokens that crossed value `v` since the last reset.
+  uint32_t count(uint32_t v) const { return counts[v]; }
+  /// Firings recorded by output node `node`, in order: the value ids that
+  /// delivered them.
+  const std::vector<uint32_t> &fired(uint32_t node) const {
+    return firings[node];
+  }
+
+private:
+  const Program &prog;
+  // consumers[v]: (node, input index) pairs, CSR.
+  std::vector<uint32_t> consumerBegin;
+  std::vector<std::pair<uint32_t, uint32_t>> consumers;
+  std::vector<uint32_t> routeBase;
+  std::vector<uint64_t> routes;
+  std::vector<int64_t> state;
+  std::vector<uint8_t> done;
+  std::vector<uint32_t> counts;
+  std::vector<std::vector<uint32_t>> firings;
+  std::vector<std::pair<uint32_t, uint32_t>> queue; // (value, payload)
+  const int32_t *gatingExperts = nullptr;
+  unsigned gatingTopK = 0;
+};
+
+} // namespace moesaic::dataflow
+
+#endif // MOESAIC_RUNTIME_DATAFLOW_PROGRAM_H

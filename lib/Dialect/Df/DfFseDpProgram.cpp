@@ -1,0 +1,79 @@
+//===- DfFseDpProgram.cpp - the when/where program of an fse-dp layer -----===//
+//
+// What moe-df-lower-fsedp writes (dialects/Transforms/DataflowPasses.td,
+// docs/dataflow.md), kept in the dialect library so tests can build the
+// program of any (N, E, S) without a target.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moesaic/Dialect/Df/DfOps.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace moesaic;
+
+df::ProgramOp moesaic::df::buildFseDpProgram(OpBuilder &b, Location loc, int64_t layer, int64_t n,
+                  int64_t experts, int64_t chunks) {
+  MLIRContext *ctx = b.getContext();
+  auto program = b.create<df::ProgramOp>(
+      loc, b.getStringAttr("fsedp.layer" + std::to_string(layer)),
+      b.getI64IntegerAttr(layer));
+  program->setAttr("chiplets", b.getI64IntegerAttr(n));
+  program->setAttr("experts", b.getI64IntegerAttr(experts));
+  program->setAttr("chunks", b.getI64IntegerAttr(chunks));
+  Block *body = new Block();
+  program.getBody().push_back(body);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(body);
+  Type stream = df::StreamType::get(ctx);
+  auto none = b.getStringAttr("none");
+
+  SmallVector<Value> tokens;
+  for (int64_t p = 0; p < n; ++p)
+    tokens.push_back(b.create<df::InputOp>(
+        loc, stream, b.getStringAttr("tokens." + std::to_string(p)),
+        b.getDenseI64ArrayAttr({p})));
+  auto dispatch = b.create<df::WhereOp>(
+      loc, SmallVector<Type>(experts * n, stream), tokens,
+      /*adjacency=*/nullptr, b.getStringAttr("gating"),
+      /*at=*/nullptr);
+  auto routed = [&](int64_t e, int64_t p) {
+    return dispatch.getOutputs()[e * n + p];
+  };
+
+  SmallVector<Value> active, ready;
+  for (int64_t e = 0; e < experts; ++e) {
+    SmallVector<Value> all;
+    for (int64_t p = 0; p < n; ++p)
+      all.push_back(routed(e, p));
+    active.push_back(b.create<df::WhenOp>(loc, stream, all,
+                                          b.getI64IntegerAttr(1), none,
+                                          b.getDenseI64ArrayAttr({e})));
+  }
+  for (int64_t e = 0; e < experts; ++e) {
+    SmallVector<Value> holding, shards;
+    for (int64_t p = 0; p < n; ++p)
+      holding.push_back(b.create<df::WhenOp>(
+          loc, stream, ValueRange{routed(e, p)}, b.getI64IntegerAttr(1), none,
+          b.getDenseI64ArrayAttr({e, p})));
+    for (int64_t s = 0; s < n; ++s)
+      shards.push_back(b.create<df::InputOp>(
+          loc, stream,
+          b.getStringAttr("shards." + std::to_string(e) + "." +
+                          std::to_string(s)),
+          b.getDenseI64ArrayAttr({e, s})));
+    auto trajectory = b.create<df::WhereOp>(
+        loc, SmallVector<Type>(n, stream), shards, nullptr,
+        b.getStringAttr("trajectory"), b.getDenseI64ArrayAttr({e}));
+    for (int64_t p = 0; p < n; ++p)
+      ready.push_back(b.create<df::WhenOp>(
+          loc, stream, ValueRange{holding[p], trajectory.getOutputs()[p]},
+          b.getI64IntegerAttr(n * chunks + 1), none,
+          b.getDenseI64ArrayAttr({e, p})));
+  }
+  b.create<df::OutputOp>(loc, b.getStringAttr("active"), active);
+  b.create<df::OutputOp>(loc, b.getStringAttr("ready"), ready);
+  return program;
+}
+

@@ -1,0 +1,255 @@
+//===- Program.cpp - when/where program loader and executor ---------------===//
+
+#include "moesaic/Runtime/Dataflow/Program.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace moesaic::dataflow;
+
+static llvm::Error fail(const Program &p, size_t node, const llvm::Twine &why) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      llvm::formatv("dataflow program '{0}', node {1}: {2}", p.name, node,
+                    why.str())
+          .str());
+}
+
+llvm::Expected<Program>
+moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
+  Program p;
+  if (auto name = dataflow.getString("name"))
+    p.name = name->str();
+  else
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "dataflow program: missing \"name\"");
+  if (const llvm::json::Object *params = dataflow.getObject("params"))
+    for (const auto &kv : *params)
+      if (auto v = kv.second.getAsInteger())
+        p.params[kv.first.str()] = *v;
+  const llvm::json::Array *nodes = dataflow.getArray("nodes");
+  if (!nodes)
+    return fail(p, 0, "missing \"nodes\"");
+  llvm::StringSet<> inPorts, outPorts;
+  std::vector<uint32_t> uses;
+  for (size_t i = 0; i < nodes->size(); ++i) {
+    const llvm::json::Object *o = (*nodes)[i].getAsObject();
+    if (!o)
+      return fail(p, i, "not an object");
+    Node n;
+    auto op = o->getString("op");
+    if (!op)
+      return fail(p, i, "missing \"op\"");
+    if (*op == "input")
+      n.kind = NodeKind::Input;
+    else if (*op == "output")
+      n.kind = NodeKind::Output;
+    else if (*op == "where")
+      n.kind = NodeKind::Where;
+    else if (*op == "when")
+      n.kind = NodeKind::When;
+    else
+      return fail(p, i, "unknown op \"" + *op + "\"");
+    if (auto port = o->getString("port"))
+      n.port = port->str();
+    if (const llvm::json::Array *at = o->getArray("at"))
+      for (const llvm::json::Value &v : *at)
+        if (auto x = v.getAsInteger())
+          n.at.push_back(*x);
+    if (const llvm::json::Array *ins = o->getArray("inputs")) {
+      for (const llvm::json::Value &e : *ins) {
+        const llvm::json::Array *pair = e.getAsArray();
+        std::optional<int64_t> src, res;
+        if (pair && pair->size() == 2) {
+          src = (*pair)[0].getAsInteger();
+          res = (*pair)[1].getAsInteger();
+        }
+        if (!src || !res)
+          return fail(p, i, "an input must be [node, result]");
+        if (*src < 0 || (size_t)*src >= i)
+          return fail(p, i,
+                      "input from node " + llvm::Twine(*src) +
+                          " does not come from an earlier node (the graph "
+                          "must be acyclic and in order)");
+        if (*res < 0 || *res >= (int64_t)p.nodes[*src].numOutputs)
+          return fail(p, i, "input result " + llvm::Twine(*res) +
+                                " out of range of node " + llvm::Twine(*src));
+        uint32_t v = p.valueBase[*src] + (uint32_t)*res;
+        n.inputs.push_back(v);
+        ++uses[v];
+      }
+    }
+    size_t m = n.inputs.size();
+    switch (n.kind) {
+    case NodeKind::Input:
+      n.numOutputs = 1;
+      if (m != 0)
+        return fail(p, i, "an input port has no inputs");
+      if (!inPorts.insert(n.port).second)
+        return fail(p, i, "duplicate input port '" + n.port + "'");
+      break;
+    case NodeKind::Output:
+      if (m == 0)
+        return fail(p, i, "output port '" + n.port + "' needs an input");
+      if (!outPorts.insert(n.port).second)
+        return fail(p, i, "duplicate output port '" + n.port + "'");
+      break;
+    case NodeKind::When: {
+      n.numOutputs = 1;
+      auto th = o->getInteger("threshold");
+      if (!th || *th <= 0)
+        return fail(p, i, "threshold must be positive");
+      n.threshold = *th;
+      auto reset = o->getString("reset");
+      if (!reset || (*reset != "none" && *reset != "on_fire"))
+        return fail(p, i, "reset must be \"none\" or \"on_fire\"");
+      n.resetOnFire = *reset == "on_fire";
+      if (m == 0)
+        return fail(p, i, "a when node needs an input");
+      break;
+    }
+    case NodeKind::Where: {
+      auto outs = o->getInteger("outputs");
+      if (!outs || *outs <= 0 || m == 0)
+        return fail(p, i, "a where node needs inputs and outputs");
+      n.numOutputs = (uint32_t)*outs;
+      if (const llvm::json::Array *rows = o->getArray("adjacency")) {
+        if (rows->size() != n.numOutputs)
+          return fail(p, i, "adjacency must have one row per output");
+        for (const llvm::json::Value &r : *rows) {
+          const llvm::json::Array *row = r.getAsArray();
+          if (!row || row->size() != m)
+            return fail(p, i, "adjacency rows must have one entry per input");
+          for (const llvm::json::Value &x : *row) {
+            auto b = x.getAsInteger();
+            if (!b || (*b != 0 && *b != 1))
+              return fail(p, i, "adjacency entries must be 0 or 1");
+            n.adjacency.push_back((uint8_t)*b);
+          }
+        }
+      } else if (auto c = o->getString("control")) {
+        if (*c == "gating") {
+          n.control = Control::Gating;
+          if (n.numOutputs % m)
+            return fail(p, i, "gating where needs experts x inputs outputs");
+        } else if (*c == "trajectory") {
+          n.control = Control::Trajectory;
+          if (n.numOutputs != m || n.numOutputs > 64)
+            return fail(p, i, "trajectory where needs n = m <= 64");
+        } else {
+          return fail(p, i, "unknown control \"" + *c + "\"");
+        }
+      } else {
+        return fail(p, i, "a where node needs \"adjacency\" or \"control\"");
+      }
+      break;
+    }
+    }
+    p.valueBase.push_back(p.numValues);
+    for (uint32_t r = 0; r < n.numOutputs; ++r) {
+      p.producer.push_back((uint32_t)i);
+      uses.push_back(0);
+    }
+    p.numValues += n.numOutputs;
+    p.nodes.push_back(std::move(n));
+  }
+  for (uint32_t v = 0; v < p.numValues; ++v)
+    if (uses[v] == 0)
+      return fail(p, p.producer[v], "dangling stream: result " +
+                                        llvm::Twine(v - p.valueBase[p.producer[v]]) +
+                                        " is not consumed");
+  if (outPorts.empty())
+    return fail(p, p.nodes.size(), "the program has no output port");
+  return p;
+}
+
+Executor::Executor(const Program &program) : prog(program) {
+  std::vector<uint32_t> deg(prog.numValues + 1, 0);
+  for (const Node &n : prog.nodes)
+    for (uint32_t v : n.inputs)
+      ++deg[v];
+  consumerBegin.assign(prog.numValues + 1, 0);
+  for (uint32_t v = 0; v < prog.numValues; ++v)
+    consumerBegin[v + 1] = consumerBegin[v] + deg[v];
+  consumers.resize(consumerBegin.back());
+  std::vector<uint32_t> fill(consumerBegin.begin(), consumerBegin.end() - 1);
+  routeBase.assign(prog.nodes.size(), 0);
+  uint32_t numRoutes = 0;
+  for (uint32_t i = 0; i < prog.nodes.size(); ++i) {
+    const Node &n = prog.nodes[i];
+    for (uint32_t k = 0; k < n.inputs.size(); ++k)
+      consumers[fill[n.inputs[k]]++] = {i, k};
+    if (n.kind == NodeKind::Where && n.control == Control::Trajectory) {
+      routeBase[i] = numRoutes;
+      numRoutes += (uint32_t)n.inputs.size();
+    }
+  }
+  routes.assign(numRoutes, 0);
+  state.assign(prog.nodes.size(), 0);
+  done.assign(prog.nodes.size(), 0);
+  counts.assign(prog.numValues, 0);
+  firings.resize(prog.nodes.size());
+  queue.reserve(1024);
+}
+
+void Executor::reset() {
+  std::fill(state.begin(), state.end(), 0);
+  std::fill(done.begin(), done.end(), 0);
+  std::fill(counts.begin(), counts.end(), 0);
+  for (auto &f : firings)
+    f.clear();
+}
+
+void Executor::push(uint32_t v0, uint32_t payload0) {
+  queue.clear();
+  queue.push_back({v0, payload0});
+  for (size_t head = 0; head < queue.size(); ++head) {
+    auto [v, payload] = queue[head];
+    ++counts[v];
+    for (uint32_t c = consumerBegin[v]; c < consumerBegin[v + 1]; ++c) {
+      auto [ni, k] = consumers[c];
+      const Node &n = prog.nodes[ni];
+      const uint32_t out = prog.valueBase[ni];
+      switch (n.kind) {
+      case NodeKind::Input:
+        break;
+      case NodeKind::Output:
+        firings[ni].push_back(v);
+        break;
+      case NodeKind::When:
+        if (done[ni])
+          break;
+        if (++state[ni] >= n.threshold) {
+          queue.push_back({out, payload});
+          if (n.resetOnFire)
+            state[ni] -= n.threshold;
+          else
+            done[ni] = 1;
+        }
+        break;
+      case NodeKind::Where: {
+        const uint32_t m = (uint32_t)n.inputs.size();
+        if (n.control == Control::Static) {
+          for (uint32_t j = 0; j < n.numOutputs; ++j)
+            if (n.adjacency[(size_t)j * m + k])
+              queue.push_back({out + j, payload});
+        } else if (n.control == Control::Gating) {
+          const uint32_t experts = n.numOutputs / m;
+          const int32_t *row = gatingExperts + (size_t)payload * gatingTopK;
+          for (unsigned j = 0; j < gatingTopK; ++j)
+            if (row[j] >= 0 && (uint32_t)row[j] < experts)
+              queue.push_back({out + (uint32_t)row[j] * m + k, payload});
+        } else {
+          uint64_t dest = routes[routeBase[ni] + k];
+          while (dest) {
+            unsigned j = __builtin_ctzll(dest);
+            dest &= dest - 1;
+            queue.push_back({out + j, payload});
+          }
+        }
+        break;
+      }
+      }
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// RUN: moe-opt %s --split-input-file --verify-diagnostics --moe-df-lower-fsedp
+
+// expected-error @+1 {{moe-df-lower-fsedp needs a hw.schedule (run the fse-dp pipeline first)}}
+module {
+}
+
+// -----
+
+hw.system @ring2 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x4096xbf16>
+  %r = moe.router %x layer 0 scoring softmax renormalize : tensor<?x4096xbf16> -> !moe.route<experts = 2, top_k = 1>
+  %d = moe.dispatch %x, %r : tensor<?x4096xbf16>, !moe.route<experts = 2, top_k = 1> -> !moe.dispatched<experts = 2, hidden = 4096, bf16>
+  %e = moe.experts %d layer 0 ffn 14336 act swiglu weights bf16 : !moe.dispatched<experts = 2, hidden = 4096, bf16>
+  %c = moe.combine %e, %r : !moe.dispatched<experts = 2, hidden = 4096, bf16>, !moe.route<experts = 2, top_k = 1> -> tensor<?x4096xbf16>
+  moe.output %c : tensor<?x4096xbf16>
+}
+// expected-error @+1 {{moe-df-lower-fsedp: schedule 'plan' has no hw.stream_ring (run moe-fsedp-virtualize first)}}
+hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
+}
+
+// -----
+
+hw.system @ring2 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x4096xbf16>
+  %r = moe.router %x layer 0 scoring softmax renormalize : tensor<?x4096xbf16> -> !moe.route<experts = 2, top_k = 1>
+  %d = moe.dispatch %x, %r : tensor<?x4096xbf16>, !moe.route<experts = 2, top_k = 1> -> !moe.dispatched<experts = 2, hidden = 4096, bf16>
+  %e = moe.experts %d layer 0 ffn 14336 act swiglu weights bf16 : !moe.dispatched<experts = 2, hidden = 4096, bf16>
+  %c = moe.combine %e, %r : !moe.dispatched<experts = 2, hidden = 4096, bf16>, !moe.route<experts = 2, top_k = 1> -> tensor<?x4096xbf16>
+  moe.output %c : tensor<?x4096xbf16>
+}
+// expected-error @+1 {{moe-df-lower-fsedp: schedule 'plan' has no hw.stream_shards (run moe-fsedp-shard-experts first)}}
+hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
+  hw.stream_ring rule "ring" order [@c0, @c1]
+}
+
+// -----
+
+// 40000 experts x 4 chiplets = 160000 (expert, chiplet) pairs.
+hw.system @ring4 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c2 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c3 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1, @c2, @c3] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x4096xbf16>
+  %r = moe.router %x layer 0 scoring softmax renormalize : tensor<?x4096xbf16> -> !moe.route<experts = 40000, top_k = 1>
+  %d = moe.dispatch %x, %r : tensor<?x4096xbf16>, !moe.route<experts = 40000, top_k = 1> -> !moe.dispatched<experts = 40000, hidden = 4096, bf16>
+  %e = moe.experts %d layer 0 ffn 2 act swiglu weights bf16 : !moe.dispatched<experts = 40000, hidden = 4096, bf16>
+  %c = moe.combine %e, %r : !moe.dispatched<experts = 40000, hidden = 4096, bf16>, !moe.route<experts = 40000, top_k = 1> -> tensor<?x4096xbf16>
+  moe.output %c : tensor<?x4096xbf16>
+}
+hw.schedule @plan strategy "fse-dp" model @m target @ring4 {
+  hw.stream_ring rule "ring" order [@c0, @c1, @c2, @c3]
+  // expected-error @+1 {{moe-df-lower-fsedp: layer 0 has 40000 experts x 4 chiplets = 160000 (expert, chiplet) pairs, more than the 65536 a program may hold}}
+  hw.stream_shards layer 0 experts 40000 homes [@c0, @c1, @c2, @c3] shard_bytes 12288 chunk_bytes 12288 chunks 1
+}

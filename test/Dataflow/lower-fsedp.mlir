@@ -1,0 +1,37 @@
+// RUN: moe-opt %S/Inputs/ring4-two-experts.mlir --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-df-lower-fsedp | FileCheck %s
+// Running the lowering twice replaces the program instead of adding one.
+// RUN: moe-opt %S/Inputs/ring4-two-experts.mlir --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-df-lower-fsedp --moe-df-lower-fsedp | FileCheck %s --check-prefix=ONCE
+
+// N = 4 chiplets, E = 2 experts, S = 127 chunks: the ready threshold is
+// N*S + 1 = 509 (all shard chunks plus the holder token).
+// CHECK: hw.stream_shards layer 0 experts 2 {{.*}} chunks 127
+// CHECK: df.program "fsedp.layer0" layer 0 attributes {chiplets = 4 : i64, chunks = 127 : i64, experts = 2 : i64} {
+// CHECK-NEXT: %[[T0:.*]] = df.input "tokens.0" at [0]
+// CHECK-NEXT: %[[T1:.*]] = df.input "tokens.1" at [1]
+// CHECK-NEXT: %[[T2:.*]] = df.input "tokens.2" at [2]
+// CHECK-NEXT: %[[T3:.*]] = df.input "tokens.3" at [3]
+// Dispatch: the gating routes 4 token streams to 2 x 4 (expert, chiplet).
+// CHECK-NEXT: %[[D:.*]]:8 = df.where %[[T0]], %[[T1]], %[[T2]], %[[T3]] control "gating" -> 8
+// Activation of each expert on its first token.
+// CHECK-NEXT: %[[A0:.*]] = df.when %[[D]]#0, %[[D]]#1, %[[D]]#2, %[[D]]#3 threshold 1 reset "none" at [0]
+// CHECK-NEXT: %[[A1:.*]] = df.when %[[D]]#4, %[[D]]#5, %[[D]]#6, %[[D]]#7 threshold 1 reset "none" at [1]
+// Holders of expert 0.
+// CHECK-NEXT: %[[H00:.*]] = df.when %[[D]]#0 threshold 1 reset "none" at [0, 0]
+// CHECK-NEXT: %[[H01:.*]] = df.when %[[D]]#1 threshold 1 reset "none" at [0, 1]
+// CHECK-NEXT: %[[H02:.*]] = df.when %[[D]]#2 threshold 1 reset "none" at [0, 2]
+// CHECK-NEXT: %[[H03:.*]] = df.when %[[D]]#3 threshold 1 reset "none" at [0, 3]
+// Its shards and their trajectory routing.
+// CHECK-NEXT: %[[S0:.*]] = df.input "shards.0.0" at [0, 0]
+// CHECK-NEXT: %[[S1:.*]] = df.input "shards.0.1" at [0, 1]
+// CHECK-NEXT: %[[S2:.*]] = df.input "shards.0.2" at [0, 2]
+// CHECK-NEXT: %[[S3:.*]] = df.input "shards.0.3" at [0, 3]
+// CHECK-NEXT: %[[R:.*]]:4 = df.where %[[S0]], %[[S1]], %[[S2]], %[[S3]] control "trajectory" at [0] -> 4
+// CHECK-NEXT: %[[Y00:.*]] = df.when %[[H00]], %[[R]]#0 threshold 509 reset "none" at [0, 0]
+// CHECK-NEXT: df.when %[[H01]], %[[R]]#1 threshold 509 reset "none" at [0, 1]
+// CHECK: df.input "shards.1.3" at [1, 3]
+// CHECK: df.output "active" %[[A0]], %[[A1]]
+// CHECK-NEXT: df.output "ready" %[[Y00]], {{(%[0-9]+, ){6}%[0-9]+$}}
+// CHECK-NEXT: }
+// CHECK-NEXT: }
+
+// ONCE-COUNT-1: df.program
