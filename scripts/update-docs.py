@@ -22,6 +22,7 @@ MLIR_INCLUDE = "/usr/lib/llvm-19/include"
 DOCS = {
     "MoeDialect.md": ("dialects/Moe/MoeOps.td", ["-gen-dialect-doc", "-dialect=moe"]),
     "HwDialect.md": ("dialects/Hw/HwAll.td", ["-gen-dialect-doc", "-dialect=hw"]),
+    "DfDialect.md": ("dialects/Df/DfOps.td", ["-gen-dialect-doc", "-dialect=df"]),
     "MoesaicPasses.md": ("dialects/Transforms/Passes.td", ["-gen-pass-doc"]),
 }
 

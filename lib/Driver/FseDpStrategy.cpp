@@ -35,6 +35,9 @@ void moesaic::registerFseDpStrategy() {
          pm.addPass(createFseDpVirtualize());
          pm.addPass(createFseDpShardExperts());
          pm.addPass(createFseDpScheduleTrajectories());
+         // The runtime part as a when/where program (docs/dataflow.md), so the
+         // schedule output carries it next to the trajectory tables.
+         pm.addPass(createDfLowerFseDp());
        }});
   fsedp::registerFseDpRuntime();
 }

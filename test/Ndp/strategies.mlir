@@ -7,7 +7,7 @@
 // RUN: not moe-opt %moesaic_src/examples/tiny-moe.mlir --hw=edge-chiplet-4 --strategy=ndp-tp 2>&1 | FileCheck %s --check-prefix=KIND
 // RUN: not moe-opt %moesaic_src/examples/qwen3-30b-a3b.mlir --hw=%S/Inputs/gpu-ndp-small.json --strategy=ndp-monde 2>&1 | FileCheck %s --check-prefix=NOFIT
 
-// IR: hw.schedule @"ndp-tp_plan" strategy "ndp-tp"
+// IR: hw.schedule @ndp_tp_plan strategy "ndp-tp"
 // IR: hw.place_dense layer 0 "attention" on [@gpu] mode single
 // IR: hw.ndp_vram_plan on @gpu vram 4718592 non_expert 51200 kv 4194304 workspace 235929 experts 237159 policy online
 // IR: hw.ndp_tensor_split layer 0 across [@ndp0, @ndp1, @ndp2, @ndp3, @ndp4, @ndp5, @ndp6, @ndp7] rows [16, 16, 16, 16, 16, 16, 16, 16] reduce_on @host
