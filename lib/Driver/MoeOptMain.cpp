@@ -1,6 +1,7 @@
 //===- MoeOptMain.cpp - The moe-opt driver --------------------------------===//
 
 #include "moesaic/Driver/MoeOptMain.h"
+#include "moesaic/Driver/ModelInput.h"
 #include "moesaic/Target/HardwareFile.h"
 #include "moesaic/Transforms/Passes.h"
 
@@ -24,6 +25,11 @@ llvm::cl::opt<std::string> hwOpt(
     llvm::cl::desc("Target system: a preset name (see --list-hw) or a path to "
                    "a JSON hardware description; inserted as a hw.system"),
     llvm::cl::value_desc("preset|path"), llvm::cl::cat(moesaicCategory));
+
+llvm::cl::opt<bool> modelSummaryOpt(
+    "model-summary",
+    llvm::cl::desc("Print the model section of the report (JSON) and exit"),
+    llvm::cl::cat(moesaicCategory));
 
 llvm::cl::opt<bool> listHw("list-hw",
                            llvm::cl::desc("List the hardware presets and exit"),
@@ -69,18 +75,23 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     });
   }
 
-  std::string errorMessage;
+  // .onnx / .onnxtext inputs are imported into the moe dialect here.
   std::unique_ptr<llvm::MemoryBuffer> input =
-      openInputFile(inputFilename, &errorMessage);
-  if (!input) {
-    llvm::WithColor::error(llvm::errs(), "moe-opt") << errorMessage << "\n";
+      openModelInput(inputFilename, registry);
+  if (!input)
     return 1;
-  }
+  std::string errorMessage;
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(outputFilename, &errorMessage);
   if (!output) {
     llvm::WithColor::error(llvm::errs(), "moe-opt") << errorMessage << "\n";
     return 1;
+  }
+  if (modelSummaryOpt) {
+    if (int rc = printModelSummary(std::move(input), registry, output->os()))
+      return rc;
+    output->keep();
+    return 0;
   }
   if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
     return 1;

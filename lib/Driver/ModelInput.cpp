@@ -1,0 +1,95 @@
+//===- ModelInput.cpp - moe-opt's model inputs: ONNX import, summary ------===//
+
+#include "moesaic/Driver/ModelInput.h"
+#include "moesaic/Dialect/Moe/MoeModelDesc.h"
+#ifdef MOESAIC_HAVE_ONNX
+#include "moesaic/Frontend/OnnxImporter.h"
+#endif
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+using namespace moesaic;
+
+static bool isOnnxInput(llvm::StringRef path) {
+  return path.ends_with_insensitive(".onnx") ||
+         path.ends_with_insensitive(".onnxtext");
+}
+
+std::unique_ptr<llvm::MemoryBuffer>
+moesaic::openModelInput(llvm::StringRef path, DialectRegistry &registry) {
+  if (!isOnnxInput(path)) {
+    std::string error;
+    std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(path, &error);
+    if (!input)
+      llvm::WithColor::error(llvm::errs(), "moe-opt") << error << "\n";
+    return input;
+  }
+#ifdef MOESAIC_HAVE_ONNX
+  MLIRContext context(registry);
+  // One line per diagnostic: "moe-opt: error: <file>: <reason>".
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    llvm::raw_ostream &os =
+        diag.getSeverity() == DiagnosticSeverity::Error
+            ? llvm::WithColor::error(llvm::errs(), "moe-opt")
+            : llvm::WithColor::warning(llvm::errs(), "moe-opt");
+    os << path << ": " << diag.str() << "\n";
+    return success();
+  });
+  OwningOpRef<ModuleOp> module = importOnnxFile(path, &context);
+  if (!module)
+    return nullptr;
+  if (moe::ModelOp model = moe::findModel(*module))
+    if (auto warnings = model->getAttrOfType<ArrayAttr>("warnings"))
+      for (Attribute w : warnings)
+        llvm::WithColor::warning(llvm::errs(), "moe-opt")
+            << path << ": " << cast<StringAttr>(w).getValue() << "\n";
+  std::string bytes;
+  llvm::raw_string_ostream os(bytes);
+  if (failed(writeBytecodeToFile(*module, os))) {
+    llvm::WithColor::error(llvm::errs(), "moe-opt")
+        << path << ": cannot serialise the imported model\n";
+    return nullptr;
+  }
+  os.flush();
+  return llvm::MemoryBuffer::getMemBufferCopy(bytes, path);
+#else
+  llvm::WithColor::error(llvm::errs(), "moe-opt")
+      << path << ": this moe-opt was built without ONNX support "
+      << "(MOESAIC_ENABLE_ONNX=OFF)\n";
+  return nullptr;
+#endif
+}
+
+int moesaic::printModelSummary(std::unique_ptr<llvm::MemoryBuffer> input,
+                               DialectRegistry &registry,
+                               llvm::raw_ostream &os) {
+  MLIRContext context(registry);
+  std::string name = input->getBufferIdentifier().str();
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+  moe::ModelOp model = moe::findModel(*module);
+  if (!model) {
+    llvm::WithColor::error(llvm::errs(), "moe-opt")
+        << name << ": no moe.model to summarise\n";
+    return 1;
+  }
+  FailureOr<ModelDesc> desc = moe::describeModel(model);
+  if (failed(desc))
+    return 1;
+  os << llvm::formatv("{0:2}", llvm::json::Value(modelSummary(*desc))) << "\n";
+  return 0;
+}
