@@ -7,3 +7,4 @@
 
 include "Hw/HwOps.td"
 include "Hw/HwScheduleOps.td"
+include "Hw/HwBaselineOps.td"

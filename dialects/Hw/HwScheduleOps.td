@@ -11,6 +11,7 @@
 #define MOESAIC_HW_SCHEDULE_OPS
 
 include "Hw/HwDialect.td"
+include "Hw/HwInterfaces.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
 include "mlir/IR/BuiltinAttributes.td"
@@ -54,7 +55,8 @@ def Hw_ScheduleOp : Hw_Op<"schedule", [Symbol, SingleBlock, NoTerminator,
   }];
 }
 
-def Hw_PlaceDenseOp : Hw_Op<"place_dense", [HasParent<"ScheduleOp">]> {
+def Hw_PlaceDenseOp : Hw_Op<"place_dense", [HasParent<"ScheduleOp">,
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface>]> {
   let summary = "Where a layer's dense part (attention, dense FFN) runs";
   let description = [{
     `what` names the part (`attention`, `dense_ffn`, `shared_experts`,
@@ -72,7 +74,8 @@ def Hw_PlaceDenseOp : Hw_Op<"place_dense", [HasParent<"ScheduleOp">]> {
   let hasVerifier = 1;
 }
 
-def Hw_PlaceExpertsOp : Hw_Op<"place_experts", [HasParent<"ScheduleOp">]> {
+def Hw_PlaceExpertsOp : Hw_Op<"place_experts", [HasParent<"ScheduleOp">,
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface>]> {
   let summary = "Which devices hold each routed expert (with replicas)";
   let description = [{
     Entry `i` lists the devices holding a full copy of expert `i`; several
@@ -89,7 +92,8 @@ def Hw_PlaceExpertsOp : Hw_Op<"place_experts", [HasParent<"ScheduleOp">]> {
   let hasVerifier = 1;
 }
 
-def Hw_ShardExpertsOp : Hw_Op<"shard_experts", [HasParent<"ScheduleOp">]> {
+def Hw_ShardExpertsOp : Hw_Op<"shard_experts", [HasParent<"ScheduleOp">,
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface>]> {
   let summary = "Every routed expert split across a set of devices";
   let description = [{
     Each expert of the layer is split along its FFN dimension into

@@ -46,4 +46,6 @@ def AttachTarget : Pass<"moe-attach-target", "mlir::ModuleOp"> {
   let dependentDialects = ["::moesaic::hw::HwDialect"];
 }
 
+include "Transforms/BaselinePasses.td"
+
 #endif // MOESAIC_PASSES

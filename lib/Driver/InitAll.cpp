@@ -3,6 +3,7 @@
 #include "moesaic/InitAll.h"
 #include "moesaic/Dialect/Hw/HwDialect.h"
 #include "moesaic/Dialect/Moe/MoeDialect.h"
+#include "moesaic/Driver/Strategy.h"
 #include "moesaic/Transforms/Passes.h"
 
 #include <mutex>
@@ -13,5 +14,8 @@ void moesaic::registerAllDialects(mlir::DialectRegistry &registry) {
 
 void moesaic::registerAllPasses() {
   static std::once_flag once;
-  std::call_once(once, [] { registerMoesaicPasses(); });
+  std::call_once(once, [] {
+    registerMoesaicPasses();
+    registerAllStrategies();
+  });
 }

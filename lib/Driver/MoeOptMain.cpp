@@ -2,6 +2,7 @@
 
 #include "moesaic/Driver/MoeOptMain.h"
 #include "moesaic/Driver/ModelInput.h"
+#include "moesaic/Driver/StrategyFlags.h"
 #include "moesaic/Target/HardwareFile.h"
 #include "moesaic/Transforms/Passes.h"
 
@@ -55,6 +56,9 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     printPresets(llvm::outs());
     return 0;
   }
+  // Strategies: --list-strategies.
+  if (std::optional<int> rc = handleStrategyListing(llvm::outs()))
+    return *rc;
 
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
   if (!hwOpt.empty()) {
@@ -74,6 +78,10 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
       return base.setupPassPipeline(pm);
     });
   }
+
+  // Strategies: --strategy/--compare append the evaluation to the pipeline.
+  if (!setupStrategyEvaluation(config))
+    return 1;
 
   // .onnx / .onnxtext inputs are imported into the moe dialect here.
   std::unique_ptr<llvm::MemoryBuffer> input =
@@ -97,5 +105,7 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     return 1;
   // Keep the output only on success: a failed run leaves no partial file.
   output->keep();
-  return 0;
+  output->os().flush();
+  // Strategies: --report, --schedule, --timeline.
+  return writeStrategyOutputs();
 }

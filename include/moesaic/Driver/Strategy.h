@@ -47,6 +47,16 @@ std::string strategyNames();
 /// Whether `info` serves `kind`.
 bool servesKind(const StrategyInfo &info, SystemKind kind);
 
+/// The kinds `info` serves, as users write them ("chiplet", "gpu-ndp").
+std::vector<std::string> targetNames(const StrategyInfo &info);
+
+/// Registers the baseline strategies (ep, tp, eplb, fastermoe) and their
+/// runtimes (lib/Driver/BaselineStrategies.cpp).
+void registerBaselineStrategies();
+
+/// Registers every strategy of the project; called by registerAllPasses().
+void registerAllStrategies();
+
 } // namespace moesaic
 
 #endif // MOESAIC_DRIVER_STRATEGY_H

@@ -4,6 +4,7 @@
 #define MOESAIC_DIALECT_HW_HWOPS_H
 
 #include "moesaic/Dialect/Hw/HwDialect.h"
+#include "moesaic/Dialect/Hw/HwInterfaces.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"

@@ -1,0 +1,33 @@
+//===- StrategyFlags.h - moe-opt's strategy and report flags ----*- C++ -*-===//
+//
+// --strategy, --compare, --workload, --report, --report-format, --schedule,
+// --timeline and --list-strategies, kept out of MoeOptMain.cpp so the driver
+// stays a short sequence of hooks.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOESAIC_DRIVER_STRATEGYFLAGS_H
+#define MOESAIC_DRIVER_STRATEGYFLAGS_H
+
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <optional>
+
+namespace moesaic {
+
+/// Handles --list-strategies; returns the exit code when it did.
+std::optional<int> handleStrategyListing(llvm::raw_ostream &os);
+
+/// Checks the flags and, when --strategy or --compare is given, appends the
+/// evaluation to `config`'s pipeline. Returns false (after printing one
+/// `error:` line) on bad flags.
+bool setupStrategyEvaluation(mlir::MlirOptMainConfig &config);
+
+/// After a successful MlirOptMain: writes --report, --schedule and
+/// --timeline (each atomically). Returns the exit code.
+int writeStrategyOutputs();
+
+} // namespace moesaic
+
+#endif // MOESAIC_DRIVER_STRATEGYFLAGS_H

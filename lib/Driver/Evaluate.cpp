@@ -1,0 +1,147 @@
+//===- Evaluate.cpp - Lower every strategy and evaluate it ----------------===//
+
+#include "moesaic/Driver/Evaluate.h"
+#include "moesaic/Dialect/Hw/HwScheduleExport.h"
+#include "moesaic/Dialect/Hw/HwSystemModel.h"
+#include "moesaic/Dialect/Moe/MoeModelDesc.h"
+#include "moesaic/Driver/Strategy.h"
+#include "moesaic/InitAll.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace moesaic;
+
+LogicalResult moesaic::evaluateStrategies(ModuleOp module,
+                                          const EvaluateOptions &options,
+                                          EvaluationSink &sink,
+                                          PipelineRunner runPipeline) {
+  if (options.strategies.empty())
+    return module.emitError() << "no strategy to evaluate";
+  for (const std::string &name : options.strategies)
+    if (!findStrategy(name))
+      return module.emitError() << "unknown strategy '" << name
+                                << "' (known: " << strategyNames() << ")";
+  moe::ModelOp modelOp = moe::findModel(module);
+  if (!modelOp)
+    return module.emitError() << "evaluating a strategy needs a moe.model";
+  hw::SystemOp systemOp = hw::findSystem(module);
+  if (!systemOp)
+    return module.emitError() << "evaluating a strategy needs a target: pass "
+                                 "--hw=<preset|file> or add a hw.system";
+  FailureOr<ModelDesc> model = moe::describeModel(modelOp);
+  if (failed(model))
+    return failure();
+  FailureOr<SystemModel> system = hw::buildSystemModel(systemOp);
+  if (failed(system))
+    return failure();
+  for (const std::string &name : options.strategies) {
+    const StrategyInfo *info = findStrategy(name);
+    if (!servesKind(*info, system->kind))
+      return systemOp.emitError()
+             << "strategy '" << name << "' does not serve "
+             << toString(system->kind) << " systems (it serves "
+             << llvm::join(targetNames(*info), ", ") << ")";
+  }
+  llvm::Expected<GatingTrace> trace = makeTrace(options.workload, *model);
+  if (!trace)
+    return module.emitError()
+           << "workload '" << options.workload.str()
+           << "': " << llvm::toString(trace.takeError());
+
+  std::string workloadText = options.workload.str();
+  bool inPlace = options.lowerInPlace && options.strategies.size() == 1;
+  sink.outcomes.clear();
+  for (const std::string &name : options.strategies) {
+    const StrategyInfo *info = findStrategy(name);
+    OpPassManager pm(ModuleOp::getOperationName());
+    info->buildPipeline(pm);
+    // The module to lower: the input itself, or a clone nested in it (a
+    // dynamic pipeline may only run on the pass's op or below).
+    ModuleOp target = module;
+    if (!inPlace) {
+      OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+      target = cast<ModuleOp>(builder.clone(*module.getOperation()));
+    }
+    auto eraseClone = llvm::make_scope_exit([&] {
+      if (target != module)
+        target.erase();
+    });
+    // EPLB observes the load of the workload being evaluated.
+    target->setAttr("moesaic.workload",
+                    StringAttr::get(module.getContext(), workloadText));
+    if (failed(runPipeline(pm, target)))
+      return module.emitError() << "strategy '" << name << "' failed to lower "
+                                << "the model (see the errors above)";
+    hw::ScheduleOp schedule = hw::findSchedule(target, name);
+    if (!schedule)
+      return module.emitError() << "strategy '" << name
+                                << "' produced no hw.schedule";
+    FailureOr<llvm::json::Object> exported = hw::exportSchedule(schedule);
+    if (failed(exported))
+      return failure();
+    llvm::Expected<StrategyOutcome> outcome =
+        evaluateSchedule(*exported, *system, *model, options.workload, *trace,
+                         options.recordTimeline);
+    if (!outcome)
+      return module.emitError() << llvm::toString(outcome.takeError());
+    sink.outcomes.push_back(std::move(*outcome));
+  }
+  sink.report =
+      buildReport(*model, *system, options.workload, sink.outcomes);
+  sink.done = true;
+  return success();
+}
+
+namespace {
+/// The last pass of moe-opt's pipeline when --strategy/--compare is given.
+/// Internal to the driver (it writes into a sink the driver owns), hence
+/// not registered as a command-line pass.
+struct EvaluateStrategiesPass
+    : PassWrapper<EvaluateStrategiesPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(EvaluateStrategiesPass)
+
+  EvaluateStrategiesPass(EvaluateOptions options, EvaluationSink *sink)
+      : options(std::move(options)), sink(sink) {}
+  EvaluateStrategiesPass(const EvaluateStrategiesPass &other)
+      : PassWrapper(other), options(other.options), sink(other.sink) {}
+
+  StringRef getArgument() const override { return "moe-evaluate-strategies"; }
+  StringRef getDescription() const override {
+    return "Lowers and evaluates the strategies of --strategy/--compare";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registerAllDialects(registry);
+  }
+
+  void runOnOperation() override {
+    auto run = [&](OpPassManager &pm, Operation *op) {
+      return runPipeline(pm, op);
+    };
+    if (failed(evaluateStrategies(getOperation(), options, *sink, run)))
+      signalPassFailure();
+  }
+
+  EvaluateOptions options;
+  EvaluationSink *sink;
+};
+} // namespace
+
+std::unique_ptr<Pass>
+moesaic::createEvaluateStrategiesPass(EvaluateOptions options,
+                                      EvaluationSink *sink) {
+  return std::make_unique<EvaluateStrategiesPass>(std::move(options), sink);
+}
+
+LogicalResult moesaic::evaluateModule(ModuleOp module,
+                                      const EvaluateOptions &options,
+                                      EvaluationSink &sink) {
+  auto run = [&](OpPassManager &pm, Operation *op) {
+    PassManager outer(module.getContext(), ModuleOp::getOperationName());
+    static_cast<OpPassManager &>(outer) = pm;
+    return outer.run(op);
+  };
+  return evaluateStrategies(module, options, sink, run);
+}

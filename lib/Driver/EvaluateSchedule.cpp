@@ -1,0 +1,210 @@
+//===- EvaluateSchedule.cpp - Schedule JSON -> simulated result -----------===//
+//
+// The MLIR-free half of the evaluation: runtime, trace expansion,
+// simulation, lower bound, and the report's result entry.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moesaic/Driver/Evaluate.h"
+#include "moesaic/Perf/LowerBounds.h"
+#include "moesaic/Perf/Simulator.h"
+#include "moesaic/Perf/StrategyRuntime.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+using namespace moesaic;
+using namespace moesaic::perf;
+
+static llvm::Error evalError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Total length of a union of intervals.
+static double unionLength(std::vector<std::pair<double, double>> &spans) {
+  std::sort(spans.begin(), spans.end());
+  double total = 0, curStart = 0, curEnd = -1;
+  for (auto [s, e] : spans) {
+    if (e <= s)
+      continue;
+    if (s > curEnd) {
+      if (curEnd > curStart)
+        total += curEnd - curStart;
+      curStart = s;
+      curEnd = e;
+    } else {
+      curEnd = std::max(curEnd, e);
+    }
+  }
+  if (curEnd > curStart)
+    total += curEnd - curStart;
+  return total;
+}
+
+/// Time in which migration work runs while nothing else does.
+static double exposedMigrationUs(const TaskGraph &graph,
+                                 const SimResult &sim) {
+  std::vector<std::pair<double, double>> migration, other, both;
+  for (TaskId id = 0; id < graph.size(); ++id) {
+    const Task &t = graph[id];
+    if (t.kind == TaskKind::Barrier)
+      continue;
+    auto span = std::make_pair(sim.taskStart[id], sim.taskEnd[id]);
+    (t.phase == Phase::Migration ? migration : other).push_back(span);
+    both.push_back(span);
+  }
+  if (migration.empty())
+    return 0;
+  // |M \ O| = |M u O| - |O|.
+  return std::max(0.0, unionLength(both) - unionLength(other));
+}
+
+llvm::Expected<StrategyOutcome>
+moesaic::evaluateSchedule(const llvm::json::Object &schedule,
+                          const SystemModel &system, const ModelDesc &model,
+                          const WorkloadSpec &workload,
+                          const GatingTrace &trace, bool recordTimeline) {
+  StrategyOutcome out;
+  out.strategy = schedule.getString("strategy").value_or("").str();
+  out.schedule = schedule;
+  std::unique_ptr<StrategyRuntime> runtime = createRuntime(out.strategy);
+  if (!runtime)
+    return evalError("strategy '" + out.strategy +
+                     "' has no runtime registered");
+  if (llvm::Error e = runtime->load(schedule, system, model))
+    return evalError("strategy '" + out.strategy +
+                     "': " + llvm::toString(std::move(e)));
+
+  int64_t context = workload.context > 0 ? workload.context : 4096;
+  TaskGraph graph;
+  TaskId prev = graph.addBarrier();
+  std::vector<TaskId> stepBegin;
+  double analytic = 0;
+  for (int64_t step = 0; step < trace.steps; ++step) {
+    StepContext ctx{system, model, trace, step, context};
+    stepBegin.push_back(graph.size());
+    prev = runtime->emitStep(ctx, graph, prev);
+    analytic += runtime->analyticStepUs(ctx);
+  }
+  stepBegin.push_back(graph.size());
+
+  SimOptions options;
+  options.recordTasks = true;
+  SimResult sim = simulate(graph, system, options);
+  if (!sim.warnings.empty())
+    return evalError("strategy '" + out.strategy +
+                     "': the simulator rejected its task graph: " +
+                     sim.warnings.front());
+
+  double steps = std::max<int64_t>(trace.steps, 1);
+  double latency = sim.makespanUs / steps;
+
+  // Per step and layer: first start and last end of its (non-barrier)
+  // tasks, overall and of the MoE phase.
+  struct Span {
+    double start = INFINITY, end = -INFINITY;
+    void add(double s, double e) {
+      start = std::min(start, s);
+      end = std::max(end, e);
+    }
+    double length() const { return end > start ? end - start : 0; }
+  };
+  std::map<int32_t, double> layerSum, layerMoeSum;
+  double moeSum = 0;
+  for (size_t s = 0; s + 1 < stepBegin.size(); ++s) {
+    std::map<int32_t, Span> layer, moe;
+    for (TaskId id = stepBegin[s]; id < stepBegin[s + 1]; ++id) {
+      const Task &t = graph[id];
+      if (t.kind == TaskKind::Barrier)
+        continue;
+      layer[t.layer].add(sim.taskStart[id], sim.taskEnd[id]);
+      if (t.phase == Phase::Moe)
+        moe[t.layer].add(sim.taskStart[id], sim.taskEnd[id]);
+    }
+    for (auto &[l, span] : layer)
+      layerSum[l] += span.length();
+    for (auto &[l, span] : moe) {
+      layerMoeSum[l] += span.length();
+      moeSum += span.length();
+    }
+  }
+  llvm::json::Array layers;
+  for (auto &[l, sum] : layerSum) {
+    llvm::json::Object entry{{"index", (int64_t)l},
+                             {"latency_us", sum / steps}};
+    auto it = layerMoeSum.find(l);
+    if (it != layerMoeSum.end())
+      entry["moe_latency_us"] = it->second / steps;
+    layers.push_back(std::move(entry));
+  }
+
+  llvm::json::Array links;
+  for (size_t i = 0; i < sim.links.size() && i < system.links.size(); ++i) {
+    if (sim.links[i].bytes <= 0)
+      continue;
+    const Link &link = system.links[i];
+    links.push_back(llvm::json::Object{
+        {"src", system.devices[link.src].name},
+        {"dst", system.devices[link.dst].name},
+        {"bytes", (int64_t)std::llround(sim.links[i].bytes)},
+        {"busy_us", sim.links[i].busyUs}});
+  }
+
+  double offchip = 0;
+  int64_t peak = 0;
+  int64_t staticBytes = runtime->staticOnchipBytes();
+  for (const DeviceStats &d : sim.devices) {
+    offchip += d.offchipBytes;
+    peak = std::max(peak, d.peakOnchipBytes);
+  }
+  peak += staticBytes;
+
+  LowerBound bound = meanStepLowerBound(system, model, trace, context);
+  double lowerBound = bound.max();
+  // Internal check: no schedule beats the lower bound. A violation is a
+  // bug in the runtime, the simulator or the bound, never a result.
+  if (latency < lowerBound * (1 - 1e-9))
+    return evalError(llvm::formatv("internal check failed: strategy '{0}' "
+                                   "simulates {1} us per step, below the "
+                                   "lower bound {2} us",
+                                   out.strategy, latency, lowerBound)
+                         .str());
+
+  double analyticMean = analytic / steps;
+  llvm::json::Object result{
+      {"strategy", out.strategy},
+      {"latency_us", latency},
+      {"moe_latency_us", moeSum / steps},
+      {"lower_bound_us", lowerBound},
+      {"lower_bound", bound.toJSON()},
+      {"bound_ratio", lowerBound > 0 ? latency / lowerBound : 0.0},
+      {"analytic_latency_us", analyticMean},
+      {"comm_bytes", (int64_t)std::llround(sim.commBytes)},
+      {"offchip_bytes", (int64_t)std::llround(offchip)},
+      {"peak_onchip_bytes", peak},
+      {"migration_exposed_us", exposedMigrationUs(graph, sim) / steps},
+      {"layers", std::move(layers)},
+      {"links", std::move(links)},
+      {"tasks", (int64_t)graph.size()},
+  };
+  if (latency > 0 && std::fabs(analyticMean - latency) > 0.05 * latency) {
+    std::string why =
+        analyticMean < latency
+            ? "the simulation is slower: tasks sharing a link or an engine "
+              "queue behind each other and dependent chains (load then "
+              "compute) fill pipelines, which the closed form ignores"
+            : "the simulation is faster: a device starts its next stage "
+              "while others still finish the previous one, which the "
+              "closed form does not overlap";
+    std::string note = runtime->analyticNote();
+    result["analytic_note"] = note.empty() ? why : why + "; " + note;
+  }
+  runtime->report(result);
+  out.result = std::move(result);
+  if (recordTimeline)
+    out.timeline = perf::timelineJSON(graph, system, sim);
+  return out;
+}

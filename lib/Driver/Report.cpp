@@ -1,0 +1,134 @@
+//===- Report.cpp - The cost report: JSON, text, files of a sink ----------===//
+
+#include "moesaic/Driver/Evaluate.h"
+#include "moesaic/Target/HardwareFile.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace moesaic;
+
+llvm::json::Object
+moesaic::buildReport(const ModelDesc &model, const SystemModel &system,
+                     const WorkloadSpec &workload,
+                     const std::vector<StrategyOutcome> &outcomes) {
+  llvm::json::Object workloadEntry = workloadSummary(workload);
+  workloadEntry["batch_tokens"] = workload.batch;
+  llvm::json::Array results;
+  llvm::json::Object speedup;
+  double base = 0;
+  for (const StrategyOutcome &o : outcomes) {
+    results.push_back(llvm::json::Object(o.result));
+    double latency = o.result.getNumber("latency_us").value_or(0);
+    if (base == 0)
+      base = latency;
+    speedup[o.strategy] = latency > 0 ? base / latency : 0.0;
+  }
+  return llvm::json::Object{{"schema", "moesaic.report/1"},
+                            {"model", modelSummary(model)},
+                            {"hardware", hardwareSummary(system)},
+                            {"workload", std::move(workloadEntry)},
+                            {"results", std::move(results)},
+                            {"speedup", std::move(speedup)}};
+}
+
+static std::string humanBytes(double bytes) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  return llvm::formatv("{0:F1} {1}", bytes, units[u]).str();
+}
+
+std::string moesaic::reportText(const llvm::json::Object &report) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  const llvm::json::Object *model = report.getObject("model");
+  const llvm::json::Object *hw = report.getObject("hardware");
+  const llvm::json::Object *wl = report.getObject("workload");
+  os << "model:    " << (model ? model->getString("name").value_or("?") : "?")
+     << "\n";
+  if (hw)
+    os << "hardware: " << hw->getString("name").value_or("?") << " ("
+       << hw->getString("kind").value_or("?") << ", "
+       << hw->getInteger("num_devices").value_or(0) << " devices)\n";
+  if (wl)
+    os << "workload: " << wl->getString("spec").value_or("") << "\n";
+  os << "\n";
+  os << llvm::formatv("{0,-14} {1,12} {2,12} {3,12} {4,7} {5,12} {6,12} "
+                      "{7,12} {8,12} {9,8}\n",
+                      "strategy", "latency_us", "moe_us", "bound_us",
+                      "x_bound", "analytic_us", "comm", "offchip",
+                      "peak_onchip", "speedup");
+  const llvm::json::Object *speedup = report.getObject("speedup");
+  if (const llvm::json::Array *results = report.getArray("results"))
+    for (const llvm::json::Value &v : *results) {
+      const llvm::json::Object *r = v.getAsObject();
+      if (!r)
+        continue;
+      llvm::StringRef name = r->getString("strategy").value_or("?");
+      os << llvm::formatv(
+          "{0,-14} {1,12:F2} {2,12:F2} {3,12:F2} {4,7:F2} {5,12:F2} {6,12} "
+          "{7,12} {8,12} {9,8:F2}\n",
+          name, r->getNumber("latency_us").value_or(0),
+          r->getNumber("moe_latency_us").value_or(0),
+          r->getNumber("lower_bound_us").value_or(0),
+          r->getNumber("bound_ratio").value_or(0),
+          r->getNumber("analytic_latency_us").value_or(0),
+          humanBytes(r->getNumber("comm_bytes").value_or(0)),
+          humanBytes(r->getNumber("offchip_bytes").value_or(0)),
+          humanBytes(r->getNumber("peak_onchip_bytes").value_or(0)),
+          speedup ? speedup->getNumber(name).value_or(0) : 0.0);
+    }
+  if (const llvm::json::Array *results = report.getArray("results"))
+    for (const llvm::json::Value &v : *results)
+      if (const llvm::json::Object *r = v.getAsObject())
+        if (auto note = r->getString("analytic_note"))
+          os << "note (" << r->getString("strategy").value_or("?")
+             << ", analytic vs simulated): " << *note << "\n";
+  return text;
+}
+
+llvm::json::Value EvaluationSink::scheduleJSON() const {
+  if (outcomes.size() == 1)
+    return llvm::json::Object(outcomes.front().schedule);
+  llvm::json::Array all;
+  for (const StrategyOutcome &o : outcomes)
+    all.push_back(llvm::json::Object(o.schedule));
+  return llvm::json::Object{{"schema", "moesaic.schedules/1"},
+                            {"schedules", std::move(all)}};
+}
+
+llvm::json::Value EvaluationSink::timelineJSON() const {
+  if (outcomes.size() == 1 && outcomes.front().timeline)
+    return *outcomes.front().timeline;
+  llvm::json::Array events;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const StrategyOutcome &o = outcomes[i];
+    if (!o.timeline)
+      continue;
+    const llvm::json::Object *trace = o.timeline->getAsObject();
+    const llvm::json::Array *list =
+        trace ? trace->getArray("traceEvents") : nullptr;
+    if (!list)
+      continue;
+    for (const llvm::json::Value &v : *list) {
+      const llvm::json::Object *e = v.getAsObject();
+      if (!e)
+        continue;
+      llvm::json::Object copy = *e;
+      int64_t pid = e->getInteger("pid").value_or(0);
+      copy["pid"] = pid + (int64_t)(1000 * i);
+      if (e->getString("name") == "process_name")
+        if (const llvm::json::Object *args = e->getObject("args"))
+          if (auto name = args->getString("name"))
+            copy["args"] = llvm::json::Object{
+                {"name", o.strategy + ": " + name->str()}};
+      events.push_back(std::move(copy));
+    }
+  }
+  return llvm::json::Object{{"traceEvents", std::move(events)},
+                            {"displayTimeUnit", "ns"}};
+}

@@ -1,0 +1,172 @@
+//===- StrategyFlags.cpp - moe-opt's strategy and report flags ------------===//
+
+#include "moesaic/Driver/StrategyFlags.h"
+#include "moesaic/Driver/Evaluate.h"
+#include "moesaic/Driver/Strategy.h"
+#include "moesaic/InitAll.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+using namespace moesaic;
+
+namespace {
+llvm::cl::OptionCategory strategyCategory("Moesaic strategy options");
+
+llvm::cl::opt<std::string> strategyOpt(
+    "strategy",
+    llvm::cl::desc("Lower with the named strategy and evaluate it (see "
+                   "--list-strategies)"),
+    llvm::cl::value_desc("name"), llvm::cl::cat(strategyCategory));
+llvm::cl::opt<std::string> compareOpt(
+    "compare",
+    llvm::cl::desc("Evaluate several strategies side by side (comma "
+                   "separated); speedups are against the first"),
+    llvm::cl::value_desc("s1,s2,..."), llvm::cl::cat(strategyCategory));
+llvm::cl::opt<std::string> workloadOpt(
+    "workload",
+    llvm::cl::desc("Token batch and gating trace, e.g. "
+                   "batch=8,trace=zipf:1.2,seed=0,steps=64 (docs/workloads.md)"),
+    llvm::cl::value_desc("spec"), llvm::cl::cat(strategyCategory));
+llvm::cl::opt<std::string> reportOpt(
+    "report", llvm::cl::desc("Write the cost report ('-' for stdout)"),
+    llvm::cl::value_desc("path|-"), llvm::cl::cat(strategyCategory));
+llvm::cl::opt<std::string> reportFormatOpt(
+    "report-format", llvm::cl::desc("Report format: json or text"),
+    llvm::cl::init("json"), llvm::cl::value_desc("json|text"),
+    llvm::cl::cat(strategyCategory));
+llvm::cl::opt<std::string> scheduleOpt(
+    "schedule", llvm::cl::desc("Write the schedule JSON"),
+    llvm::cl::value_desc("path"), llvm::cl::cat(strategyCategory));
+llvm::cl::opt<std::string> timelineOpt(
+    "timeline",
+    llvm::cl::desc("Write the simulated execution as Chrome/Perfetto trace "
+                   "JSON"),
+    llvm::cl::value_desc("path"), llvm::cl::cat(strategyCategory));
+llvm::cl::opt<bool> listStrategiesOpt(
+    "list-strategies", llvm::cl::desc("List the strategies and exit"),
+    llvm::cl::cat(strategyCategory));
+
+/// Owned by the driver, filled by the evaluation pass.
+EvaluationSink &sink() {
+  static EvaluationSink s;
+  return s;
+}
+
+bool fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "moe-opt") << message << "\n";
+  return false;
+}
+} // namespace
+
+std::optional<int> moesaic::handleStrategyListing(llvm::raw_ostream &os) {
+  if (!listStrategiesOpt)
+    return std::nullopt;
+  registerAllPasses();
+  for (const StrategyInfo &s : listStrategies())
+    os << llvm::left_justify(s.name, 16) << " "
+       << llvm::left_justify("[" + llvm::join(targetNames(s), ",") + "]", 32)
+       << " " << s.summary << "\n";
+  return 0;
+}
+
+bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
+  bool evaluating = !strategyOpt.empty() || !compareOpt.empty();
+  if (!evaluating) {
+    for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt})
+      if (!opt->empty())
+        return fail("--" + opt->ArgStr + " needs --strategy or --compare");
+    if (!workloadOpt.empty())
+      return fail("--workload needs --strategy or --compare");
+    return true;
+  }
+  if (!strategyOpt.empty() && !compareOpt.empty())
+    return fail("--strategy and --compare are exclusive: list every "
+                "strategy in --compare");
+  if (reportFormatOpt != "json" && reportFormatOpt != "text")
+    return fail("--report-format must be json or text, not '" +
+                reportFormatOpt + "'");
+  registerAllPasses();
+  EvaluateOptions options;
+  if (!strategyOpt.empty()) {
+    options.strategies.push_back(strategyOpt);
+    options.lowerInPlace = true;
+  } else {
+    llvm::SmallVector<llvm::StringRef> names;
+    llvm::StringRef(compareOpt).split(names, ',', -1, false);
+    for (llvm::StringRef n : names)
+      options.strategies.push_back(n.trim().str());
+    if (options.strategies.empty())
+      return fail("--compare needs at least one strategy");
+  }
+  for (const std::string &name : options.strategies)
+    if (!findStrategy(name))
+      return fail("unknown strategy '" + name + "' (known: " +
+                  strategyNames() + ")");
+  llvm::Expected<WorkloadSpec> spec = parseWorkloadSpec(workloadOpt);
+  if (!spec)
+    return fail("--workload '" + workloadOpt +
+                "': " + llvm::toString(spec.takeError()));
+  options.workload = *spec;
+  options.recordTimeline = !timelineOpt.empty();
+
+  MlirOptMainConfig base = config;
+  std::function<LogicalResult(PassManager &)> previous =
+      [base](PassManager &pm) { return base.setupPassPipeline(pm); };
+  config.setPassPipelineSetupFn([previous, options](PassManager &pm) {
+    if (failed(previous(pm)))
+      return failure();
+    pm.addPass(createEvaluateStrategiesPass(options, &sink()));
+    return success();
+  });
+  return true;
+}
+
+static int writeOutput(llvm::StringRef path,
+                       llvm::function_ref<void(llvm::raw_ostream &)> write) {
+  // llvm::writeToOutput writes to a temporary file renamed over `path` on
+  // success ("-" is stdout), so a failed run leaves nothing behind.
+  if (llvm::Error e = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+        write(os);
+        return llvm::Error::success();
+      })) {
+    llvm::WithColor::error(llvm::errs(), "moe-opt")
+        << "cannot write '" << path << "': " << llvm::toString(std::move(e))
+        << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int moesaic::writeStrategyOutputs() {
+  EvaluationSink &s = sink();
+  if (!s.done)
+    return 0;
+  if (!reportOpt.empty()) {
+    bool text = reportFormatOpt == "text";
+    if (int rc = writeOutput(reportOpt, [&](llvm::raw_ostream &os) {
+          if (text)
+            os << reportText(s.report);
+          else
+            os << llvm::formatv("{0:2}", llvm::json::Value(
+                                             llvm::json::Object(s.report)))
+               << "\n";
+        }))
+      return rc;
+  }
+  if (!scheduleOpt.empty())
+    if (int rc = writeOutput(scheduleOpt, [&](llvm::raw_ostream &os) {
+          os << llvm::formatv("{0:2}", s.scheduleJSON()) << "\n";
+        }))
+      return rc;
+  if (!timelineOpt.empty())
+    if (int rc = writeOutput(timelineOpt, [&](llvm::raw_ostream &os) {
+          os << s.timelineJSON() << "\n";
+        }))
+      return rc;
+  return 0;
+}
