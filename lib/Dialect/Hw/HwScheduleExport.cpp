@@ -88,9 +88,9 @@ LogicalResult ShadowExpertsOp::verify() {
     return emitOpError() << "layer must be a layer index";
   if (getDevices().empty())
     return emitOpError() << "needs at least one device";
-  if (getMaxShadows() < 0)
+  if ((int64_t)getMaxShadows() < 0) // I64Attr getters return uint64_t.
     return emitOpError() << "max_shadows must be non-negative";
-  if (getBudgetBytes() < 0)
+  if ((int64_t)getBudgetBytes() < 0)
     return emitOpError() << "budget_bytes must be non-negative";
   return success();
 }
