@@ -13,12 +13,19 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/JSON.h"
+
+#include <chrono>
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace mlir;
 using namespace moesaic;
+
+static llvm::cl::opt<bool> importTiming(
+    "onnx-import-timing", llvm::cl::Hidden,
+    llvm::cl::desc("Print the time of each ONNX import phase to stderr"));
 
 static bool isOnnxInput(llvm::StringRef path) {
   return path.ends_with_insensitive(".onnx") ||
@@ -45,7 +52,10 @@ moesaic::openModelInput(llvm::StringRef path, DialectRegistry &registry) {
     os << path << ": " << diag.str() << "\n";
     return success();
   });
-  OwningOpRef<ModuleOp> module = importOnnxFile(path, &context);
+  OnnxImportOptions options;
+  options.printTiming = importTiming;
+  auto start = std::chrono::steady_clock::now();
+  OwningOpRef<ModuleOp> module = importOnnxFile(path, &context, options);
   if (!module)
     return nullptr;
   if (moe::ModelOp model = moe::findModel(*module))
@@ -61,6 +71,12 @@ moesaic::openModelInput(llvm::StringRef path, DialectRegistry &registry) {
     return nullptr;
   }
   os.flush();
+  if (importTiming)
+    llvm::errs() << "onnx-import: total with bytecode: "
+                 << std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - start)
+                        .count()
+                 << " ms\n";
   return llvm::MemoryBuffer::getMemBufferCopy(bytes, path);
 #else
   llvm::WithColor::error(llvm::errs(), "moe-opt")

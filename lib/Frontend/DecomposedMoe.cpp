@@ -272,8 +272,14 @@ llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
     const Node &n = g.nodes[i];
     if (r.claimed(i) || !(n.is("TopK") || n.is("ArgMax")))
       continue;
-    if (std::optional<Anchor> a = findRouter(r, i))
-      anchors.push_back(*a);
+    if (std::optional<Anchor> a = findRouter(r, i)) {
+      // Group-limited routing has several TopKs behind one router: the
+      // last one picks the experts.
+      if (!anchors.empty() && anchors.back().router == a->router)
+        anchors.back() = *a;
+      else
+        anchors.push_back(*a);
+    }
   }
   for (size_t ai = 0; ai < anchors.size(); ++ai) {
     const Anchor &a = anchors[ai];

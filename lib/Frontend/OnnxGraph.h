@@ -16,6 +16,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -130,6 +131,11 @@ llvm::Expected<Graph> buildGraph(const onnx::ModelProto &model,
 /// Fills in shapes ONNX's inference left unknown (com.microsoft ops, ops
 /// downstream of them, ...): ShapeRules.cpp.
 void inferMissingShapes(Graph &graph);
+
+/// Prints "<phase>: <ms>" to stderr when `enabled`, timing from `start`
+/// and resetting it (OnnxImporter.cpp).
+void phaseTime(bool enabled, const char *phase,
+               std::chrono::steady_clock::time_point &start);
 
 /// Element count of `dims` (unknown dims count as 1), or nullopt on
 /// overflow.

@@ -355,6 +355,8 @@ void Builder::runShapeInference() {
 }
 
 llvm::Expected<Graph> Builder::build() {
+  g.values.reserve(model.graph().input_size() + model.graph().initializer_size() +
+                   2 * (size_t)model.graph().node_size());
   if (!model.has_graph())
     return fail("not an ONNX model: no graph");
   if (model.ir_version() <= 0)
@@ -546,9 +548,12 @@ llvm::Expected<Graph> Builder::build() {
     }
   }
 
+  auto start = std::chrono::steady_clock::now();
   if (options.runOnnxShapeInference)
     runShapeInference();
+  phaseTime(options.printTiming, "onnx shape inference", start);
   inferMissingShapes(g);
+  phaseTime(options.printTiming, "importer shape rules", start);
 
   int64_t total = 0;
   for (const Value &v : g.values) {
@@ -573,6 +578,7 @@ namespace moesaic::onnxfe {
 /// Parses `bytes` (binary protobuf, or ONNX text if `isText`) and builds.
 llvm::Expected<Graph> buildGraphFromBytes(llvm::StringRef bytes, bool isText,
                                           const OnnxImportOptions &options) {
+  auto start = std::chrono::steady_clock::now();
   onnx::ModelProto model;
   if (isText) {
     std::string text = bytes.str();
@@ -590,6 +596,9 @@ llvm::Expected<Graph> buildGraphFromBytes(llvm::StringRef bytes, bool isText,
       return fail("not an ONNX model: protobuf parsing failed (truncated or "
                   "not a ModelProto)");
   }
-  return buildGraph(model, options);
+  phaseTime(options.printTiming, "protobuf parse", start);
+  llvm::Expected<Graph> g = buildGraph(model, options);
+  phaseTime(options.printTiming, "graph build (with inference)", start);
+  return g;
 }
 } // namespace moesaic::onnxfe

@@ -8,6 +8,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace moesaic;
@@ -20,6 +21,16 @@ llvm::Expected<Graph> buildGraphFromBytes(llvm::StringRef bytes, bool isText,
 bool moesaic::isOnnxPath(llvm::StringRef path) {
   return path.ends_with_insensitive(".onnx") ||
          path.ends_with_insensitive(".onnxtext");
+}
+
+void moesaic::onnxfe::phaseTime(bool enabled, const char *phase,
+                                std::chrono::steady_clock::time_point &start) {
+  auto now = std::chrono::steady_clock::now();
+  if (enabled)
+    llvm::errs() << "onnx-import: " << phase << ": "
+                 << std::chrono::duration<double, std::milli>(now - start).count()
+                 << " ms\n";
+  start = now;
 }
 
 static OwningOpRef<ModuleOp> report(MLIRContext *context,
@@ -35,11 +46,15 @@ static OwningOpRef<ModuleOp> finish(llvm::Expected<onnxfe::Graph> graph,
                                     const OnnxImportOptions &options) {
   if (!graph)
     return report(context, source, graph.takeError());
+  auto start = std::chrono::steady_clock::now();
   llvm::Expected<OwningOpRef<ModuleOp>> module =
       onnxfe::emitModel(*graph, source, options, context);
   if (!module)
     return report(context, source, module.takeError());
-  if (failed(verify(**module))) {
+  onnxfe::phaseTime(options.printTiming, "recognition and emission", start);
+  LogicalResult verified = verify(**module);
+  onnxfe::phaseTime(options.printTiming, "verification", start);
+  if (failed(verified)) {
     emitError(FileLineColLoc::get(context, source, 0, 0))
         << "the imported model does not verify (an importer bug; see the "
            "diagnostic above)";

@@ -387,6 +387,11 @@ void inferNode(Graph &g, const Node &n) {
   }
   if (n.isStd() && inferStructural(g, n, x, out))
     return;
+  if (!n.isStd() && !n.isMs() && n.outputs.size() == 1) {
+    // An op of a domain nobody knows: assume it keeps its input's shape.
+    set(g, out, x.dims, t);
+    return;
+  }
   if (!n.isMs())
     return;
   if (n.opType == "MatMulNBits" || n.opType == "MatMulBnb4") {

@@ -41,6 +41,8 @@ struct OnnxImportOptions {
   int64_t maxNodes = 5'000'000;
   /// Refuse any single dimension larger than this.
   int64_t maxDim = int64_t(1) << 40;
+  /// Print the time of each import phase to stderr (benchmarks).
+  bool printTiming = false;
 };
 
 /// True if `path` names an ONNX input (`.onnx` or `.onnxtext`).
