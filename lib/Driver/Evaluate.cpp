@@ -40,9 +40,10 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   for (const std::string &name : options.strategies) {
     const StrategyInfo *info = findStrategy(name);
     if (!servesKind(*info, system->kind))
-      return systemOp.emitError()
+      return module.emitError()
              << "strategy '" << name << "' does not serve "
-             << toString(system->kind) << " systems (it serves "
+             << toString(system->kind) << " systems like '" << system->name
+             << "' (it serves "
              << llvm::join(targetNames(*info), ", ") << ")";
   }
   llvm::Expected<GatingTrace> trace = makeTrace(options.workload, *model);

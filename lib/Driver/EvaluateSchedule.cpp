@@ -112,24 +112,28 @@ moesaic::evaluateSchedule(const llvm::json::Object &schedule,
     }
     double length() const { return end > start ? end - start : 0; }
   };
+  // moe_latency_us: time in which some MoE task runs (layers of different
+  // devices may overlap, so per-layer spans do not add up).
   std::map<int32_t, double> layerSum, layerMoeSum;
   double moeSum = 0;
   for (size_t s = 0; s + 1 < stepBegin.size(); ++s) {
     std::map<int32_t, Span> layer, moe;
+    std::vector<std::pair<double, double>> moeSpans;
     for (TaskId id = stepBegin[s]; id < stepBegin[s + 1]; ++id) {
       const Task &t = graph[id];
       if (t.kind == TaskKind::Barrier)
         continue;
       layer[t.layer].add(sim.taskStart[id], sim.taskEnd[id]);
-      if (t.phase == Phase::Moe)
+      if (t.phase == Phase::Moe) {
         moe[t.layer].add(sim.taskStart[id], sim.taskEnd[id]);
+        moeSpans.push_back({sim.taskStart[id], sim.taskEnd[id]});
+      }
     }
     for (auto &[l, span] : layer)
       layerSum[l] += span.length();
-    for (auto &[l, span] : moe) {
+    for (auto &[l, span] : moe)
       layerMoeSum[l] += span.length();
-      moeSum += span.length();
-    }
+    moeSum += unionLength(moeSpans);
   }
   llvm::json::Array layers;
   for (auto &[l, sum] : layerSum) {

@@ -31,10 +31,18 @@ LowerBound &LowerBound::operator+=(const LowerBound &o) {
 }
 
 json::Object LowerBound::toJSON() const {
-  return json::Object{{"lower_bound_us", max()},  {"compute_us", computeUs},
-                      {"memory_us", memoryUs},    {"injection_us", injectionUs},
-                      {"bisection_us", bisectionUs}, {"flops", flops},
-                      {"bytes", bytes}};
+  // JSON has no infinity: a bound that is infinite (no device can compute,
+  // no memory to read from) is null.
+  auto num = [](double v) -> json::Value {
+    return std::isfinite(v) ? json::Value(v) : json::Value(nullptr);
+  };
+  return json::Object{{"lower_bound_us", num(max())},
+                      {"compute_us", num(computeUs)},
+                      {"memory_us", num(memoryUs)},
+                      {"injection_us", num(injectionUs)},
+                      {"bisection_us", num(bisectionUs)},
+                      {"flops", num(flops)},
+                      {"bytes", num(bytes)}};
 }
 
 std::vector<MemoryDomain> moesaic::perf::memoryDomains(const SystemModel &sys) {
@@ -307,6 +315,15 @@ LowerBound moesaic::perf::meanStepLowerBound(const SystemModel &system,
     mean.bytes /= n;
   }
   return mean;
+}
+
+double moesaic::perf::expectedDistinctExperts(int64_t numExperts,
+                                              int64_t topK, int64_t batch) {
+  if (numExperts <= 0 || topK <= 0 || batch <= 0)
+    return 0;
+  double e = (double)numExperts;
+  double miss = 1.0 - std::min(1.0, (double)topK / e);
+  return e * (1.0 - std::pow(miss, (double)batch));
 }
 
 double moesaic::perf::strategyCommBoundUs(

@@ -52,13 +52,28 @@ struct Key {
   TaskId id;
 };
 /// Heap order: true when a ranks after b (std heaps keep the max on top).
-inline bool after(const Key &a, const Key &b) {
-  if (a.ready != b.ready)
-    return a.ready > b.ready;
-  if (a.priority != b.priority)
-    return a.priority > b.priority;
-  return a.id > b.id;
-}
+/// A function object, not a function pointer, so the heaps inline it.
+struct After {
+  bool operator()(const Key &a, const Key &b) const {
+    if (a.ready != b.ready)
+      return a.ready > b.ready;
+    if (a.priority != b.priority)
+      return a.priority > b.priority;
+    return a.id > b.id;
+  }
+};
+constexpr After after{};
+
+/// Completion events: earliest end first, then lowest id.
+struct Event {
+  double end;
+  TaskId id;
+};
+struct Later {
+  bool operator()(const Event &a, const Event &b) const {
+    return a.end != b.end ? a.end > b.end : a.id > b.id;
+  }
+};
 
 /// A route's resources and its standalone timing, per (src, dst) pair.
 struct Route {
@@ -81,6 +96,13 @@ private:
   double durationOf(const Task &t, Span span);
   Key keyOf(TaskId t) const { return {readyAt[t], graph[t].priority, t}; }
   void pushCandidate(const Key &k);
+  /// Records a problem; the first few verbatim, then only a count.
+  void warn(std::string message) {
+    if (++numWarnings <= kMaxWarnings)
+      result.warnings.push_back(std::move(message));
+  }
+  static constexpr size_t kMaxWarnings = 8;
+  size_t numWarnings = 0;
   void tryStart(const Key &key, double now);
   void finish(TaskId t, double now);
   /// Moves the best waiter of `res` into the candidates when `res` is free.
@@ -111,7 +133,7 @@ private:
   // Per layer (flat while running; SimResult::layers at the end).
   std::vector<LayerStats> layers;
   // Completion events: (end time, id), min-heap.
-  std::vector<std::pair<double, TaskId>> events;
+  std::vector<Event> events;
   std::vector<int64_t> onchip;
   std::vector<unsigned> routeScratch;
   SimResult result;
@@ -160,8 +182,8 @@ double Engine::durationOf(const Task &t, Span s) {
   case TaskKind::Compute:
   case TaskKind::Load:
     if (t.device >= n) {
-      result.warnings.push_back("task on unknown device " +
-                                std::to_string(t.device) + " takes no time");
+      warn("task on unknown device " + std::to_string(t.device) +
+           " takes no time");
       return 0;
     }
     return t.kind == TaskKind::Compute ? computeUs(t, sys.devices[t.device])
@@ -170,7 +192,8 @@ double Engine::durationOf(const Task &t, Span s) {
     if (t.device == t.dst || t.bytes <= 0)
       return 0;
     if (t.device >= n || t.dst >= n) {
-      result.warnings.push_back("transfer between unknown devices takes no time");
+      warn("transfer between unknown devices " + std::to_string(t.device) +
+           " -> " + std::to_string(t.dst) + " takes no time");
       return 0;
     }
     if (s.len == 0)
@@ -217,12 +240,8 @@ void Engine::tryStart(const Key &key, double now) {
   const Task &t = graph[id];
   startAt[id] = now;
   double end = now + dur[id];
-  events.emplace_back(end, id);
-  std::push_heap(events.begin(), events.end(),
-                 [](const auto &a, const auto &b) {
-                   return a.first != b.first ? a.first > b.first
-                                             : a.second > b.second;
-                 });
+  events.push_back({end, id});
+  std::push_heap(events.begin(), events.end(), Later());
   if (t.allocBytes != 0) {
     uint32_t d = t.kind == TaskKind::Transfer ? t.dst : t.device;
     if (d < n) {
@@ -345,6 +364,13 @@ SimResult Engine::run() {
     const Task &t = tasks[i];
     span[i] = spanOf(t);
     dur[i] = durationOf(t, span[i]);
+    if (!std::isfinite(dur[i]))
+      warn("task " + std::to_string(i) + " never ends: " +
+           (t.kind == TaskKind::Transfer
+                ? "device " + std::to_string(t.dst) + " is unreachable from " +
+                      std::to_string(t.device)
+                : "device " + std::to_string(t.device) +
+                      " lacks the compute or memory bandwidth it needs"));
     pending[i] = t.depEnd - t.depBegin;
     if (t.layer >= 0 && (size_t)t.layer >= layers.size())
       layers.resize(t.layer + 1);
@@ -363,9 +389,6 @@ SimResult Engine::run() {
     }
   }
 
-  auto eventLess = [](const auto &a, const auto &b) {
-    return a.first != b.first ? a.first > b.first : a.second > b.second;
-  };
   candidates.reserve(1024);
   events.reserve(1024);
   for (size_t i = 0; i < numTasks; ++i)
@@ -385,10 +408,10 @@ SimResult Engine::run() {
     if (events.empty())
       break;
     // Complete every task that ends at the next event time.
-    now = events.front().first;
-    while (!events.empty() && events.front().first == now) {
-      std::pop_heap(events.begin(), events.end(), eventLess);
-      TaskId t = events.back().second;
+    now = events.front().end;
+    while (!events.empty() && events.front().end == now) {
+      std::pop_heap(events.begin(), events.end(), Later());
+      TaskId t = events.back().id;
       events.pop_back();
       finish(t, now);
     }
@@ -397,6 +420,10 @@ SimResult Engine::run() {
   for (size_t l = 0; l < layers.size(); ++l)
     if (layers[l].seen)
       result.layers.emplace_hint(result.layers.end(), (int32_t)l, layers[l]);
+  if (numWarnings > kMaxWarnings)
+    result.warnings.push_back("... and " +
+                              std::to_string(numWarnings - kMaxWarnings) +
+                              " more problems");
   if (result.events != numTasks)
     result.warnings.push_back(
         std::to_string(numTasks - result.events) +

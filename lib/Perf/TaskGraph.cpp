@@ -14,13 +14,12 @@ void TaskGraph::reserve(size_t numTasks, size_t numDeps) {
 }
 
 uint32_t TaskGraph::setLabel(const std::string &label) {
-  // Linear scan from the back: strategies reuse the last few labels, and the
-  // interned set stays small (labels are per expert/shard, not per task).
-  for (size_t i = labels.size(); i-- > 1;)
-    if (labels[i] == label)
-      return curLabel = (uint32_t)i;
-  labels.push_back(label);
-  return curLabel = (uint32_t)(labels.size() - 1);
+  if (label.empty())
+    return curLabel = 0;
+  auto [it, fresh] = labelIds.try_emplace(label, (uint32_t)labels.size());
+  if (fresh)
+    labels.push_back(label);
+  return curLabel = it->second;
 }
 
 TaskId TaskGraph::push(Task task, const TaskId *depBegin,

@@ -4,11 +4,13 @@
 // 2 "memory"), one process for the links (pid = devices + 1; thread l + 1 per
 // directed link l). A task shows as one "X" slice on every resource it held,
 // so, since resources are exclusive, slices on one (pid, tid) never overlap.
-// Zero-length tasks and barriers hold no time and are left out.
+// Zero-length tasks, barriers and never-ending tasks are left out.
 //
 //===----------------------------------------------------------------------===//
 
 #include "moesaic/Perf/Simulator.h"
+
+#include <cmath>
 
 using namespace moesaic;
 using namespace moesaic::perf;
@@ -75,7 +77,10 @@ json::Value moesaic::perf::timelineJSON(const TaskGraph &graph,
   for (size_t i = 0; recorded && i < graph.size(); ++i) {
     const Task &t = graph[(TaskId)i];
     double start = result.taskStart[i], dur = result.taskEnd[i] - start;
-    if (t.kind == TaskKind::Barrier || !(dur > 0))
+    // Barriers, zero-length tasks and tasks that never end (unreachable
+    // destinations, reported in SimResult::warnings) have no slice.
+    if (t.kind == TaskKind::Barrier || !(dur > 0) || !std::isfinite(dur) ||
+        !std::isfinite(start))
       continue;
     std::string name = graph.labelOf(t);
     if (name.empty())

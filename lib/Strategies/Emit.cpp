@@ -316,15 +316,38 @@ void StepEmitter::allReduce(const std::vector<unsigned> &devices,
   allReduceSteps(devices, bytes / devices.size(), 2 * (devices.size() - 1));
 }
 
-void StepEmitter::allReduceSteps(const std::vector<unsigned> &devices,
+void StepEmitter::allReduceSteps(const std::vector<unsigned> &group,
                                  double chunk, size_t steps) {
-  size_t n = devices.size();
+  size_t n = group.size();
+  // On a mesh the ring follows a snake over the coordinates (row by row,
+  // alternating direction), so that consecutive members are neighbours.
+  std::vector<unsigned> devices = group;
+  auto snakeKey = [&](unsigned d) {
+    const std::vector<int64_t> &c = system.devices[d].coord;
+    if (c.size() != 2)
+      return std::make_pair<int64_t, int64_t>((int64_t)d, 0);
+    return std::make_pair(c[0], c[0] % 2 ? -c[1] : c[1]);
+  };
+  if (system.topology == TopologyKind::Mesh)
+    std::stable_sort(devices.begin(), devices.end(),
+                     [&](unsigned a, unsigned b) {
+                       return snakeKey(a) < snakeKey(b);
+                     });
   graph.setLabel("all-reduce ring");
-  for (size_t s = 0; s < steps; ++s) {
+  // Large rings: consecutive ring steps are merged so that at most
+  // kMaxRingStages stages are emitted (each transfer carries the chunks of
+  // the merged steps); the link latency of the merged steps is not
+  // counted, which favours tensor parallelism slightly
+  // (docs/strategies.md).
+  constexpr size_t kMaxRingStages = 30;
+  size_t perStage = (steps + kMaxRingStages - 1) / kMaxRingStages;
+  for (size_t s = 0; s < steps; s += perStage) {
+    size_t merged = std::min(perStage, steps - s);
     beginStage();
     std::vector<TaskId> sent(n);
     for (size_t i = 0; i < n; ++i)
-      sent[i] = add(transferTask(devices[i], devices[(i + 1) % n], chunk),
+      sent[i] = add(transferTask(devices[i], devices[(i + 1) % n],
+                                 chunk * merged),
                     {ready[devices[i]]});
     for (size_t i = 0; i < n; ++i) {
       Task barrier;

@@ -11,6 +11,7 @@
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -75,6 +76,7 @@ llvm::Expected<WorkloadSpec> moesaic::parseWorkloadSpec(StringRef spec) {
     return out;
   llvm::SmallVector<StringRef> items;
   spec.split(items, ',');
+  llvm::StringSet<> seen;
   for (StringRef item : items) {
     item = item.trim();
     if (item.empty())
@@ -86,6 +88,8 @@ llvm::Expected<WorkloadSpec> moesaic::parseWorkloadSpec(StringRef spec) {
       return specError("'" + key + "' has no value (expected key=value)");
     if (value.empty())
       return specError("'" + key + "' has an empty value");
+    if (!seen.insert(key).second)
+      return specError("'" + key + "' is given twice");
     if (key == "batch") {
       if (auto e = parseInt(key, value, 1, kMaxBatch, out.batch))
         return std::move(e);

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 using namespace moesaic;
@@ -68,6 +69,10 @@ TEST(LowerBounds, ComputeAndMemoryOfOneLayer) {
   EXPECT_EQ(j.getNumber("lower_bound_us"), b.max());
   EXPECT_EQ(j.getNumber("memory_us"), b.memoryUs);
   EXPECT_TRUE(j.getNumber("injection_us"));
+  LowerBound inf;
+  inf.computeUs = INFINITY;
+  EXPECT_EQ(inf.toJSON().get("lower_bound_us")->kind(),
+            llvm::json::Value::Null);
   // On-chip memory big enough for everything: nothing must be read.
   LowerBound onchip =
       moeLayerLowerBound(line3With(1 << 20, int64_t(1) << 30), m, t, 0, 0);
@@ -160,6 +165,27 @@ TEST(LowerBounds, StrategyCommBoundOfAPlacement) {
   EXPECT_EQ(strategyCommBoundUs(s, m.moeLayers[0], t, 0, 0, {0, 0, 0, 0},
                                 {0, 0}),
             0);
+}
+
+TEST(LowerBounds, ExpectedDistinctExperts) {
+  // One token: exactly k. E = 8, k = 2, B = 2: 8 (1 - 0.75^2) = 3.5.
+  EXPECT_DOUBLE_EQ(expectedDistinctExperts(8, 2, 1), 2);
+  EXPECT_DOUBLE_EQ(expectedDistinctExperts(8, 2, 2), 3.5);
+  EXPECT_NEAR(expectedDistinctExperts(256, 8, 4096), 256, 1e-9);
+  EXPECT_EQ(expectedDistinctExperts(8, 2, 0), 0);
+  // The uniform synthetic trace agrees on average: 8 experts, top-2,
+  // batch 2 -> 3.5 distinct per step.
+  ModelDesc m = tinyModel(8, 2, 1);
+  WorkloadSpec spec;
+  spec.batch = 2;
+  spec.steps = 4000;
+  auto t = makeTrace(spec, m);
+  ASSERT_TRUE(bool(t));
+  double distinct = 0;
+  for (int64_t s = 0; s < t->steps; ++s)
+    for (int32_t n : t->expertLoad(s, 0))
+      distinct += n > 0;
+  EXPECT_NEAR(distinct / t->steps, 3.5, 0.05);
 }
 
 TEST(LowerBounds, NoSimulatedScheduleBeatsTheBound) {

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -214,6 +215,24 @@ TEST(Simulator, LayersPhasesAndLabels) {
   EXPECT_EQ(r.layers.size(), 1u);
 }
 
+TEST(TaskGraph, LabelsAreInternedAndDependenciesKept) {
+  TaskGraph g;
+  uint32_t a = g.setLabel("expert 1");
+  uint32_t b = g.setLabel("expert 2");
+  EXPECT_NE(a, b);
+  EXPECT_EQ(g.setLabel("expert 1"), a);
+  EXPECT_EQ(g.setLabel(""), 0u);
+  for (int i = 0; i < 10000; ++i)
+    g.setLabel("shard " + std::to_string(i % 5000));
+  TaskId t = g.addBarrier();
+  EXPECT_EQ(g.labelOf(g[t]), "shard 4999");
+  EXPECT_EQ(g.setLabel("shard 17"), g.setLabel("shard 17"));
+  // kNoTask dependencies are dropped; others kept in order.
+  TaskId u = g.add(Task(), {t, kNoTask, t});
+  EXPECT_EQ(g.depsEnd(g[u]) - g.depsBegin(g[u]), 2);
+  EXPECT_EQ(*g.depsBegin(g[u]), t);
+}
+
 TEST(Simulator, UnreachableAndUnknownDevicesAreReported) {
   SystemModel s = line3();
   TaskGraph g;
@@ -221,6 +240,33 @@ TEST(Simulator, UnreachableAndUnknownDevicesAreReported) {
   SimResult r = simulate(g, s);
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_NE(r.warnings[0].find("unknown device 7"), std::string::npos);
+  // A device without compute: the task never ends, and it says so.
+  SystemModel s2;
+  s2.addDevice(device("a"));
+  Device mem = device("m");
+  mem.peakTflops.clear();
+  s2.addDevice(mem);
+  s2.linkDecls.push_back({0, 1, 100, 1000, true, "d2d"});
+  ASSERT_EQ(s2.finalize(), "");
+  TaskGraph g2;
+  g2.addCompute(1, 1e8, 0, 0);
+  SimResult r2 = simulate(g2, s2);
+  EXPECT_TRUE(std::isinf(r2.makespanUs));
+  ASSERT_EQ(r2.warnings.size(), 1u);
+  EXPECT_NE(r2.warnings[0].find("task 0 never ends"), std::string::npos);
+  // The timeline stays valid JSON: no infinite slice.
+  SimResult rec = simulate(g2, s2, {true});
+  std::string text;
+  llvm::raw_string_ostream(text) << timelineJSON(g2, s2, rec);
+  EXPECT_TRUE(bool(llvm::json::parse(text))) << text;
+  EXPECT_EQ(text.find("\"X\""), std::string::npos);
+  // Many problems: a few verbatim, then a count.
+  TaskGraph g3;
+  for (int i = 0; i < 20; ++i)
+    g3.addLoad(9, 1e3);
+  SimResult r3 = simulate(g3, s);
+  ASSERT_EQ(r3.warnings.size(), 9u);
+  EXPECT_EQ(r3.warnings.back(), "... and 12 more problems");
 }
 
 //===----------------------------------------------------------------------===//

@@ -83,6 +83,7 @@ TEST(WorkloadSpec, ErrorsNameTheKey) {
       {"batch", "'batch' has no value"},
       {"batch=", "'batch' has an empty value"},
       {"batch=8,,steps=2", "empty item"},
+      {"batch=8,steps=2,batch=4", "'batch' is given twice"},
   };
   for (const Case &c : cases) {
     std::string err = errorOf(parseWorkloadSpec(c.spec));

@@ -48,7 +48,7 @@ struct LowerBound {
   double max() const;
   LowerBound &operator+=(const LowerBound &other);
   /// {"lower_bound_us", "compute_us", "memory_us", "injection_us",
-  ///  "bisection_us", "flops", "bytes"}.
+  ///  "bisection_us", "flops", "bytes"}; null for an infinite value.
   llvm::json::Object toJSON() const;
 };
 
@@ -91,6 +91,11 @@ LowerBound stepLowerBound(const SystemModel &system, const ModelDesc &model,
 LowerBound meanStepLowerBound(const SystemModel &system,
                               const ModelDesc &model, const GatingTrace &trace,
                               int64_t context);
+
+/// Expected number of distinct experts B tokens activate when each picks k
+/// of E uniformly without replacement: E (1 - (1 - k/E)^B). For analytic
+/// estimates; the bounds above use the trace's actual count.
+double expectedDistinctExperts(int64_t numExperts, int64_t topK, int64_t batch);
 
 /// Placement-dependent (not a problem bound): with expert e of MoE layer
 /// `layer` on device expertDevice[e] and token t's hidden state on

@@ -25,7 +25,9 @@
 #define MOESAIC_PERF_TASKGRAPH_H
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace moesaic::perf {
@@ -103,6 +105,8 @@ private:
   std::vector<Task> tasks;
   std::vector<TaskId> deps;
   std::vector<std::string> labels;
+  /// labels[i] -> i, so interning stays O(1) with thousands of labels.
+  std::unordered_map<std::string, uint32_t> labelIds;
   int32_t curLayer = -1;
   Phase curPhase = Phase::Other;
   uint32_t curLabel = 0;

@@ -186,7 +186,7 @@ LogicalResult ShardExpertsOp::verify() {
     return emitOpError() << "layer must be a layer index";
   if (getDevices().empty())
     return emitOpError() << "needs at least one device";
-  if (getShardBytesAttr().getInt() <= 0)
+  if ((int64_t)getShardBytes() <= 0)
     return emitOpError() << "shard_bytes must be positive";
   return checkDevices(*this, systemOf(*this), getDevices().getValue(),
                       "sharding");

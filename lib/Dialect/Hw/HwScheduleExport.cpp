@@ -65,7 +65,7 @@ void ShardExpertsOp::exportTo(llvm::json::Object &layerEntry) {
 LogicalResult ObservedLoadOp::verify() {
   if ((int64_t)getLayer() < 0)
     return emitOpError() << "layer must be a layer index";
-  if (getSteps() <= 0)
+  if ((int64_t)getSteps() <= 0)
     return emitOpError() << "steps must be positive";
   if (getTokens().empty())
     return emitOpError() << "needs one count per expert";
@@ -88,7 +88,7 @@ LogicalResult ShadowExpertsOp::verify() {
     return emitOpError() << "layer must be a layer index";
   if (getDevices().empty())
     return emitOpError() << "needs at least one device";
-  if ((int64_t)getMaxShadows() < 0) // I64Attr getters return uint64_t.
+  if ((int64_t)getMaxShadows() < 0)
     return emitOpError() << "max_shadows must be non-negative";
   if ((int64_t)getBudgetBytes() < 0)
     return emitOpError() << "budget_bytes must be non-negative";
