@@ -22,6 +22,7 @@
 #include "llvm/Support/Path.h"
 
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <queue>
 
@@ -414,6 +415,17 @@ llvm::Expected<Graph> Builder::build() {
                                     t.name(), loc));
       }
     } else {
+      // In-file data must be exactly what the dims claim: a tensor that
+      // claims 10 GiB and holds 4 bytes is malformed, whatever uses it.
+      double perElem = elemBytes(t.data_type());
+      std::optional<int64_t> n = checkedNumel(v.dims);
+      if (t.has_raw_data() && perElem > 0 && n &&
+          std::ceil((double)*n * perElem) != (double)t.raw_data().size())
+        return fail(llvm::formatv(
+            "initializer '{0}' claims {1} elements ({2} bytes) but holds {3} "
+            "bytes of data",
+            t.name(), *n, (uint64_t)std::ceil((double)*n * perElem),
+            t.raw_data().size()));
       readSmallConstant(t, v);
     }
   }

@@ -41,17 +41,27 @@ inline void fuzzInvariant(bool ok, const char *what) {
 /// An MLIR context with every Moesaic dialect loaded. Attributes and types
 /// interned by one input stay in a context forever, so the context is
 /// rebuilt every `kRecycle` inputs to keep memory bounded over 10^6 runs.
+/// `registerDialects` fills each new context's registry (default: every
+/// Moesaic dialect and pass, moesaic/InitAll.h).
 class ContextPool {
 public:
+  using RegisterFn = void (*)(mlir::DialectRegistry &);
+  explicit ContextPool(RegisterFn registerDialects = registerEverything)
+      : registerDialects(registerDialects) {}
+
+  static void registerEverything(mlir::DialectRegistry &registry) {
+    static bool passes = [] {
+      registerAllPasses();
+      return true;
+    }();
+    (void)passes;
+    registerAllDialects(registry);
+  }
+
   mlir::MLIRContext &get() {
     if (!context || ++uses > kRecycle) {
-      static bool registered = [] {
-        registerAllPasses();
-        return true;
-      }();
-      (void)registered;
       mlir::DialectRegistry registry;
-      registerAllDialects(registry);
+      registerDialects(registry);
       context = std::make_unique<mlir::MLIRContext>(
           registry, mlir::MLIRContext::Threading::DISABLED);
       context->loadAllAvailableDialects();
@@ -65,6 +75,7 @@ public:
 
 private:
   static constexpr int kRecycle = 2000;
+  RegisterFn registerDialects;
   std::unique_ptr<mlir::MLIRContext> context;
   int uses = 0;
 };
