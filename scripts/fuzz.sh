@@ -10,7 +10,10 @@
 # Seeds come from the repository's fixtures; new corpus entries, the log and
 # any crashing input go to $BUILD_DIR/fuzz/<target>/. Exit status: 0 when the
 # run finished without a finding, non-zero otherwise (libFuzzer's).
-# Extra libFuzzer flags: FUZZ_FLAGS="-max_total_time=600 -jobs=1".
+# Extra libFuzzer flags: FUZZ_FLAGS="-max_total_time=600" (a time budget: the
+# run stops at whichever of -runs and -max_total_time comes first; the log's
+# stat::number_of_executed_units is the count to report).
+# FUZZ_NO_BUILD=1 runs the binary already built (e.g. while ninja is busy).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-asan}
@@ -26,8 +29,10 @@ case "$target" in
   *) echo "fuzz.sh: unknown target '$target' (hardware, mlir, onnx, all)" >&2; exit 2 ;;
 esac
 
-BUILD_DIR=$build "$root/scripts/configure-instrumented.sh"
-cmake --build "$build" -- -j2 "moesaic-fuzz-$target"
+if [ -z "${FUZZ_NO_BUILD:-}" ]; then
+  BUILD_DIR=$build "$root/scripts/configure-instrumented.sh"
+  cmake --build "$build" -- -j2 "moesaic-fuzz-$target"
+fi
 
 work=$build/fuzz/$target
 seeds=$work/seeds

@@ -53,15 +53,29 @@ for path in sorted(tests):
         tmp = os.path.join(scratch, "t%d" % n)
         subst = {"%s": path, "%S": os.path.dirname(path), "%t": tmp,
                  "%moesaic_src": root}
-        args = []
+        args, stdin, skip = [], None, None
         for w in words[1:]:
-            if w in ("2>&1",) or w.startswith("2>"):
-                continue
             for k in sorted(subst, key=len, reverse=True):
                 w = w.replace(k, subst[k])
+            if skip == "<":
+                stdin, skip = w, None
+                continue
+            if skip == ">":
+                skip = None
+                continue
+            if w in ("<", ">", "2>"):
+                skip = "<" if w == "<" else ">"
+                continue
+            if w.startswith(("2>", ">")):
+                continue
+            if w.startswith("<"):
+                stdin = w[1:]
+                continue
             args.append(w)
         cmd = [moe_opt] + args + ["--verify-each", "-o", os.devnull]
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        with open(stdin or os.devnull) as inp:
+            p = subprocess.run(cmd, stdin=inp, capture_output=True, text=True,
+                               timeout=300)
         checked += 1
         where = "%s (RUN line %d): %s" % (os.path.relpath(path, root), n + 1, " ".join(cmd[1:]))
         if p.returncode < 0 or CRASH.search(p.stderr):
