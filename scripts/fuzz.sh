@@ -66,7 +66,7 @@ PY
     dict=$root/test/fuzz/onnx.dict ;;
 esac
 
-log=$work/fuzz.log
+log=$work/fuzz-$(date -u +%Y%m%dT%H%M%S).log
 echo "fuzz.sh: $target, $runs runs, seeds $(ls "$seeds" | wc -l), log $log"
 set +e
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:allocator_may_return_null=1} \
@@ -81,7 +81,10 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 rc=$?
 set -e
 grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)|ERROR|SUMMARY|Test unit written' "$log" || true
-if [ $rc -ne 0 ]; then
+if [ $rc -eq 72 ]; then
+  # libFuzzer's exit status after SIGINT: stopped early, no finding.
+  echo "fuzz.sh: $target interrupted without findings (see the executed-units count above)"
+elif [ $rc -ne 0 ]; then
   echo "fuzz.sh: $target FAILED (exit $rc); inputs in $work/artifacts, log $log" >&2
 else
   echo "fuzz.sh: $target finished without findings"
