@@ -13,13 +13,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 using namespace moesaic;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static fuzz::ContextPool pool;
   mlir::MLIRContext &context = pool.get();
-  llvm::StringRef text(reinterpret_cast<const char *>(data), size);
+  // MLIR's lexer needs a NUL after the buffer, as every file moe-opt reads
+  // has (MemoryBuffer); libFuzzer's bytes do not, so copy them.
+  std::string text(reinterpret_cast<const char *>(data), size);
   mlir::ParserConfig config(&context, /*verifyAfterParse=*/true);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(text, config, "fuzz.mlir");
