@@ -12,7 +12,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace mlir;
@@ -88,24 +88,32 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
       openModelInput(inputFilename, registry);
   if (!input)
     return 1;
-  std::string errorMessage;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(outputFilename, &errorMessage);
-  if (!output) {
-    llvm::WithColor::error(llvm::errs(), "moe-opt") << errorMessage << "\n";
-    return 1;
-  }
+  // Every output is built in memory and written by writeToOutput, which
+  // writes a temporary file next to the target and renames it over the
+  // target only once complete: a failed or interrupted run leaves neither a
+  // partial file nor a temporary one, and an earlier output stays intact.
+  std::string irText;
+  llvm::raw_string_ostream irStream(irText);
   if (modelSummaryOpt) {
-    if (int rc = printModelSummary(std::move(input), registry, output->os()))
+    if (int rc = printModelSummary(std::move(input), registry, irStream))
       return rc;
-    output->keep();
-    return 0;
-  }
-  if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
+  } else if (failed(MlirOptMain(irStream, std::move(input), registry,
+                                config))) {
     return 1;
-  // Keep the output only on success: a failed run leaves no partial file.
-  output->keep();
-  output->os().flush();
-  // Strategies: --report, --schedule, --timeline.
+  }
+  irStream.flush();
+  if (llvm::Error e =
+          llvm::writeToOutput(outputFilename, [&](llvm::raw_ostream &os) {
+            os << irText;
+            return llvm::Error::success();
+          })) {
+    llvm::WithColor::error(llvm::errs(), "moe-opt")
+        << "cannot write '" << outputFilename
+        << "': " << llvm::toString(std::move(e)) << "\n";
+    return 1;
+  }
+  if (modelSummaryOpt)
+    return 0;
+  // Strategies: --report, --schedule, --timeline (written the same way).
   return writeStrategyOutputs();
 }

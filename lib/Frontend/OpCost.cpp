@@ -78,8 +78,11 @@ OpCost moesaic::onnxfe::costOf(const Graph &g, const Node &n, int64_t tokens) {
   double outElems = staticElems(g, out);
   if (n.is("MatMul") || n.is("Gemm") || n.is("MatMulInteger") ||
       (n.isMs() && (n.opType == "MatMulNBits" || n.opType == "FusedMatMul"))) {
-    int64_t k = g.value(n.input(0)).lastDim();
-    if (n.is("Gemm") && n.intAttr("transA", 0) && g.value(n.input(0)).rank() == 2)
+    // An empty (absent) first input has no value: index -1 (fuzzer find).
+    bool hasA = n.input(0) >= 0;
+    int64_t k = hasA ? g.value(n.input(0)).lastDim() : 1;
+    if (hasA && n.is("Gemm") && n.intAttr("transA", 0) &&
+        g.value(n.input(0)).rank() == 2)
       k = g.value(n.input(0)).dims[0];
     if (n.isMs() && n.opType == "MatMulNBits")
       k = n.intAttr("K", k);

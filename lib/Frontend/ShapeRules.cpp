@@ -8,6 +8,7 @@
 
 #include "OnnxGraph.h"
 
+#include "llvm/Support/MathExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 
 #include <algorithm>
@@ -246,17 +247,22 @@ bool inferStructural(Graph &g, const Node &n, const Value &x, int out) {
     Dims d = *target;
     bool fromData = !g.value(s).ints;
     int64_t known = 1, unknownAt = -1;
-    bool exact = x.fullyStatic();
+    bool exact = x.fullyStatic(), overflow = false;
     for (size_t i = 0; i < d.size(); ++i) {
       if (d[i] == 0 && !n.intAttr("allowzero", 0))
         d[i] = i < x.dims.size() ? x.dims[i] : -1;
       if (d[i] == -1 && unknownAt < 0 && !fromData)
         unknownAt = (int64_t)i;
-      else if (d[i] > 0)
-        known *= d[i];
-      else
+      else if (d[i] > 0) {
+        // Untrusted targets: a product that overflows is not inferred.
+        if (llvm::MulOverflow(known, d[i], known))
+          overflow = true;
+      } else {
         exact = false;
+      }
     }
+    if (overflow)
+      return false;
     if (unknownAt >= 0 && exact) {
       std::optional<int64_t> total = checkedNumel(x.dims);
       d[unknownAt] = total && known > 0 ? *total / known : -1;

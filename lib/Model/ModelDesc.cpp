@@ -7,9 +7,37 @@
 
 #include "moesaic/Model/ModelDesc.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <cmath>
+#include <limits>
 
 using namespace moesaic;
+
+int64_t moesaic::saturatingAdd(int64_t a, int64_t b) {
+  int64_t r;
+  if (llvm::AddOverflow(a, b, r))
+    return b > 0 ? std::numeric_limits<int64_t>::max()
+                 : std::numeric_limits<int64_t>::min();
+  return r;
+}
+
+int64_t moesaic::saturatingMul(int64_t a, int64_t b) {
+  int64_t r;
+  if (llvm::MulOverflow(a, b, r))
+    return (a < 0) != (b < 0) ? std::numeric_limits<int64_t>::min()
+                              : std::numeric_limits<int64_t>::max();
+  return r;
+}
+
+int64_t moesaic::bytesFromDouble(double bytes) {
+  if (!(bytes > 0)) // also NaN
+    return 0;
+  // 2^63 is the first double above INT64_MAX.
+  if (bytes >= 9223372036854775808.0)
+    return std::numeric_limits<int64_t>::max();
+  return (int64_t)std::ceil(bytes);
+}
 
 double moesaic::bytesPerElement(const std::string &dtype) {
   if (dtype == "fp32" || dtype == "f32" || dtype == "i32")
@@ -37,7 +65,7 @@ int moesaic::ffnMatrices(const std::string &activation) {
 
 int64_t MoeLayerDesc::expertBytes() const {
   double elems = (double)ffnMatrices(activation) * hiddenSize * expertFfnSize;
-  return (int64_t)std::ceil(elems * bytesPerElement(weightType));
+  return bytesFromDouble(elems * bytesPerElement(weightType));
 }
 
 double MoeLayerDesc::expertFlopsPerToken() const {
@@ -51,7 +79,7 @@ int64_t MoeLayerDesc::sharedBytes() const {
       (double)sharedExperts * ffnMatrices(activation) * hiddenSize *
           sharedFfnSize +
       (sharedGated ? hiddenSize : 0);
-  return (int64_t)std::ceil(elems * bytesPerElement(actType));
+  return bytesFromDouble(elems * bytesPerElement(actType));
 }
 
 double MoeLayerDesc::sharedFlopsPerToken() const {
@@ -63,7 +91,9 @@ double MoeLayerDesc::sharedFlopsPerToken() const {
 }
 
 int64_t MoeLayerDesc::routerBytes() const {
-  return (int64_t)((double)hiddenSize * numExperts * bytesPerElement(actType));
+  // Truncated, as before: the router's bytes are never fractional in use.
+  return bytesFromDouble(
+      std::floor((double)hiddenSize * numExperts * bytesPerElement(actType)));
 }
 
 double MoeLayerDesc::routerFlopsPerToken() const {
@@ -71,22 +101,22 @@ double MoeLayerDesc::routerFlopsPerToken() const {
 }
 
 int64_t MoeLayerDesc::tokenBytes() const {
-  return (int64_t)std::ceil(hiddenSize * bytesPerElement(actType));
+  return bytesFromDouble(hiddenSize * bytesPerElement(actType));
 }
 
 int64_t ModelDesc::nonExpertBytes() const {
   int64_t total = 0;
   for (const DenseOpDesc &op : denseOps)
-    total += op.weightBytes;
+    total = saturatingAdd(total, op.weightBytes);
   for (const MoeLayerDesc &l : moeLayers)
-    total += l.sharedBytes() + l.routerBytes();
+    total = saturatingAdd(total, saturatingAdd(l.sharedBytes(), l.routerBytes()));
   return total;
 }
 
 int64_t ModelDesc::paramsBytes() const {
   int64_t total = nonExpertBytes();
   for (const MoeLayerDesc &l : moeLayers)
-    total += l.numExperts * l.expertBytes();
+    total = saturatingAdd(total, saturatingMul(l.numExperts, l.expertBytes()));
   return total;
 }
 

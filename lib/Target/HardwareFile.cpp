@@ -26,7 +26,9 @@ struct EmbeddedPreset {
 #include "moesaic/HardwarePresets.inc"
 
 constexpr int64_t kMaxFileBytes = 16 << 20;
-constexpr int64_t kMaxDevices = 1 << 16;
+// SystemModel::finalize keeps all-pairs route tables (8 bytes per pair):
+// 4096 devices are 128 MiB; more is refused (SystemModel::kMaxDevices).
+constexpr int64_t kMaxDevices = SystemModel::kMaxDevices;
 
 /// Builds a SystemModel from a parsed document, recording the first error
 /// with the JSON path where it occurred.

@@ -305,6 +305,12 @@ std::string SystemModel::finalize() {
   }
 
   unsigned n = devices.size();
+  if (n > kMaxDevices) {
+    links.clear();
+    return "the system has " + std::to_string(n) +
+           " devices (switches included); at most " +
+           std::to_string(kMaxDevices) + " are supported";
+  }
   out.assign(n, {});
   for (unsigned i = 0; i < links.size(); ++i)
     out[links[i].src].push_back(i);

@@ -18,6 +18,25 @@
 
 namespace moesaic {
 
+/// Size limits of a model (docs/security.md). The moe dialect's verifiers
+/// refuse anything larger with an error, before any pass or cost formula
+/// sees it; within them every cost below fits in int64_t. Real models are
+/// far inside: hidden sizes ~2^14, FFN sizes ~2^16, 256 experts.
+/// Any one dimension (hidden, ffn, heads, head_dim, ranks, context, count).
+inline constexpr int64_t kMaxModelDim = int64_t(1) << 24;
+/// Routed experts per layer (per-expert tables are sized by it).
+inline constexpr int64_t kMaxExperts = int64_t(1) << 16;
+/// Weight bytes of a whole model: 1 PiB.
+inline constexpr int64_t kMaxModelBytes = int64_t(1) << 50;
+
+/// a + b and a * b, saturating at INT64_MAX / INT64_MIN instead of
+/// overflowing (costs of absurd inputs must not wrap to small numbers).
+int64_t saturatingAdd(int64_t a, int64_t b);
+int64_t saturatingMul(int64_t a, int64_t b);
+/// A non-negative byte count from a double: rounded up, NaN -> 0, clamped
+/// to [0, INT64_MAX] (a plain cast of an out-of-range double is undefined).
+int64_t bytesFromDouble(double bytes);
+
 /// Bytes per element of a data type name ("bf16" -> 2, "int4" -> 0.5).
 double bytesPerElement(const std::string &dtype);
 

@@ -138,6 +138,9 @@ public:
   /// model is immutable. Also checks that every pair of compute devices can
   /// reach each other.
   std::string finalize();
+  /// Most devices a system may have, implicit switches included: finalize()
+  /// builds all-pairs route tables, so this bounds their memory (128 MiB).
+  static constexpr unsigned kMaxDevices = 4096;
   bool isFinalized() const { return finalized; }
 
   //===--------------------------------------------------------------------===//

@@ -2,6 +2,7 @@
 
 #include "moesaic/Dialect/Moe/MoeDialect.h"
 #include "moesaic/Dialect/Moe/MoeOps.h"
+#include "moesaic/Model/ModelDesc.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -32,6 +33,10 @@ LogicalResult RouteType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (experts <= 0)
     return emitError() << "route needs a positive number of experts, got "
                        << experts;
+  if (experts > moesaic::kMaxExperts)
+    return emitError() << "route has " << experts
+                       << " experts, more than the supported "
+                       << moesaic::kMaxExperts;
   if (topK <= 0 || topK > experts)
     return emitError() << "route top_k must be in [1, experts=" << experts
                        << "], got " << topK;
@@ -45,9 +50,17 @@ DispatchedType::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "dispatched tokens need a positive number of "
                           "experts, got "
                        << experts;
+  if (experts > moesaic::kMaxExperts)
+    return emitError() << "dispatched tokens go to " << experts
+                       << " experts, more than the supported "
+                       << moesaic::kMaxExperts;
   if (hidden <= 0)
     return emitError() << "dispatched tokens need a positive hidden size, got "
                        << hidden;
+  if (hidden > moesaic::kMaxModelDim)
+    return emitError() << "dispatched hidden size " << hidden
+                       << " is more than the supported "
+                       << moesaic::kMaxModelDim;
   if (!elementType.isIntOrFloat())
     return emitError() << "dispatched element type must be an integer or "
                           "float type, got "

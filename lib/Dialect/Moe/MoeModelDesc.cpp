@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 using namespace mlir;
@@ -88,8 +89,8 @@ FailureOr<ModelDesc> moesaic::moe::describeModel(ModelOp model) {
       // Projections, plus QK^T and PV over the context.
       double flops = 2.0 * params + 4.0 * (double)q * context;
       DenseOpDesc *d = dense(attn.getLayer(), "attention", flops,
-                             (int64_t)(params * eb), elem);
-      d->kvBytesPerContextToken = (int64_t)(kvPerToken * eb);
+                             bytesFromDouble(std::floor(params * eb)), elem);
+      d->kvBytesPerContextToken = bytesFromDouble(std::floor(kvPerToken * eb));
       d->numHeads = attn.getHeads();
       d->numKvHeads = attn.getKvHeads();
       d->headDim = attn.getHeadDim();
@@ -101,7 +102,9 @@ FailureOr<ModelDesc> moesaic::moe::describeModel(ModelOp model) {
                       h * ffn.getFfn();
       DenseOpDesc *d =
           dense(ffn.getLayer(), "dense_ffn", 2.0 * params,
-                (int64_t)(params * bytesPerElement(dtypeName(elem))), elem);
+                bytesFromDouble(
+                    std::floor(params * bytesPerElement(dtypeName(elem)))),
+                elem);
       d->hiddenSize = h;
     } else if (auto c = dyn_cast<ComputeOp>(op)) {
       Type elem = Float16Type::get(op.getContext());

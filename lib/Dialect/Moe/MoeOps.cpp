@@ -1,10 +1,14 @@
 //===- MoeOps.cpp - Verifiers of the moe dialect's operations -------------===//
 
 #include "moesaic/Dialect/Moe/MoeOps.h"
+#include "moesaic/Dialect/Moe/MoeModelDesc.h"
+#include "moesaic/Model/ModelDesc.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/MapVector.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace moesaic::moe;
@@ -27,6 +31,11 @@ static LogicalResult checkPositive(Operation *op, StringRef what,
                                    int64_t value) {
   if (value <= 0)
     return op->emitOpError() << what << " must be positive, got " << value;
+  // Keeps every cost formula within int64 (moesaic/Model/ModelDesc.h).
+  if (value > moesaic::kMaxModelDim)
+    return op->emitOpError() << what << " is " << value
+                             << ", more than the supported "
+                             << moesaic::kMaxModelDim;
   return success();
 }
 
@@ -136,7 +145,43 @@ LogicalResult ModelOp::verifyRegions() {
     lastLayer = *layer;
     lastOp = &op;
   }
-  return verifyLayerStructure(block);
+  // Hidden sizes within the limits, then the whole model's weights: a
+  // model larger than any machine is refused here, before passes allocate
+  // per-expert tables or cost formulas overflow.
+  auto checkDims = [](Operation &op, Type type) -> LogicalResult {
+    if (auto tensor = dyn_cast<RankedTensorType>(type))
+      for (int64_t dim : tensor.getShape())
+        if (!ShapedType::isDynamic(dim) &&
+            (dim < 0 || dim > moesaic::kMaxModelDim))
+          return op.emitOpError()
+                 << "has a tensor dimension of " << dim << "; at most "
+                 << moesaic::kMaxModelDim << " is supported";
+    return success();
+  };
+  for (Operation &op : block) {
+    for (Type type : op.getOperandTypes())
+      if (failed(checkDims(op, type)))
+        return failure();
+    for (Type type : op.getResultTypes())
+      if (failed(checkDims(op, type)))
+        return failure();
+  }
+  if (failed(verifyLayerStructure(block)))
+    return failure();
+  FailureOr<moesaic::ModelDesc> desc = describeModel(*this);
+  if (failed(desc))
+    return failure();
+  int64_t bytes = desc->paramsBytes();
+  if (bytes > moesaic::kMaxModelBytes) {
+    InFlightDiagnostic diag = emitOpError() << "weights come to ";
+    if (bytes == std::numeric_limits<int64_t>::max())
+      diag << "more than 2^63";
+    else
+      diag << bytes;
+    return diag << " bytes, more than the supported "
+                << moesaic::kMaxModelBytes << " (1 PiB)";
+  }
+  return success();
 }
 
 LogicalResult InputOp::verify() {
