@@ -184,6 +184,26 @@ moesaic::evaluateSchedule(const llvm::json::Object &schedule,
   }
   peak += staticBytes;
 
+  // Per device: what the report's totals are the maximum or sum of, so users
+  // (and the Python module's memory plot) see which device is the limit. The
+  // static allocation is reserved on every device the strategy uses.
+  llvm::json::Array devices;
+  for (unsigned i = 0; i < system.devices.size() && i < sim.devices.size();
+       ++i) {
+    const Device &device = system.devices[i];
+    if (device.kind == DeviceKind::Switch)
+      continue;
+    const DeviceStats &d = sim.devices[i];
+    devices.push_back(llvm::json::Object{
+        {"name", device.name},
+        {"kind", toString(device.kind)},
+        {"peak_onchip_bytes", d.peakOnchipBytes + staticBytes},
+        {"onchip_capacity_bytes", device.onchipBytes},
+        {"offchip_bytes", (int64_t)std::llround(d.offchipBytes)},
+        {"compute_busy_us", d.computeBusyUs / steps},
+        {"memory_busy_us", d.memoryBusyUs / steps}});
+  }
+
   LowerBound bound = meanStepLowerBound(system, model, trace, context);
   double lowerBound = bound.max();
   // Internal check: no schedule beats the lower bound. A violation is a
@@ -210,6 +230,7 @@ moesaic::evaluateSchedule(const llvm::json::Object &schedule,
       {"migration_exposed_us", exposedMigrationUs(graph, sim) / steps},
       {"layers", std::move(layers)},
       {"links", std::move(links)},
+      {"devices", std::move(devices)},
       {"tasks", (int64_t)graph.size()},
   };
   if (latency > 0 && std::fabs(analyticMean - latency) > 0.05 * latency) {

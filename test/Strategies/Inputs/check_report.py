@@ -93,6 +93,17 @@ def main():
             need(link, "dst", str, where + " links[]")
             need(link, "bytes", int, where + " links[]")
             need(link, "busy_us", float, where + " links[]")
+        devices = need(r, "devices", list, where)
+        if not devices:
+            fail(f"{where}: no per-device entries")
+        for d in devices:
+            need(d, "name", str, where + " devices[]")
+            need(d, "onchip_capacity_bytes", int, where + " devices[]")
+            need(d, "compute_busy_us", float, where + " devices[]")
+            if need(d, "peak_onchip_bytes", int, where + " devices[]") < 0:
+                fail(f"{where}: negative per-device peak_onchip_bytes")
+        if max(d["peak_onchip_bytes"] for d in devices) != r["peak_onchip_bytes"]:
+            fail(f"{where}: peak_onchip_bytes is not the maximum over devices")
         if not math.isclose(speedup.get(r["strategy"], -1), base / latency,
                             rel_tol=1e-9):
             fail(f"{where}: speedup is not first latency / latency")
