@@ -18,7 +18,10 @@ def Hw_SystemOp : Hw_Op<"system", [Symbol, SymbolTable, SingleBlock,
     the target model and rejects inconsistent systems: links to unknown
     devices, non-positive bandwidths, duplicate coordinates, mesh links
     between non-neighbours, devices that cannot reach each other.
-    `kind` selects which strategies can serve the system.
+    `kind` selects which strategies can serve the system. `source_name`
+    keeps the name the hardware file or preset gives the system when it is
+    not a valid symbol (e.g. `edge-chiplet-4` for `@edge_chiplet_4`), so
+    reports name the hardware as the user wrote it.
 
     ```mlir
     hw.system @ring4 kind chiplet attributes {description = "4 chiplets on a D2D ring"} {
@@ -29,7 +32,8 @@ def Hw_SystemOp : Hw_Op<"system", [Symbol, SymbolTable, SingleBlock,
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, Hw_SystemKind:$kind,
-                       OptionalAttr<StrAttr>:$description);
+                       OptionalAttr<StrAttr>:$description,
+                       OptionalAttr<StrAttr>:$source_name);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name `kind` $kind attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;

@@ -23,7 +23,7 @@ moe.model @m {
   moe.output %x : tensor<?x64xbf16>
 }
 
-// RING: hw.system @edge_chiplet_4 kind chiplet attributes {description = "4 edge chiplets in one package on a UCIe die-to-die ring, one LPDDR5X interface per chiplet"} {
+// RING: hw.system @edge_chiplet_4 kind chiplet attributes {description = "4 edge chiplets in one package on a UCIe die-to-die ring, one LPDDR5X interface per chiplet", source_name = "edge-chiplet-4"} {
 // RING-NEXT: hw.device @c0 kind chiplet {offchip_bytes = 17179869184 : i64, offchip_channels = 4 : i64, offchip_gbps = 6.830000e+01 : f64, onchip_bytes = 8388608 : i64, peak_tflops = {bf16 = 1.600000e+01 : f64, fp16 = 1.600000e+01 : f64, int8 = 3.200000e+01 : f64}}
 // RING-NEXT: hw.device @c1 kind chiplet
 // RING-NEXT: hw.device @c2 kind chiplet
@@ -52,7 +52,7 @@ moe.model @m {
 // SWITCH: hw.topology switch [@gpu0,
 // SWITCH-SAME: @gpu71] bw 9.000000e+02 lat 5.000000e+02 {type = "nvlink"}
 
-// FILE: hw.system @two_chiplets kind chiplet attributes {description = "Two chiplets joined by one link (test input)"} {
+// FILE: hw.system @two_chiplets kind chiplet attributes {description = "Two chiplets joined by one link (test input)", source_name = "two-chiplets"} {
 // FILE-NEXT: hw.device @left kind chiplet at [0, 0] {offchip_bytes = 1073741824 : i64, offchip_gbps = 2.560000e+01 : f64, onchip_bytes = 1048576 : i64, peak_tflops = {bf16 = 8.000000e+00 : f64}}
 // FILE-NEXT: hw.device @right kind chiplet at [0, 1]
 // FILE-NEXT: hw.link @left -> @right bw 6.400000e+01 lat 1.500000e+01 bidirectional {type = "d2d"}

@@ -75,7 +75,7 @@ static TopologyKindAttr toIR(TopologyKind kind) {
 
 FailureOr<SystemModel> moesaic::hw::buildSystemModel(SystemOp system) {
   SystemModel model;
-  model.name = system.getSymName().str();
+  model.name = system.getSourceName().value_or(system.getSymName()).str();
   model.kind = toModel(system.getKind());
   if (auto d = system.getDescription())
     model.description = d->str();
@@ -214,7 +214,10 @@ SystemOp moesaic::hw::emitSystem(OpBuilder &builder, Location loc,
       loc, builder.getStringAttr(systemSymbolName(model.name)),
       SystemKindAttrAttr::get(ctx, toIR(model.kind)),
       model.description.empty() ? StringAttr()
-                                : builder.getStringAttr(model.description));
+                                : builder.getStringAttr(model.description),
+      systemSymbolName(model.name) == model.name
+          ? StringAttr()
+          : builder.getStringAttr(model.name));
   Block *body = new Block();
   system.getBody().push_back(body);
   OpBuilder::InsertionGuard guard(builder);
