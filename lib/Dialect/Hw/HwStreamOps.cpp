@@ -96,13 +96,15 @@ LogicalResult StreamRingOp::verify() {
 }
 
 LogicalResult StreamShardsOp::verify() {
-  if (getLayer() < 0)
+  if (getLayerAttr().getInt() < 0)
     return emitOpError() << "layer must be a layer index";
-  if (getExperts() <= 0)
+  if (getExpertsAttr().getInt() <= 0)
     return emitOpError() << "experts must be positive";
   if (getHomes().empty())
     return emitOpError() << "needs at least one home chiplet";
-  if (getShardBytes() <= 0 || getChunkBytes() <= 0 || getChunks() <= 0)
+  // I64Attr getters return uint64_t: compare the signed stored values.
+  if (getShardBytesAttr().getInt() <= 0 || getChunkBytesAttr().getInt() <= 0 ||
+      getChunksAttr().getInt() <= 0)
     return emitOpError() << "shard_bytes, chunk_bytes and chunks must be "
                             "positive";
   if (getChunkBytes() * getChunks() < getShardBytes() ||
@@ -121,17 +123,18 @@ LogicalResult StreamShardsOp::verify() {
 }
 
 LogicalResult StreamScheduleOp::verify() {
-  if (getLayer() < 0)
+  if (getLayerAttr().getInt() < 0)
     return emitOpError() << "layer must be a layer index";
   if (getTemplateKind() != "arc")
     return emitOpError() << "template must be \"arc\" (rule V3), not \""
                          << getTemplateKind() << "\"";
   if (getOrder() != "longest-first" && getOrder() != "gating")
     return emitOpError() << "order must be \"longest-first\" or \"gating\"";
-  if (getBuffers() < 2)
+  if (getBuffersAttr().getInt() < 2)
     return emitOpError() << "needs at least 2 buffers (double buffering)";
-  if (getBufferBytes() <= 0 || getLinkTicks() <= 0 || getDramTicks() <= 0 ||
-      getComputeTicks() < 0 || getUsPerTick().convertToDouble() <= 0)
+  if (getBufferBytesAttr().getInt() <= 0 || getLinkTicksAttr().getInt() <= 0 ||
+      getDramTicksAttr().getInt() <= 0 || getComputeTicksAttr().getInt() < 0 ||
+      getUsPerTick().convertToDouble() <= 0)
     return emitOpError() << "buffer bytes, link/dram ticks and us_per_tick "
                             "must be positive, compute ticks non-negative";
   auto schedule = (*this)->getParentOfType<ScheduleOp>();
