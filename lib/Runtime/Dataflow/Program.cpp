@@ -132,10 +132,10 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
           n.control = Control::Gating;
           if (n.numOutputs % m)
             return fail(p, i, "gating where needs experts x inputs outputs");
-        } else if (*c == "trajectory") {
-          n.control = Control::Trajectory;
+        } else if (*c == "trajectory" || *c == "links") {
+          n.control = *c == "links" ? Control::Links : Control::Trajectory;
           if (n.numOutputs != m || n.numOutputs > 64)
-            return fail(p, i, "trajectory where needs n = m <= 64");
+            return fail(p, i, *c + " where needs n = m <= 64");
         } else {
           return fail(p, i, "unknown control \"" + *c + "\"");
         }
@@ -179,7 +179,8 @@ Executor::Executor(const Program &program) : prog(program) {
     const Node &n = prog.nodes[i];
     for (uint32_t k = 0; k < n.inputs.size(); ++k)
       consumers[fill[n.inputs[k]]++] = {i, k};
-    if (n.kind == NodeKind::Where && n.control == Control::Trajectory) {
+    if (n.kind == NodeKind::Where && (n.control == Control::Trajectory ||
+                                      n.control == Control::Links)) {
       routeBase[i] = numRoutes;
       numRoutes += (uint32_t)n.inputs.size();
     }
@@ -189,23 +190,34 @@ Executor::Executor(const Program &program) : prog(program) {
   done.assign(prog.nodes.size(), 0);
   counts.assign(prog.numValues, 0);
   firings.resize(prog.nodes.size());
+  dirtyNode.assign(prog.nodes.size(), 0);
   queue.reserve(1024);
 }
 
 void Executor::reset() {
-  std::fill(state.begin(), state.end(), 0);
-  std::fill(done.begin(), done.end(), 0);
-  std::fill(counts.begin(), counts.end(), 0);
-  for (auto &f : firings)
-    f.clear();
+  for (uint32_t i : touchedNodes) {
+    state[i] = 0;
+    done[i] = 0;
+    firings[i].clear();
+    dirtyNode[i] = 0;
+  }
+  touchedNodes.clear();
+  for (uint32_t v : touchedValues)
+    counts[v] = 0;
+  touchedValues.clear();
 }
 
-void Executor::push(uint32_t v0, uint32_t payload0) {
+void Executor::push(uint32_t v0, uint32_t payload0, uint32_t tokens0) {
+  if (tokens0 == 0)
+    return;
   queue.clear();
-  queue.push_back({v0, payload0});
+  queue.push_back({v0, payload0, tokens0});
   for (size_t head = 0; head < queue.size(); ++head) {
-    auto [v, payload] = queue[head];
-    ++counts[v];
+    const Packet pk = queue[head];
+    const uint32_t v = pk.value, payload = pk.payload, tokens = pk.tokens;
+    if (counts[v] == 0)
+      touchedValues.push_back(v);
+    counts[v] += tokens;
     for (uint32_t c = consumerBegin[v]; c < consumerBegin[v + 1]; ++c) {
       auto [ni, k] = consumers[c];
       const Node &n = prog.nodes[ni];
@@ -214,17 +226,23 @@ void Executor::push(uint32_t v0, uint32_t payload0) {
       case NodeKind::Input:
         break;
       case NodeKind::Output:
-        firings[ni].push_back(v);
+        touchNode(ni);
+        firings[ni].insert(firings[ni].end(), tokens, v);
         break;
       case NodeKind::When:
         if (done[ni])
           break;
-        if (++state[ni] >= n.threshold) {
-          queue.push_back({out, payload});
-          if (n.resetOnFire)
-            state[ni] -= n.threshold;
-          else
+        touchNode(ni);
+        state[ni] += tokens;
+        if (state[ni] >= n.threshold) {
+          if (n.resetOnFire) {
+            int64_t fires = state[ni] / n.threshold;
+            state[ni] -= fires * n.threshold;
+            queue.push_back({out, payload, (uint32_t)fires});
+          } else {
             done[ni] = 1;
+            queue.push_back({out, payload, 1});
+          }
         }
         break;
       case NodeKind::Where: {
@@ -232,19 +250,19 @@ void Executor::push(uint32_t v0, uint32_t payload0) {
         if (n.control == Control::Static) {
           for (uint32_t j = 0; j < n.numOutputs; ++j)
             if (n.adjacency[(size_t)j * m + k])
-              queue.push_back({out + j, payload});
+              queue.push_back({out + j, payload, tokens});
         } else if (n.control == Control::Gating) {
           const uint32_t experts = n.numOutputs / m;
           const int32_t *row = gatingExperts + (size_t)payload * gatingTopK;
           for (unsigned j = 0; j < gatingTopK; ++j)
             if (row[j] >= 0 && (uint32_t)row[j] < experts)
-              queue.push_back({out + (uint32_t)row[j] * m + k, payload});
+              queue.push_back({out + (uint32_t)row[j] * m + k, payload, tokens});
         } else {
           uint64_t dest = routes[routeBase[ni] + k];
           while (dest) {
             unsigned j = __builtin_ctzll(dest);
             dest &= dest - 1;
-            queue.push_back({out + j, payload});
+            queue.push_back({out + j, payload, tokens});
           }
         }
         break;
