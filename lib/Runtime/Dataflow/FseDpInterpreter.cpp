@@ -184,6 +184,8 @@ FseDpInterpreter::FseDpInterpreter(Program program,
   probe.assign(2 * n, 0);
   laneBefore.assign(2 * n, 0);
   items.reserve(cfg.numExperts);
+  sorted.reserve(cfg.numExperts);
+  bucket.assign(n + 1, 0);
   result.experts.reserve(cfg.numExperts);
 }
 
@@ -345,8 +347,18 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
     items.push_back({e, mask, tokens, (uint8_t)start, (uint8_t)len,
                      (uint8_t)tie, (uint8_t)key});
   }
-  std::stable_sort(items.begin(), items.end(),
-                   [](const Item &a, const Item &b) { return a.key > b.key; });
+  // Counting sort by key, descending, stable (keys are at most N).
+  std::fill(bucket.begin(), bucket.end(), 0);
+  for (const Item &it : items)
+    ++bucket[it.key];
+  for (unsigned k = n + 1, pos = 0; k-- > 0;) {
+    unsigned c = bucket[k];
+    bucket[k] = pos;
+    pos += c;
+  }
+  sorted.resize(items.size());
+  for (const Item &it : items)
+    sorted[bucket[it.key]++] = it;
 
   // 3. Per expert in streaming order: choose the arc among equal gaps and
   //    the odd gap shard's direction (plain code over the link free ticks),
@@ -357,7 +369,7 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
   std::fill(computeFree.begin(), computeFree.end(), 0);
   uint32_t dramFree = 0, makespan = 0;
   size_t readySeen = 0;
-  for (const Item &it : items) {
+  for (const Item &it : sorted) {
     fsedp::ExpertDecision d;
     d.expert = it.expert;
     d.tokens = (uint16_t)it.tokens;

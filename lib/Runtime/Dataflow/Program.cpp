@@ -164,33 +164,50 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
 }
 
 Executor::Executor(const Program &program) : prog(program) {
+  const uint32_t numNodes = (uint32_t)prog.nodes.size();
+  routeBase.assign(numNodes, 0);
+  threshold.assign(numNodes, 1);
+  width.assign(numNodes, 0);
+  uint32_t numRoutes = 0;
   std::vector<uint32_t> deg(prog.numValues + 1, 0);
-  for (const Node &n : prog.nodes)
+  for (uint32_t i = 0; i < numNodes; ++i) {
+    const Node &n = prog.nodes[i];
     for (uint32_t v : n.inputs)
       ++deg[v];
-  consumerBegin.assign(prog.numValues + 1, 0);
-  for (uint32_t v = 0; v < prog.numValues; ++v)
-    consumerBegin[v + 1] = consumerBegin[v] + deg[v];
-  consumers.resize(consumerBegin.back());
-  std::vector<uint32_t> fill(consumerBegin.begin(), consumerBegin.end() - 1);
-  routeBase.assign(prog.nodes.size(), 0);
-  uint32_t numRoutes = 0;
-  for (uint32_t i = 0; i < prog.nodes.size(); ++i) {
-    const Node &n = prog.nodes[i];
-    for (uint32_t k = 0; k < n.inputs.size(); ++k)
-      consumers[fill[n.inputs[k]]++] = {i, k};
+    threshold[i] = n.threshold;
+    width[i] = (uint32_t)n.inputs.size();
     if (n.kind == NodeKind::Where && (n.control == Control::Trajectory ||
                                       n.control == Control::Links)) {
       routeBase[i] = numRoutes;
       numRoutes += (uint32_t)n.inputs.size();
     }
   }
+  consumerBegin.assign(prog.numValues + 1, 0);
+  for (uint32_t v = 0; v < prog.numValues; ++v)
+    consumerBegin[v + 1] = consumerBegin[v] + deg[v];
+  consumers.resize(consumerBegin.back());
+  std::vector<uint32_t> fill(consumerBegin.begin(), consumerBegin.end() - 1);
+  for (uint32_t i = 0; i < numNodes; ++i) {
+    const Node &n = prog.nodes[i];
+    for (uint32_t k = 0; k < n.inputs.size(); ++k) {
+      bool routed = n.kind == NodeKind::Where &&
+                    (n.control == Control::Trajectory ||
+                     n.control == Control::Links);
+      consumers[fill[n.inputs[k]]++] = {
+          i,
+          n.numOutputs ? prog.valueBase[i] : 0,
+          routed ? routeBase[i] + k : k,
+          n.kind,
+          n.control,
+          (uint8_t)n.resetOnFire};
+    }
+  }
   routes.assign(numRoutes, 0);
-  state.assign(prog.nodes.size(), 0);
-  done.assign(prog.nodes.size(), 0);
+  state.assign(numNodes, 0);
+  done.assign(numNodes, 0);
   counts.assign(prog.numValues, 0);
-  firings.resize(prog.nodes.size());
-  dirtyNode.assign(prog.nodes.size(), 0);
+  firings.resize(numNodes);
+  dirtyNode.assign(numNodes, 0);
   queue.reserve(1024);
 }
 
@@ -219,50 +236,58 @@ void Executor::push(uint32_t v0, uint32_t payload0, uint32_t tokens0) {
       touchedValues.push_back(v);
     counts[v] += tokens;
     for (uint32_t c = consumerBegin[v]; c < consumerBegin[v + 1]; ++c) {
-      auto [ni, k] = consumers[c];
-      const Node &n = prog.nodes[ni];
-      const uint32_t out = prog.valueBase[ni];
-      switch (n.kind) {
+      const Consumer &cs = consumers[c];
+      const uint32_t ni = cs.node;
+      switch (cs.kind) {
       case NodeKind::Input:
         break;
       case NodeKind::Output:
         touchNode(ni);
-        firings[ni].insert(firings[ni].end(), tokens, v);
+        if (tokens == 1)
+          firings[ni].push_back(v);
+        else
+          firings[ni].insert(firings[ni].end(), tokens, v);
         break;
-      case NodeKind::When:
+      case NodeKind::When: {
         if (done[ni])
           break;
         touchNode(ni);
-        state[ni] += tokens;
-        if (state[ni] >= n.threshold) {
-          if (n.resetOnFire) {
-            int64_t fires = state[ni] / n.threshold;
-            state[ni] -= fires * n.threshold;
-            queue.push_back({out, payload, (uint32_t)fires});
+        int64_t &st = state[ni];
+        st += tokens;
+        const int64_t th = threshold[ni];
+        if (st >= th) {
+          if (cs.resetOnFire) {
+            int64_t fires = st / th;
+            st -= fires * th;
+            queue.push_back({cs.out, payload, (uint32_t)fires});
           } else {
             done[ni] = 1;
-            queue.push_back({out, payload, 1});
+            queue.push_back({cs.out, payload, 1});
           }
         }
         break;
+      }
       case NodeKind::Where: {
-        const uint32_t m = (uint32_t)n.inputs.size();
-        if (n.control == Control::Static) {
+        if (cs.control == Control::Static) {
+          const Node &n = prog.nodes[ni];
+          const uint32_t m = width[ni];
           for (uint32_t j = 0; j < n.numOutputs; ++j)
-            if (n.adjacency[(size_t)j * m + k])
-              queue.push_back({out + j, payload, tokens});
-        } else if (n.control == Control::Gating) {
-          const uint32_t experts = n.numOutputs / m;
+            if (n.adjacency[(size_t)j * m + cs.aux])
+              queue.push_back({cs.out + j, payload, tokens});
+        } else if (cs.control == Control::Gating) {
+          const uint32_t m = width[ni];
+          const uint32_t experts = prog.nodes[ni].numOutputs / m;
           const int32_t *row = gatingExperts + (size_t)payload * gatingTopK;
           for (unsigned j = 0; j < gatingTopK; ++j)
             if (row[j] >= 0 && (uint32_t)row[j] < experts)
-              queue.push_back({out + (uint32_t)row[j] * m + k, payload, tokens});
+              queue.push_back(
+                  {cs.out + (uint32_t)row[j] * m + cs.aux, payload, tokens});
         } else {
-          uint64_t dest = routes[routeBase[ni] + k];
+          uint64_t dest = routes[cs.aux];
           while (dest) {
             unsigned j = __builtin_ctzll(dest);
             dest &= dest - 1;
-            queue.push_back({out + j, payload, tokens});
+            queue.push_back({cs.out + j, payload, tokens});
           }
         }
         break;

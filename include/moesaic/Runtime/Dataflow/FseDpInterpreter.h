@@ -85,7 +85,8 @@ private:
 
   Program prog;
   fsedp::SchedulerConfig cfg;
-  std::vector<Item> items;
+  std::vector<Item> items, sorted;
+  std::vector<unsigned> bucket;
   std::unique_ptr<Executor> exec;
   std::vector<uint32_t> tokenInput;     // [p] -> value
   uint32_t replicatedInput = 0;         // value of tokens.replicated

@@ -112,9 +112,20 @@ private:
   }
 
   const Program &prog;
-  // consumers[v]: (node, input index) pairs, CSR.
+  /// One use of a value, precompiled so propagation touches no Node:
+  /// `aux` is the input index (static and gating wheres) or the slot in
+  /// `routes` (trajectory and links wheres).
+  struct Consumer {
+    uint32_t node, out, aux;
+    NodeKind kind;
+    Control control;
+    uint8_t resetOnFire;
+  };
+  // consumers of value v: consumers[consumerBegin[v] .. consumerBegin[v+1]).
   std::vector<uint32_t> consumerBegin;
-  std::vector<std::pair<uint32_t, uint32_t>> consumers;
+  std::vector<Consumer> consumers;
+  std::vector<int64_t> threshold;    // [node], when
+  std::vector<uint32_t> width;       // [node], inputs of a where
   std::vector<uint32_t> routeBase;
   std::vector<uint64_t> routes;
   std::vector<int64_t> state;
