@@ -208,32 +208,31 @@ static uint64_t rotate(uint64_t rel, unsigned start, unsigned n) {
 
 void FseDpInterpreter::route(uint32_t e, unsigned start, unsigned len,
                              unsigned cwGap) {
-  // Rule V3, relative to the arc start (r = 0..len is the arc): a shard
-  // homed inside the arc visits the whole arc, crossing clockwise links
-  // h..len-1 and counter-clockwise links h..1; one homed in the clockwise
-  // part of the gap (h >= N - cwGap) travels clockwise through the rest of
-  // the gap and the arc; one in the counter-clockwise part travels
-  // counter-clockwise down to the arc start.
+  // Rule V3, relative to the arc start (r = 0..len is the arc): every
+  // shard is delivered to every chiplet of the arc (the trajectory where).
+  // On its way, one homed inside the arc crosses clockwise links h..len-1
+  // and counter-clockwise links h..1; one homed in the clockwise part of
+  // the gap (h >= N - cwGap) travels clockwise through the rest of the gap
+  // and the arc; one in the counter-clockwise part travels
+  // counter-clockwise down to the arc start (the links wheres).
   const int n = (int)cfg.numChiplets, l = (int)len;
   const uint32_t tr = trajectoryNode[e], cw = linksNode[e * 2],
                  ccw = linksNode[e * 2 + 1];
+  const uint64_t arc = rotate(span(0, l), start, n);
   for (int h = 0; h < n; ++h) {
-    uint64_t visit, cwLinks, ccwLinks;
+    uint64_t cwLinks, ccwLinks;
     if (h <= l) {
-      visit = span(0, l);
       cwLinks = span(h, l - 1);
       ccwLinks = span(1, h);
     } else if (h >= n - (int)cwGap) {
-      visit = span(h, n - 1) | span(0, l);
       cwLinks = span(h, n - 1) | span(0, l - 1);
       ccwLinks = 0;
     } else {
-      visit = span(0, h);
       cwLinks = 0;
       ccwLinks = span(1, h);
     }
     unsigned s = (start + (unsigned)h) % (unsigned)n;
-    exec->setRoute(tr, s, rotate(visit, start, n));
+    exec->setRoute(tr, s, arc);
     exec->setRoute(cw, s, rotate(cwLinks, start, n));
     exec->setRoute(ccw, s, rotate(ccwLinks, start, n));
   }
