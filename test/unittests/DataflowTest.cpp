@@ -149,6 +149,39 @@ TEST(Dataflow, InterpreterAgreesWithSchedulerOnRandomGatings) {
   EXPECT_GT(variedArcs, 100u);
 }
 
+TEST(Dataflow, InterpreterRefusesProgramsMissingItsPorts) {
+  mlir::MLIRContext ctx;
+  fsedp::SchedulerConfig cfg;
+  cfg.numChiplets = 4;
+  cfg.numExperts = 3;
+  cfg.chunksPerShard = 2;
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::json::Value(programJson(ctx, 4, 3, 2));
+  auto refusal = [&](const std::string &from, const std::string &to) {
+    std::string edited = text;
+    size_t at = edited.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    edited.replace(at, from.size(), to);
+    llvm::Expected<llvm::json::Value> v = llvm::json::parse(edited);
+    EXPECT_TRUE((bool)v);
+    llvm::Expected<Program> prog = programFromJson(*v->getAsObject());
+    EXPECT_TRUE((bool)prog) << llvm::toString(prog.takeError());
+    auto interp = FseDpInterpreter::create(std::move(*prog), cfg);
+    return interp ? std::string() : llvm::toString(interp.takeError());
+  };
+  EXPECT_NE(refusal("\"port\":\"links\"", "\"port\":\"linkz\"")
+                .find("needs the output 'links'"),
+            std::string::npos);
+  EXPECT_NE(refusal("\"port\":\"active.replicated\"", "\"port\":\"x\"")
+                .find("'tokens.replicated'"),
+            std::string::npos);
+  EXPECT_NE(refusal("\"control\":\"links\"", "\"control\":\"trajectory\"")
+                .find("missing links where"),
+            std::string::npos);
+  // Unedited, it loads.
+  EXPECT_EQ(refusal("\"name\":", "\"name\":"), "");
+}
+
 TEST(Dataflow, WhenAndStaticWhereSemantics) {
   // a -> where [[1,1],[0,1]] from (a, b); when(out0, out1) threshold 3.
   const char *text = R"({"name": "t", "params": {}, "nodes": [

@@ -87,9 +87,11 @@ public:
   /// one counted packet: `where` nodes copy the packet, a `when` adds its
   /// count to the state and emits one packet of as many firings as the
   /// state crossed thresholds (at most one without reset). Counts, `when`
-  /// states and recorded firings end as after `tokens` single pushes (the
-  /// graph is acyclic and every node only counts), which is what a
-  /// hardware `when` counting a burst of arrivals does.
+  /// states and the firings each output records end as after `tokens`
+  /// single pushes (the graph is acyclic and every node only counts; only
+  /// the interleaving of firings from different sources within one output
+  /// may differ), which is what a hardware `when` counting a burst of
+  /// arrivals does.
   void push(uint32_t v, uint32_t payload, uint32_t tokens);
 
   /// Tokens that crossed value `v` since the last reset.
