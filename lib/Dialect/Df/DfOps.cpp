@@ -120,8 +120,21 @@ LogicalResult WhereOp::verify() {
       return emitOpError() << "control \"trajectory\" needs `at [expert]`";
     return success();
   }
+  if (kind == "links") {
+    if (n != m)
+      return emitOpError() << "control \"links\" needs as many outputs "
+                              "as inputs (one per chiplet), got "
+                           << n << " x " << m;
+    if (!getAt() || getAt()->size() != 2 || ((*getAt())[1] != 0 &&
+                                             (*getAt())[1] != 1))
+      return emitOpError() << "control \"links\" needs `at [expert, "
+                              "direction]` with direction 0 (clockwise) or 1 "
+                              "(counter-clockwise)";
+    return success();
+  }
   return emitOpError() << "unknown control \"" << kind
-                       << "\" (expected \"gating\" or \"trajectory\")";
+                       << "\" (expected \"gating\", \"trajectory\" or "
+                          "\"links\")";
 }
 
 LogicalResult ProgramOp::verifyRegions() {
