@@ -113,6 +113,8 @@ void propagateShapeData(Graph &g, const Node &n) {
   std::optional<std::vector<int64_t>> result;
   const std::vector<int64_t> *in0 = data(n.input(0));
   if (n.opType == "Shape") {
+    if (n.input(0) < 0) // absent input: nothing to propagate
+      return;
     const Value &x = g.value(n.input(0));
     if (!x.hasShape)
       return;
@@ -196,6 +198,8 @@ bool inferStructural(Graph &g, const Node &n, const Value &x, int out) {
     return true;
   }
   if (n.opType == "Expand") {
+    if (n.input(1) < 0) // absent target shape: leave the output uninferred
+      return true;
     const Value &s = g.value(n.input(1));
     const std::optional<std::vector<int64_t>> &target =
         s.ints ? s.ints : s.shapeData;
