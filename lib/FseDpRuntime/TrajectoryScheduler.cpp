@@ -105,7 +105,6 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   active.assign(cfg.numExperts + 1, 0);
   arcs.assign(cfg.numExperts, 0);
   multi.assign(cfg.numExperts + 1, 0);
-  order.assign(cfg.numExperts, 0);
   result.experts.reserve(cfg.numExperts);
   bucket.assign(n + 1, 0);
 }
@@ -147,13 +146,20 @@ uint32_t TrajectoryScheduler::tryBook(const uint8_t *o, uint32_t t0,
 // experts' holders are non-zero.
 void TrajectoryScheduler::clearPrevious() {
   const unsigned n = cfg.numChiplets;
-  for (size_t i = 0; i < numActive; ++i) {
-    uint32_t e = active[i];
-    uint8_t *c = &counts[(size_t)e * n];
-    for (uint64_t m = masks[e]; m; m &= m - 1)
+  const uint32_t *act = active.data();
+  uint8_t *cnt = counts.data();
+  uint64_t *msk = masks.data();
+  uint16_t *tok = tokensOf.data();
+  for (size_t i = 0, na = numActive; i < na; ++i) {
+    uint32_t e = act[i];
+    uint8_t *c = cnt + (size_t)e * n;
+    uint64_t m = msk[e];
+    do { // every active expert has a holder
       c[__builtin_ctzll(m)] = 0;
-    masks[e] = 0;
-    tokensOf[e] = 0;
+      m &= m - 1;
+    } while (m);
+    msk[e] = 0;
+    tok[e] = 0;
   }
   numActive = 0;
   std::fill(linkFree.begin(), linkFree.end(), 0);
@@ -176,6 +182,7 @@ void TrajectoryScheduler::gather(unsigned numTokens, const uint16_t *tokenPos,
       unsigned p = tokenPos[t];
       uint64_t bit = uint64_t(1) << p;
       const int32_t *row = experts + (size_t)t * topK;
+      uint8_t *cp = cnt + p;
       for (unsigned j = 0; j < topK; ++j) {
         int32_t e = row[j];
         if (e < 0)
@@ -185,16 +192,13 @@ void TrajectoryScheduler::gather(unsigned numTokens, const uint16_t *tokenPos,
         na += seen == 0;
         tok[e] = seen + 1;
         msk[e] |= bit;
-        uint8_t &c = cnt[(size_t)e * n + p];
+        uint8_t &c = cp[(size_t)e * n];
         c += c != 255;
       }
     }
     numActive = na;
     return;
   }
-  // Every chiplet holds every token: one holder per expert, the active
-  // experts spread evenly around the ring (rule V4), so their streams
-  // converge on different chiplets from both sides (complementary).
   for (unsigned t = 0; t < numTokens; ++t) {
     const int32_t *row = experts + (size_t)t * topK;
     for (unsigned j = 0; j < topK; ++j) {
@@ -208,46 +212,63 @@ void TrajectoryScheduler::gather(unsigned numTokens, const uint16_t *tokenPos,
     }
   }
   numActive = na;
-  unsigned p = 0;
-  for (size_t i = 0; i < na; ++i) {
-    uint32_t e = act[i];
-    if (na <= n) {
-      p = (unsigned)(i * n / na);
-    } else if (i) {
-      p = p + 1 == n ? 0 : p + 1; // i mod n
-    }
-    masks[e] = uint64_t(1) << p;
-    counts[(size_t)e * n + p] = tok[e] > 255 ? 255 : tok[e];
-  }
 }
 
 // Arcs: leave the largest circular gap between holders unvisited. Kept in a
 // packed word per expert (start | len << 8 | tie << 16 | key << 24), then
-// ordered longest stream first (counting sort, stable).
+// ordered longest stream first (counting sort, stable) into the decisions,
+// whose `cwGap` holds the tie start (0xff: none) until the booking.
 void TrajectoryScheduler::chooseArcs(bool replicated) {
   const unsigned n = cfg.numChiplets;
   const size_t na = numActive;
   uint32_t *arc = arcs.data();
+  ExpertDecision *out = result.experts.data();
+  const uint32_t *act = active.data();
+  uint64_t *msk = masks.data();
+  const uint16_t *tok = tokensOf.data();
   // A single holder: the arc is that chiplet (len 0, no tie).
   const uint32_t key0 = std::min((n - 1 + 1) / 2, n);
-  size_t nm = 0;
-  for (size_t i = 0; i < na; ++i) {
-    uint64_t m = masks[active[i]];
-    arc[i] = (uint32_t)__builtin_ctzll(m) | 0xffu << 16 | key0 << 24;
-    multi[nm] = i;
-    nm += (m & (m - 1)) != 0;
-  }
   if (replicated) {
-    // One holder each: every key is equal, the stable order is the input's.
-    for (size_t i = 0; i < na; ++i)
-      order[i] = i;
+    // Every chiplet holds every token: one holder per expert, the active
+    // experts spread evenly around the ring (rule V4), so their streams
+    // converge on different chiplets from both sides (complementary). All
+    // arcs have length 0: every key is equal, the stable order is the
+    // input's.
+    uint8_t *cnt = counts.data();
+    unsigned p = 0;
+    for (size_t i = 0; i < na; ++i) {
+      uint32_t e = act[i];
+      if (na <= n)
+        p = (unsigned)(i * n / na);
+      else if (i)
+        p = p + 1 == n ? 0 : p + 1; // i mod n
+      uint16_t t = tok[e];
+      msk[e] = uint64_t(1) << p;
+      cnt[(size_t)e * n + p] = t > 255 ? 255 : t;
+      ExpertDecision d;
+      d.expert = e;
+      d.holders = uint64_t(1) << p;
+      d.tokens = t;
+      d.arcStart = p;
+      d.arcLen = 0;
+      d.cwGap = 0xff;
+      out[i] = d;
+    }
     return;
+  }
+  size_t nm = 0;
+  uint32_t *mul = multi.data();
+  for (size_t i = 0; i < na; ++i) {
+    uint64_t m = msk[act[i]];
+    arc[i] = (uint32_t)__builtin_ctzll(m) | 0xffu << 16 | key0 << 24;
+    mul[nm] = i;
+    nm += (m & (m - 1)) != 0;
   }
   std::fill(bucket.begin(), bucket.end(), 0);
   bucket[key0] = na - nm;
   for (size_t k = 0; k < nm; ++k) {
-    size_t i = multi[k];
-    uint64_t m = masks[active[i]];
+    size_t i = mul[k];
+    uint64_t m = msk[act[i]];
     unsigned first = __builtin_ctzll(m);
     unsigned tieStart = 0xff;
     unsigned prev = first, bestGap = 0, bestStart = 0;
@@ -280,14 +301,23 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     ++bucket[key];
     arc[i] = bestStart | len << 8 | tieStart << 16 | key << 24;
   }
-  unsigned pos = 0;
-  for (unsigned k = n + 1; k-- > 0;) {
-    unsigned c = bucket[k];
-    bucket[k] = pos;
-    pos += c;
+  uint32_t *pos = bucket.data();
+  for (unsigned k = n + 1, at = 0; k-- > 0;) {
+    unsigned c = pos[k];
+    pos[k] = at;
+    at += c;
   }
-  for (size_t i = 0; i < na; ++i)
-    order[bucket[arc[i] >> 24]++] = i;
+  for (size_t i = 0; i < na; ++i) {
+    uint32_t a = arc[i], e = act[i];
+    ExpertDecision d;
+    d.expert = e;
+    d.holders = msk[e];
+    d.tokens = tok[e];
+    d.arcStart = a & 0xff;
+    d.arcLen = (a >> 8) & 0xff;
+    d.cwGap = (a >> 16) & 0xff;
+    out[pos[a >> 24]++] = d;
+  }
 }
 
 // Link booking over tabulated busy ticks, `Lanes` (>= 2N, padding lanes
@@ -329,16 +359,18 @@ probeRow(const uint32_t *__restrict w, const uint32_t *__restrict free,
   return hmax8(end);
 }
 
-// Books row `w` from `t0` on: a used link starts when both it and the
-// load are free; idle lanes (no work) keep their free tick.
+// Books row `w0` (`pm` all zeros) or `w0 + Lanes` (`pm` all ones) from
+// `t0` on: a used link starts when both it and the load are free; idle
+// lanes (no work) keep their free tick. Both rows load before `pm` is
+// known, so the links' free ticks are the only dependency between experts.
 template <unsigned Lanes>
 static inline __attribute__((always_inline)) uint32_t
-commitRow(const uint32_t *__restrict w, uint32_t *__restrict free,
+commitRow(const uint32_t *__restrict w0, V8 pm, uint32_t *__restrict free,
           uint32_t t0) {
   const V8 t = (V8){} + t0, zero = (V8){};
   V8 end = t;
   for (unsigned l = 0; l < Lanes; l += 8) {
-    V8 wl = load8(w + l);
+    V8 wl = (load8(w0 + l) & ~pm) | (load8(w0 + Lanes + l) & pm);
     V8 f = load8(free + l);
     V8 idle = (V8)(wl == zero);
     V8 e = max8(f, t) + wl;
@@ -367,9 +399,6 @@ TrajectoryScheduler::bookTabulated() {
   uint32_t *__restrict free = linkFree.data();
   uint32_t *__restrict cfree = computeFree.data();
   const uint8_t *cnt = counts.data();
-  const uint32_t *ord = order.data(), *arc = arcs.data(), *act = active.data();
-  const uint64_t *msk = masks.data();
-  const uint16_t *tok = tokensOf.data();
   ExpertDecision *out = result.experts.data();
   const uint32_t *entries = arcEntries.data();
   const size_t na = numActive;
@@ -382,8 +411,10 @@ TrajectoryScheduler::bookTabulated() {
     return odd & (unsigned)(free[en & 0xff] <= free[en >> 8]);
   };
   for (size_t k = 0; k < na; ++k) {
-    uint32_t i = ord[k], a = arc[i], e = act[i];
-    unsigned start = a & 0xff, len = (a >> 8) & 0xff, tie = (a >> 16) & 0xff;
+    ExpertDecision &d = out[k];
+    const uint32_t e = d.expert;
+    const uint64_t holders = d.holders;
+    unsigned start = d.arcStart, len = d.arcLen, tie = d.cwGap;
     unsigned gap = n - 1 - len, half = gap >> 1, odd = gap & 1;
     uint32_t startTick = dramFree;
     uint32_t t0 = dramFree + dt;
@@ -402,8 +433,8 @@ TrajectoryScheduler::bookTabulated() {
         w0 = alt;
       }
     }
+    const uint32_t *w = w0 + par * Lanes;
     if (__builtin_expect(rec, 0)) {
-      const uint32_t *w = w0 + par * Lanes;
       const uint8_t *o =
           &table[(((size_t)start * n + len) * 2 + par) * 2 * n];
       for (unsigned l = 0; l < 2 * n; ++l)
@@ -412,20 +443,29 @@ TrajectoryScheduler::bookTabulated() {
           booked.push_back({e, l, s, s + w[l], o[l] * S});
         }
     }
-    uint32_t linkEnd = commitRow<Lanes>(w0 + par * Lanes, free, t0);
+    // The odd shard's direction as a vector mask, compared in vector
+    // registers (no round trip through a general register).
+    V8 pm;
+    {
+      uint32_t en = entries[start * n + len];
+      V8 a = (V8){} + free[en & 0xff], b = (V8){} + free[en >> 8];
+      pm = (V8)(max8(a, b) == b) & ((V8){} - (uint32_t)odd);
+    }
+    uint32_t linkEnd = commitRow<Lanes>(w0, pm, free, t0);
     // Pipeline fill: the last chunk still crosses the longest leg
     // (max(cwGap, ccwGap) = half + odd).
     uint32_t fill = (len + half + odd) * lt;
     uint32_t arrive = std::max(linkEnd, t0 + lastLoad) + fill;
     uint32_t end = arrive;
     const uint8_t *c = cnt + (size_t)e * n;
-    uint64_t holders = msk[e], m = holders;
+    uint64_t m = holders;
     if (exact) {
       do {
         unsigned p = __builtin_ctzll(m);
         m &= m - 1;
         uint32_t tokens = c[p];
-        uint32_t done = std::max(cfree[p] + tokens * ctsn, arrive + tokens * ct);
+        uint32_t done =
+            std::max(cfree[p] + tokens * ctsn, arrive + tokens * ct);
         cfree[p] = done;
         end = std::max(end, done);
       } while (m);
@@ -440,17 +480,11 @@ TrajectoryScheduler::bookTabulated() {
       } while (m);
     }
     makespan = std::max(makespan, end);
-    ExpertDecision d;
-    d.expert = e;
-    d.holders = holders;
-    d.tokens = tok[e];
     d.arcStart = start;
-    d.arcLen = len;
     d.cwGap = half + par;
     d.ccwGap = gap - half - par;
     d.startTick = startTick;
     d.endTick = end;
-    out[k] = d;
   }
   result.makespanTicks = makespan;
 }
@@ -464,13 +498,8 @@ void TrajectoryScheduler::bookComputed() {
   uint32_t dramFree = 0, makespan = 0;
   for (size_t k = 0; k < numActive; ++k) {
     ExpertDecision &d = out[k];
-    uint32_t i = order[k], a = arcs[i], e = active[i];
-    d.expert = e;
-    d.holders = masks[e];
-    d.tokens = tokensOf[e];
-    d.arcStart = a & 0xff;
-    d.arcLen = (a >> 8) & 0xff;
-    unsigned tieStart = (a >> 16) & 0xff;
+    uint32_t e = d.expert;
+    unsigned tieStart = d.cwGap;
     unsigned len = d.arcLen, gap = n - 1 - len;
     d.startTick = dramFree;
     uint32_t t0 = dramFree + cfg.dramTicksPerChunk;
@@ -535,8 +564,8 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
                                             unsigned topK) {
   clearPrevious();
   gather(numTokens, tokenPos, experts, topK);
-  chooseArcs(tokenPos == nullptr);
   result.experts.resize(numActive);
+  chooseArcs(tokenPos == nullptr);
   switch (table.empty() ? 0 : lanes) {
   case 8:
     bookTabulated<8>();

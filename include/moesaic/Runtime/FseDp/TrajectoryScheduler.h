@@ -139,7 +139,6 @@ private:
   size_t numActive = 0;
   std::vector<uint32_t> arcs;     // packed per active expert
   std::vector<uint32_t> multi;    // active experts with several holders
-  std::vector<uint32_t> order;
   std::vector<uint32_t> bucket;
   Decision result;
   std::vector<LinkBooking> booked;
