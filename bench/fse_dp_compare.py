@@ -28,6 +28,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -87,8 +88,10 @@ def main():
     ap.add_argument("--batches", default=",".join(map(str, BATCHES)))
     ap.add_argument("--traces", default=",".join(TRACES))
     args = ap.parse_args()
-    moe_opt = benchlib.moe_opt_path(args.moe_opt or
-                                    os.path.join(args.build, "bin", "moe-opt"))
+    # --moe-opt may be a name on PATH (the lit test passes `moe-opt`).
+    moe_opt = benchlib.moe_opt_path(
+        (shutil.which(args.moe_opt) or args.moe_opt) if args.moe_opt
+        else os.path.join(args.build, "bin", "moe-opt"))
     rows = [(m, h, int(b), t) for m in args.models.split(",")
             for h in args.hw.split(",") for b in args.batches.split(",")
             for t in args.traces.split(",")]
