@@ -420,21 +420,30 @@ TrajectoryScheduler::bookTabulated() {
     uint32_t t0 = dramFree + dt;
     dramFree += dramStep;
     const uint32_t *w0 = W + ((size_t)start * n + len) * 2 * Lanes;
-    unsigned par = parity(start, len, odd);
+    // The odd shard's direction as a vector mask, compared in vector
+    // registers (no round trip through a general register).
+    auto direction = [&](unsigned from) {
+      uint32_t en = entries[from * n + len];
+      V8 a = (V8){} + free[en & 0xff], b = (V8){} + free[en >> 8];
+      return (V8)(max8(a, b) == b) & ((V8){} - (uint32_t)odd);
+    };
+    V8 pm = direction(start);
     if (__builtin_expect(tie != 0xff, 0)) {
       // Two gaps of the same length: book the one that finishes first.
+      unsigned par = parity(start, len, odd);
       uint32_t e0 = probeRow<Lanes>(w0 + par * Lanes, free, t0);
       unsigned altPar = parity(tie, len, odd);
       const uint32_t *alt = W + ((size_t)tie * n + len) * 2 * Lanes;
       uint32_t e1 = probeRow<Lanes>(alt + altPar * Lanes, free, t0);
       if (e1 < e0) {
         start = tie;
-        par = altPar;
         w0 = alt;
+        pm = direction(start);
       }
     }
-    const uint32_t *w = w0 + par * Lanes;
+    const unsigned par = pm[0] & 1;
     if (__builtin_expect(rec, 0)) {
+      const uint32_t *w = w0 + par * Lanes;
       const uint8_t *o =
           &table[(((size_t)start * n + len) * 2 + par) * 2 * n];
       for (unsigned l = 0; l < 2 * n; ++l)
@@ -443,18 +452,10 @@ TrajectoryScheduler::bookTabulated() {
           booked.push_back({e, l, s, s + w[l], o[l] * S});
         }
     }
-    // The odd shard's direction as a vector mask, compared in vector
-    // registers (no round trip through a general register).
-    V8 pm;
-    {
-      uint32_t en = entries[start * n + len];
-      V8 a = (V8){} + free[en & 0xff], b = (V8){} + free[en >> 8];
-      pm = (V8)(max8(a, b) == b) & ((V8){} - (uint32_t)odd);
-    }
     uint32_t linkEnd = commitRow<Lanes>(w0, pm, free, t0);
     // Pipeline fill: the last chunk still crosses the longest leg
-    // (max(cwGap, ccwGap) = half + odd).
-    uint32_t fill = (len + half + odd) * lt;
+    // (max(cwGap, ccwGap) = half + odd = (n - len) / 2).
+    uint32_t fill = (len + ((n - len) >> 1)) * lt;
     uint32_t arrive = std::max(linkEnd, t0 + lastLoad) + fill;
     uint32_t end = arrive;
     const uint8_t *c = cnt + (size_t)e * n;
