@@ -370,7 +370,7 @@ commitRow(const uint32_t *__restrict w0, V8 pm, uint32_t *__restrict free,
   const V8 t = (V8){} + t0, zero = (V8){};
   V8 end = t;
   for (unsigned l = 0; l < Lanes; l += 8) {
-    V8 wl = (load8(w0 + l) & ~pm) | (load8(w0 + Lanes + l) & pm);
+    V8 wl = pm ? load8(w0 + Lanes + l) : load8(w0 + l);
     V8 f = load8(free + l);
     V8 idle = (V8)(wl == zero);
     V8 e = max8(f, t) + wl;
