@@ -4,8 +4,13 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 using namespace moesaic::fsedp;
+
+/// Bytes after the token counts (a row of up to 16 is cleared with one
+/// store).
+static constexpr size_t kCountsSlack = 64;
 
 void TrajectoryScheduler::occupancy(unsigned n, unsigned start, unsigned len,
                                     unsigned cwGap, uint8_t *out) {
@@ -99,7 +104,7 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   scratchWork.assign(2 * n, 0);
   linkFree.assign(lanes, 0);
   computeFree.assign(n, 0);
-  counts.assign((size_t)cfg.numExperts * n, 0);
+  counts.assign((size_t)cfg.numExperts * n + kCountsSlack, 0);
   masks.assign(cfg.numExperts, 0);
   tokensOf.assign(cfg.numExperts, 0);
   active.assign(cfg.numExperts + 1, 0);
@@ -153,11 +158,18 @@ void TrajectoryScheduler::clearPrevious() {
   for (size_t i = 0, na = numActive; i < na; ++i) {
     uint32_t e = act[i];
     uint8_t *c = cnt + (size_t)e * n;
-    uint64_t m = msk[e];
-    do { // every active expert has a holder
-      c[__builtin_ctzll(m)] = 0;
-      m &= m - 1;
-    } while (m);
+    if (n <= 16) {
+      // One fixed-size store, no loop over holders: zeros may spill into
+      // the next rows, which are zero or cleared here too (the buffer has
+      // kCountsSlack bytes at its end).
+      std::memset(c, 0, 16);
+    } else {
+      uint64_t m = msk[e];
+      do { // every active expert has a holder
+        c[__builtin_ctzll(m)] = 0;
+        m &= m - 1;
+      } while (m);
+    }
     msk[e] = 0;
     tok[e] = 0;
   }
@@ -269,33 +281,28 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
   for (size_t k = 0; k < nm; ++k) {
     size_t i = mul[k];
     uint64_t m = msk[act[i]];
+    // The first gap (after the lowest holder) opens the scan; a later gap
+    // replaces it when longer and is the tie when as long (first such).
+    // Selects, not branches: the gaps are data.
     unsigned first = __builtin_ctzll(m);
-    unsigned tieStart = 0xff;
-    unsigned prev = first, bestGap = 0, bestStart = 0;
     uint64_t rest = m & (m - 1);
-    bool firstGap = true;
+    unsigned prev = __builtin_ctzll(rest);
+    rest &= rest - 1;
+    unsigned bestGap = prev - first - 1, bestStart = prev, tieStart = 0xff;
+    auto consider = [&](unsigned gap, unsigned p) {
+      bool longer = gap > bestGap;
+      bool tie = !longer & (gap == bestGap) & (tieStart == 0xff);
+      tieStart = longer ? 0xff : tie ? p : tieStart;
+      bestStart = longer ? p : bestStart;
+      bestGap = longer ? gap : bestGap;
+    };
     while (rest) {
       unsigned p = __builtin_ctzll(rest);
       rest &= rest - 1;
-      unsigned gap = p - prev - 1;
-      if (firstGap || gap > bestGap) {
-        bestGap = gap;
-        bestStart = p;
-        tieStart = 0xff;
-        firstGap = false;
-      } else if (gap == bestGap && tieStart == 0xff) {
-        tieStart = p;
-      }
+      consider(p - prev - 1, p);
       prev = p;
     }
-    unsigned wrap = first + n - prev - 1;
-    if (wrap > bestGap) {
-      bestGap = wrap;
-      bestStart = first;
-      tieStart = 0xff;
-    } else if (wrap == bestGap && tieStart == 0xff) {
-      tieStart = first;
-    }
+    consider(first + n - prev - 1, first);
     unsigned len = n - 1 - bestGap;
     unsigned key = std::min(len + (bestGap + 1) / 2, n); // longest link stream
     ++bucket[key];
