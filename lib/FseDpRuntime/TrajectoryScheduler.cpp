@@ -4,8 +4,13 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 using namespace moesaic::fsedp;
+
+/// Bytes after the token counts (a row of up to 16 is cleared with one
+/// store).
+static constexpr size_t kCountsSlack = 64;
 
 void TrajectoryScheduler::occupancy(unsigned n, unsigned start, unsigned len,
                                     unsigned cwGap, uint8_t *out) {
@@ -60,261 +65,455 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   assert(n >= 1 && n <= 64 && "1..64 chiplets");
   if (cfg.chunksPerShard == 0)
     cfg.chunksPerShard = 1;
+  const uint32_t S = cfg.chunksPerShard;
+  lanes = 2 * n;
   if (n <= 32) {
+    lanes = 2 * n <= 8 ? 8 : 2 * n <= 16 ? 16 : 2 * n <= 32 ? 32 : 64;
     table.assign((size_t)n * n * 2 * 2 * n, 0);
+    work.assign((size_t)n * n * 2 * lanes, 0);
     for (unsigned s = 0; s < n; ++s)
       for (unsigned len = 0; len < n; ++len)
         for (unsigned par = 0; par < 2; ++par) {
           unsigned gap = n - 1 - len;
           unsigned cwGap = gap / 2 + ((gap & 1) ? par : 0);
-          occupancy(n, s, len, cwGap,
-                    &table[(((size_t)s * n + len) * 2 + par) * 2 * n]);
+          size_t row = ((size_t)s * n + len) * 2 + par;
+          uint8_t *o = &table[row * 2 * n];
+          occupancy(n, s, len, cwGap, o);
+          // Busy ticks: max(shards x chunks x link ticks, chunks x DRAM
+          // ticks) where shards cross, else 0 (also on padding lanes).
+          for (unsigned l = 0; l < 2 * n; ++l) {
+            uint32_t nl = o[l] * cfg.linkTicksPerChunk * S;
+            uint32_t dl = cfg.dramTicksPerChunk * S;
+            work[row * lanes + l] = o[l] ? std::max(nl, dl) : 0;
+          }
         }
   }
+  // Entry links per (start, len): clockwise into the start (low byte),
+  // counter-clockwise into the end.
+  arcEntries.assign((size_t)n * n, 0);
+  for (unsigned s = 0; s < n; ++s)
+    for (unsigned len = 0; len < n; ++len) {
+      unsigned end = (s + len) % n;
+      arcEntries[s * n + len] = (s + n - 1) % n | (n + (end + 1) % n) << 8;
+    }
+  uint64_t sn = (uint64_t)S * n;
+  exactShare = sn < (uint64_t(1) << 32) &&
+               255 * (uint64_t)cfg.computeTicksPerTokenChunk * sn <
+                   (uint64_t(1) << 32);
   scratch.assign(2 * n, 0);
   scratchWork.assign(2 * n, 0);
-  // Busy ticks of every tabulated lane: max(shards x chunks x link ticks,
-  // chunks x DRAM ticks) where shards cross, else 0.
-  work.resize(table.size());
-  for (size_t i = 0; i < table.size(); ++i) {
-    uint32_t nl = table[i] * cfg.linkTicksPerChunk * cfg.chunksPerShard;
-    uint32_t dl = cfg.dramTicksPerChunk * cfg.chunksPerShard;
-    work[i] = table[i] ? std::max(nl, dl) : 0;
-  }
-  linkFree.assign(2 * n, 0);
+  linkFree.assign(lanes, 0);
   computeFree.assign(n, 0);
-  counts.assign((size_t)cfg.numExperts * n, 0);
+  counts.assign((size_t)cfg.numExperts * n + kCountsSlack, 0);
   masks.assign(cfg.numExperts, 0);
   tokensOf.assign(cfg.numExperts, 0);
-  active.reserve(cfg.numExperts);
+  active.assign(cfg.numExperts + 1, 0);
   arcs.assign(cfg.numExperts, 0);
-  order.assign(cfg.numExperts, 0);
+  multi.assign(cfg.numExperts + 1, 0);
   result.experts.reserve(cfg.numExperts);
   bucket.assign(n + 1, 0);
 }
 
 const uint8_t *TrajectoryScheduler::occ(unsigned start, unsigned len,
                                         unsigned cwGap) {
-  unsigned n = cfg.numChiplets;
-  unsigned gap = n - 1 - len;
-  if (!table.empty()) {
-    unsigned par = (gap & 1) ? cwGap - gap / 2 : 0;
-    return &table[(((size_t)start * n + len) * 2 + par) * 2 * n];
-  }
-  occupancy(n, start, len, cwGap, scratch.data());
+  occupancy(cfg.numChiplets, start, len, cwGap, scratch.data());
   return scratch.data();
 }
 
-// Finish tick of booking occupancy `o` from `t0` on; the committing form
-// also moves the links' free ticks. Branch-free over the 2N directed ring
-// links so the compiler vectorises them; inlined into `decide`, of which
-// x86 builds carry an AVX2/SSE4.1 clone (unsigned 32-bit max) picked at
-// load time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define FSEDP_CLONES __attribute__((target_clones("avx2", "sse4.1", "default")))
-#else
-#define FSEDP_CLONES
-#endif
-
-static inline uint32_t probeLanes(const uint32_t *__restrict w,
-                                  const uint32_t *__restrict free,
-                                  unsigned lanes, uint32_t t0) {
-  uint32_t end = t0;
-  for (unsigned l = 0; l < lanes; ++l) {
-    uint32_t f = free[l];
-    uint32_t s = f > t0 ? f : t0;
-    uint32_t m = 0u - (uint32_t)(w[l] != 0); // masks, not branches
-    uint32_t e = (s + w[l]) & m;
-    end = end > e ? end : e;
-  }
-  return end;
-}
-
-static inline uint32_t commitLanes(const uint32_t *__restrict w,
-                                   uint32_t *__restrict free, unsigned lanes,
-                                   uint32_t t0) {
-  uint32_t end = t0;
-  for (unsigned l = 0; l < lanes; ++l) {
-    uint32_t f = free[l];
-    uint32_t s = f > t0 ? f : t0;
-    uint32_t m = 0u - (uint32_t)(w[l] != 0);
-    uint32_t e = (s + w[l]) & m;
-    end = end > e ? end : e;
-    free[l] = e | (f & ~m);
-  }
-  return end;
-}
-
-inline uint32_t TrajectoryScheduler::tryBook(const uint8_t *o, uint32_t t0,
-                                             bool commit, uint32_t expert) {
+// Finish tick of booking occupancy `o` (computed, rings above 32 chiplets)
+// from `t0` on; the committing form also moves the links' free ticks.
+uint32_t TrajectoryScheduler::tryBook(const uint8_t *o, uint32_t t0,
+                                      bool commit, uint32_t expert) {
   const unsigned lanes = 2 * cfg.numChiplets;
   const uint32_t lt = cfg.linkTicksPerChunk * cfg.chunksPerShard;
   const uint32_t dt = cfg.dramTicksPerChunk * cfg.chunksPerShard;
-  // Busy ticks per lane: from the tabulated work when the occupancy comes
-  // from the table, else computed here.
-  const uint32_t *w;
-  if (!work.empty() && o >= table.data() && o < table.data() + table.size()) {
-    w = work.data() + (o - table.data());
-  } else {
-    for (unsigned l = 0; l < lanes; ++l) {
-      uint32_t nl = o[l] * lt;
-      scratchWork[l] = o[l] ? (nl > dt ? nl : dt) : 0;
-    }
-    w = scratchWork.data();
+  uint32_t *w = scratchWork.data();
+  for (unsigned l = 0; l < lanes; ++l) {
+    uint32_t nl = o[l] * lt;
+    w[l] = o[l] ? (nl > dt ? nl : dt) : 0;
   }
-  if (!commit)
-    return probeLanes(w, linkFree.data(), lanes, t0);
-  if (record) {
-    for (unsigned l = 0; l < lanes; ++l) {
-      if (!w[l])
-        continue;
-      uint32_t s = std::max(linkFree[l], t0);
-      booked.push_back({expert, l, s, s + w[l], o[l] * cfg.chunksPerShard});
+  uint32_t end = t0;
+  for (unsigned l = 0; l < lanes; ++l) {
+    if (!w[l])
+      continue;
+    uint32_t s = std::max(linkFree[l], t0);
+    end = std::max(end, s + w[l]);
+    if (commit) {
+      if (record)
+        booked.push_back({expert, l, s, s + w[l], o[l] * cfg.chunksPerShard});
+      linkFree[l] = s + w[l];
     }
   }
-  return commitLanes(w, linkFree.data(), lanes, t0);
+  return end;
 }
 
-FSEDP_CLONES
-const Decision &TrajectoryScheduler::decide(unsigned numTokens,
-                                            const uint16_t *tokenPos,
-                                            const int32_t *experts,
-                                            unsigned topK) {
+// Clears what the previous decision touched: only the token counts at its
+// experts' holders are non-zero.
+void TrajectoryScheduler::clearPrevious() {
   const unsigned n = cfg.numChiplets;
-  // Clear what the previous batch touched.
-  for (uint32_t e : active) {
-    masks[e] = 0;
-    tokensOf[e] = 0;
-    uint8_t *c = &counts[(size_t)e * n];
-    for (unsigned p = 0; p < n; ++p)
-      c[p] = 0;
+  const uint32_t *act = active.data();
+  uint8_t *cnt = counts.data();
+  uint64_t *msk = masks.data();
+  uint16_t *tok = tokensOf.data();
+  for (size_t i = 0, na = numActive; i < na; ++i) {
+    uint32_t e = act[i];
+    uint8_t *c = cnt + (size_t)e * n;
+    if (n <= 16) {
+      // One fixed-size store, no loop over holders: zeros may spill into
+      // the next rows, which are zero or cleared here too (the buffer has
+      // kCountsSlack bytes at its end).
+      std::memset(c, 0, 16);
+    } else {
+      uint64_t m = msk[e];
+      do { // every active expert has a holder
+        c[__builtin_ctzll(m)] = 0;
+        m &= m - 1;
+      } while (m);
+    }
+    msk[e] = 0;
+    tok[e] = 0;
   }
-  active.clear();
+  numActive = 0;
   std::fill(linkFree.begin(), linkFree.end(), 0);
   std::fill(computeFree.begin(), computeFree.end(), 0);
   booked.clear();
+}
 
-  // Gather: holder mask and token counts per active expert.
+// Gather: holder mask and token counts per active expert, experts in order
+// of first appearance (appended without a branch).
+void TrajectoryScheduler::gather(unsigned numTokens, const uint16_t *tokenPos,
+                                 const int32_t *experts, unsigned topK) {
+  const unsigned n = cfg.numChiplets;
+  uint32_t *act = active.data();
+  uint16_t *tok = tokensOf.data();
+  size_t na = 0;
   if (tokenPos) {
+    uint64_t *msk = masks.data();
+    uint8_t *cnt = counts.data();
     for (unsigned t = 0; t < numTokens; ++t) {
       unsigned p = tokenPos[t];
+      uint64_t bit = uint64_t(1) << p;
       const int32_t *row = experts + (size_t)t * topK;
+      uint8_t *cp = cnt + p;
       for (unsigned j = 0; j < topK; ++j) {
         int32_t e = row[j];
         if (e < 0)
           continue;
-        if (tokensOf[e] == 0)
-          active.push_back(e);
-        masks[e] |= uint64_t(1) << p;
-        uint8_t &c = counts[(size_t)e * n + p];
-        c = c == 255 ? 255 : c + 1;
-        ++tokensOf[e];
+        uint16_t seen = tok[e];
+        act[na] = e;
+        na += seen == 0;
+        tok[e] = seen + 1;
+        msk[e] |= bit;
+        uint8_t &c = cp[(size_t)e * n];
+        c += c != 255;
       }
     }
-  } else {
+    numActive = na;
+    return;
+  }
+  for (unsigned t = 0; t < numTokens; ++t) {
+    const int32_t *row = experts + (size_t)t * topK;
+    for (unsigned j = 0; j < topK; ++j) {
+      int32_t e = row[j];
+      if (e < 0)
+        continue;
+      uint16_t seen = tok[e];
+      act[na] = e;
+      na += seen == 0;
+      tok[e] = seen + 1;
+    }
+  }
+  numActive = na;
+}
+
+// Arcs: leave the largest circular gap between holders unvisited. Kept in a
+// packed word per expert (start | len << 8 | tie << 16 | key << 24), then
+// ordered longest stream first (counting sort, stable) into the decisions,
+// whose `cwGap` holds the tie start (0xff: none) until the booking.
+void TrajectoryScheduler::chooseArcs(bool replicated) {
+  const unsigned n = cfg.numChiplets;
+  const size_t na = numActive;
+  uint32_t *arc = arcs.data();
+  ExpertDecision *out = result.experts.data();
+  const uint32_t *act = active.data();
+  uint64_t *msk = masks.data();
+  const uint16_t *tok = tokensOf.data();
+  // A single holder: the arc is that chiplet (len 0, no tie).
+  const uint32_t key0 = std::min((n - 1 + 1) / 2, n);
+  if (replicated) {
     // Every chiplet holds every token: one holder per expert, the active
     // experts spread evenly around the ring (rule V4), so their streams
-    // converge on different chiplets from both sides (complementary).
-    for (unsigned t = 0; t < numTokens; ++t) {
-      const int32_t *row = experts + (size_t)t * topK;
-      for (unsigned j = 0; j < topK; ++j) {
-        int32_t e = row[j];
-        if (e < 0)
-          continue;
-        if (tokensOf[e] == 0)
-          active.push_back(e);
-        ++tokensOf[e];
-      }
+    // converge on different chiplets from both sides (complementary). All
+    // arcs have length 0: every key is equal, the stable order is the
+    // input's.
+    uint8_t *cnt = counts.data();
+    unsigned p = 0;
+    for (size_t i = 0; i < na; ++i) {
+      uint32_t e = act[i];
+      if (na <= n)
+        p = (unsigned)(i * n / na);
+      else if (i)
+        p = p + 1 == n ? 0 : p + 1; // i mod n
+      uint16_t t = tok[e];
+      msk[e] = uint64_t(1) << p;
+      cnt[(size_t)e * n + p] = t > 255 ? 255 : t;
+      ExpertDecision d;
+      d.expert = e;
+      d.holders = uint64_t(1) << p;
+      d.tokens = t;
+      d.arcStart = p;
+      d.arcLen = 0;
+      d.cwGap = 0xff;
+      out[i] = d;
     }
-    const size_t numActive = active.size();
-    for (size_t i = 0; i < numActive; ++i) {
-      uint32_t e = active[i];
-      unsigned p = numActive <= n ? (unsigned)(i * n / numActive) : i % n;
-      masks[e] = uint64_t(1) << p;
-      counts[(size_t)e * n + p] = tokensOf[e] > 255 ? 255 : tokensOf[e];
-    }
+    return;
   }
-
-  // Arcs: leave the largest circular gap between holders unvisited. Kept
-  // in a packed word per expert (start | len << 8 | tie << 16 | key << 24)
-  // so nothing is copied field by field.
-  const size_t numActive = active.size();
+  size_t nm = 0;
+  uint32_t *mul = multi.data();
+  for (size_t i = 0; i < na; ++i) {
+    uint64_t m = msk[act[i]];
+    arc[i] = (uint32_t)__builtin_ctzll(m) | 0xffu << 16 | key0 << 24;
+    mul[nm] = i;
+    nm += (m & (m - 1)) != 0;
+  }
   std::fill(bucket.begin(), bucket.end(), 0);
-  uint32_t *arc = arcs.data();
-  for (size_t i = 0; i < numActive; ++i) {
-    uint64_t m = masks[active[i]];
+  bucket[key0] = na - nm;
+  for (size_t k = 0; k < nm; ++k) {
+    size_t i = mul[k];
+    uint64_t m = msk[act[i]];
+    // The first gap (after the lowest holder) opens the scan; a later gap
+    // replaces it when longer and is the tie when as long (first such).
+    // Selects, not branches: the gaps are data.
     unsigned first = __builtin_ctzll(m);
-    unsigned start = first, len = 0, tieStart = 0xff;
-    if (m & (m - 1)) {
-      unsigned prev = first, bestGap = 0, bestStart = 0;
-      uint64_t rest = m & (m - 1);
-      bool firstGap = true;
-      while (rest) {
-        unsigned p = __builtin_ctzll(rest);
-        rest &= rest - 1;
-        unsigned gap = p - prev - 1;
-        if (firstGap || gap > bestGap) {
-          bestGap = gap;
-          bestStart = p;
-          tieStart = 0xff;
-          firstGap = false;
-        } else if (gap == bestGap && tieStart == 0xff) {
-          tieStart = p;
-        }
-        prev = p;
-      }
-      unsigned wrap = first + n - prev - 1;
-      if (wrap > bestGap) {
-        bestGap = wrap;
-        bestStart = first;
-        tieStart = 0xff;
-      } else if (wrap == bestGap && tieStart == 0xff) {
-        tieStart = first;
-      }
-      start = bestStart;
-      len = n - 1 - bestGap;
+    uint64_t rest = m & (m - 1);
+    unsigned prev = __builtin_ctzll(rest);
+    rest &= rest - 1;
+    unsigned bestGap = prev - first - 1, bestStart = prev, tieStart = 0xff;
+    auto consider = [&](unsigned gap, unsigned p) {
+      bool longer = gap > bestGap;
+      bool tie = !longer & (gap == bestGap) & (tieStart == 0xff);
+      tieStart = longer ? 0xff : tie ? p : tieStart;
+      bestStart = longer ? p : bestStart;
+      bestGap = longer ? gap : bestGap;
+    };
+    while (rest) {
+      unsigned p = __builtin_ctzll(rest);
+      rest &= rest - 1;
+      consider(p - prev - 1, p);
+      prev = p;
     }
-    unsigned gap = n - 1 - len;
-    unsigned key = std::min(len + (gap + 1) / 2, n); // longest link stream
+    consider(first + n - prev - 1, first);
+    unsigned len = n - 1 - bestGap;
+    unsigned key = std::min(len + (bestGap + 1) / 2, n); // longest link stream
     ++bucket[key];
-    arc[i] = start | len << 8 | tieStart << 16 | key << 24;
+    arc[i] = bestStart | len << 8 | tieStart << 16 | key << 24;
   }
-
-  // Order: longest stream first (counting sort, stable).
-  {
-    unsigned pos = 0;
-    for (unsigned k = n + 1; k-- > 0;) {
-      unsigned c = bucket[k];
-      bucket[k] = pos;
-      pos += c;
-    }
-    for (size_t i = 0; i < numActive; ++i)
-      order[bucket[arc[i] >> 24]++] = i;
+  uint32_t *pos = bucket.data();
+  for (unsigned k = n + 1, at = 0; k-- > 0;) {
+    unsigned c = pos[k];
+    pos[k] = at;
+    at += c;
   }
-  std::vector<ExpertDecision> &out = result.experts;
-  out.resize(numActive);
+  for (size_t i = 0; i < na; ++i) {
+    uint32_t a = arc[i], e = act[i];
+    ExpertDecision d;
+    d.expert = e;
+    d.holders = msk[e];
+    d.tokens = tok[e];
+    d.arcStart = a & 0xff;
+    d.arcLen = (a >> 8) & 0xff;
+    d.cwGap = (a >> 16) & 0xff;
+    out[pos[a >> 24]++] = d;
+  }
+}
 
-  // Book links and compute, choosing among equal gaps and the odd shard's
-  // direction whatever finishes first.
+// Link booking over tabulated busy ticks, `Lanes` (>= 2N, padding lanes
+// idle) at a time in explicit 8-lane vectors (GCC/Clang vector extensions;
+// each clone of `decide` compiles them for its instruction set), branch-free.
+// The helpers are always inlined, so the vector ABI note does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef uint32_t V8 __attribute__((vector_size(32), aligned(4)));
+
+static inline __attribute__((always_inline)) V8 load8(const uint32_t *p) {
+  return *(const V8 *)p;
+}
+static inline __attribute__((always_inline)) void store8(uint32_t *p, V8 v) {
+  *(V8 *)p = v;
+}
+static inline __attribute__((always_inline)) V8 max8(V8 a, V8 b) {
+  return a > b ? a : b;
+}
+static inline __attribute__((always_inline)) uint32_t hmax8(V8 v) {
+  v = max8(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3));
+  v = max8(v, __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5));
+  v = max8(v, __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6));
+  return v[0];
+}
+
+// Finish tick of booking row `w` from `t0` on, without booking.
+template <unsigned Lanes>
+static inline __attribute__((always_inline)) uint32_t
+probeRow(const uint32_t *__restrict w, const uint32_t *__restrict free,
+         uint32_t t0) {
+  const V8 t = (V8){} + t0, zero = (V8){};
+  V8 end = t;
+  for (unsigned l = 0; l < Lanes; l += 8) {
+    V8 wl = load8(w + l);
+    V8 idle = (V8)(wl == zero);
+    V8 e = (max8(load8(free + l), t) + wl) & ~idle;
+    end = max8(end, e);
+  }
+  return hmax8(end);
+}
+
+// Books row `w0` (`pm` all zeros) or `w0 + Lanes` (`pm` all ones) from
+// `t0` on: a used link starts when both it and the load are free; idle
+// lanes (no work) keep their free tick. Both rows load before `pm` is
+// known, so the links' free ticks are the only dependency between experts.
+template <unsigned Lanes>
+static inline __attribute__((always_inline)) uint32_t
+commitRow(const uint32_t *__restrict w0, V8 pm, uint32_t *__restrict free,
+          uint32_t t0) {
+  const V8 t = (V8){} + t0, zero = (V8){};
+  V8 end = t;
+  for (unsigned l = 0; l < Lanes; l += 8) {
+    V8 wl = pm ? load8(w0 + Lanes + l) : load8(w0 + l);
+    V8 f = load8(free + l);
+    V8 idle = (V8)(wl == zero);
+    V8 e = max8(f, t) + wl;
+    end = max8(end, e & ~idle);
+    store8(free + l, idle ? f : e);
+  }
+  return hmax8(end);
+}
+
+// Chooses each expert's arc among equal gaps and the odd gap shard's
+// direction (whatever finishes first), books its links and its holders'
+// compute, in streaming order.
+template <unsigned Lanes>
+inline __attribute__((always_inline)) void
+TrajectoryScheduler::bookTabulated() {
+  // Everything in locals: the decision's byte-sized fields would otherwise
+  // force reloads of every member after each store (char aliasing).
+  const unsigned n = cfg.numChiplets;
   const uint32_t S = cfg.chunksPerShard;
+  const uint32_t dt = cfg.dramTicksPerChunk, lt = cfg.linkTicksPerChunk;
+  const uint32_t ct = cfg.computeTicksPerTokenChunk;
+  const uint32_t sn = S * n, ctsn = ct * S * n, lastLoad = (S - 1) * dt;
+  const uint32_t dramStep = S * dt;
+  const bool exact = exactShare, rec = record;
+  const uint32_t *W = work.data();
+  uint32_t *__restrict free = linkFree.data();
+  uint32_t *__restrict cfree = computeFree.data();
+  const uint8_t *cnt = counts.data();
+  ExpertDecision *out = result.experts.data();
+  const uint32_t *entries = arcEntries.data();
+  const size_t na = numActive;
+  uint32_t dramFree = 0, makespan = 0;
+  // Entry links of an arc (tabulated): clockwise into its start,
+  // counter-clockwise into its end. The odd gap shard enters where the link
+  // frees first.
+  auto parity = [&](unsigned start, unsigned len, unsigned odd) -> unsigned {
+    uint32_t en = entries[start * n + len];
+    return odd & (unsigned)(free[en & 0xff] <= free[en >> 8]);
+  };
+  for (size_t k = 0; k < na; ++k) {
+    ExpertDecision &d = out[k];
+    const uint32_t e = d.expert;
+    const uint64_t holders = d.holders;
+    unsigned start = d.arcStart, len = d.arcLen, tie = d.cwGap;
+    unsigned gap = n - 1 - len, half = gap >> 1, odd = gap & 1;
+    uint32_t startTick = dramFree;
+    uint32_t t0 = dramFree + dt;
+    dramFree += dramStep;
+    const uint32_t *w0 = W + ((size_t)start * n + len) * 2 * Lanes;
+    // The odd shard's direction as a vector mask, compared in vector
+    // registers (no round trip through a general register).
+    auto direction = [&](unsigned from) {
+      uint32_t en = entries[from * n + len];
+      V8 a = (V8){} + free[en & 0xff], b = (V8){} + free[en >> 8];
+      return (V8)(max8(a, b) == b) & ((V8){} - (uint32_t)odd);
+    };
+    V8 pm = direction(start);
+    if (__builtin_expect(tie != 0xff, 0)) {
+      // Two gaps of the same length: book the one that finishes first.
+      unsigned par = parity(start, len, odd);
+      uint32_t e0 = probeRow<Lanes>(w0 + par * Lanes, free, t0);
+      unsigned altPar = parity(tie, len, odd);
+      const uint32_t *alt = W + ((size_t)tie * n + len) * 2 * Lanes;
+      uint32_t e1 = probeRow<Lanes>(alt + altPar * Lanes, free, t0);
+      if (e1 < e0) {
+        start = tie;
+        w0 = alt;
+        pm = direction(start);
+      }
+    }
+    const unsigned par = pm[0] & 1;
+    if (__builtin_expect(rec, 0)) {
+      const uint32_t *w = w0 + par * Lanes;
+      const uint8_t *o =
+          &table[(((size_t)start * n + len) * 2 + par) * 2 * n];
+      for (unsigned l = 0; l < 2 * n; ++l)
+        if (w[l]) {
+          uint32_t s = std::max(free[l], t0);
+          booked.push_back({e, l, s, s + w[l], o[l] * S});
+        }
+    }
+    uint32_t linkEnd = commitRow<Lanes>(w0, pm, free, t0);
+    // Pipeline fill: the last chunk still crosses the longest leg
+    // (max(cwGap, ccwGap) = half + odd = (n - len) / 2).
+    uint32_t fill = (len + ((n - len) >> 1)) * lt;
+    uint32_t arrive = std::max(linkEnd, t0 + lastLoad) + fill;
+    uint32_t end = arrive;
+    const uint8_t *c = cnt + (size_t)e * n;
+    uint64_t m = holders;
+    if (exact) {
+      do {
+        unsigned p = __builtin_ctzll(m);
+        m &= m - 1;
+        uint32_t tokens = c[p];
+        uint32_t done =
+            std::max(cfree[p] + tokens * ctsn, arrive + tokens * ct);
+        cfree[p] = done;
+        end = std::max(end, done);
+      } while (m);
+    } else {
+      do {
+        unsigned p = __builtin_ctzll(m);
+        m &= m - 1;
+        uint32_t w = c[p] * ctsn;
+        uint32_t done = std::max(cfree[p] + w, arrive + w / sn);
+        cfree[p] = done;
+        end = std::max(end, done);
+      } while (m);
+    }
+    makespan = std::max(makespan, end);
+    d.arcStart = start;
+    d.cwGap = half + par;
+    d.ccwGap = gap - half - par;
+    d.startTick = startTick;
+    d.endTick = end;
+  }
+  result.makespanTicks = makespan;
+}
+
+// The same choices and bookings with occupancy computed per arc (rings of
+// more than 32 chiplets).
+void TrajectoryScheduler::bookComputed() {
+  const unsigned n = cfg.numChiplets;
+  const uint32_t S = cfg.chunksPerShard;
+  ExpertDecision *out = result.experts.data();
   uint32_t dramFree = 0, makespan = 0;
   for (size_t k = 0; k < numActive; ++k) {
     ExpertDecision &d = out[k];
-    uint32_t i = order[k], a = arc[i], e = active[i];
-    d.expert = e;
-    d.holders = masks[e];
-    d.tokens = tokensOf[e];
-    d.arcStart = a & 0xff;
-    d.arcLen = (a >> 8) & 0xff;
-    unsigned tieStart = (a >> 16) & 0xff;
+    uint32_t e = d.expert;
+    unsigned tieStart = d.cwGap;
     unsigned len = d.arcLen, gap = n - 1 - len;
     d.startTick = dramFree;
     uint32_t t0 = dramFree + cfg.dramTicksPerChunk;
     dramFree += S * cfg.dramTicksPerChunk;
 
     unsigned bestStart = d.arcStart, bestCw;
-    // The odd gap shard joins the direction whose entry link into the arc
-    // frees up first (complementary directions, O(1)).
     auto oddShardCw = [&](unsigned start) {
       if (!(gap & 1))
         return gap / 2;
@@ -326,7 +525,6 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
     };
     bestCw = oddShardCw(bestStart);
     if (tieStart != 0xff) {
-      // Two gaps of the same length: book the one that finishes first.
       uint32_t e0 = tryBook(occ(bestStart, len, bestCw), t0, false, 0);
       unsigned altCw = oddShardCw(tieStart);
       uint32_t e1 = tryBook(occ(tieStart, len, altCw), t0, false, 0);
@@ -338,22 +536,17 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
     d.arcStart = bestStart;
     d.cwGap = bestCw;
     d.ccwGap = gap - bestCw;
-    uint32_t linkEnd = tryBook(occ(bestStart, len, bestCw), t0, true,
-                               d.expert);
-    // Pipeline fill: the last chunk still crosses the longest leg.
+    uint32_t linkEnd = tryBook(occ(bestStart, len, bestCw), t0, true, e);
     uint32_t fill = (len + std::max(d.cwGap, d.ccwGap)) *
                     cfg.linkTicksPerChunk;
     uint32_t arrive = std::max(linkEnd, t0 + (S - 1) * cfg.dramTicksPerChunk) +
                       fill;
     uint32_t end = arrive;
-    uint64_t m = d.holders;
-    while (m) {
+    for (uint64_t m = d.holders; m; m &= m - 1) {
       unsigned p = __builtin_ctzll(m);
-      m &= m - 1;
-      uint32_t work = counts[(size_t)d.expert * n + p] *
+      uint32_t work = counts[(size_t)e * n + p] *
                       cfg.computeTicksPerTokenChunk * S * n;
-      uint32_t c = std::max(computeFree[p] + work,
-                            arrive + work / (S * n));
+      uint32_t c = std::max(computeFree[p] + work, arrive + work / (S * n));
       computeFree[p] = c;
       end = std::max(end, c);
     }
@@ -361,5 +554,42 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
     makespan = std::max(makespan, end);
   }
   result.makespanTicks = makespan;
+}
+
+// x86 builds carry AVX-512 / AVX2 / SSE4.1 clones of `decide` (unsigned
+// 32-bit max), picked at load time; the booking is inlined into each.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FSEDP_CLONES                                                           \
+  __attribute__((target_clones("avx2", "sse4.1", "default")))
+#else
+#define FSEDP_CLONES
+#endif
+
+FSEDP_CLONES
+const Decision &TrajectoryScheduler::decide(unsigned numTokens,
+                                            const uint16_t *tokenPos,
+                                            const int32_t *experts,
+                                            unsigned topK) {
+  clearPrevious();
+  gather(numTokens, tokenPos, experts, topK);
+  result.experts.resize(numActive);
+  chooseArcs(tokenPos == nullptr);
+  switch (table.empty() ? 0 : lanes) {
+  case 8:
+    bookTabulated<8>();
+    break;
+  case 16:
+    bookTabulated<16>();
+    break;
+  case 32:
+    bookTabulated<32>();
+    break;
+  case 64:
+    bookTabulated<64>();
+    break;
+  default:
+    bookComputed();
+    break;
+  }
   return result;
 }

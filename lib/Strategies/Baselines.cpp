@@ -128,7 +128,24 @@ protected:
 //===----------------------------------------------------------------------===//
 
 class ExpertParallelRuntime : public BaselineRuntime {
+public:
+  llvm::Error load(const llvm::json::Object &schedule,
+                   const SystemModel &system,
+                   const ModelDesc &model) override {
+    wholeExpertBytes = wholeExpertBufferBytes(model);
+    return BaselineRuntime::load(schedule, system, model);
+  }
+
+  /// What buffering whole experts would take on chip (double-buffered, per
+  /// device), next to what this run allocated (`peak_onchip_bytes`, 0 where
+  /// the experts do not fit and stream inside their compute tasks).
+  void report(llvm::json::Object &result) const override {
+    result["whole_expert_buffer_bytes"] = wholeExpertBytes;
+  }
+
 protected:
+  int64_t wholeExpertBytes = 0;
+
   llvm::Error check(const ModelDesc &model) override {
     for (const MoeLayerDesc &l : model.moeLayers)
       if (tables.layer(l.index)->expertPlacement.empty())
@@ -182,6 +199,7 @@ public:
   }
 
   void report(llvm::json::Object &result) const override {
+    ExpertParallelRuntime::report(result);
     result["eplb_rebalances"] = rebalances;
     result["eplb_migrated_bytes"] = migratedBytes;
   }
@@ -340,6 +358,7 @@ protected:
 class FasterMoeRuntime : public ExpertParallelRuntime {
 public:
   void report(llvm::json::Object &result) const override {
+    ExpertParallelRuntime::report(result);
     result["fastermoe_shadowed_per_layer_step"] =
         decisions ? (double)shadowed / decisions : 0.0;
   }

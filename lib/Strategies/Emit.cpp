@@ -281,7 +281,15 @@ Task StepEmitter::loadTask(unsigned device, double bytes) const {
 }
 
 bool StepEmitter::buffersWhole(unsigned device, int64_t bytes) const {
-  return bytes > 0 && 2 * bytes <= system.devices[device].onchipBytes;
+  return bytes > 0 &&
+         doubleBufferBytes(bytes) <= system.devices[device].onchipBytes;
+}
+
+int64_t moesaic::perf::wholeExpertBufferBytes(const ModelDesc &model) {
+  int64_t bytes = 0;
+  for (const MoeLayerDesc &l : model.moeLayers)
+    bytes = std::max(bytes, doubleBufferBytes(l.expertBytes()));
+  return bytes;
 }
 
 bool StepEmitter::isResident(unsigned device) const {

@@ -53,6 +53,17 @@
 
 namespace moesaic::perf {
 
+/// On-chip bytes of a double-buffered whole-weight buffer (one copy
+/// computing, the next loading): the experts' Load/Compute pairs allocate
+/// this much where it fits (StepEmitter::buffersWhole).
+inline int64_t doubleBufferBytes(int64_t bytes) { return 2 * bytes; }
+
+/// The on-chip bytes per device an expert-parallel design needs to buffer
+/// whole routed experts, double-buffered: doubleBufferBytes of the largest
+/// expert over the model's MoE layers. Reported by ep, eplb and fastermoe as
+/// `whole_expert_buffer_bytes` whether or not it fits (docs/strategies.md).
+int64_t wholeExpertBufferBytes(const ModelDesc &model);
+
 enum class DenseMode { Data, Tensor, Single };
 
 /// One "dense" entry of a layer: what runs where.

@@ -15,8 +15,10 @@
 //     `linkTicksPerChunk` ticks at most) and of each holder's compute.
 //
 // All state lives in buffers sized at construction: `decide` allocates
-// nothing. Occupancy of each (start, len, parity) is tabulated up front for
-// rings of up to 32 chiplets. No MLIR dependency.
+// nothing (except bookings in record mode). Occupancy and busy ticks of each
+// (start, len, parity) are tabulated up front for rings of up to 32
+// chiplets, so a booking is a fixed-width, branch-free vector update of the
+// links' free ticks. No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
 
@@ -105,24 +107,38 @@ public:
                         std::vector<unsigned> &ccwLeg);
 
 private:
+  void clearPrevious();
+  void gather(unsigned numTokens, const uint16_t *tokenPos,
+              const int32_t *experts, unsigned topK);
+  void chooseArcs(bool replicated);
+  template <unsigned Lanes> void bookTabulated();
+  void bookComputed();
   const uint8_t *occ(unsigned start, unsigned len, unsigned cwGap);
   uint32_t tryBook(const uint8_t *o, uint32_t t0, bool commit,
                    uint32_t expert);
 
   SchedulerConfig cfg;
   bool record = false;
+  /// counts x compute x S x N never wraps 32 bits, so a holder's compute
+  /// share (work / (S x N)) is counts x compute without a division.
+  bool exactShare = false;
+  /// Row stride of `work` and size of `linkFree`: 2N rounded up to 8, 16,
+  /// 32 or 64 lanes when tabulated (padding lanes have no work), else 2N.
+  unsigned lanes = 0;
   std::vector<uint8_t> table;    // [start][len][parity][2N] when N <= 32
+  std::vector<uint32_t> work;    // [start][len][parity][lanes] busy ticks
+  std::vector<uint32_t> arcEntries; // [start][len] entry links (2 bytes)
   std::vector<uint8_t> scratch;  // 2N, when computed on the fly
-  std::vector<uint32_t> work;    // table's busy ticks per lane
   std::vector<uint32_t> scratchWork;
   std::vector<uint32_t> linkFree;
   std::vector<uint32_t> computeFree;
   std::vector<uint8_t> counts;   // [expert][N] tokens
   std::vector<uint64_t> masks;   // [expert]
   std::vector<uint16_t> tokensOf;
-  std::vector<uint32_t> active;
+  std::vector<uint32_t> active;  // numExperts + 1 slots (branch-free append)
+  size_t numActive = 0;
   std::vector<uint32_t> arcs;     // packed per active expert
-  std::vector<uint32_t> order;
+  std::vector<uint32_t> multi;    // active experts with several holders
   std::vector<uint32_t> bucket;
   Decision result;
   std::vector<LinkBooking> booked;
