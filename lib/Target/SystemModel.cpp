@@ -343,6 +343,10 @@ std::string SystemModel::finalize() {
   // (column first, then row, the usual XY routing) and by breadth-first
   // search (fewest hops, ties to the lower-latency, then lower-index link)
   // elsewhere.
+  // Speed (docs/performance.md): the table is stored transposed,
+  // nextLink[dst * n + at] (the header's comment writes [src * n + dst]),
+  // so that walking a route (fixed dst) stays within one n-entry row; on a
+  // 32x32 mesh the other order misses the cache at every hop.
   nextLink.assign((size_t)n * n, ~0u);
   hopCount.assign((size_t)n * n, -1);
   std::vector<std::vector<unsigned>> in(n);
@@ -363,11 +367,11 @@ std::string SystemModel::finalize() {
         if (dist[u] < 0) {
           dist[u] = dist[v] + 1;
           lat[u] = l;
-          nextLink[(size_t)u * n + dst] = li;
+          nextLink[(size_t)dst * n + u] = li;
           queue.push_back(u);
         } else if (dist[u] == dist[v] + 1 && l < lat[u]) {
           lat[u] = l;
-          nextLink[(size_t)u * n + dst] = li;
+          nextLink[(size_t)dst * n + u] = li;
         }
       }
     }
@@ -395,7 +399,7 @@ std::string SystemModel::finalize() {
         if (next == at.end())
           continue;
         if (auto link = directLink(s, next->second)) {
-          nextLink[(size_t)s * n + d] = *link;
+          nextLink[(size_t)d * n + s] = *link;
           hopCount[(size_t)s * n + d] =
               std::llabs(sr - dr) + std::llabs(sc - dc);
         }
@@ -435,7 +439,7 @@ void SystemModel::appendRoute(unsigned src, unsigned dst,
   unsigned n = devices.size();
   unsigned at = src;
   while (at != dst) {
-    unsigned li = nextLink[(size_t)at * n + dst];
+    unsigned li = nextLink[(size_t)dst * n + at];
     if (li == ~0u)
       return;
     route.push_back(li);
@@ -468,7 +472,7 @@ double SystemModel::transferUs(unsigned src, unsigned dst,
   bool first = true;
   unsigned n = devices.size();
   for (unsigned at = src; at != dst;) {
-    unsigned li = nextLink[(size_t)at * n + dst];
+    unsigned li = nextLink[(size_t)dst * n + at];
     if (li == ~0u)
       return INFINITY;
     latencyUs += links[li].latencyNs * 1e-3;

@@ -70,6 +70,12 @@ llvm::Expected<StrategyOutcome>
 evaluateSchedule(const llvm::json::Object &schedule, const SystemModel &system,
                  const ModelDesc &model, const WorkloadSpec &workload,
                  const GatingTrace &trace, bool recordTimeline);
+/// The same, taking the schedule over instead of copying it into the
+/// outcome (a schedule with when/where programs is large).
+llvm::Expected<StrategyOutcome>
+evaluateSchedule(llvm::json::Object &&schedule, const SystemModel &system,
+                 const ModelDesc &model, const WorkloadSpec &workload,
+                 const GatingTrace &trace, bool recordTimeline);
 
 /// The report: model, hardware, workload, results, speedup vs the first.
 llvm::json::Object buildReport(const ModelDesc &model,
