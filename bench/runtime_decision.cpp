@@ -14,13 +14,22 @@
 // (a new step of the trace each iteration). Time per MoE-layer decision is
 // the step's CPU time divided by kLayers (it includes the step's attention
 // and router tasks, so it slightly overstates the MoE part).
+//
+// Two benchmarks per configuration:
+//   <strategy>/chiplets:C/experts:E/batch:B          emitStep: decision and
+//       task emission of a whole step, per MoE layer
+//   <strategy>/chiplets:C/experts:E/batch:B/decide   the decision alone:
+//       StrategyRuntime::decideLayer for each MoE layer of a step (which
+//       device serves each (token, expert) pair, which experts to shadow,
+//       ...), no tasks; skipped for a runtime without a decision step
+//       separable from its emission (decideLayer returns false)
 // Counters:
 //   us_per_decision       CPU microseconds per MoE-layer decision
-//   tasks_per_decision    tasks emitted per MoE layer
+//   tasks_per_decision    tasks emitted per MoE layer (emitStep only)
 //   ratio_vs_1us_limit   us_per_decision / 1 us (<= 1 meets the target);
 //                         only on the target point (16 chiplets, 256
 //                         experts, batch 16), so bench/run-all.sh lists one
-//                         row per strategy
+//                         row per strategy and benchmark
 //
 //   build/bin/moesaic-bench-runtime-decision [--benchmark_filter=ep/]
 //
@@ -171,6 +180,47 @@ void runDecision(benchmark::State &state, std::string strategy,
     state.counters["ratio_vs_1us_limit"] = usPer;
 }
 
+/// decideLayer alone for every MoE layer of a step (a new step of the
+/// trace each iteration).
+void runDecide(benchmark::State &state, std::string strategy, std::string hw,
+               int chiplets, int64_t experts, int64_t batch) {
+  const bench::Lowered &s = setupFor(strategy, hw, experts, batch);
+  std::unique_ptr<StrategyRuntime> runtime =
+      s.error.empty() ? createRuntime(strategy) : nullptr;
+  std::string error = !s.error.empty() ? s.error
+                      : !runtime       ? "no runtime registered"
+                                       : "";
+  if (error.empty())
+    if (llvm::Error e = runtime->load(s.schedule, s.system, s.model))
+      error = llvm::toString(std::move(e));
+  size_t layers = s.model.moeLayers.size();
+  if (error.empty()) {
+    StepContext ctx{s.system, s.model, s.trace, 0, 4096};
+    if (layers == 0 || !runtime->decideLayer(ctx, 0))
+      error = "no decision step separable from the task emission "
+              "(decideLayer returns false)";
+  }
+  if (!error.empty()) {
+    state.SkipWithError(error.c_str());
+    for (auto _ : state) {
+    }
+    return;
+  }
+  int64_t step = 0;
+  for (auto _ : state) {
+    StepContext ctx{s.system, s.model, s.trace, step, 4096};
+    step = (step + 1) % s.trace.steps;
+    for (size_t m = 0; m < layers; ++m)
+      benchmark::DoNotOptimize(runtime->decideLayer(ctx, m));
+  }
+  double decisions = double(state.iterations()) * layers;
+  auto usPer = benchmark::Counter(decisions / 1e6, benchmark::Counter::kIsRate |
+                                                       benchmark::Counter::kInvert);
+  state.counters["us_per_decision"] = usPer;
+  if (chiplets == 16 && experts == 256 && batch == 16)
+    state.counters["ratio_vs_1us_limit"] = usPer;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -191,6 +241,10 @@ int main(int argc, char **argv) {
           benchmark::RegisterBenchmark(name.c_str(), runDecision, info.name,
                                        std::string(hw), chiplets, experts,
                                        batch)
+              ->Unit(benchmark::kMicrosecond);
+          benchmark::RegisterBenchmark((name + "/decide").c_str(), runDecide,
+                                       info.name, std::string(hw), chiplets,
+                                       experts, batch)
               ->Unit(benchmark::kMicrosecond);
         }
   }

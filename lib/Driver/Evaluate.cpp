@@ -101,8 +101,9 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   std::vector<std::string> errors(n);
   mlir::parallelFor(module.getContext(), 0, n, [&](size_t i) {
     llvm::Expected<StrategyOutcome> outcome =
-        evaluateSchedule(schedules[i], *system, *model, options.workload,
-                         *trace, options.recordTimeline, options.runtime);
+        evaluateSchedule(std::move(schedules[i]), *system, *model,
+                         options.workload, *trace, options.recordTimeline,
+                         options.runtime);
     if (outcome)
       outcomes[i] = std::move(*outcome);
     else

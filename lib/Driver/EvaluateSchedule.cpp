@@ -77,9 +77,22 @@ moesaic::evaluateSchedule(const llvm::json::Object &schedule,
                           const WorkloadSpec &workload,
                           const GatingTrace &trace, bool recordTimeline,
                           llvm::StringRef runtimeMode) {
+  return evaluateSchedule(llvm::json::Object(schedule), system, model,
+                          workload, trace, recordTimeline, runtimeMode);
+}
+
+llvm::Expected<StrategyOutcome>
+moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
+                          const SystemModel &system, const ModelDesc &model,
+                          const WorkloadSpec &workload,
+                          const GatingTrace &trace, bool recordTimeline,
+                          llvm::StringRef runtimeMode) {
+  // Speed (docs/performance.md): the outcome keeps the schedule (for
+  // --schedule); take it over rather than deep-copying it.
   StrategyOutcome out;
+  out.schedule = std::move(scheduleIn);
+  const llvm::json::Object &schedule = out.schedule;
   out.strategy = schedule.getString("strategy").value_or("").str();
-  out.schedule = schedule;
   std::unique_ptr<StrategyRuntime> runtime = createRuntime(out.strategy);
   if (!runtime)
     return evalError("strategy '" + out.strategy +

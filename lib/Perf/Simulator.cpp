@@ -122,7 +122,11 @@ private:
   // Resource spans: pool[span.begin, span.begin + span.len).
   std::vector<uint32_t> pool;
   std::vector<Span> engineSpan; // per device: [c], [c, m], [m]
-  std::vector<Route> routes; // per (src, dst), lazily
+  // Speed (docs/performance.md): per (src, dst) an index into `routes`
+  // (~0u: no transfer uses the pair), 4 bytes per pair instead of a whole
+  // Route, so a 32x32 mesh's 10^6 pairs cost 4 MB, not 32 MB to clear.
+  std::vector<uint32_t> routeIndex;
+  std::vector<Route> routes; // the pairs transfers use, lazily resolved
 
   std::vector<Span> span;
   std::vector<double> dur, readyAt, startAt;
@@ -155,7 +159,7 @@ Span Engine::spanOf(const Task &t) {
   case TaskKind::Transfer: {
     if (t.device >= n || t.dst >= n || t.device == t.dst || t.bytes <= 0)
       return {};
-    Route &route = routes[(size_t)t.device * n + t.dst];
+    Route &route = routes[routeIndex[(size_t)t.device * n + t.dst]];
     if (!route.known) {
       route.known = true;
       uint32_t begin = pool.size();
@@ -199,7 +203,7 @@ double Engine::durationOf(const Task &t, Span s) {
     }
     if (s.len == 0)
       return INFINITY; // unreachable
-    const Route &route = routes[(size_t)t.device * n + t.dst];
+    const Route &route = routes[routeIndex[(size_t)t.device * n + t.dst]];
     return route.latencyUs + bytesToUs(t.bytes, route.slowestGBps);
   }
   }
@@ -352,7 +356,25 @@ SimResult Engine::run() {
     engineSpan[3 * d + 1] = {b, 2};
     engineSpan[3 * d + 2] = {b + 1, 1};
   }
-  routes.assign((size_t)n * n, {});
+  // The pairs transfers use, and the pool room their routes take, so the
+  // pool is sized once (it grew by doubling: copies of up to 40 MB).
+  routeIndex.assign((size_t)n * n, ~0u);
+  routes.clear();
+  {
+    size_t hops = 0;
+    for (const Task &t : graph.all()) {
+      if (t.kind != TaskKind::Transfer || t.device >= n || t.dst >= n ||
+          t.device == t.dst || t.bytes <= 0)
+        continue;
+      uint32_t &index = routeIndex[(size_t)t.device * n + t.dst];
+      if (index != ~0u)
+        continue;
+      index = routes.size();
+      routes.emplace_back();
+      hops += std::max(sys.hops(t.device, t.dst), 0);
+    }
+    pool.reserve(pool.size() + hops);
+  }
 
   // Per-task arrays on huge pages when large (HugePages.h).
   assignFresh(span, numTasks, Span{});

@@ -82,6 +82,14 @@ public:
            "resource's uncontended work";
   }
 
+  bool decideLayer(const StepContext &ctx, size_t m) override {
+    if (m >= ctx.model.moeLayers.size())
+      return false;
+    const MoeLayerDesc &l = ctx.model.moeLayers[m];
+    const LayerSchedule *layer = tables.layer(l.index);
+    return layer && decide(ctx, l, m, *layer);
+  }
+
 protected:
   /// The analytic estimate of the step emitStep last emitted.
   struct {
@@ -95,6 +103,15 @@ protected:
   virtual void prologue(StepEmitter &em) {}
   virtual void moe(StepEmitter &em, const MoeLayerDesc &l, size_t m,
                    const LayerSchedule &layer) = 0;
+  /// The layer's per-batch decision alone (decideLayer); false: none
+  /// separable from the emission.
+  virtual bool decide(const StepContext &ctx, const MoeLayerDesc &l,
+                      size_t m, const LayerSchedule &layer) {
+    return false;
+  }
+  /// Scratch of decide() (kept across calls: no allocation per decision).
+  std::vector<unsigned> decisionHome;
+  DispatchPlan decision;
 
   /// Shared experts by their placement (data parallel when unplaced).
   static void shared(StepEmitter &em, const MoeLayerDesc &l,
@@ -161,16 +178,39 @@ protected:
            const LayerSchedule &layer) override {
     em.router(l);
     shared(em, l, layer);
-    // Replicas share an expert's tokens round-robin, so each gets
-    // tokens/replicas of them (EPLB's assumption when packing).
     std::vector<int64_t> next(l.numExperts, 0);
     Dispatch d = em.dispatch(l, m, [&](int64_t, int32_t e, int64_t) {
-      const std::vector<unsigned> &r = layer.expertPlacement[e];
-      return r[next[e]++ % r.size()];
+      return replica(layer, next, e);
     });
     std::vector<TaskId> done = em.experts(l, d, 1.0, l.expertBytes());
     em.combine(l, d, done);
   }
+
+  /// The decision: which replica computes each (token, expert) pair, and
+  /// the dispatch plan that follows (tokens per device and expert, tokens
+  /// per (source, destination) pair).
+  bool decide(const StepContext &ctx, const MoeLayerDesc &l, size_t m,
+              const LayerSchedule &layer) override {
+    tokenHomes(ctx, decisionHome);
+    decisionNext.assign(l.numExperts, 0);
+    planDispatch(ctx.trace, ctx.step, m, l, decisionHome,
+                 ctx.system.numDevices(),
+                 [&](int64_t, int32_t e, int64_t) {
+                   return replica(layer, decisionNext, e);
+                 },
+                 decision);
+    return true;
+  }
+
+  /// Replicas share an expert's tokens round-robin, so each gets
+  /// tokens/replicas of them (EPLB's assumption when packing).
+  static unsigned replica(const LayerSchedule &layer,
+                          std::vector<int64_t> &next, int32_t e) {
+    const std::vector<unsigned> &r = layer.expertPlacement[e];
+    return r[next[e]++ % r.size()];
+  }
+
+  std::vector<int64_t> decisionNext;
 };
 
 //===----------------------------------------------------------------------===//
@@ -301,6 +341,15 @@ protected:
     return llvm::Error::success();
   }
 
+  /// tp's only per-batch decision: which experts are active, with how
+  /// many tokens (every device computes its slice of each).
+  bool decide(const StepContext &ctx, const MoeLayerDesc &, size_t m,
+              const LayerSchedule &) override {
+    decisionLoad = ctx.trace.expertLoad(ctx.step, m);
+    return true;
+  }
+  std::vector<int32_t> decisionLoad;
+
   void moe(StepEmitter &em, const MoeLayerDesc &l, size_t m,
            const LayerSchedule &layer) override {
     const std::vector<unsigned> &group = layer.shardDevices;
@@ -407,94 +456,210 @@ protected:
     return bw;
   }
 
-  static double expertUs(const SystemModel &sys, const MoeLayerDesc &l,
-                         unsigned d, int64_t tokens) {
-    if (tokens == 0)
-      return 0;
-    const Device &dev = sys.devices[d];
-    return std::max(flopsToUs(l.expertFlopsPerToken() * tokens,
-                              dev.peakFor(l.actType)),
-                    bytesToUs(l.expertBytes(), dev.offchipGBps));
-  }
 
-  void moe(StepEmitter &em, const MoeLayerDesc &l, size_t m,
-           const LayerSchedule &layer) override {
-    const SystemModel &sys = em.system;
+  /// One layer's shadowing decision from the step's gating. Kept across
+  /// decisions (sized once, no allocation per decision after the first).
+  struct ShadowPlan {
+    /// [expert * devices + device]: tokens of the expert whose home is the
+    /// device.
+    std::vector<int64_t> local;
+    unsigned devices = 0;
+    int64_t at(int64_t e, unsigned h) const {
+      return local[(size_t)e * devices + h];
+    }
+    std::vector<bool> shadow;
+    std::vector<unsigned> targets;
+    int64_t count = 0;
+    // Scratch of planShadows.
+    std::vector<int64_t> load, order;
+    std::vector<uint32_t> touched;
+    std::vector<double> injection, peak;
+    LayerModel model, next;
+  };
+
+  /// The "shadowing" entry of a layer resolved against the system (once).
+  const Shadowing &shadowingOf(const SystemModel &sys,
+                               const LayerSchedule &layer,
+                               const std::vector<unsigned> &accel) const {
+    auto it = shadowings.find(layer.index);
+    if (it != shadowings.end())
+      return it->second;
     const llvm::json::Object *s = layer.entry.getObject("shadowing");
-    int64_t maxShadows = s->getInteger("max_shadows").value_or(0);
+    Shadowing sh;
+    sh.maxShadows = s->getInteger("max_shadows").value_or(0);
     auto shadowDevs = parseDevices(s->get("devices"), sys, "shadowing");
-    std::vector<unsigned> targets =
-        shadowDevs ? *shadowDevs : em.accel;
+    sh.devices = shadowDevs ? *shadowDevs : accel;
     if (!shadowDevs)
       llvm::consumeError(shadowDevs.takeError());
+    return shadowings.emplace(layer.index, std::move(sh)).first->second;
+  }
+  mutable std::map<int64_t, Shadowing> shadowings;
 
-    em.router(l);
-    shared(em, l, layer);
+  /// FasterMoE's decision: which experts to shadow (greedy on the roofline
+  /// model, most loaded first, while the modelled latency improves).
+  /// Speed (docs/performance.md): per-device peak and injection bandwidth
+  /// are looked up once per decision, not per expert (same values).
+  void planShadows(const SystemModel &sys, const GatingTrace &trace,
+                   int64_t step, const MoeLayerDesc &l, size_t m,
+                   const LayerSchedule &layer,
+                   const std::vector<unsigned> &home,
+                   const std::vector<unsigned> &accel,
+                   ShadowPlan &plan) const {
+    const Shadowing &sh = shadowingOf(sys, layer, accel);
+    int64_t maxShadows = sh.maxShadows;
+    plan.targets = sh.devices;
+    const std::vector<unsigned> &targets = plan.targets;
 
     // Per expert and home device: tokens (from the actual gating).
+    // Speed (docs/performance.md): only the (expert, device) entries the
+    // batch touches are visited (at most batch x top-k of E x n), in the
+    // same ascending order as a dense scan, so every sum is the same.
     unsigned n = sys.numDevices();
     int64_t E = l.numExperts;
-    std::vector<std::vector<int64_t>> local(E, std::vector<int64_t>(n, 0));
-    std::vector<int64_t> load(E, 0);
-    for (int64_t t = 0; t < (int64_t)em.home.size(); ++t) {
-      const int32_t *chosen = em.ctx.trace.experts(em.ctx.step, m, t);
+    std::vector<int64_t> &local = plan.local;
+    std::vector<int64_t> &load = plan.load;
+    if (plan.devices != n || (int64_t)load.size() != E) {
+      plan.devices = n;
+      local.assign((size_t)E * n, 0);
+      load.assign(E, 0);
+    } else {
+      for (uint32_t i : plan.touched) {
+        local[i] = 0;
+        load[i / n] = 0;
+      }
+    }
+    std::vector<uint32_t> &touched = plan.touched;
+    touched.clear();
+    for (int64_t t = 0; t < (int64_t)home.size(); ++t) {
+      const int32_t *chosen = trace.experts(step, m, t);
       for (int64_t j = 0; j < l.topK; ++j) {
-        ++local[chosen[j]][em.home[t]];
+        uint32_t i = (uint32_t)((size_t)chosen[j] * n + home[t]);
+        if (local[i]++ == 0)
+          touched.push_back(i);
         ++load[chosen[j]];
       }
     }
+    std::sort(touched.begin(), touched.end());
     auto owner = [&](int64_t e) { return layer.expertPlacement[e][0]; };
+    std::vector<double> &injection = plan.injection, &peak = plan.peak;
+    injection.resize(n);
+    peak.resize(n);
+    for (unsigned d = 0; d < n; ++d) {
+      injection[d] = injectionGBps(sys, d);
+      peak[d] = sys.devices[d].peakFor(l.actType);
+    }
+    double flopsPerToken = l.expertFlopsPerToken();
+    double expertBytes = l.expertBytes();
+    auto expertUs = [&](unsigned d, int64_t tokens) {
+      if (tokens == 0)
+        return 0.0;
+      return std::max(flopsToUs(flopsPerToken * tokens, peak[d]),
+                      bytesToUs(expertBytes, sys.devices[d].offchipGBps));
+    };
 
     // The model without shadows.
-    LayerModel model;
+    LayerModel &model = plan.model;
     model.computeUs.assign(n, 0);
     model.a2aUs.assign(n, 0);
     model.bcastUs.assign(n, 0);
     double tokenBytes = l.tokenBytes();
-    for (int64_t e = 0; e < E; ++e) {
+    // Experts with tokens, ascending (an idle expert adds 0 everywhere).
+    std::vector<int64_t> &order = plan.order;
+    order.clear();
+    for (uint32_t i : touched)
+      if (order.empty() || order.back() != (int64_t)(i / n))
+        order.push_back(i / n);
+    size_t k = 0;
+    for (int64_t e : order) {
       unsigned o = owner(e);
-      model.computeUs[o] += expertUs(sys, l, o, load[e]);
-      for (unsigned h = 0; h < n; ++h)
-        if (h != o && local[e][h]) {
-          double b = local[e][h] * tokenBytes;
-          model.a2aUs[h] += bytesToUs(b, injectionGBps(sys, h));
-          model.a2aUs[o] += bytesToUs(b, injectionGBps(sys, o));
+      model.computeUs[o] += expertUs(o, load[e]);
+      for (; k < touched.size() && touched[k] / n == (uint32_t)e; ++k) {
+        unsigned h = touched[k] % n;
+        if (h != o) {
+          double b = plan.at(e, h) * tokenBytes;
+          model.a2aUs[h] += bytesToUs(b, injection[h]);
+          model.a2aUs[o] += bytesToUs(b, injection[o]);
         }
+      }
     }
-    // Greedy: shadow the most loaded experts while the model improves.
-    std::vector<int64_t> order(E);
-    std::iota(order.begin(), order.end(), 0);
+    // Greedy: shadow the most loaded experts while the model improves
+    // (stable: ties in ascending expert order; idle experts end the loop,
+    // so they need not be sorted).
     std::stable_sort(order.begin(), order.end(),
                      [&](int64_t a, int64_t b) { return load[a] > load[b]; });
-    std::vector<bool> shadow(E, false);
+    std::vector<bool> &shadow = plan.shadow;
+    shadow.assign(E, false);
     double best = model.total();
     int64_t count = 0;
+    LayerModel &next = plan.next;
     for (int64_t e : order) {
       if (count >= maxShadows || load[e] == 0)
         break;
-      LayerModel next = model;
+      next = model;
       unsigned o = owner(e);
-      next.computeUs[o] -= expertUs(sys, l, o, load[e]);
+      next.computeUs[o] -= expertUs(o, load[e]);
       for (unsigned h : targets)
-        next.computeUs[h] += expertUs(sys, l, h, local[e][h]);
+        next.computeUs[h] += expertUs(h, plan.at(e, h));
       for (unsigned h = 0; h < n; ++h)
-        if (h != o && local[e][h]) {
-          double b = local[e][h] * tokenBytes;
-          next.a2aUs[h] -= bytesToUs(b, injectionGBps(sys, h));
-          next.a2aUs[o] -= bytesToUs(b, injectionGBps(sys, o));
+        if (h != o && plan.at(e, h)) {
+          double b = plan.at(e, h) * tokenBytes;
+          next.a2aUs[h] -= bytesToUs(b, injection[h]);
+          next.a2aUs[o] -= bytesToUs(b, injection[o]);
         }
       next.bcastUs[o] += bytesToUs((double)l.expertBytes() *
                                        (targets.size() - 1),
-                                   injectionGBps(sys, o));
+                                   injection[o]);
       double t = next.total();
       if (!(t < best))
         break;
       best = t;
-      model = std::move(next);
+      std::swap(model, next);
       shadow[e] = true;
       ++count;
     }
-    shadowed += count;
+    plan.count = count;
+  }
+
+  /// Where each (token, expert) pair is computed once shadows are chosen.
+  static unsigned computedOn(const ShadowPlan &plan,
+                             const LayerSchedule &layer, unsigned home,
+                             int32_t e) {
+    return plan.shadow[e] && llvm::is_contained(plan.targets, home)
+               ? home
+               : layer.expertPlacement[e][0];
+  }
+
+  /// The decision alone: the shadows, then the dispatch plan.
+  bool decide(const StepContext &ctx, const MoeLayerDesc &l, size_t m,
+              const LayerSchedule &layer) override {
+    tokenHomes(ctx, decisionHome);
+    planShadows(ctx.system, ctx.trace, ctx.step, l, m, layer, decisionHome,
+                ctx.system.acceleratorDevices(), decisionPlan);
+    planDispatch(ctx.trace, ctx.step, m, l, decisionHome,
+                 ctx.system.numDevices(),
+                 [&](int64_t t, int32_t e, int64_t) {
+                   return computedOn(decisionPlan, layer, decisionHome[t], e);
+                 },
+                 decision);
+    return true;
+  }
+  ShadowPlan decisionPlan, emitPlan;
+
+  void moe(StepEmitter &em, const MoeLayerDesc &l, size_t m,
+           const LayerSchedule &layer) override {
+    const SystemModel &sys = em.system;
+    em.router(l);
+    shared(em, l, layer);
+
+    ShadowPlan &plan = emitPlan;
+    planShadows(sys, em.ctx.trace, em.ctx.step, l, m, layer, em.home,
+                em.accel, plan);
+    const std::vector<unsigned> &targets = plan.targets;
+    const std::vector<bool> &shadow = plan.shadow;
+    unsigned n = sys.numDevices();
+    int64_t E = l.numExperts;
+    auto owner = [&](int64_t e) { return layer.expertPlacement[e][0]; };
+    shadowed += plan.count;
     ++decisions;
 
     // Broadcast the shadowed experts' weights from their owners.
@@ -512,15 +677,13 @@ protected:
         if (h == o)
           continue;
         Task t = em.transferTask(o, h, l.expertBytes());
-        if (local[e][h] > 0 && em.buffersWhole(h, l.expertBytes()))
+        if (plan.at(e, h) > 0 && em.buffersWhole(h, l.expertBytes()))
           t.allocBytes = l.expertBytes();
         arrived[{e, h}] = em.add(t, {em.ready[o]});
       }
     }
     Dispatch d = em.dispatch(l, m, [&](int64_t t, int32_t e, int64_t) {
-      return shadow[e] && llvm::is_contained(targets, em.home[t])
-                 ? em.home[t]
-                 : owner(e);
+      return computedOn(plan, layer, em.home[t], e);
     });
     em.beginStage();
     std::vector<TaskId> done(n, kNoTask);

@@ -67,7 +67,14 @@ moesaic::perf::parseSchedule(const llvm::json::Object &schedule,
     std::string where = llvm::formatv("layer {0}", *index).str();
     LayerSchedule layer;
     layer.index = *index;
-    layer.entry = *entry;
+    // Speed (docs/performance.md): the entry is kept for family-specific
+    // keys, but not its when/where program ("dataflow", moe-df-lower-*):
+    // that is the bulk of a streaming schedule (hundreds of thousands of
+    // nodes for DeepSeek-V3) and runtimes that run it read it from the
+    // schedule itself.
+    for (const auto &kv : *entry)
+      if (kv.first != "dataflow")
+        layer.entry.try_emplace(kv.first, kv.second);
     if (const llvm::json::Array *dense = entry->getArray("dense")) {
       for (const llvm::json::Value &d : *dense) {
         const llvm::json::Object *o = d.getAsObject();
@@ -219,9 +226,7 @@ StepEmitter::StepEmitter(const StepContext &ctx, TaskGraph &graph,
     : ctx(ctx), system(ctx.system), model(ctx.model), graph(graph),
       firstTask(graph.size()) {
   accel = system.acceleratorDevices();
-  home.resize(ctx.trace.batch);
-  for (int64_t t = 0; t < ctx.trace.batch; ++t)
-    home[t] = accel[t % accel.size()];
+  tokenHomes(ctx, home);
   ready.assign(system.numDevices(), start);
   side.assign(system.numDevices(), {});
 }
@@ -471,22 +476,45 @@ void StepEmitter::sharedExperts(const MoeLayerDesc &l,
   }
 }
 
+void moesaic::perf::tokenHomes(const StepContext &ctx,
+                               std::vector<unsigned> &home) {
+  const std::vector<unsigned> &accel = ctx.system.acceleratorDevices();
+  home.resize(ctx.trace.batch);
+  for (int64_t t = 0; t < ctx.trace.batch; ++t)
+    home[t] = accel[t % accel.size()];
+}
+
+void DispatchPlan::reset(unsigned n, int64_t e) {
+  if (n != devices || e != experts) {
+    devices = n;
+    experts = e;
+    expertTokens.assign((size_t)n * e, 0);
+    pairTokens.assign((size_t)n * n, 0);
+    touched.clear();
+    return;
+  }
+  for (uint32_t i : touched)
+    expertTokens[i] = 0;
+  touched.clear();
+  std::fill(pairTokens.begin(), pairTokens.end(), 0);
+}
+
 Dispatch StepEmitter::dispatch(
     const MoeLayerDesc &l, size_t moeIndex,
     const std::function<unsigned(int64_t, int32_t, int64_t)> &deviceFor) {
   unsigned n = system.numDevices();
+  DispatchPlan &plan = dispatchPlan;
+  planDispatch(ctx.trace, ctx.step, moeIndex, l, home, n, deviceFor, plan);
   Dispatch d;
   d.expertTokens.resize(n);
   d.pairTokens.assign(n, std::vector<int64_t>(n, 0));
   d.arrived.resize(n);
-  for (int64_t t = 0; t < (int64_t)home.size(); ++t) {
-    const int32_t *chosen = ctx.trace.experts(ctx.step, moeIndex, t);
-    for (int64_t j = 0; j < l.topK; ++j) {
-      unsigned dst = deviceFor(t, chosen[j], j);
-      ++d.expertTokens[dst][chosen[j]];
-      ++d.pairTokens[home[t]][dst];
-    }
-  }
+  for (uint32_t i : plan.touched)
+    d.expertTokens[i / plan.experts][(int32_t)(i % plan.experts)] =
+        plan.expertTokens[i];
+  for (unsigned src = 0; src < n; ++src)
+    for (unsigned dst = 0; dst < n; ++dst)
+      d.pairTokens[src][dst] = plan.pairTokens[(size_t)src * n + dst];
   beginStage();
   graph.setLabel(layerLabel(l.index, " dispatch"));
   double tokenBytes = l.tokenBytes();

@@ -399,6 +399,10 @@ std::string SystemModel::buildRoutes() {
   // (column first, then row, the usual XY routing) and by breadth-first
   // search (fewest hops, ties to the lower-latency, then lower-index link)
   // elsewhere.
+  // Speed (docs/performance.md): the table is stored transposed,
+  // nextLink[dst * n + at] (first link from at towards dst),
+  // so that walking a route (fixed dst) stays within one n-entry row; on a
+  // 32x32 mesh the other order misses the cache at every hop.
   nextLink.assign((size_t)n * n, ~0u);
   hopCount.assign((size_t)n * n, -1);
   std::vector<std::vector<unsigned>> in(n);
@@ -427,11 +431,11 @@ std::string SystemModel::buildRoutes() {
         if (du < 0) {
           du = dv + 1;
           lat[u] = l;
-          nextLink[(size_t)u * n + dst] = li;
+          nextLink[(size_t)dst * n + u] = li;
           queue[tail++] = u;
         } else if (du == dv + 1 && l < lat[u]) {
           lat[u] = l;
-          nextLink[(size_t)u * n + dst] = li;
+          nextLink[(size_t)dst * n + u] = li;
         }
       }
     }
@@ -471,7 +475,7 @@ std::string SystemModel::buildRoutes() {
         unsigned link = step[i][dir];
         if (link == ~0u)
           continue;
-        nextLink[(size_t)s * n + d] = link;
+        nextLink[(size_t)d * n + s] = link;
         hopCount[(size_t)s * n + d] =
             (int)(std::llabs(sr - dr) + std::llabs(sc - dc));
       }
@@ -511,7 +515,7 @@ void SystemModel::appendRoute(unsigned src, unsigned dst,
   unsigned n = devices.size();
   unsigned at = src;
   while (at != dst) {
-    unsigned li = nextLink[(size_t)at * n + dst];
+    unsigned li = nextLink[(size_t)dst * n + at];
     if (li == ~0u)
       return;
     route.push_back(li);
@@ -544,7 +548,7 @@ double SystemModel::transferUs(unsigned src, unsigned dst,
   bool first = true;
   unsigned n = devices.size();
   for (unsigned at = src; at != dst;) {
-    unsigned li = nextLink[(size_t)at * n + dst];
+    unsigned li = nextLink[(size_t)dst * n + at];
     if (li == ~0u)
       return INFINITY;
     latencyUs += links[li].latencyNs * 1e-3;

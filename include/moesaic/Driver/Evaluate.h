@@ -74,6 +74,13 @@ evaluateSchedule(const llvm::json::Object &schedule, const SystemModel &system,
                  const ModelDesc &model, const WorkloadSpec &workload,
                  const GatingTrace &trace, bool recordTimeline,
                  llvm::StringRef runtime = "direct");
+/// The same, taking the schedule over instead of copying it into the
+/// outcome (a schedule with when/where programs is large).
+llvm::Expected<StrategyOutcome>
+evaluateSchedule(llvm::json::Object &&schedule, const SystemModel &system,
+                 const ModelDesc &model, const WorkloadSpec &workload,
+                 const GatingTrace &trace, bool recordTimeline,
+                 llvm::StringRef runtime = "direct");
 
 /// The report: model, hardware, workload, results, speedup vs the first.
 llvm::json::Object buildReport(const ModelDesc &model,

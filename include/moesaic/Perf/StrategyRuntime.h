@@ -77,6 +77,18 @@ public:
   /// buffers, resident experts); the simulator adds dynamic allocations.
   virtual int64_t staticOnchipBytes() const { return 0; }
 
+  /// The per-batch decision for MoE layer `moeLayer` (an index into
+  /// ModelDesc::moeLayers) of step `ctx.step` alone, without emitting
+  /// tasks: what a controller computes from the gating before it issues
+  /// work (which replica or device serves each (token, expert) pair, which
+  /// experts to shadow, ...). Leaves what emitStep emits unchanged. Returns
+  /// false when the runtime has no decision step separable from emitting
+  /// its tasks (the default). Used by bench/runtime_decision.cpp to time
+  /// the decision apart from the task emission.
+  virtual bool decideLayer(const StepContext &ctx, size_t moeLayer) {
+    return false;
+  }
+
   /// Called after all steps: strategy-specific fields for the report's
   /// result entry (e.g. "ndp_balance", "trajectories").
   virtual void report(llvm::json::Object &result) const {}

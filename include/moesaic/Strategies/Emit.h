@@ -82,7 +82,8 @@ struct LayerSchedule {
   /// "expert_shards": devices and one slice's bytes (empty: none).
   std::vector<unsigned> shardDevices;
   int64_t shardBytes = 0;
-  /// The whole layer entry, for family-specific keys.
+  /// The layer entry, for family-specific keys; without its when/where
+  /// program ("dataflow"), which runtimes read from the schedule itself.
   llvm::json::Object entry;
 };
 
@@ -117,6 +118,52 @@ struct Dispatch {
   std::vector<std::vector<TaskId>> arrived;
 };
 
+/// The dispatch decision of one MoE layer, no tasks: flat tables a
+/// controller fills from the gating (Dispatch, below, is what the emitter
+/// derives from it). Kept across decisions: planning allocates nothing
+/// once sized, and clears only what the previous plan touched.
+struct DispatchPlan {
+  unsigned devices = 0;
+  int64_t experts = 0;
+  /// [device * experts + expert]: tokens the device computes for it.
+  std::vector<int64_t> expertTokens;
+  /// The (device * experts + expert) entries above that are non-zero, in
+  /// the order first touched.
+  std::vector<uint32_t> touched;
+  /// [src * devices + dst]: tokens sent (src == dst: local, no transfer).
+  std::vector<int64_t> pairTokens;
+
+  /// Empties the plan for `devices` x `experts`.
+  void reset(unsigned devices, int64_t experts);
+  /// One (token, choice) from `home` computed on `dst` for `expert`.
+  void add(unsigned home, unsigned dst, int32_t expert) {
+    int64_t &count = expertTokens[(size_t)dst * experts + expert];
+    if (count++ == 0)
+      touched.push_back((uint32_t)((size_t)dst * experts + expert));
+    ++pairTokens[(size_t)home * devices + dst];
+  }
+};
+
+/// The dispatch decision alone: every (token, choice) of MoE layer
+/// `moeIndex` at `step` goes to deviceFor(token, expert, choice).
+/// StepEmitter::dispatch emits its transfers from this plan; runtimes'
+/// decideLayer (StrategyRuntime.h) time it alone.
+template <typename DeviceFor>
+void planDispatch(const GatingTrace &trace, int64_t step, size_t moeIndex,
+                  const MoeLayerDesc &layer, const std::vector<unsigned> &home,
+                  unsigned n, DeviceFor &&deviceFor, DispatchPlan &plan) {
+  plan.reset(n, layer.numExperts);
+  for (int64_t t = 0; t < (int64_t)home.size(); ++t) {
+    const int32_t *chosen = trace.experts(step, moeIndex, t);
+    for (int64_t j = 0; j < layer.topK; ++j)
+      plan.add(home[t], deviceFor(t, chosen[j], j), chosen[j]);
+  }
+}
+
+/// Each token's device at a step: token t on accelerator t mod n (what
+/// StepEmitter::home holds).
+void tokenHomes(const StepContext &ctx, std::vector<unsigned> &home);
+
 /// "L<layer><rest>", the label of a layer's tasks ("L3 dispatch").
 std::string layerLabel(int64_t layer, const std::string &rest);
 
@@ -137,6 +184,8 @@ public:
   /// from residentDevices); its dense and expert work then reads no
   /// weights from off-chip. Empty: every device streams.
   std::vector<bool> resident;
+  /// Scratch of dispatch() (the decision's tables).
+  DispatchPlan dispatchPlan;
 
   /// Tokens whose home is `device`.
   int64_t tokensOn(unsigned device) const;

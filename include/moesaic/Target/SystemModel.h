@@ -200,7 +200,7 @@ private:
   std::vector<unsigned> accel, ndp;
   std::optional<unsigned> host;
   std::vector<std::vector<unsigned>> out;
-  // nextLink[src * n + dst]: the first link of the route (n*n entries, so a
+  // nextLink[dst * n + at]: the first link from `at` towards `dst` (n*n entries, so a
   // 32x32 wafer costs 4 MB, not a table of whole routes); ~0u: unreachable.
   std::vector<unsigned> nextLink;
   std::vector<int> hopCount;

@@ -138,7 +138,12 @@ FailureOr<llvm::json::Object> moesaic::hw::exportSchedule(ScheduleOp schedule) {
       object["index"] = layer;
     entry.exportTo(object);
   }
+  // Speed (docs/performance.md): llvm::json::Value's move constructor is
+  // not noexcept, so a growing json::Array deep-copies every element it
+  // holds; a layer entry can carry a large program ("dataflow"), so size
+  // the array once.
   llvm::json::Array layerArray;
+  layerArray.reserve(layers.size());
   for (auto &[index, object] : layers)
     layerArray.push_back(std::move(object));
   std::string target = schedule.getTarget().str();
