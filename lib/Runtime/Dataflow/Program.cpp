@@ -100,6 +100,11 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
       if (!th || *th <= 0)
         return fail(p, i, "threshold must be positive");
       n.threshold = *th;
+      if (auto c = o->getString("control")) {
+        if (*c != "threshold")
+          return fail(p, i, "unknown when control \"" + *c + "\"");
+        n.control = Control::Threshold;
+      }
       auto reset = o->getString("reset");
       if (!reset || (*reset != "none" && *reset != "on_fire"))
         return fail(p, i, "reset must be \"none\" or \"on_fire\"");
@@ -136,6 +141,12 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
           n.control = Control::Trajectory;
           if (n.numOutputs != m || n.numOutputs > 64)
             return fail(p, i, "trajectory where needs n = m <= 64");
+        } else if (*c == "select") {
+          n.control = Control::Select;
+        } else if (*c == "route") {
+          n.control = Control::Route;
+          if (m != 1)
+            return fail(p, i, "route where needs exactly one input");
         } else {
           return fail(p, i, "unknown control \"" + *c + "\"");
         }
@@ -174,7 +185,7 @@ Executor::Executor(const Program &program) : prog(program) {
   consumers.resize(consumerBegin.back());
   std::vector<uint32_t> fill(consumerBegin.begin(), consumerBegin.end() - 1);
   routeBase.assign(prog.nodes.size(), 0);
-  uint32_t numRoutes = 0;
+  uint32_t numRoutes = 0, numSelects = 0;
   for (uint32_t i = 0; i < prog.nodes.size(); ++i) {
     const Node &n = prog.nodes[i];
     for (uint32_t k = 0; k < n.inputs.size(); ++k)
@@ -183,8 +194,15 @@ Executor::Executor(const Program &program) : prog(program) {
       routeBase[i] = numRoutes;
       numRoutes += (uint32_t)n.inputs.size();
     }
+    if (n.kind == NodeKind::Where && n.control == Control::Select) {
+      routeBase[i] = numSelects;
+      numSelects += (uint32_t)n.inputs.size();
+    }
   }
   routes.assign(numRoutes, 0);
+  selects.assign(numSelects, -1);
+  for (const Node &n : prog.nodes)
+    thresholds.push_back(n.threshold);
   state.assign(prog.nodes.size(), 0);
   done.assign(prog.nodes.size(), 0);
   counts.assign(prog.numValues, 0);
@@ -219,10 +237,10 @@ void Executor::push(uint32_t v0, uint32_t payload0) {
       case NodeKind::When:
         if (done[ni])
           break;
-        if (++state[ni] >= n.threshold) {
+        if (++state[ni] >= thresholds[ni]) {
           queue.push_back({out, payload});
           if (n.resetOnFire)
-            state[ni] -= n.threshold;
+            state[ni] -= thresholds[ni];
           else
             done[ni] = 1;
         }
@@ -239,6 +257,15 @@ void Executor::push(uint32_t v0, uint32_t payload0) {
           for (unsigned j = 0; j < gatingTopK; ++j)
             if (row[j] >= 0 && (uint32_t)row[j] < experts)
               queue.push_back({out + (uint32_t)row[j] * m + k, payload});
+        } else if (n.control == Control::Select) {
+          int32_t j = selects[routeBase[ni] + k];
+          if (j >= 0 && (uint32_t)j < n.numOutputs)
+            queue.push_back({out + (uint32_t)j, payload});
+        } else if (n.control == Control::Route) {
+          const int32_t *row = routeTable + (size_t)payload * routeWidth;
+          for (unsigned j = 0; j < routeWidth; ++j)
+            if (row[j] >= 0 && (uint32_t)row[j] < n.numOutputs)
+              queue.push_back({out + (uint32_t)row[j], payload});
         } else {
           uint64_t dest = routes[routeBase[ni] + k];
           while (dest) {

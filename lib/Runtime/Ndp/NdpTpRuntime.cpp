@@ -54,20 +54,13 @@ protected:
     const MoeLayerDesc &l = mdl->moeLayers[li];
     int64_t batch = ctx.trace.batch;
     double act = actBytes(li, batch);
-    std::vector<ExpertWork> works;
-    for (size_t e = 0; e < load.size(); ++e) {
-      if (load[e] <= 0)
-        continue;
-      ExpertKey key{(uint32_t)li, (int32_t)e};
-      ExpertWork w;
-      w.expert = (int32_t)e;
-      w.tokens = load[e];
-      w.bytes = (double)l.expertBytes();
-      w.flops = l.expertFlopsPerToken() * load[e];
-      w.onGpu = prefetcher->ready(key);
+    std::vector<uint8_t> inVram(load.size(), 0);
+    for (size_t e = 0; e < load.size(); ++e)
+      inVram[e] = prefetcher->ready(ExpertKey{(uint32_t)li, (int32_t)e});
+    std::vector<ExpertWork> works = layerWork(
+        load, (double)l.expertBytes(), l.expertFlopsPerToken(), inVram);
+    for (const ExpertWork &w : works)
       gpuHits += w.onGpu;
-      works.push_back(w);
-    }
     BalanceCosts costs = balanceCosts(li);
     unsigned red = reduceDev[li];
     // Fixed NDP cost: activations to the units, partials to the reduction

@@ -12,6 +12,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -20,8 +21,20 @@
 namespace moesaic::dataflow {
 
 enum class NodeKind : uint8_t { Input, Output, Where, When };
-/// Where a `where` node's adjacency comes from.
-enum class Control : uint8_t { Static, Gating, Trajectory };
+/// Where a `where` node's adjacency, or a `when` node's threshold, comes
+/// from: static, or a run-time control port (docs/dataflow.md). `Select`:
+/// each input goes to one output the runtime chose (a placement); `Route`:
+/// a token goes to the outputs a run-time table lists for its payload (a
+/// route over links); `Threshold`: a `when` whose threshold the runtime
+/// sets per run (at least the static one).
+enum class Control : uint8_t {
+  Static,
+  Gating,
+  Trajectory,
+  Select,
+  Route,
+  Threshold
+};
 
 struct Node {
   NodeKind kind = NodeKind::Input;
@@ -78,6 +91,24 @@ public:
   void setRoute(uint32_t node, unsigned input, uint64_t outputs) {
     routes[routeBase[node] + input] = outputs;
   }
+  /// Output of input i of select where `node` (-1: the token is dropped).
+  void setSelect(uint32_t node, unsigned input, int32_t output) {
+    selects[routeBase[node] + input] = output;
+  }
+  /// The table route wheres read: a token with payload p goes to outputs
+  /// table[p*width .. p*width+width) of its node (negative ids ignored).
+  void setRouteTable(const int32_t *table, unsigned width) {
+    routeTable = table;
+    routeWidth = width;
+  }
+  /// Threshold of `when` node `node` for the next run (control
+  /// "threshold"): at least the node's static threshold.
+  void setThreshold(uint32_t node, int64_t threshold) {
+    thresholds[node] = std::max(threshold, prog.nodes[node].threshold);
+  }
+  /// Whether `when` node `node` has fired since the last reset.
+  bool hasFired(uint32_t node) const { return counts[prog.valueBase[node]] > 0; }
+
   /// Injects one token on value `v` and runs the graph to quiescence.
   void push(uint32_t v, uint32_t payload);
 
@@ -96,6 +127,10 @@ private:
   std::vector<std::pair<uint32_t, uint32_t>> consumers;
   std::vector<uint32_t> routeBase;
   std::vector<uint64_t> routes;
+  std::vector<int32_t> selects;
+  std::vector<int64_t> thresholds;
+  const int32_t *routeTable = nullptr;
+  unsigned routeWidth = 0;
   std::vector<int64_t> state;
   std::vector<uint8_t> done;
   std::vector<uint32_t> counts;
