@@ -465,3 +465,52 @@ TEST(DataflowWafer, ChunksOfDifferentSizesAreAClearError) {
             std::string::npos)
       << msg;
 }
+
+TEST(DataflowWafer, TriggerFiresExactlyWhereTheBalancerDoes) {
+  // One die's load swept across trigger x mean: the die's threshold `when`
+  // fires for exactly the loads the balancer's own comparison triggers on,
+  // with one and with three shards per expert and several triggers.
+  mlir::MLIRContext ctx;
+  llvm::Expected<SystemModel> sys = loadHardware(
+      std::string(MOESAIC_SOURCE_DIR) + "/test/Wafer/Inputs/wafer-4x4.json");
+  ASSERT_TRUE((bool)sys);
+  int64_t flips = 0;
+  for (int64_t experts : {16, 5})
+    for (double trigger : {1.05, 1.25, 1.3, 1.5, 2.0}) {
+      ModelDesc model = waferModel(experts, 1);
+      WaferShape shape = *chooseShape(model, *sys, 4);
+      WaferLayout layout = rowMajorLayout(*sys, shape, experts);
+      BalancerConfig cfg;
+      cfg.window = 1;
+      cfg.trigger = trigger;
+      bool last = false;
+      for (int32_t k = 0; k <= 60; ++k) {
+        // Expert 0 gets k tokens, every other expert 4.
+        std::vector<int32_t> g(k, 0);
+        for (int32_t e = 1; e < experts; ++e)
+          g.insert(g.end(), 4, e);
+        NIBalancer direct(cfg, *sys, layout, 1, {1e6});
+        direct.record(0, loadOf(g, experts));
+        bool want = direct.triggered(0, direct.windowUnitLoad(0));
+        std::vector<Program> trig{loadProgram(ctx, [&](mlir::OpBuilder &b) {
+          return df::buildWaferTriggerProgram(b, b.getUnknownLoc(), 0, experts,
+                                              shape.shards, shape.dies, 1);
+        })};
+        Program staging = loadProgram(ctx, [&](mlir::OpBuilder &b) {
+          return df::buildWaferStagingProgram(b, b.getUnknownLoc(),
+                                              (int64_t)sys->links.size());
+        });
+        auto in = WaferMigrationInterpreter::create(
+            std::move(trig), std::move(staging), cfg, *sys, layout, {1e6});
+        ASSERT_TRUE((bool)in);
+        (*in)->observe(0, {LayerGating{g.data(), (unsigned)g.size(), 1}});
+        EXPECT_EQ((*in)->triggered(0), want)
+            << experts << " experts, trigger " << trigger << ", load " << k;
+        flips += k > 0 && want != last;
+        last = want;
+      }
+    }
+  // Every sweep crosses the boundary at least once (trigger 1.05 also at
+  // k = 0..3, where the other dies are the busiest).
+  EXPECT_GE(flips, 10);
+}
