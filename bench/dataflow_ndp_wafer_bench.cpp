@@ -252,7 +252,8 @@ BENCHMARK(BM_NdpTp)
 BENCHMARK(BM_WaferMigrations)
     ->ArgNames({"mesh12", "experts", "batch", "topk"})
     ->Args({0, 128, 64, 8})  // Qwen3-30B-A3B-like on 8x8: 2 experts per die
-    ->Args({0, 16, 64, 2})   // 16 experts on 8x8: 4 shards each
+    ->Args({0, 256, 64, 8})  // DeepSeek-V3-like on 8x8: 4 experts per die
+    ->Args({0, 16, 64, 2})   // 16 experts on 8x8: 4 shards each, no swap helps
     ->Args({1, 8, 64, 2});   // Mixtral-like on 12x12: 18 shards each
 
 BENCHMARK_MAIN();

@@ -514,3 +514,53 @@ TEST(DataflowWafer, TriggerFiresExactlyWhereTheBalancerDoes) {
   // k = 0..3, where the other dies are the busiest).
   EXPECT_GE(flips, 10);
 }
+
+TEST(DataflowControls, LoaderChecksTheRunTimeControls) {
+  auto load = [](const char *text) {
+    llvm::Expected<llvm::json::Value> v = llvm::json::parse(text);
+    EXPECT_TRUE((bool)v);
+    return programFromJson(*v->getAsObject());
+  };
+  auto error = [&](const char *text) {
+    llvm::Expected<Program> p = load(text);
+    return p ? std::string() : llvm::toString(p.takeError());
+  };
+  EXPECT_NE(error(R"({"name": "r", "nodes": [
+      {"op": "input", "port": "a"}, {"op": "input", "port": "b"},
+      {"op": "where", "inputs": [[0, 0], [1, 0]], "outputs": 2, "control": "route"},
+      {"op": "output", "port": "o", "inputs": [[2, 0], [2, 1]]}]})")
+                .find("node 2: route where needs exactly one input"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"name": "t", "nodes": [
+      {"op": "input", "port": "a"},
+      {"op": "when", "inputs": [[0, 0]], "threshold": 1, "reset": "none", "control": "mean"},
+      {"op": "output", "port": "o", "inputs": [[1, 0]]}]})")
+                .find("node 1: unknown when control \"mean\""),
+            std::string::npos);
+  // A select where sends each input to the one output the run chose; a
+  // threshold when fires at the run's threshold, never below its static one.
+  llvm::Expected<Program> p = load(R"({"name": "s", "nodes": [
+      {"op": "input", "port": "a"}, {"op": "input", "port": "b"},
+      {"op": "where", "inputs": [[0, 0], [1, 0]], "outputs": 3, "control": "select"},
+      {"op": "when", "inputs": [[2, 0], [2, 1], [2, 2]], "threshold": 2, "reset": "none", "control": "threshold"},
+      {"op": "output", "port": "o", "inputs": [[3, 0]]}]})");
+  ASSERT_TRUE((bool)p) << llvm::toString(p.takeError());
+  Executor x(*p);
+  x.setSelect(2, 0, 2);
+  x.setSelect(2, 1, -1);
+  x.setThreshold(3, 1); // below the static 2: stays 2
+  x.push(p->valueBase[0], 0);
+  x.push(p->valueBase[1], 0);
+  EXPECT_EQ(x.count(p->valueBase[2] + 2), 1u);
+  EXPECT_EQ(x.count(p->valueBase[2] + 0), 0u);
+  EXPECT_FALSE(x.hasFired(3));
+  x.push(p->valueBase[0], 0);
+  EXPECT_TRUE(x.hasFired(3));
+  x.reset();
+  x.setThreshold(3, 3);
+  for (int i = 0; i < 2; ++i)
+    x.push(p->valueBase[0], 0);
+  EXPECT_FALSE(x.hasFired(3));
+  x.push(p->valueBase[0], 0);
+  EXPECT_TRUE(x.hasFired(3));
+}
