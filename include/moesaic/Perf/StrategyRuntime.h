@@ -45,6 +45,18 @@ class StrategyRuntime {
 public:
   virtual ~StrategyRuntime() = default;
 
+  /// Take the per-step decisions from the schedule's when/where programs
+  /// (its layers' "dataflow" objects, run by the dataflow interpreters of
+  /// lib/Runtime/Dataflow) instead of the direct runtime scheduler
+  /// (docs/dataflow.md). Called before `load`; runtimes without such a
+  /// path refuse.
+  virtual llvm::Error useDataflowDecisions() {
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "its runtime has no dataflow decision path (docs/dataflow.md lists "
+        "the strategies whose schedules carry a when/where program)");
+  }
+
   /// Reads the static schedule (the JSON `exportSchedule` writes) once.
   virtual llvm::Error load(const llvm::json::Object &schedule,
                            const SystemModel &system,
