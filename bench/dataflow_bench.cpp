@@ -5,9 +5,11 @@
 // (fsedp::TrajectoryScheduler::decide), on the same pre-drawn gatings. Each
 // iteration times a block of 64 decisions of each in thread CPU time (the
 // machine is shared). Prints `direct_us`, `dataflow_us` and
-// `dataflow_over_direct` (the ratio). The interpreter delegates the link
-// booking to the scheduler (docs/dataflow.md), so the ratio is at least 1:
-// what it measures is the price of the token-level when/where execution.
+// `dataflow_over_direct` (the ratio). The interpreter reproduces the whole
+// decision itself (graph events plus the plain-code booking,
+// docs/dataflow.md); the ratio is the price of executing the decision as
+// when/where token events. `replicated` = 1 runs rule V4 (tokenPos null:
+// every chiplet holds every token, one holder per expert).
 //
 //   build/bin/dataflow_bench
 //
@@ -39,6 +41,7 @@ void BM_DataflowVsDirect(benchmark::State &state) {
   unsigned n = state.range(0), experts = state.range(1),
            tokens = state.range(2), topK = state.range(3),
            chunks = state.range(4);
+  const bool replicated = state.range(5) != 0;
   fsedp::SchedulerConfig cfg;
   cfg.numChiplets = n;
   cfg.numExperts = experts;
@@ -85,12 +88,14 @@ void BM_DataflowVsDirect(benchmark::State &state) {
     double t0 = cpuUs();
     for (unsigned i = 0; i < kBatches; ++i)
       benchmark::DoNotOptimize(
-          direct.decide(tokens, pos[i].data(), picks[i].data(), topK)
+          direct.decide(tokens, replicated ? nullptr : pos[i].data(),
+                        picks[i].data(), topK)
               .makespanTicks);
     double t1 = cpuUs();
     for (unsigned i = 0; i < kBatches; ++i)
       benchmark::DoNotOptimize(
-          (*interp)->decide(tokens, pos[i].data(), picks[i].data(), topK)
+          (*interp)->decide(tokens, replicated ? nullptr : pos[i].data(),
+                            picks[i].data(), topK)
               .makespanTicks);
     double t2 = cpuUs();
     directUs += t1 - t0;
@@ -106,12 +111,14 @@ void BM_DataflowVsDirect(benchmark::State &state) {
 
 } // namespace
 
-// chiplets, experts, batch, top-k, chunks per shard
+// chiplets, experts, batch, top-k, chunks per shard, replicated tokens
 BENCHMARK(BM_DataflowVsDirect)
-    ->ArgNames({"chiplets", "experts", "batch", "topk", "chunks"})
-    ->Args({4, 8, 8, 2, 1})    // Mixtral-like on 4 chiplets
-    ->Args({4, 8, 8, 2, 16})   // same, 16 chunk tokens per shard
-    ->Args({8, 64, 8, 6, 2})
-    ->Args({16, 256, 16, 8, 2}); // the scheduler's target configuration
+    ->ArgNames({"chiplets", "experts", "batch", "topk", "chunks", "repl"})
+    ->Args({4, 8, 8, 2, 1, 0})    // Mixtral-like on 4 chiplets
+    ->Args({4, 8, 8, 2, 16, 0})   // same, 16 chunk tokens per shard
+    ->Args({8, 64, 8, 6, 2, 0})
+    ->Args({16, 256, 16, 8, 2, 0}) // the scheduler's target configuration
+    ->Args({8, 64, 8, 6, 2, 1})    // tensor-parallel dense before (V4)
+    ->Args({16, 256, 16, 8, 2, 1});
 
 BENCHMARK_MAIN();

@@ -78,7 +78,14 @@ def Df_WhereOp : Df_Op<"where", [HasParent<"ProgramOp">]> {
       every expert `e` it picked (n = experts x m).
     - `"trajectory"`: the trajectory the runtime picked for expert `at[0]`:
       input `s` (the shard homed on logical chiplet s) goes to every
-      chiplet its stream visits by virtualization rule V3 (n = m).
+      chiplet of the arc its stream is delivered to by virtualization rule
+      V3 (the chiplets it only passes are the `"links"` wheres' business)
+      (n = m).
+    - `"links"`: the same trajectory seen by the ring links, `at [expert,
+      direction]`: input `s` goes to output `p` when the stream of the shard
+      homed on s crosses the directed link leaving chiplet p clockwise
+      (direction 0, p -> p+1) or counter-clockwise (direction 1,
+      p -> p-1) (n = m).
     - `"select"`: a placement the runtime chose: input `i` goes to the one
       output it set for `i` (or nowhere); any n (er-mapping: expert unit i
       to the die that holds it).

@@ -16,11 +16,22 @@ def DfLowerFseDp : Pass<"moe-df-lower-fsedp", "mlir::ModuleOp"> {
       `shards.e.s` (the S chunks of expert e's shard homed on chiplet s);
     - dispatch: one `df.where` driven by the gating (`control "gating"`),
       N inputs to E x N outputs, output e*N+p = tokens of expert e on p;
+    - replicated tokens (rule V4, every chiplet holds every token after a
+      tensor-parallel dense layer): input port `tokens.replicated` and a
+      gating `df.where` of 1 input to E outputs, with per expert a
+      `df.when` threshold 1 feeding output `active.replicated`;
     - per expert e, `df.when` threshold 1 (`at [e]`): the expert becomes
       active on its first token; all feed output `active`;
     - per (e, p), `df.when` threshold 1: p holds tokens of e;
     - per expert, a `df.where` with `control "trajectory"` routing its N
-      shards along the arc the runtime picked (rule V3 tables);
+      shards along the arc the runtime picked (rule V3 tables), and two
+      `df.where`s with `control "links"` (`at [e, 0]` clockwise, `at [e,
+      1]` counter-clockwise) routing them to the directed ring links they
+      cross;
+    - per directed link l (l < N: p -> p+1, N + p: p -> p-1), `df.when`
+      threshold S, reset `on_fire` (`at [l]`) over every expert's edge into
+      it: one firing per shard crossing (the link occupancy the runtime
+      books); all feed output `links`;
     - per (e, p), `df.when` threshold N*S+1 over the holder token and the
       arriving shard chunks: expert e may run on p (all its shards and its
       tokens are there); all feed output `ready`.
@@ -47,6 +58,8 @@ def DfLowerFseDp : Pass<"moe-df-lower-fsedp", "mlir::ModuleOp"> {
       ...
       df.output "active" %3, ...
       df.output "ready" %9, ...
+      df.output "active.replicated" ...
+      df.output "links" ...
     }
     ```
   }];

@@ -102,7 +102,7 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   mlir::parallelFor(module.getContext(), 0, n, [&](size_t i) {
     llvm::Expected<StrategyOutcome> outcome =
         evaluateSchedule(schedules[i], *system, *model, options.workload,
-                         *trace, options.recordTimeline);
+                         *trace, options.recordTimeline, options.runtime);
     if (outcome)
       outcomes[i] = std::move(*outcome);
     else

@@ -75,7 +75,8 @@ llvm::Expected<StrategyOutcome>
 moesaic::evaluateSchedule(const llvm::json::Object &schedule,
                           const SystemModel &system, const ModelDesc &model,
                           const WorkloadSpec &workload,
-                          const GatingTrace &trace, bool recordTimeline) {
+                          const GatingTrace &trace, bool recordTimeline,
+                          llvm::StringRef runtimeMode) {
   StrategyOutcome out;
   out.strategy = schedule.getString("strategy").value_or("").str();
   out.schedule = schedule;
@@ -83,6 +84,14 @@ moesaic::evaluateSchedule(const llvm::json::Object &schedule,
   if (!runtime)
     return evalError("strategy '" + out.strategy +
                      "' has no runtime registered");
+  if (runtimeMode == "dataflow") {
+    if (llvm::Error e = runtime->useDataflowDecisions())
+      return evalError("strategy '" + out.strategy +
+                       "': --runtime=dataflow: " + llvm::toString(std::move(e)));
+  } else if (runtimeMode != "direct") {
+    return evalError("unknown runtime '" + runtimeMode +
+                     "' (expected direct or dataflow)");
+  }
   if (llvm::Error e = runtime->load(schedule, system, model))
     return evalError("strategy '" + out.strategy +
                      "': " + llvm::toString(std::move(e)));

@@ -47,6 +47,15 @@ llvm::cl::opt<std::string> timelineOpt(
     llvm::cl::desc("Write the simulated execution as Chrome/Perfetto trace "
                    "JSON"),
     llvm::cl::value_desc("path"), llvm::cl::cat(strategyCategory));
+llvm::cl::opt<std::string> runtimeOpt(
+    "runtime",
+    llvm::cl::desc("Where the simulated runtime takes its per-batch "
+                   "decisions: direct (the strategy's runtime scheduler) or "
+                   "dataflow (the schedule's when/where program, run by the "
+                   "dataflow interpreter; fse-dp, ndp-tp and er-mapping, "
+                   "docs/dataflow.md)"),
+    llvm::cl::init("direct"), llvm::cl::value_desc("direct|dataflow"),
+    llvm::cl::cat(strategyCategory));
 llvm::cl::opt<bool> listStrategiesOpt(
     "list-strategies", llvm::cl::desc("List the strategies and exit"),
     llvm::cl::cat(strategyCategory));
@@ -82,6 +91,8 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
         return fail("--" + opt->ArgStr + " needs --strategy or --compare");
     if (!workloadOpt.empty())
       return fail("--workload needs --strategy or --compare");
+    if (runtimeOpt.getNumOccurrences())
+      return fail("--runtime needs --strategy or --compare");
     return true;
   }
   if (!strategyOpt.empty() && !compareOpt.empty())
@@ -90,8 +101,12 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
   if (reportFormatOpt != "json" && reportFormatOpt != "text")
     return fail("--report-format must be json or text, not '" +
                 reportFormatOpt + "'");
+  if (runtimeOpt != "direct" && runtimeOpt != "dataflow")
+    return fail("--runtime must be direct or dataflow, not '" + runtimeOpt +
+                "'");
   registerAllPasses();
   EvaluateOptions options;
+  options.runtime = runtimeOpt;
   if (!strategyOpt.empty()) {
     options.strategies.push_back(strategyOpt);
     options.lowerInPlace = true;

@@ -12,10 +12,19 @@
 // outputs are all-reduced; otherwise the tokens' home chiplets are the
 // holders.
 //
+// With useDataflowDecisions() (moe-opt --runtime=dataflow) the decisions
+// come instead from each layer's when/where program in the schedule JSON
+// (its "dataflow" object, moe-df-lower-fsedp), run by
+// dataflow::FseDpInterpreter (docs/dataflow.md). The stream emitter reads
+// per-holder token counts from the TrajectoryScheduler it is given
+// (StreamEmitter.h), so that scheduler still gathers the batch's counts;
+// the trajectories, order, ticks and holders emitted are the program's.
+//
 // No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
 
+#include "moesaic/Runtime/Dataflow/FseDpInterpreter.h"
 #include "moesaic/Runtime/FseDp/FseDpPlan.h"
 #include "moesaic/Runtime/FseDp/StreamEmitter.h"
 #include "moesaic/Runtime/FseDp/TrajectoryScheduler.h"
@@ -24,6 +33,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 
 using namespace moesaic;
@@ -33,6 +43,11 @@ namespace {
 
 class FseDpRuntime : public StrategyRuntime {
 public:
+  llvm::Error useDataflowDecisions() override {
+    dataflowPath = true;
+    return llvm::Error::success();
+  }
+
   llvm::Error load(const llvm::json::Object &schedule,
                    const SystemModel &system,
                    const ModelDesc &model) override {
@@ -49,6 +64,9 @@ public:
     for (const fsedp::LayerPlan &l : this->plan.layers)
       schedulers.push_back(std::make_unique<fsedp::TrajectoryScheduler>(
           l.schedulerConfig(this->plan.ring.size())));
+    interpreters.clear();
+    if (dataflowPath)
+      return loadPrograms(schedule);
     return llvm::Error::success();
   }
 
@@ -87,6 +105,7 @@ public:
     double layers = std::max<int64_t>(decisions, 1);
     result["fse_dp"] = llvm::json::Object{
         {"ring_rule", plan.ring.rule},
+        {"decisions", dataflowPath ? "dataflow" : "direct"},
         {"stream_buffer_bytes", plan.streamBufferBytes()},
         {"mean_active_experts", activeExperts / layers},
         {"mean_arc_hops", arcHops / std::max(activeExperts, 1.0)},
@@ -97,6 +116,36 @@ public:
   }
 
 private:
+  /// One interpreter per MoE layer from the layers' "dataflow" programs.
+  llvm::Error loadPrograms(const llvm::json::Object &schedule) {
+    std::map<int64_t, const llvm::json::Object *> programs;
+    if (const llvm::json::Array *layers = schedule.getArray("layers"))
+      for (const llvm::json::Value &v : *layers)
+        if (const llvm::json::Object *o = v.getAsObject())
+          if (const llvm::json::Object *df = o->getObject("dataflow"))
+            if (auto index = o->getInteger("index"))
+              programs[*index] = df;
+    for (const fsedp::LayerPlan &l : plan.layers) {
+      auto it = programs.find(l.layer);
+      if (it == programs.end())
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            llvm::formatv("layer {0} has no \"dataflow\" program in the "
+                          "schedule (run moe-df-lower-fsedp)",
+                          l.layer));
+      llvm::Expected<dataflow::Program> prog =
+          dataflow::programFromJson(*it->second);
+      if (!prog)
+        return prog.takeError();
+      auto interp = dataflow::FseDpInterpreter::create(
+          std::move(*prog), l.schedulerConfig(plan.ring.size()));
+      if (!interp)
+        return interp.takeError();
+      interpreters.push_back(std::move(*interp));
+    }
+    return llvm::Error::success();
+  }
+
   void moe(StepEmitter &em, const MoeLayerDesc &l, size_t m,
            const LayerSchedule *layer, double *analytic) {
     const fsedp::RingEmbedding &ring = plan.ring;
@@ -128,9 +177,13 @@ private:
     }
     fsedp::TrajectoryScheduler &sched = *schedulers[m];
     const fsedp::LayerPlan &lp = plan.layers[m];
+    const uint16_t *at = replicated ? nullptr : pos.data();
+    const int32_t *picks = em.ctx.trace.experts(em.ctx.step, m, 0);
+    // The emitter's per-holder token counts come from `sched`.
+    const fsedp::Decision &direct = sched.decide(batch, at, picks, l.topK);
     const fsedp::Decision &d =
-        sched.decide(batch, replicated ? nullptr : pos.data(),
-                     em.ctx.trace.experts(em.ctx.step, m, 0), l.topK);
+        dataflowPath ? interpreters[m]->decide(batch, at, picks, l.topK)
+                     : direct;
     if (!analytic) {
       ++decisions;
       activeExperts += d.experts.size();
@@ -176,6 +229,8 @@ private:
   ScheduleTables tables;
   fsedp::Plan plan;
   std::vector<std::unique_ptr<fsedp::TrajectoryScheduler>> schedulers;
+  bool dataflowPath = false;
+  std::vector<std::unique_ptr<dataflow::FseDpInterpreter>> interpreters;
   int64_t decisions = 0;
   double activeExperts = 0, arcHops = 0, holders = 0, granules = 0,
          predictedUs = 0;

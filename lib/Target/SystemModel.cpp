@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
+#include <array>
 #include <set>
 #include <sstream>
 
@@ -229,9 +229,60 @@ std::optional<unsigned> SystemModel::lookup(const std::string &name) const {
   return std::nullopt;
 }
 
+std::string SystemModel::check() const {
+  SystemModel copy = *this;
+  if (copy.finalized)
+    return "";
+  std::string problem = copy.expand();
+  if (!problem.empty())
+    return problem;
+  // All computing devices reach each other iff the first one reaches all of
+  // them and all of them reach it (paths may pass through switches).
+  unsigned n = copy.devices.size();
+  std::vector<unsigned> computing;
+  for (unsigned i = 0; i < n; ++i)
+    if (copy.devices[i].kind != DeviceKind::Switch)
+      computing.push_back(i);
+  if (computing.size() <= 1)
+    return "";
+  std::vector<std::vector<unsigned>> in(n);
+  for (unsigned i = 0; i < copy.links.size(); ++i)
+    in[copy.links[i].dst].push_back(i);
+  auto covers = [&](bool forward) {
+    std::vector<char> seen(n, 0);
+    std::vector<unsigned> queue{computing.front()};
+    seen[computing.front()] = 1;
+    for (size_t head = 0; head < queue.size(); ++head) {
+      unsigned v = queue[head];
+      for (unsigned li : forward ? copy.out[v] : in[v]) {
+        unsigned u = forward ? copy.links[li].dst : copy.links[li].src;
+        if (!seen[u]) {
+          seen[u] = 1;
+          queue.push_back(u);
+        }
+      }
+    }
+    for (unsigned c : computing)
+      if (!seen[c])
+        return false;
+    return true;
+  };
+  if (covers(true) && covers(false))
+    return "";
+  // Unreachable: the route tables name the first pair, as finalize() does.
+  return copy.finalize();
+}
+
 std::string SystemModel::finalize() {
   if (finalized)
     return "";
+  std::string problem = expand();
+  if (!problem.empty())
+    return problem;
+  return buildRoutes();
+}
+
+std::string SystemModel::expand() {
   std::string problem = validate();
   if (!problem.empty())
     return problem;
@@ -339,6 +390,11 @@ std::string SystemModel::finalize() {
   if (accel.empty() && host)
     accel.push_back(*host);
 
+  return "";
+}
+
+std::string SystemModel::buildRoutes() {
+  unsigned n = devices.size();
   // Routing: the first link of each route, by dimension order on a mesh
   // (column first, then row, the usual XY routing) and by breadth-first
   // search (fewest hops, ties to the lower-latency, then lower-index link)
@@ -348,58 +404,78 @@ std::string SystemModel::finalize() {
   std::vector<std::vector<unsigned>> in(n);
   for (unsigned i = 0; i < links.size(); ++i)
     in[links[i].dst].push_back(i);
+  // One reverse BFS per destination: O(devices x links). The queue and the
+  // per-BFS arrays are reused (a 4096-device switch runs 4096 of them).
+  std::vector<unsigned> queue(n);
+  std::vector<double> lat(n, 0);
   for (unsigned dst = 0; dst < n; ++dst) {
-    // Reverse BFS from dst: dist[v] = hops from v to dst.
-    std::vector<int> dist(n, -1);
-    std::vector<double> lat(n, 0);
-    std::deque<unsigned> queue{dst};
-    dist[dst] = 0;
-    while (!queue.empty()) {
-      unsigned v = queue.front();
-      queue.pop_front();
+    // dist[v] = hops from v to dst, written straight into hopCount.
+    auto dist = [&](unsigned v) -> int & {
+      return hopCount[(size_t)v * n + dst];
+    };
+    size_t head = 0, tail = 0;
+    queue[tail++] = dst;
+    dist(dst) = 0;
+    lat[dst] = 0;
+    while (head < tail) {
+      unsigned v = queue[head++];
+      int dv = dist(v);
       for (unsigned li : in[v]) {
         unsigned u = links[li].src;
         double l = lat[v] + links[li].latencyNs;
-        if (dist[u] < 0) {
-          dist[u] = dist[v] + 1;
+        int &du = dist(u);
+        if (du < 0) {
+          du = dv + 1;
           lat[u] = l;
           nextLink[(size_t)u * n + dst] = li;
-          queue.push_back(u);
-        } else if (dist[u] == dist[v] + 1 && l < lat[u]) {
+          queue[tail++] = u;
+        } else if (du == dv + 1 && l < lat[u]) {
           lat[u] = l;
           nextLink[(size_t)u * n + dst] = li;
         }
       }
     }
-    for (unsigned u = 0; u < n; ++u)
-      hopCount[(size_t)u * n + dst] = dist[u];
   }
   // On meshes, replace the BFS choice among mesh members by XY routing:
   // minimal too, and the deterministic order hardware routers use.
   for (const TopologyDecl &t : topologyDecls) {
     if (t.kind != TopologyKind::Mesh)
       continue;
+    // Each member's link one step east/west/south/north (column first).
+    enum { East, West, South, North };
     std::map<std::pair<int64_t, int64_t>, unsigned> at;
     for (unsigned m : t.members)
       at[{devices[m].coord[0], devices[m].coord[1]}] = m;
-    for (unsigned s : t.members)
+    std::vector<std::array<unsigned, 4>> step(t.members.size());
+    for (size_t i = 0; i < t.members.size(); ++i) {
+      unsigned s = t.members[i];
+      int64_t r = devices[s].coord[0], c = devices[s].coord[1];
+      const std::pair<int64_t, int64_t> to[4] = {
+          {r, c + 1}, {r, c - 1}, {r + 1, c}, {r - 1, c}};
+      for (int d = 0; d < 4; ++d) {
+        step[i][d] = ~0u;
+        auto next = at.find(to[d]);
+        if (next != at.end())
+          if (auto link = directLink(s, next->second))
+            step[i][d] = *link;
+      }
+    }
+    for (size_t i = 0; i < t.members.size(); ++i) {
+      unsigned s = t.members[i];
+      int64_t sr = devices[s].coord[0], sc = devices[s].coord[1];
       for (unsigned d : t.members) {
         if (s == d)
           continue;
-        int64_t sr = devices[s].coord[0], sc = devices[s].coord[1];
         int64_t dr = devices[d].coord[0], dc = devices[d].coord[1];
-        std::pair<int64_t, int64_t> step =
-            sc != dc ? std::pair<int64_t, int64_t>{sr, sc + (dc > sc ? 1 : -1)}
-                     : std::pair<int64_t, int64_t>{sr + (dr > sr ? 1 : -1), sc};
-        auto next = at.find(step);
-        if (next == at.end())
+        int dir = sc != dc ? (dc > sc ? East : West) : (dr > sr ? South : North);
+        unsigned link = step[i][dir];
+        if (link == ~0u)
           continue;
-        if (auto link = directLink(s, next->second)) {
-          nextLink[(size_t)s * n + d] = *link;
-          hopCount[(size_t)s * n + d] =
-              std::llabs(sr - dr) + std::llabs(sc - dc);
-        }
+        nextLink[(size_t)s * n + d] = link;
+        hopCount[(size_t)s * n + d] =
+            (int)(std::llabs(sr - dr) + std::llabs(sc - dc));
       }
+    }
   }
 
   finalized = true;

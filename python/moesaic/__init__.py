@@ -254,16 +254,24 @@ class Result:
         return f"<moesaic.Result {model} on {hw}: {lat}>"
 
 
-def _compile(model, hw, strategies, workload, timeline, lower_in_place):
+_RUNTIMES = ("direct", "dataflow")
+
+
+def _compile(model, hw, strategies, workload, timeline, lower_in_place,
+             runtime="direct"):
+    if runtime not in _RUNTIMES:
+        raise Error(f"runtime must be one of {', '.join(_RUNTIMES)}, "
+                    f"not {runtime!r}")
     raw = _core.compile(_model_arg(model), "" if hw is None else _os.fspath(hw),
                         list(strategies), workload_spec(workload),
-                        bool(timeline), lower_in_place)
+                        bool(timeline), lower_in_place, runtime)
     result = Result(raw)
     _warn(result.warnings, stacklevel=4)
     return result
 
 
-def compile(model, hw=None, strategy=None, workload=None, timeline=True):
+def compile(model, hw=None, strategy=None, workload=None, timeline=True,
+            runtime="direct"):
     """Lowers `model` with one strategy for `hw`, simulates the workload and
     returns a Result.
 
@@ -274,25 +282,31 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True):
     workload  a spec string ("batch=8,trace=zipf:1.2,seed=0,steps=16"),
               a dict of the same keys, or None for the defaults
     timeline  record the per-task timeline (Result.timeline())
+    runtime   where the simulated runtime takes its per-batch decisions:
+              "direct" (the strategy's runtime scheduler) or "dataflow"
+              (the schedule's when/where program: fse-dp, ndp-tp and
+              er-mapping; docs/dataflow.md)
     """
     if strategy is None:
         names = ", ".join(s["name"] for s in list_strategies())
         raise Error(f"compile() needs strategy=... (known: {names})")
     if not isinstance(strategy, str):
         raise TypeError("strategy must be a name; use compare() for several")
-    return _compile(model, hw, [strategy], workload, timeline, True)
+    return _compile(model, hw, [strategy], workload, timeline, True, runtime)
 
 
-def compare(model, hw=None, strategies=(), workload=None, timeline=True):
+def compare(model, hw=None, strategies=(), workload=None, timeline=True,
+            runtime="direct"):
     """Evaluates several strategies on the same model, hardware and
-    workload; the report's "speedup" is relative to the first."""
+    workload; the report's "speedup" is relative to the first. `runtime`
+    as for compile() (every strategy must have a dataflow path)."""
     if isinstance(strategies, str):
         strategies = [s for s in strategies.split(",") if s]
     strategies = list(strategies)
     if not strategies:
         names = ", ".join(s["name"] for s in list_strategies())
         raise Error(f"compare() needs strategies=[...] (known: {names})")
-    return _compile(model, hw, strategies, workload, timeline, False)
+    return _compile(model, hw, strategies, workload, timeline, False, runtime)
 
 
 from .sweep import sweep  # noqa: E402

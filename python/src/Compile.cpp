@@ -87,6 +87,7 @@ moesaic::python::compile(const CompileRequest &request, Diagnostics &diags) {
   options.workload = *workload;
   options.recordTimeline = request.timeline;
   options.lowerInPlace = request.lowerInPlace;
+  options.runtime = request.runtime;
   EvaluationSink sink;
   if (failed(evaluateModule(*module, options, sink)) || !sink.done) {
     if (!diags.hasErrors())

@@ -109,6 +109,9 @@ struct CompileRequest {
   /// With one strategy: lower the module itself, so the output MLIR holds
   /// the lowered IR (compile), rather than a clone (compare).
   bool lowerInPlace = false;
+  /// Where the runtimes take their decisions: "direct" or "dataflow" (the
+  /// schedule's when/where programs, docs/dataflow.md).
+  std::string runtime = "direct";
 };
 
 /// What a compile produced, as JSON/MLIR text.

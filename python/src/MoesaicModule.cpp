@@ -178,7 +178,8 @@ moesaic.parse() or Module.from_file().)doc")
       "compile",
       [](const py::object &model, const std::string &hw,
          const std::vector<std::string> &strategies,
-         const std::string &workload, bool timeline, bool lowerInPlace) {
+         const std::string &workload, bool timeline, bool lowerInPlace,
+         const std::string &runtime) {
         CompileRequest request;
         if (py::isinstance<PyModule>(model)) {
           const PyModule &pm = model.cast<const PyModule &>();
@@ -201,6 +202,7 @@ moesaic.parse() or Module.from_file().)doc")
         request.workload = workload;
         request.timeline = timeline;
         request.lowerInPlace = lowerInPlace && strategies.size() == 1;
+        request.runtime = runtime;
         Diagnostics diags;
         std::optional<CompileOutput> out;
         {
@@ -221,6 +223,7 @@ moesaic.parse() or Module.from_file().)doc")
       },
       py::arg("model"), py::arg("hw"), py::arg("strategies"),
       py::arg("workload"), py::arg("timeline"), py::arg("lower_in_place"),
+      py::arg("runtime") = "direct",
       "Lowers and evaluates; returns JSON texts (use moesaic.compile).");
 
   m.def(

@@ -12,9 +12,14 @@
 // CHECK-NEXT: %[[T3:.*]] = df.input "tokens.3" at [3]
 // Dispatch: the gating routes 4 token streams to 2 x 4 (expert, chiplet).
 // CHECK-NEXT: %[[D:.*]]:8 = df.where %[[T0]], %[[T1]], %[[T2]], %[[T3]] control "gating" -> 8
+// Replicated tokens (rule V4): one port, dispatched to the 2 experts only.
+// CHECK-NEXT: %[[TR:.*]] = df.input "tokens.replicated"{{$}}
+// CHECK-NEXT: %[[DR:.*]]:2 = df.where %[[TR]] control "gating" -> 2
 // Activation of each expert on its first token.
 // CHECK-NEXT: %[[A0:.*]] = df.when %[[D]]#0, %[[D]]#1, %[[D]]#2, %[[D]]#3 threshold 1 reset "none" at [0]
 // CHECK-NEXT: %[[A1:.*]] = df.when %[[D]]#4, %[[D]]#5, %[[D]]#6, %[[D]]#7 threshold 1 reset "none" at [1]
+// CHECK-NEXT: %[[AR0:.*]] = df.when %[[DR]]#0 threshold 1 reset "none" at [0]
+// CHECK-NEXT: %[[AR1:.*]] = df.when %[[DR]]#1 threshold 1 reset "none" at [1]
 // Holders of expert 0.
 // CHECK-NEXT: %[[H00:.*]] = df.when %[[D]]#0 threshold 1 reset "none" at [0, 0]
 // CHECK-NEXT: %[[H01:.*]] = df.when %[[D]]#1 threshold 1 reset "none" at [0, 1]
@@ -26,11 +31,22 @@
 // CHECK-NEXT: %[[S2:.*]] = df.input "shards.0.2" at [0, 2]
 // CHECK-NEXT: %[[S3:.*]] = df.input "shards.0.3" at [0, 3]
 // CHECK-NEXT: %[[R:.*]]:4 = df.where %[[S0]], %[[S1]], %[[S2]], %[[S3]] control "trajectory" at [0] -> 4
+// The same trajectory seen by the clockwise and counter-clockwise links.
+// CHECK-NEXT: %[[LCW0:.*]]:4 = df.where %[[S0]], %[[S1]], %[[S2]], %[[S3]] control "links" at [0, 0] -> 4
+// CHECK-NEXT: %[[LCCW0:.*]]:4 = df.where %[[S0]], %[[S1]], %[[S2]], %[[S3]] control "links" at [0, 1] -> 4
 // CHECK-NEXT: %[[Y00:.*]] = df.when %[[H00]], %[[R]]#0 threshold 509 reset "none" at [0, 0]
 // CHECK-NEXT: df.when %[[H01]], %[[R]]#1 threshold 509 reset "none" at [0, 1]
 // CHECK: df.input "shards.1.3" at [1, 3]
-// CHECK: df.output "active" %[[A0]], %[[A1]]
+// CHECK: %[[LCW1:.*]]:4 = df.where {{.*}} control "links" at [1, 0] -> 4
+// CHECK-NEXT: %[[LCCW1:.*]]:4 = df.where {{.*}} control "links" at [1, 1] -> 4
+// Link occupancy: one `when` per directed link over every expert's edge
+// into it, firing once per shard (S = 127 chunks) crossing.
+// CHECK: %[[K0:.*]] = df.when %[[LCW0]]#0, %[[LCW1]]#0 threshold 127 reset "on_fire" at [0]
+// CHECK: df.when %[[LCCW0]]#3, %[[LCCW1]]#3 threshold 127 reset "on_fire" at [7]
+// CHECK-NEXT: df.output "active" %[[A0]], %[[A1]]
 // CHECK-NEXT: df.output "ready" %[[Y00]], {{(%[0-9]+, ){6}%[0-9]+$}}
+// CHECK-NEXT: df.output "active.replicated" %[[AR0]], %[[AR1]]
+// CHECK-NEXT: df.output "links" %[[K0]], {{(%[0-9]+, ){6}%[0-9]+$}}
 // CHECK-NEXT: }
 // CHECK-NEXT: }
 

@@ -21,7 +21,7 @@ df.program "p" layer 0 {
 
 df.program "p" layer 0 {
   %a = df.input "a"
-  // expected-error @+1 {{unknown control "random" (expected "gating", "trajectory", "select" or "route")}}
+  // expected-error @+1 {{unknown control "random" (expected "gating", "trajectory", "links", "select" or "route")}}
   %r:1 = df.where %a control "random" -> 1
   df.output "o" %r#0
 }

@@ -76,6 +76,24 @@ df.program "p" layer 0 {
 
 df.program "p" layer 0 {
   %a = df.input "a"
+  // expected-error @+1 {{control "links" needs as many outputs as inputs (one per chiplet), got 2 x 1}}
+  %r:2 = df.where %a control "links" at [0, 0] -> 2
+  df.output "o" %r#0, %r#1
+}
+
+// -----
+
+df.program "p" layer 0 {
+  %a = df.input "a"
+  // expected-error @+1 {{control "links" needs `at [expert, direction]` with direction 0 (clockwise) or 1 (counter-clockwise)}}
+  %r:1 = df.where %a control "links" at [0, 2] -> 1
+  df.output "o" %r#0
+}
+
+// -----
+
+df.program "p" layer 0 {
+  %a = df.input "a"
   // expected-error @+1 {{unknown control "random"}}
   %r:1 = df.where %a control "random" -> 1
   df.output "o" %r#0

@@ -11,7 +11,8 @@
 // CHECK-NEXT: %[[V:.*]] = df.when %[[G]]#3 threshold 2 reset "on_fire"
 // CHECK-NEXT: %[[S:.*]] = df.input "s"
 // CHECK-NEXT: %[[T:.*]] = df.where %[[S]] control "trajectory" at [0] -> 1
-// CHECK-NEXT: df.output "fired" %[[W]], %[[V]], %[[T]]
+// CHECK-NEXT: %[[L:.*]] = df.where %[[S]] control "links" at [0, 1] -> 1
+// CHECK-NEXT: df.output "fired" %[[W]], %[[V]], %[[T]], %[[L]]
 df.program "demo" layer 0 attributes {experts = 2 : i64} {
   %a = df.input "a" at [0]
   %b = df.input "b"
@@ -21,5 +22,6 @@ df.program "demo" layer 0 attributes {experts = 2 : i64} {
   %v = df.when %g#3 threshold 2 reset "on_fire"
   %s = df.input "s"
   %t:1 = df.where %s control "trajectory" at [0] -> 1
-  df.output "fired" %w, %v, %t#0
+  %l:1 = df.where %s control "links" at [0, 1] -> 1
+  df.output "fired" %w, %v, %t#0, %l#0
 }

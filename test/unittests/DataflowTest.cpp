@@ -81,7 +81,7 @@ TEST(Dataflow, InterpreterAgreesWithSchedulerOnRandomGatings) {
                         {4, 8, 127, 2, 8}, {5, 16, 2, 4, 12},
                         {8, 64, 4, 8, 16}, {16, 32, 1, 2, 40},
                         {32, 8, 2, 1, 64}, {64, 16, 1, 2, 128}};
-  unsigned decisions = 0, readyFirings = 0;
+  unsigned decisions = 0, readyFirings = 0, variedArcs = 0;
   for (const Case &c : cases) {
     fsedp::SchedulerConfig cfg;
     cfg.numChiplets = c.n;
@@ -112,22 +112,74 @@ TEST(Dataflow, InterpreterAgreesWithSchedulerOnRandomGatings) {
       std::string where = "N=" + std::to_string(c.n) + " E=" +
                           std::to_string(c.experts) + " trial " +
                           std::to_string(trial);
-      const fsedp::Decision &want =
-          direct.decide(tokens, pos.data(), experts.data(), c.topK);
-      const fsedp::Decision &got =
-          (*interp)->decide(tokens, pos.data(), experts.data(), c.topK);
-      expectSame(want, got, where);
-      // Exactly the holders' ready nodes fired.
-      size_t holderCount = 0;
-      for (const fsedp::ExpertDecision &d : want.experts)
-        holderCount += __builtin_popcountll(d.holders);
-      EXPECT_EQ((*interp)->readyPairs().size(), holderCount) << where;
-      readyFirings += (*interp)->readyPairs().size();
-      ++decisions;
+      // Tokens on their chiplets, then replicated on every chiplet (rule
+      // V4, tokenPos null: the scheduler picks one holder per expert).
+      for (bool replicated : {false, true}) {
+        const uint16_t *at = replicated ? nullptr : pos.data();
+        std::string w = where + (replicated ? " replicated" : "");
+        const fsedp::Decision &want =
+            direct.decide(tokens, at, experts.data(), c.topK);
+        const fsedp::Decision &got =
+            (*interp)->decide(tokens, at, experts.data(), c.topK);
+        expectSame(want, got, w);
+        // Exactly the holders' ready nodes fired, with the scheduler's
+        // per-holder token counts.
+        size_t holderCount = 0;
+        for (const fsedp::ExpertDecision &d : want.experts) {
+          holderCount += __builtin_popcountll(d.holders);
+          for (unsigned p = 0; p < c.n; ++p)
+            EXPECT_EQ((*interp)->tokensAt(d.expert, p), direct.tokensAt(d, p))
+                << w << " expert " << d.expert << " chiplet " << p;
+        }
+        EXPECT_EQ((*interp)->readyPairs().size(), holderCount) << w;
+        readyFirings += (*interp)->readyPairs().size();
+        ++decisions;
+        if (!want.experts.empty() && want.experts.size() > 1) {
+          for (size_t i = 1; i < want.experts.size(); ++i)
+            if (want.experts[i].cwGap != want.experts[i - 1].cwGap ||
+                want.experts[i].arcStart != want.experts[i - 1].arcStart)
+              ++variedArcs;
+        }
+      }
     }
   }
-  EXPECT_EQ(decisions, 8u * 60u);
+  EXPECT_EQ(decisions, 2u * 8u * 60u);
   EXPECT_GT(readyFirings, decisions);
+  // The gatings exercise different arcs and directions, not one shape.
+  EXPECT_GT(variedArcs, 100u);
+}
+
+TEST(Dataflow, InterpreterRefusesProgramsMissingItsPorts) {
+  mlir::MLIRContext ctx;
+  fsedp::SchedulerConfig cfg;
+  cfg.numChiplets = 4;
+  cfg.numExperts = 3;
+  cfg.chunksPerShard = 2;
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::json::Value(programJson(ctx, 4, 3, 2));
+  auto refusal = [&](const std::string &from, const std::string &to) {
+    std::string edited = text;
+    size_t at = edited.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    edited.replace(at, from.size(), to);
+    llvm::Expected<llvm::json::Value> v = llvm::json::parse(edited);
+    EXPECT_TRUE((bool)v);
+    llvm::Expected<Program> prog = programFromJson(*v->getAsObject());
+    EXPECT_TRUE((bool)prog) << llvm::toString(prog.takeError());
+    auto interp = FseDpInterpreter::create(std::move(*prog), cfg);
+    return interp ? std::string() : llvm::toString(interp.takeError());
+  };
+  EXPECT_NE(refusal("\"port\":\"links\"", "\"port\":\"linkz\"")
+                .find("needs the output 'links'"),
+            std::string::npos);
+  EXPECT_NE(refusal("\"port\":\"active.replicated\"", "\"port\":\"x\"")
+                .find("'tokens.replicated'"),
+            std::string::npos);
+  EXPECT_NE(refusal("\"control\":\"links\"", "\"control\":\"trajectory\"")
+                .find("missing links where"),
+            std::string::npos);
+  // Unedited, it loads.
+  EXPECT_EQ(refusal("\"name\":", "\"name\":"), "");
 }
 
 TEST(Dataflow, WhenAndStaticWhereSemantics) {
@@ -154,6 +206,39 @@ TEST(Dataflow, WhenAndStaticWhereSemantics) {
   x.push(p->valueBase[0], 0); // state 3: fires again (on_fire)
   EXPECT_EQ(x.fired(4).size(), 2u);
   EXPECT_EQ(x.count(p->valueBase[2] + 1), 2u);
+  // reset() forgets everything the run touched.
+  x.reset();
+  EXPECT_EQ(x.fired(4).size(), 0u);
+  EXPECT_EQ(x.count(p->valueBase[2]), 0u);
+  x.push(p->valueBase[1], 0);
+  EXPECT_EQ(x.count(p->valueBase[3]), 0u); // state restarted at 0: 2 < 3
+}
+
+TEST(Dataflow, CountedPacketsEqualSinglePushes) {
+  // a -> when threshold 3 on_fire -> when threshold 2 none; a and the
+  // first when both feed output o.
+  const char *text = R"({"name": "k", "params": {}, "nodes": [
+    {"op": "input", "port": "a", "at": []},
+    {"op": "when", "inputs": [[0, 0]], "threshold": 3, "reset": "on_fire"},
+    {"op": "when", "inputs": [[1, 0]], "threshold": 2, "reset": "none"},
+    {"op": "output", "port": "o", "inputs": [[1, 0], [2, 0]]}]})";
+  llvm::Expected<llvm::json::Value> v = llvm::json::parse(text);
+  ASSERT_TRUE((bool)v);
+  llvm::Expected<Program> p = programFromJson(*v->getAsObject());
+  ASSERT_TRUE((bool)p) << llvm::toString(p.takeError());
+  Executor single(*p), packet(*p);
+  for (uint32_t burst : {1u, 2u, 5u, 7u, 0u, 4u}) {
+    for (uint32_t i = 0; i < burst; ++i)
+      single.push(p->valueBase[0], 9);
+    packet.push(p->valueBase[0], 9, burst);
+    for (uint32_t value = 0; value < p->numValues; ++value)
+      EXPECT_EQ(single.count(value), packet.count(value))
+          << "value " << value << " after a burst of " << burst;
+    EXPECT_EQ(single.fired(3), packet.fired(3)) << "burst " << burst;
+  }
+  // 19 tokens: 6 firings of the first when, the second fires once.
+  EXPECT_EQ(packet.count(p->valueBase[1]), 6u);
+  EXPECT_EQ(packet.count(p->valueBase[2]), 1u);
 }
 
 TEST(Dataflow, LoaderRejectsMalformedPrograms) {

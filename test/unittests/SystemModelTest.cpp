@@ -121,6 +121,58 @@ TEST(SystemModel, RejectsInconsistentSystems) {
   }
 }
 
+// check() (the verifier's path, no route tables) agrees with finalize():
+// the same verdict and the same sentence, on valid and invalid systems,
+// including one-way links where only one direction is unreachable.
+TEST(SystemModel, CheckAgreesWithFinalize) {
+  std::vector<SystemModel> systems;
+  systems.push_back(mesh(3, 4));
+  {
+    SystemModel s = mesh(2, 2);
+    s.devices[3].coord = {0, 0};
+    systems.push_back(s);
+  }
+  {
+    SystemModel s = mesh(2, 2);
+    s.topologyDecls[0].gbps = 0;
+    systems.push_back(s);
+  }
+  for (bool backLink : {false, true}) {
+    // a -> b -> c one way, optionally c -> a: a ring or a dead end.
+    SystemModel s;
+    s.addDevice(chiplet("a", 0, 0));
+    s.addDevice(chiplet("b", 0, 1));
+    s.addDevice(chiplet("c", 0, 2));
+    s.linkDecls.push_back({0, 1, 10, 1, false, ""});
+    s.linkDecls.push_back({1, 2, 10, 1, false, ""});
+    if (backLink)
+      s.linkDecls.push_back({2, 0, 10, 1, false, ""});
+    systems.push_back(s);
+  }
+  {
+    // Two islands behind two switches.
+    SystemModel s;
+    for (int i = 0; i < 4; ++i)
+      s.addDevice(chiplet("g" + std::to_string(i), 0, i));
+    SystemModel::TopologyDecl left, right;
+    left.kind = right.kind = TopologyKind::Switch;
+    left.members = {0, 1};
+    right.members = {2, 3};
+    left.gbps = right.gbps = 100;
+    s.topologyDecls = {left, right};
+    systems.push_back(s);
+  }
+  int valid = 0;
+  for (SystemModel &s : systems) {
+    std::string checked = s.check();
+    EXPECT_FALSE(s.isFinalized());
+    std::string finalized = s.finalize();
+    EXPECT_EQ(checked, finalized);
+    valid += finalized.empty();
+  }
+  EXPECT_EQ(valid, 2); // the 3x4 mesh and the one-way ring
+}
+
 TEST(SystemModel, PeakFallsBackToWiderTypes) {
   Device d = chiplet("x", 0, 0);
   d.peakTflops["int8"] = 40;

@@ -36,6 +36,9 @@ struct EvaluateOptions {
   /// With a single strategy: lower the module itself (the output IR shows
   /// the schedule) instead of a clone.
   bool lowerInPlace = false;
+  /// Where runtimes take their per-step decisions: "direct" (the runtime
+  /// scheduler) or "dataflow" (the schedule's when/where programs).
+  std::string runtime = "direct";
 };
 
 /// One strategy's outcome.
@@ -69,7 +72,8 @@ struct EvaluationSink {
 llvm::Expected<StrategyOutcome>
 evaluateSchedule(const llvm::json::Object &schedule, const SystemModel &system,
                  const ModelDesc &model, const WorkloadSpec &workload,
-                 const GatingTrace &trace, bool recordTimeline);
+                 const GatingTrace &trace, bool recordTimeline,
+                 llvm::StringRef runtime = "direct");
 
 /// The report: model, hardware, workload, results, speedup vs the first.
 llvm::json::Object buildReport(const ModelDesc &model,

@@ -138,6 +138,12 @@ public:
   /// model is immutable. Also checks that every pair of compute devices can
   /// reach each other.
   std::string finalize();
+  /// Everything finalize() checks, without building the all-pairs route
+  /// tables (reachability from one device forward and backward instead):
+  /// O(links) rather than O(devices x links) time and O(devices^2) memory.
+  /// Verifiers use it; the model stays unfinalized. Same messages as
+  /// finalize().
+  std::string check() const;
   /// Most devices a system may have, implicit switches included: finalize()
   /// builds all-pairs route tables, so this bounds their memory (128 MiB).
   static constexpr unsigned kMaxDevices = 4096;
@@ -185,6 +191,12 @@ public:
   double bisectionGBps() const;
 
 private:
+  /// finalize() in two halves: validate and expand the declarations into
+  /// links and adjacency; then the all-pairs route tables and the
+  /// reachability check.
+  std::string expand();
+  std::string buildRoutes();
+
   std::vector<unsigned> accel, ndp;
   std::optional<unsigned> host;
   std::vector<std::vector<unsigned>> out;

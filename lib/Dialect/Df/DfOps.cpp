@@ -123,6 +123,18 @@ LogicalResult WhereOp::verify() {
       return emitOpError() << "control \"trajectory\" needs `at [expert]`";
     return success();
   }
+  if (kind == "links") {
+    if (n != m)
+      return emitOpError() << "control \"links\" needs as many outputs "
+                              "as inputs (one per chiplet), got "
+                           << n << " x " << m;
+    if (!getAt() || getAt()->size() != 2 || ((*getAt())[1] != 0 &&
+                                             (*getAt())[1] != 1))
+      return emitOpError() << "control \"links\" needs `at [expert, "
+                              "direction]` with direction 0 (clockwise) or 1 "
+                              "(counter-clockwise)";
+    return success();
+  }
   if (kind == "select")
     return success();
   if (kind == "route") {
@@ -133,7 +145,7 @@ LogicalResult WhereOp::verify() {
   }
   return emitOpError() << "unknown control \"" << kind
                        << "\" (expected \"gating\", \"trajectory\", "
-                          "\"select\" or \"route\")";
+                          "\"links\", \"select\" or \"route\")";
 }
 
 LogicalResult ProgramOp::verifyRegions() {

@@ -24,7 +24,7 @@ LogicalResult SystemOp::verifyRegions() {
   // The target model performs the whole-system checks (dangling references,
   // duplicate coordinates, mesh neighbours, reachability) and reports them
   // on the offending op.
-  return success(succeeded(buildSystemModel(*this)));
+  return verifySystemModel(*this);
 }
 
 LogicalResult DeviceOp::verify() {

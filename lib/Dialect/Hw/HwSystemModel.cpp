@@ -73,7 +73,17 @@ static TopologyKindAttr toIR(TopologyKind kind) {
   }
 }
 
+static FailureOr<SystemModel> buildModel(SystemOp system, bool routeTables);
+
 FailureOr<SystemModel> moesaic::hw::buildSystemModel(SystemOp system) {
+  return buildModel(system, /*routeTables=*/true);
+}
+
+LogicalResult moesaic::hw::verifySystemModel(SystemOp system) {
+  return success(succeeded(buildModel(system, /*routeTables=*/false)));
+}
+
+static FailureOr<SystemModel> buildModel(SystemOp system, bool routeTables) {
   SystemModel model;
   model.name = system.getSourceName().value_or(system.getSymName()).str();
   model.kind = toModel(system.getKind());
@@ -172,7 +182,7 @@ FailureOr<SystemModel> moesaic::hw::buildSystemModel(SystemOp system) {
            << "has " << model.devices.size()
            << " devices but no hw.link or hw.topology joining them";
 
-  std::string problem = model.finalize();
+  std::string problem = routeTables ? model.finalize() : model.check();
   if (!problem.empty()) {
     // Point at the declaration the sentence names where we can.
     // Sentences start with "link <index> " for links; topology problems

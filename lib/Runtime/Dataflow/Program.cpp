@@ -137,10 +137,10 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
           n.control = Control::Gating;
           if (n.numOutputs % m)
             return fail(p, i, "gating where needs experts x inputs outputs");
-        } else if (*c == "trajectory") {
-          n.control = Control::Trajectory;
+        } else if (*c == "trajectory" || *c == "links") {
+          n.control = *c == "links" ? Control::Links : Control::Trajectory;
           if (n.numOutputs != m || n.numOutputs > 64)
-            return fail(p, i, "trajectory where needs n = m <= 64");
+            return fail(p, i, *c + " where needs n = m <= 64");
         } else if (*c == "select") {
           n.control = Control::Select;
         } else if (*c == "route") {
@@ -175,103 +175,145 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
 }
 
 Executor::Executor(const Program &program) : prog(program) {
+  const uint32_t numNodes = (uint32_t)prog.nodes.size();
+  routeBase.assign(numNodes, 0);
+  threshold.assign(numNodes, 1);
+  width.assign(numNodes, 0);
+  uint32_t numRoutes = 0, numSelects = 0;
   std::vector<uint32_t> deg(prog.numValues + 1, 0);
-  for (const Node &n : prog.nodes)
+  for (uint32_t i = 0; i < numNodes; ++i) {
+    const Node &n = prog.nodes[i];
     for (uint32_t v : n.inputs)
       ++deg[v];
+    threshold[i] = n.threshold;
+    width[i] = (uint32_t)n.inputs.size();
+    if (n.kind == NodeKind::Where && (n.control == Control::Trajectory ||
+                                      n.control == Control::Links)) {
+      routeBase[i] = numRoutes;
+      numRoutes += (uint32_t)n.inputs.size();
+    } else if (n.kind == NodeKind::Where && n.control == Control::Select) {
+      routeBase[i] = numSelects;
+      numSelects += (uint32_t)n.inputs.size();
+    }
+  }
   consumerBegin.assign(prog.numValues + 1, 0);
   for (uint32_t v = 0; v < prog.numValues; ++v)
     consumerBegin[v + 1] = consumerBegin[v] + deg[v];
   consumers.resize(consumerBegin.back());
   std::vector<uint32_t> fill(consumerBegin.begin(), consumerBegin.end() - 1);
-  routeBase.assign(prog.nodes.size(), 0);
-  uint32_t numRoutes = 0, numSelects = 0;
-  for (uint32_t i = 0; i < prog.nodes.size(); ++i) {
+  for (uint32_t i = 0; i < numNodes; ++i) {
     const Node &n = prog.nodes[i];
-    for (uint32_t k = 0; k < n.inputs.size(); ++k)
-      consumers[fill[n.inputs[k]]++] = {i, k};
-    if (n.kind == NodeKind::Where && n.control == Control::Trajectory) {
-      routeBase[i] = numRoutes;
-      numRoutes += (uint32_t)n.inputs.size();
-    }
-    if (n.kind == NodeKind::Where && n.control == Control::Select) {
-      routeBase[i] = numSelects;
-      numSelects += (uint32_t)n.inputs.size();
+    for (uint32_t k = 0; k < n.inputs.size(); ++k) {
+      bool routed = n.kind == NodeKind::Where &&
+                    (n.control == Control::Trajectory ||
+                     n.control == Control::Links ||
+                     n.control == Control::Select);
+      consumers[fill[n.inputs[k]]++] = {
+          i,
+          n.numOutputs ? prog.valueBase[i] : 0,
+          routed ? routeBase[i] + k : k,
+          n.kind,
+          n.control,
+          (uint8_t)n.resetOnFire};
     }
   }
   routes.assign(numRoutes, 0);
   selects.assign(numSelects, -1);
-  for (const Node &n : prog.nodes)
-    thresholds.push_back(n.threshold);
-  state.assign(prog.nodes.size(), 0);
-  done.assign(prog.nodes.size(), 0);
+  state.assign(numNodes, 0);
+  done.assign(numNodes, 0);
   counts.assign(prog.numValues, 0);
-  firings.resize(prog.nodes.size());
+  firings.resize(numNodes);
+  dirtyNode.assign(numNodes, 0);
   queue.reserve(1024);
 }
 
 void Executor::reset() {
-  std::fill(state.begin(), state.end(), 0);
-  std::fill(done.begin(), done.end(), 0);
-  std::fill(counts.begin(), counts.end(), 0);
-  for (auto &f : firings)
-    f.clear();
+  for (uint32_t i : touchedNodes) {
+    state[i] = 0;
+    done[i] = 0;
+    firings[i].clear();
+    dirtyNode[i] = 0;
+  }
+  touchedNodes.clear();
+  for (uint32_t v : touchedValues)
+    counts[v] = 0;
+  touchedValues.clear();
 }
 
-void Executor::push(uint32_t v0, uint32_t payload0) {
+void Executor::push(uint32_t v0, uint32_t payload0, uint32_t tokens0) {
+  if (tokens0 == 0)
+    return;
   queue.clear();
-  queue.push_back({v0, payload0});
+  queue.push_back({v0, payload0, tokens0});
   for (size_t head = 0; head < queue.size(); ++head) {
-    auto [v, payload] = queue[head];
-    ++counts[v];
+    const Packet pk = queue[head];
+    const uint32_t v = pk.value, payload = pk.payload, tokens = pk.tokens;
+    if (counts[v] == 0)
+      touchedValues.push_back(v);
+    counts[v] += tokens;
     for (uint32_t c = consumerBegin[v]; c < consumerBegin[v + 1]; ++c) {
-      auto [ni, k] = consumers[c];
-      const Node &n = prog.nodes[ni];
-      const uint32_t out = prog.valueBase[ni];
-      switch (n.kind) {
+      const Consumer &cs = consumers[c];
+      const uint32_t ni = cs.node;
+      switch (cs.kind) {
       case NodeKind::Input:
         break;
       case NodeKind::Output:
-        firings[ni].push_back(v);
+        touchNode(ni);
+        if (tokens == 1)
+          firings[ni].push_back(v);
+        else
+          firings[ni].insert(firings[ni].end(), tokens, v);
         break;
-      case NodeKind::When:
+      case NodeKind::When: {
         if (done[ni])
           break;
-        if (++state[ni] >= thresholds[ni]) {
-          queue.push_back({out, payload});
-          if (n.resetOnFire)
-            state[ni] -= thresholds[ni];
-          else
+        touchNode(ni);
+        int64_t &st = state[ni];
+        st += tokens;
+        const int64_t th = threshold[ni];
+        if (st >= th) {
+          if (cs.resetOnFire) {
+            int64_t fires = st / th;
+            st -= fires * th;
+            queue.push_back({cs.out, payload, (uint32_t)fires});
+          } else {
             done[ni] = 1;
+            queue.push_back({cs.out, payload, 1});
+          }
         }
         break;
+      }
       case NodeKind::Where: {
-        const uint32_t m = (uint32_t)n.inputs.size();
-        if (n.control == Control::Static) {
+        if (cs.control == Control::Static) {
+          const Node &n = prog.nodes[ni];
+          const uint32_t m = width[ni];
           for (uint32_t j = 0; j < n.numOutputs; ++j)
-            if (n.adjacency[(size_t)j * m + k])
-              queue.push_back({out + j, payload});
-        } else if (n.control == Control::Gating) {
-          const uint32_t experts = n.numOutputs / m;
+            if (n.adjacency[(size_t)j * m + cs.aux])
+              queue.push_back({cs.out + j, payload, tokens});
+        } else if (cs.control == Control::Gating) {
+          const uint32_t m = width[ni];
+          const uint32_t experts = prog.nodes[ni].numOutputs / m;
           const int32_t *row = gatingExperts + (size_t)payload * gatingTopK;
           for (unsigned j = 0; j < gatingTopK; ++j)
             if (row[j] >= 0 && (uint32_t)row[j] < experts)
-              queue.push_back({out + (uint32_t)row[j] * m + k, payload});
-        } else if (n.control == Control::Select) {
-          int32_t j = selects[routeBase[ni] + k];
-          if (j >= 0 && (uint32_t)j < n.numOutputs)
-            queue.push_back({out + (uint32_t)j, payload});
-        } else if (n.control == Control::Route) {
+              queue.push_back(
+                  {cs.out + (uint32_t)row[j] * m + cs.aux, payload, tokens});
+        } else if (cs.control == Control::Select) {
+          const int32_t j = selects[cs.aux];
+          if (j >= 0 && (uint32_t)j < prog.nodes[ni].numOutputs)
+            queue.push_back({cs.out + (uint32_t)j, payload, tokens});
+        } else if (cs.control == Control::Route) {
+          const uint32_t outs = prog.nodes[ni].numOutputs;
           const int32_t *row = routeTable + (size_t)payload * routeWidth;
           for (unsigned j = 0; j < routeWidth; ++j)
-            if (row[j] >= 0 && (uint32_t)row[j] < n.numOutputs)
-              queue.push_back({out + (uint32_t)row[j], payload});
+            if (row[j] >= 0 && (uint32_t)row[j] < outs)
+              queue.push_back({cs.out + (uint32_t)row[j], payload, tokens});
         } else {
-          uint64_t dest = routes[routeBase[ni] + k];
+          uint64_t dest = routes[cs.aux];
           while (dest) {
             unsigned j = __builtin_ctzll(dest);
             dest &= dest - 1;
-            queue.push_back({out + j, payload});
+            queue.push_back({cs.out + j, payload, tokens});
           }
         }
         break;

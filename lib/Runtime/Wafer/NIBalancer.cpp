@@ -27,7 +27,7 @@ NIBalancer::NIBalancer(BalancerConfig config, const SystemModel &system,
       unitBytes(std::move(unitBytesPerLayer)),
       current(numMoeLayers, layout.unitDie),
       target(numMoeLayers, layout.unitDie), history(numMoeLayers),
-      lastDecision(numMoeLayers, -(int64_t)1 << 40) {
+      lastDecision(numMoeLayers, -((int64_t)1 << 40)) {
   unitsPerDie = layout.unitsPerDie;
 }
 

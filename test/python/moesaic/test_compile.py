@@ -213,3 +213,23 @@ def test_save(ep_result, tmp_path):
     assert json.loads(open(paths["report.json"]).read()) == ep_result.report
     assert json.loads(open(paths["timeline.json"]).read()) == ep_result.timeline()
     assert moesaic.Module.from_file(paths["module.mlir"]).summary()["name"] == "tiny_moe"
+
+
+def test_dataflow_runtime_reports_the_same():
+    """runtime="dataflow": the fse-dp decisions come from the schedule's
+    when/where program; the report is the direct one but for the path it
+    names. Strategies without such a path and unknown values are refused."""
+    reports = {}
+    for runtime in ("direct", "dataflow"):
+        r = moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="fse-dp",
+                            workload=WORKLOAD, timeline=False, runtime=runtime)
+        reports[runtime] = r.report
+    for runtime, report in reports.items():
+        assert report["results"][0]["fse_dp"].pop("decisions") == runtime
+    assert reports["direct"] == reports["dataflow"]
+    with pytest.raises(moesaic.Error, match="no dataflow decision path"):
+        moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="tp",
+                        workload=WORKLOAD, runtime="dataflow")
+    with pytest.raises(moesaic.Error, match="runtime must be one of"):
+        moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="fse-dp",
+                        runtime="graph")

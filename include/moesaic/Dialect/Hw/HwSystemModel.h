@@ -22,6 +22,10 @@ namespace moesaic::hw {
 /// offending op and fails when the system is inconsistent.
 mlir::FailureOr<SystemModel> buildSystemModel(SystemOp system);
 
+/// The checks of buildSystemModel without building the route tables (the
+/// hw.system verifier: O(links), where the tables cost O(devices^2)).
+mlir::LogicalResult verifySystemModel(SystemOp system);
+
 /// Emits `model` as a hw.system at the builder's insertion point. Symbol
 /// names are the model's device names; the system's symbol is the model's
 /// name with '-' turned into '_'.

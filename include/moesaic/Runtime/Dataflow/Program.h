@@ -22,7 +22,9 @@ namespace moesaic::dataflow {
 
 enum class NodeKind : uint8_t { Input, Output, Where, When };
 /// Where a `where` node's adjacency, or a `when` node's threshold, comes
-/// from: static, or a run-time control port (docs/dataflow.md). `Select`:
+/// from: static, or a run-time control port (docs/dataflow.md). `Links`:
+/// like `Trajectory` (destinations set by the runtime per input), but the
+/// outputs are the directed ring links a shard's stream crosses. `Select`:
 /// each input goes to one output the runtime chose (a placement); `Route`:
 /// a token goes to the outputs a run-time table lists for its payload (a
 /// route over links); `Threshold`: a `when` whose threshold the runtime
@@ -31,6 +33,7 @@ enum class Control : uint8_t {
   Static,
   Gating,
   Trajectory,
+  Links,
   Select,
   Route,
   Threshold
@@ -72,13 +75,16 @@ llvm::Expected<Program> programFromJson(const llvm::json::Object &dataflow);
 
 /// Token-driven execution of a program. A token is an integer payload (the
 /// fse-dp program: the index of a batch token, or of a shard chunk).
-/// `gating` routing reads the payload's expert choices; `trajectory`
-/// routing reads the destinations the runtime set for the node.
+/// `gating` routing reads the payload's expert choices; `trajectory` and
+/// `links` routing read the destinations the runtime set for the node,
+/// `select` the one output it set per input, `route` the run-time table
+/// row of the payload.
 class Executor {
 public:
   explicit Executor(const Program &program);
 
-  /// Clears every `when` state, edge counter and recorded firing.
+  /// Clears every `when` state, edge counter and recorded firing. Costs
+  /// what the last run touched, not the program size.
   void reset();
   /// The batch gating `gating` wheres route by: token t picks
   /// experts[t*topK .. t*topK+topK) (negative ids ignored).
@@ -86,8 +92,8 @@ public:
     gatingExperts = experts;
     gatingTopK = topK;
   }
-  /// Destinations of input i of trajectory where `node`: a bit mask of its
-  /// outputs (up to 64).
+  /// Destinations of input i of trajectory or links where `node`: a bit
+  /// mask of its outputs (up to 64).
   void setRoute(uint32_t node, unsigned input, uint64_t outputs) {
     routes[routeBase[node] + input] = outputs;
   }
@@ -101,16 +107,29 @@ public:
     routeTable = table;
     routeWidth = width;
   }
-  /// Threshold of `when` node `node` for the next run (control
-  /// "threshold"): at least the node's static threshold.
-  void setThreshold(uint32_t node, int64_t threshold) {
-    thresholds[node] = std::max(threshold, prog.nodes[node].threshold);
+  /// Threshold of `when` node `node` from the next push on (control
+  /// "threshold"): at least the node's static threshold. It stays until
+  /// set again; reset() does not restore it.
+  void setThreshold(uint32_t node, int64_t value) {
+    threshold[node] = std::max(value, prog.nodes[node].threshold);
   }
   /// Whether `when` node `node` has fired since the last reset.
-  bool hasFired(uint32_t node) const { return counts[prog.valueBase[node]] > 0; }
+  bool hasFired(uint32_t node) const {
+    return counts[prog.valueBase[node]] > 0;
+  }
 
   /// Injects one token on value `v` and runs the graph to quiescence.
-  void push(uint32_t v, uint32_t payload);
+  void push(uint32_t v, uint32_t payload) { push(v, payload, 1); }
+  /// Injects `tokens` tokens with the same payload on value `v` at once, as
+  /// one counted packet: `where` nodes copy the packet, a `when` adds its
+  /// count to the state and emits one packet of as many firings as the
+  /// state crossed thresholds (at most one without reset). Counts, `when`
+  /// states and the firings each output records end as after `tokens`
+  /// single pushes (the graph is acyclic and every node only counts; only
+  /// the interleaving of firings from different sources within one output
+  /// may differ), which is what a hardware `when` counting a burst of
+  /// arrivals does.
+  void push(uint32_t v, uint32_t payload, uint32_t tokens);
 
   /// Tokens that crossed value `v` since the last reset.
   uint32_t count(uint32_t v) const { return counts[v]; }
@@ -121,21 +140,44 @@ public:
   }
 
 private:
+  struct Packet {
+    uint32_t value, payload, tokens;
+  };
+  void touchNode(uint32_t node) {
+    if (!dirtyNode[node]) {
+      dirtyNode[node] = 1;
+      touchedNodes.push_back(node);
+    }
+  }
+
   const Program &prog;
-  // consumers[v]: (node, input index) pairs, CSR.
+  /// One use of a value, precompiled so propagation touches no Node:
+  /// `aux` is the input index (static, gating and route wheres) or the slot
+  /// in `routes` (trajectory and links wheres) or in `selects` (select
+  /// wheres).
+  struct Consumer {
+    uint32_t node, out, aux;
+    NodeKind kind;
+    Control control;
+    uint8_t resetOnFire;
+  };
+  // consumers of value v: consumers[consumerBegin[v] .. consumerBegin[v+1]).
   std::vector<uint32_t> consumerBegin;
-  std::vector<std::pair<uint32_t, uint32_t>> consumers;
+  std::vector<Consumer> consumers;
+  std::vector<int64_t> threshold;    // [node], when (setThreshold writes)
+  std::vector<uint32_t> width;       // [node], inputs of a where
   std::vector<uint32_t> routeBase;
   std::vector<uint64_t> routes;
   std::vector<int32_t> selects;
-  std::vector<int64_t> thresholds;
   const int32_t *routeTable = nullptr;
   unsigned routeWidth = 0;
   std::vector<int64_t> state;
   std::vector<uint8_t> done;
   std::vector<uint32_t> counts;
   std::vector<std::vector<uint32_t>> firings;
-  std::vector<std::pair<uint32_t, uint32_t>> queue; // (value, payload)
+  std::vector<Packet> queue;
+  std::vector<uint8_t> dirtyNode;
+  std::vector<uint32_t> touchedNodes, touchedValues;
   const int32_t *gatingExperts = nullptr;
   unsigned gatingTopK = 0;
 };

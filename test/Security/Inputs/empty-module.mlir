@@ -1,0 +1,3 @@
+// An empty module: the fuzz regressions attach hardware files to it.
+module {
+}
