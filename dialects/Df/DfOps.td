@@ -86,6 +86,12 @@ def Df_WhereOp : Df_Op<"where", [HasParent<"ProgramOp">]> {
       homed on s crosses the directed link leaving chiplet p clockwise
       (direction 0, p -> p+1) or counter-clockwise (direction 1,
       p -> p-1) (n = m).
+    - `"select"`: a placement the runtime chose: input `i` goes to the one
+      output it set for `i` (or nowhere); any n (er-mapping: expert unit i
+      to the die that holds it).
+    - `"route"`: one input; a token goes to every output a run-time table
+      lists for its payload (er-mapping staging: a migration chunk to
+      every link on its move's route).
 
     ```mlir
     %o:2 = df.where %a adjacency dense<[[1], [1]]> : tensor<2x1xi8> -> 2
@@ -110,17 +116,31 @@ def Df_WhenOp : Df_Op<"when", [HasParent<"ProgramOp">]> {
     Each token arriving on any input adds one to the node's state; when the
     state reaches `threshold` (> 0) the node emits one token. `reset`:
     `"none"` fires at most once (later tokens are absorbed), `"on_fire"`
-    subtracts the threshold and may fire again.
+    subtracts the threshold and may fire again. With `control
+    "threshold"` the runtime sets the threshold per run through a control
+    port (at least the static `threshold`, which is then a lower bound):
+    er-mapping's trigger fires a die's node once its windowed load exceeds
+    `trigger` x the mean, a mean only the run knows.
 
     ```mlir
     %ready = df.when %holding, %shards threshold 9 reset "none" at [3, 1]
+    %hot = df.when %die threshold 1 reset "none" control "threshold" at [5]
     ```
   }];
   let arguments = (ins Variadic<Df_Stream>:$inputs, I64Attr:$threshold,
-                       StrAttr:$reset, OptionalAttr<DenseI64ArrayAttr>:$at);
+                       StrAttr:$reset, OptionalAttr<DenseI64ArrayAttr>:$at,
+                       OptionalAttr<StrAttr>:$control);
   let results = (outs Df_Stream:$out);
+  // A when with a static threshold (no control port).
+  let builders = [OpBuilder<(ins "::mlir::Type":$out,
+      "::mlir::ValueRange":$inputs, "::mlir::IntegerAttr":$threshold,
+      "::mlir::StringAttr":$reset, "::mlir::DenseI64ArrayAttr":$at), [{
+    build($_builder, $_state, out, inputs, threshold, reset, at,
+          ::mlir::StringAttr());
+  }]>];
   let assemblyFormat = [{
-    $inputs `threshold` $threshold `reset` $reset (`at` $at^)? attr-dict
+    $inputs `threshold` $threshold `reset` $reset (`control` $control^)?
+    (`at` $at^)? attr-dict
   }];
   let hasVerifier = 1;
 }

@@ -51,5 +51,6 @@ include "Transforms/NdpPasses.td"
 include "Transforms/WaferPasses.td"
 include "Transforms/FseDpPasses.td"
 include "Transforms/DataflowPasses.td"
+include "Transforms/DataflowRuntimePasses.td"
 
 #endif // MOESAIC_PASSES

@@ -47,6 +47,8 @@ void moesaic::registerNdpStrategies() {
          addHead(pm, "ndp-tp", "online");
          pm.addPass(createNdpTensorSplit());
          addBalance(pm, "ndp-tp");
+         // The per-batch decision as a when/where program (docs/dataflow.md).
+         pm.addPass(createDfLowerNdpTp());
        }});
   registerStrategy(
       {"ndp-ondemand",

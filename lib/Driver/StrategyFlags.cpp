@@ -52,7 +52,8 @@ llvm::cl::opt<std::string> runtimeOpt(
     llvm::cl::desc("Where the simulated runtime takes its per-batch "
                    "decisions: direct (the strategy's runtime scheduler) or "
                    "dataflow (the schedule's when/where program, run by the "
-                   "dataflow interpreter; fse-dp, docs/dataflow.md)"),
+                   "dataflow interpreter; fse-dp, ndp-tp and er-mapping, "
+                   "docs/dataflow.md)"),
     llvm::cl::init("direct"), llvm::cl::value_desc("direct|dataflow"),
     llvm::cl::cat(strategyCategory));
 llvm::cl::opt<bool> listStrategiesOpt(

@@ -42,6 +42,8 @@ void moesaic::registerWaferStrategies() {
          addWaferSchedule(pm, "er-mapping");
          pm.addPass(createWaferERMapping());
          addBalancer(pm, "non-invasive");
+         // Trigger and staging as when/where programs (docs/dataflow.md).
+         pm.addPass(createDfLowerWafer());
        }});
   registerStrategy(
       {"wafer-baseline",

@@ -284,7 +284,8 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True,
     timeline  record the per-task timeline (Result.timeline())
     runtime   where the simulated runtime takes its per-batch decisions:
               "direct" (the strategy's runtime scheduler) or "dataflow"
-              (the schedule's when/where program, fse-dp; docs/dataflow.md)
+              (the schedule's when/where program: fse-dp, ndp-tp and
+              er-mapping; docs/dataflow.md)
     """
     if strategy is None:
         names = ", ".join(s["name"] for s in list_strategies())

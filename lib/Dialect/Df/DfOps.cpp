@@ -75,6 +75,9 @@ LogicalResult WhenOp::verify() {
   if (getReset() != "none" && getReset() != "on_fire")
     return emitOpError() << "reset must be \"none\" or \"on_fire\", got \""
                          << getReset() << "\"";
+  if (auto control = getControl(); control && *control != "threshold")
+    return emitOpError() << "unknown control \"" << *control
+                         << "\" (expected \"threshold\")";
   return success();
 }
 
@@ -132,9 +135,17 @@ LogicalResult WhereOp::verify() {
                               "(counter-clockwise)";
     return success();
   }
+  if (kind == "select")
+    return success();
+  if (kind == "route") {
+    if (m != 1)
+      return emitOpError() << "control \"route\" needs exactly one input, got "
+                           << m;
+    return success();
+  }
   return emitOpError() << "unknown control \"" << kind
-                       << "\" (expected \"gating\", \"trajectory\" or "
-                          "\"links\")";
+                       << "\" (expected \"gating\", \"trajectory\", "
+                          "\"links\", \"select\" or \"route\")";
 }
 
 LogicalResult ProgramOp::verifyRegions() {
@@ -202,6 +213,8 @@ llvm::json::Object moesaic::df::programToJson(ProgramOp program) {
       node = llvm::json::Object{{"op", "when"}, {"inputs", edges(when.getInputs())},
               {"threshold", (int64_t)when.getThreshold()},
               {"reset", when.getReset().str()}, {"at", labels(when.getAt())}};
+      if (auto control = when.getControl())
+        node["control"] = control->str();
     } else if (auto where = dyn_cast<WhereOp>(op)) {
       node = llvm::json::Object{{"op", "where"}, {"inputs", edges(where.getInputs())},
               {"outputs", (int64_t)where.getOutputs().size()},

@@ -100,6 +100,11 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
       if (!th || *th <= 0)
         return fail(p, i, "threshold must be positive");
       n.threshold = *th;
+      if (auto c = o->getString("control")) {
+        if (*c != "threshold")
+          return fail(p, i, "unknown when control \"" + *c + "\"");
+        n.control = Control::Threshold;
+      }
       auto reset = o->getString("reset");
       if (!reset || (*reset != "none" && *reset != "on_fire"))
         return fail(p, i, "reset must be \"none\" or \"on_fire\"");
@@ -136,6 +141,12 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
           n.control = *c == "links" ? Control::Links : Control::Trajectory;
           if (n.numOutputs != m || n.numOutputs > 64)
             return fail(p, i, *c + " where needs n = m <= 64");
+        } else if (*c == "select") {
+          n.control = Control::Select;
+        } else if (*c == "route") {
+          n.control = Control::Route;
+          if (m != 1)
+            return fail(p, i, "route where needs exactly one input");
         } else {
           return fail(p, i, "unknown control \"" + *c + "\"");
         }
@@ -168,7 +179,7 @@ Executor::Executor(const Program &program) : prog(program) {
   routeBase.assign(numNodes, 0);
   threshold.assign(numNodes, 1);
   width.assign(numNodes, 0);
-  uint32_t numRoutes = 0;
+  uint32_t numRoutes = 0, numSelects = 0;
   std::vector<uint32_t> deg(prog.numValues + 1, 0);
   for (uint32_t i = 0; i < numNodes; ++i) {
     const Node &n = prog.nodes[i];
@@ -180,6 +191,9 @@ Executor::Executor(const Program &program) : prog(program) {
                                       n.control == Control::Links)) {
       routeBase[i] = numRoutes;
       numRoutes += (uint32_t)n.inputs.size();
+    } else if (n.kind == NodeKind::Where && n.control == Control::Select) {
+      routeBase[i] = numSelects;
+      numSelects += (uint32_t)n.inputs.size();
     }
   }
   consumerBegin.assign(prog.numValues + 1, 0);
@@ -192,7 +206,8 @@ Executor::Executor(const Program &program) : prog(program) {
     for (uint32_t k = 0; k < n.inputs.size(); ++k) {
       bool routed = n.kind == NodeKind::Where &&
                     (n.control == Control::Trajectory ||
-                     n.control == Control::Links);
+                     n.control == Control::Links ||
+                     n.control == Control::Select);
       consumers[fill[n.inputs[k]]++] = {
           i,
           n.numOutputs ? prog.valueBase[i] : 0,
@@ -203,6 +218,7 @@ Executor::Executor(const Program &program) : prog(program) {
     }
   }
   routes.assign(numRoutes, 0);
+  selects.assign(numSelects, -1);
   state.assign(numNodes, 0);
   done.assign(numNodes, 0);
   counts.assign(prog.numValues, 0);
@@ -282,6 +298,16 @@ void Executor::push(uint32_t v0, uint32_t payload0, uint32_t tokens0) {
             if (row[j] >= 0 && (uint32_t)row[j] < experts)
               queue.push_back(
                   {cs.out + (uint32_t)row[j] * m + cs.aux, payload, tokens});
+        } else if (cs.control == Control::Select) {
+          const int32_t j = selects[cs.aux];
+          if (j >= 0 && (uint32_t)j < prog.nodes[ni].numOutputs)
+            queue.push_back({cs.out + (uint32_t)j, payload, tokens});
+        } else if (cs.control == Control::Route) {
+          const uint32_t outs = prog.nodes[ni].numOutputs;
+          const int32_t *row = routeTable + (size_t)payload * routeWidth;
+          for (unsigned j = 0; j < routeWidth; ++j)
+            if (row[j] >= 0 && (uint32_t)row[j] < outs)
+              queue.push_back({cs.out + (uint32_t)row[j], payload, tokens});
         } else {
           uint64_t dest = routes[cs.aux];
           while (dest) {

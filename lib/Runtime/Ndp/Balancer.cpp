@@ -36,6 +36,25 @@ double BalancePlan::unitBalance() const {
   return maxv / (sum / unitBusyUs.size());
 }
 
+std::vector<ExpertWork>
+moesaic::ndp::layerWork(const std::vector<int32_t> &load, double expertBytes,
+                        double flopsPerToken,
+                        const std::vector<uint8_t> &ready) {
+  std::vector<ExpertWork> works;
+  for (size_t e = 0; e < load.size(); ++e) {
+    if (load[e] <= 0)
+      continue;
+    ExpertWork w;
+    w.expert = (int32_t)e;
+    w.tokens = load[e];
+    w.bytes = expertBytes;
+    w.flops = flopsPerToken * load[e];
+    w.onGpu = e < ready.size() && ready[e];
+    works.push_back(w);
+  }
+  return works;
+}
+
 BalancePlan moesaic::ndp::balanceLayer(const std::vector<ExpertWork> &experts,
                                        const BalanceCosts &costs) {
   BalancePlan plan;

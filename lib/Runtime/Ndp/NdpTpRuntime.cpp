@@ -5,13 +5,17 @@
 // units (every expert, each unit computing its tensor-parallel rows in
 // place); the units' partial results are reduced where the plan says; after
 // the layer, the prefetcher sends queued experts over PCIe in the window
-// before the next layer needs the link.
+// before the next layer needs the link. With useDataflowDecisions() (moe-opt
+// --runtime=dataflow) each layer's works and GPU/NDP split come from its
+// when/where program instead (docs/dataflow.md); the results are the same.
 //
 //===----------------------------------------------------------------------===//
 
 #include "NdpRuntimeBase.h"
+#include "moesaic/Runtime/Dataflow/NdpTpInterpreter.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
 using namespace moesaic;
@@ -22,6 +26,50 @@ namespace {
 class NdpTpRuntime : public NdpRuntimeBase {
 public:
   NdpTpRuntime() : NdpRuntimeBase("ndp-tp") {}
+
+  /// Per-layer GPU/NDP decisions from the schedule's when/where programs
+  /// (moe-df-lower-ndp-tp), run by dataflow::NdpTpInterpreter
+  /// (docs/dataflow.md): the same decisions as the direct balancer.
+  llvm::Error useDataflowDecisions() override {
+    dataflowPath = true;
+    return llvm::Error::success();
+  }
+
+  llvm::Error load(const llvm::json::Object &schedule,
+                   const SystemModel &system,
+                   const ModelDesc &model) override {
+    if (llvm::Error e = NdpRuntimeBase::load(schedule, system, model))
+      return e;
+    programs.clear();
+    if (!dataflowPath)
+      return llvm::Error::success();
+    std::map<int64_t, const llvm::json::Object *> byLayer;
+    if (const llvm::json::Array *layers = schedule.getArray("layers"))
+      for (const llvm::json::Value &v : *layers)
+        if (const llvm::json::Object *o = v.getAsObject())
+          if (const llvm::json::Object *df = o->getObject("dataflow"))
+            if (auto index = o->getInteger("index"))
+              byLayer[*index] = df;
+    for (const MoeLayerDesc &l : model.moeLayers) {
+      auto it = byLayer.find(l.index);
+      if (it == byLayer.end())
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "schedule for 'ndp-tp': layer " + std::to_string(l.index) +
+                " has no \"dataflow\" program (run moe-df-lower-ndp-tp)");
+      llvm::Expected<dataflow::Program> prog =
+          dataflow::programFromJson(*it->second);
+      if (!prog)
+        return prog.takeError();
+      auto interp = dataflow::NdpTpInterpreter::create(
+          std::move(*prog), l.numExperts, plan.granularity,
+          (unsigned)units.size());
+      if (!interp)
+        return interp.takeError();
+      programs.push_back(std::move(*interp));
+    }
+    return llvm::Error::success();
+  }
 
 protected:
   llvm::Error init() override {
@@ -54,20 +102,9 @@ protected:
     const MoeLayerDesc &l = mdl->moeLayers[li];
     int64_t batch = ctx.trace.batch;
     double act = actBytes(li, batch);
-    std::vector<ExpertWork> works;
-    for (size_t e = 0; e < load.size(); ++e) {
-      if (load[e] <= 0)
-        continue;
-      ExpertKey key{(uint32_t)li, (int32_t)e};
-      ExpertWork w;
-      w.expert = (int32_t)e;
-      w.tokens = load[e];
-      w.bytes = (double)l.expertBytes();
-      w.flops = l.expertFlopsPerToken() * load[e];
-      w.onGpu = prefetcher->ready(key);
-      gpuHits += w.onGpu;
-      works.push_back(w);
-    }
+    std::vector<uint8_t> inVram(load.size(), 0);
+    for (size_t e = 0; e < load.size(); ++e)
+      inVram[e] = prefetcher->ready(ExpertKey{(uint32_t)li, (int32_t)e});
     BalanceCosts costs = balanceCosts(li);
     unsigned red = reduceDev[li];
     // Fixed NDP cost: activations to the units, partials to the reduction
@@ -79,7 +116,25 @@ protected:
     if (l.sharedExperts > 0)
       costs.gpuFixedUs = computeUs(gpu, l.sharedFlopsPerToken() * batch,
                                    (double)l.sharedBytes());
-    BalancePlan bp = balanceLayer(works, costs);
+    std::vector<ExpertWork> works;
+    BalancePlan bp;
+    const std::vector<int32_t> *observed = &load;
+    if (dataflowPath) {
+      // The layer's when/where program decides (the same works and plan).
+      const dataflow::NdpTpDecision &d = programs[li]->decide(
+          (unsigned)batch, ctx.trace.experts(ctx.step, li, 0),
+          (unsigned)ctx.trace.topK[li], inVram, (double)l.expertBytes(),
+          l.expertFlopsPerToken(), costs);
+      works = d.works;
+      bp = d.plan;
+      observed = &d.load;
+    } else {
+      works = layerWork(load, (double)l.expertBytes(),
+                        l.expertFlopsPerToken(), inVram);
+      bp = balanceLayer(works, costs);
+    }
+    for (const ExpertWork &w : works)
+      gpuHits += w.onGpu;
     analyticUs += bp.makespanUs();
 
     auto keyOf = [&](int32_t e) { return ExpertKey{(uint32_t)li, e}; };
@@ -131,7 +186,7 @@ protected:
 
     // Learn from this layer's routing, then use the idle PCIe window until
     // the next layer's results come back to prefetch queued experts.
-    prefetcher->observe(li, load);
+    prefetcher->observe(li, *observed);
     double windowUs = bp.makespanUs() + denseUs(li, batch, ctx.context);
     int64_t budget = (int64_t)(0.8 * windowUs * pcieGBps * 1e3);
     stepWindowBytes += budget;
@@ -169,6 +224,7 @@ protected:
   }
 
   void reportExtra(llvm::json::Object &o) const override {
+    o["decisions"] = dataflowPath ? "dataflow" : "direct";
     o["prefetched_bytes"] = prefetchedBytes;
     o["evictions"] = evictions;
     llvm::json::Array reds;
@@ -192,6 +248,8 @@ private:
     return us;
   }
 
+  bool dataflowPath = false;
+  std::vector<std::unique_ptr<dataflow::NdpTpInterpreter>> programs;
   std::optional<OnlinePrefetcher> prefetcher;
   std::vector<TaskId> loadDone;
   std::vector<unsigned> reduceDev;

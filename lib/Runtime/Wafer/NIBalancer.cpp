@@ -35,113 +35,147 @@ std::vector<int64_t>
 NIBalancer::observe(int64_t step,
                     const std::vector<std::vector<int32_t>> &load) {
   std::vector<int64_t> decided;
-  unsigned n = sys.numDevices();
   for (size_t l = 0; l < load.size() && l < history.size(); ++l) {
-    history[l].push_back(load[l]);
-    while ((int64_t)history[l].size() > cfg.window)
-      history[l].pop_front();
-    if ((int64_t)history[l].size() < cfg.window ||
-        step - lastDecision[l] < cfg.cooldown)
+    record(l, load[l]);
+    if (!due(l, step))
       continue;
-    // Per-unit observed load over the window (a shard sees all its expert's
-    // tokens, at 1/shards of the work).
-    std::vector<unsigned> &tgt = target[l];
-    size_t units = tgt.size();
-    std::vector<double> unitLoad(units, 0.0);
-    for (const std::vector<int32_t> &h : history[l])
-      for (size_t u = 0; u < units; ++u)
-        unitLoad[u] += double(h[u / shards]) / double(shards);
-    std::vector<double> dieLoad(n, 0.0);
-    std::vector<int64_t> dieUnits(n, 0);
-    std::vector<bool> isDie(n, false);
-    for (unsigned d : sys.acceleratorDevices())
-      isDie[d] = true;
-    for (size_t u = 0; u < units; ++u) {
-      dieLoad[tgt[u]] += unitLoad[u];
-      ++dieUnits[tgt[u]];
-    }
-    double total = 0;
-    for (unsigned d : sys.acceleratorDevices())
-      total += dieLoad[d];
-    double mean = total / double(sys.acceleratorDevices().size());
-    double maxLoad = 0;
-    for (unsigned d : sys.acceleratorDevices())
-      maxLoad = std::max(maxLoad, dieLoad[d]);
-    if (mean <= 0 || maxLoad / mean <= cfg.trigger)
+    std::vector<double> unitLoad = windowUnitLoad(l);
+    if (!triggered(l, unitLoad))
       continue;
-    // Units with a move in flight are not moved again.
-    std::vector<bool> busy(units, false);
-    for (size_t u = 0; u < units; ++u)
-      busy[u] = current[l][u] != tgt[u];
-    size_t movesBefore = allMoves.size();
-    for (int64_t s = 0; s < cfg.maxSwaps; ++s) {
-      unsigned hot = ~0u, cold = ~0u;
-      for (unsigned d : sys.acceleratorDevices()) {
-        if (hot == ~0u || dieLoad[d] > dieLoad[hot])
-          hot = d;
-        if (cold == ~0u || dieLoad[d] < dieLoad[cold])
-          cold = d;
-      }
-      if (hot == cold || dieLoad[hot] <= mean * cfg.trigger * 0.999 + 1e-12)
-        break;
-      // Best (unit on hot, unit on cold or free slot) pair: minimises the
-      // larger of the two dies' new loads.
-      double bestPeak = dieLoad[hot];
-      int64_t bu = -1, bv = -1;
-      auto shardClash = [&](size_t u, unsigned die) {
-        size_t e = u / shards;
-        for (int64_t k = 0; k < shards; ++k)
-          if (e * shards + k != u && tgt[e * shards + k] == die)
-            return true;
-        return false;
-      };
-      for (size_t u = 0; u < units; ++u) {
-        if (tgt[u] != hot || busy[u] || shardClash(u, cold))
-          continue;
-        if (dieUnits[cold] < unitsPerDie) {
-          double peak = std::max(dieLoad[hot] - unitLoad[u],
-                                 dieLoad[cold] + unitLoad[u]);
-          if (peak < bestPeak - 1e-12)
-            bestPeak = peak, bu = (int64_t)u, bv = -1;
-        }
-        for (size_t v = 0; v < units; ++v) {
-          if (tgt[v] != cold || busy[v] || shardClash(v, hot))
-            continue;
-          double delta = unitLoad[u] - unitLoad[v];
-          double peak = std::max(dieLoad[hot] - delta, dieLoad[cold] + delta);
-          if (peak < bestPeak - 1e-12)
-            bestPeak = peak, bu = (int64_t)u, bv = (int64_t)v;
-        }
-      }
-      if (bu < 0)
-        break;
-      auto decide = [&](int64_t u, unsigned from, unsigned to) {
-        allMoves.push_back({(int64_t)l, u, from, to, unitBytes[l], step});
-        tgt[u] = to;
-        busy[u] = true;
-        dieLoad[from] -= unitLoad[u];
-        dieLoad[to] += unitLoad[u];
-        --dieUnits[from];
-        ++dieUnits[to];
-      };
-      decide(bu, hot, cold);
-      if (bv >= 0)
-        decide(bv, cold, hot);
-    }
-    if (allMoves.size() == movesBefore)
-      continue;
-    lastDecision[l] = step;
-    ++numDecisions;
-    std::vector<int64_t> ids;
-    for (size_t m = movesBefore; m < allMoves.size(); ++m) {
-      ids.push_back((int64_t)m);
-      decided.push_back((int64_t)m);
-      int64_t k = std::max<int64_t>(1, cfg.chunks);
-      pending.push_back({(int64_t)m, k, allMoves[m].bytes / double(k)});
-    }
-    stwUs += sendTogetherUs(ids);
+    std::vector<int64_t> ids = planSwaps(l, step, unitLoad);
+    decided.insert(decided.end(), ids.begin(), ids.end());
   }
   return decided;
+}
+
+void NIBalancer::record(size_t l, const std::vector<int32_t> &load) {
+  history[l].push_back(load);
+  while ((int64_t)history[l].size() > cfg.window)
+    history[l].pop_front();
+}
+
+bool NIBalancer::due(size_t l, int64_t step) const {
+  return (int64_t)history[l].size() >= cfg.window &&
+         step - lastDecision[l] >= cfg.cooldown;
+}
+
+std::vector<double> NIBalancer::windowUnitLoad(size_t l) const {
+  // A shard sees all its expert's tokens, at 1/shards of the work: loads
+  // are counted in shard units (tokens x shards / shards), integers, so
+  // the trigger's and the swaps' comparisons are exact.
+  size_t units = target[l].size();
+  std::vector<double> unitLoad(units, 0.0);
+  for (const std::vector<int32_t> &h : history[l])
+    for (size_t u = 0; u < units; ++u)
+      unitLoad[u] += double(h[u / shards]);
+  return unitLoad;
+}
+
+std::vector<double>
+NIBalancer::dieLoads(size_t l, const std::vector<double> &unitLoad) const {
+  std::vector<double> dieLoad(sys.numDevices(), 0.0);
+  for (size_t u = 0; u < unitLoad.size(); ++u)
+    dieLoad[target[l][u]] += unitLoad[u];
+  return dieLoad;
+}
+
+double NIBalancer::meanDieLoad(const std::vector<double> &dieLoad) const {
+  double total = 0;
+  for (unsigned d : sys.acceleratorDevices())
+    total += dieLoad[d];
+  return total / double(sys.acceleratorDevices().size());
+}
+
+bool NIBalancer::triggered(size_t l, const std::vector<double> &unitLoad) const {
+  std::vector<double> dieLoad = dieLoads(l, unitLoad);
+  double mean = meanDieLoad(dieLoad);
+  double maxLoad = 0;
+  for (unsigned d : sys.acceleratorDevices())
+    maxLoad = std::max(maxLoad, dieLoad[d]);
+  return mean > 0 && maxLoad / mean > cfg.trigger;
+}
+
+std::vector<int64_t> NIBalancer::planSwaps(size_t l, int64_t step,
+                                           const std::vector<double> &unitLoad) {
+  unsigned n = sys.numDevices();
+  std::vector<unsigned> &tgt = target[l];
+  size_t units = tgt.size();
+  std::vector<double> dieLoad = dieLoads(l, unitLoad);
+  std::vector<int64_t> dieUnits(n, 0);
+  for (size_t u = 0; u < units; ++u)
+    ++dieUnits[tgt[u]];
+  double mean = meanDieLoad(dieLoad);
+  // Units with a move in flight are not moved again.
+  std::vector<bool> busy(units, false);
+  for (size_t u = 0; u < units; ++u)
+    busy[u] = current[l][u] != tgt[u];
+  size_t movesBefore = allMoves.size();
+  for (int64_t s = 0; s < cfg.maxSwaps; ++s) {
+    unsigned hot = ~0u, cold = ~0u;
+    for (unsigned d : sys.acceleratorDevices()) {
+      if (hot == ~0u || dieLoad[d] > dieLoad[hot])
+        hot = d;
+      if (cold == ~0u || dieLoad[d] < dieLoad[cold])
+        cold = d;
+    }
+    if (hot == cold || dieLoad[hot] <= mean * cfg.trigger * 0.999 + 1e-12)
+      break;
+    // Best (unit on hot, unit on cold or free slot) pair: minimises the
+    // larger of the two dies' new loads.
+    double bestPeak = dieLoad[hot];
+    int64_t bu = -1, bv = -1;
+    auto shardClash = [&](size_t u, unsigned die) {
+      size_t e = u / shards;
+      for (int64_t k = 0; k < shards; ++k)
+        if (e * shards + k != u && tgt[e * shards + k] == die)
+          return true;
+      return false;
+    };
+    for (size_t u = 0; u < units; ++u) {
+      if (tgt[u] != hot || busy[u] || shardClash(u, cold))
+        continue;
+      if (dieUnits[cold] < unitsPerDie) {
+        double peak = std::max(dieLoad[hot] - unitLoad[u],
+                               dieLoad[cold] + unitLoad[u]);
+        if (peak < bestPeak - 1e-12)
+          bestPeak = peak, bu = (int64_t)u, bv = -1;
+      }
+      for (size_t v = 0; v < units; ++v) {
+        if (tgt[v] != cold || busy[v] || shardClash(v, hot))
+          continue;
+        double delta = unitLoad[u] - unitLoad[v];
+        double peak = std::max(dieLoad[hot] - delta, dieLoad[cold] + delta);
+        if (peak < bestPeak - 1e-12)
+          bestPeak = peak, bu = (int64_t)u, bv = (int64_t)v;
+      }
+    }
+    if (bu < 0)
+      break;
+    auto decide = [&](int64_t u, unsigned from, unsigned to) {
+      allMoves.push_back({(int64_t)l, u, from, to, unitBytes[l], step});
+      tgt[u] = to;
+      busy[u] = true;
+      dieLoad[from] -= unitLoad[u];
+      dieLoad[to] += unitLoad[u];
+      --dieUnits[from];
+      ++dieUnits[to];
+    };
+    decide(bu, hot, cold);
+    if (bv >= 0)
+      decide(bv, cold, hot);
+  }
+  std::vector<int64_t> ids;
+  if (allMoves.size() == movesBefore)
+    return ids;
+  lastDecision[l] = step;
+  ++numDecisions;
+  for (size_t m = movesBefore; m < allMoves.size(); ++m) {
+    ids.push_back((int64_t)m);
+    int64_t k = std::max<int64_t>(1, cfg.chunks);
+    pending.push_back({(int64_t)m, k, allMoves[m].bytes / double(k)});
+  }
+  stwUs += sendTogetherUs(ids);
+  return ids;
 }
 
 double NIBalancer::sendTogetherUs(const std::vector<int64_t> &moveIds) const {
@@ -246,17 +280,13 @@ std::vector<int64_t> NIBalancer::fillSlot(int64_t step, int64_t moeLayer,
                                           SlotPhase phase,
                                           const std::vector<double> &linkLoad,
                                           double durationUs) {
-  std::vector<int64_t> placed;
   if (pending.empty())
-    return placed;
+    return {};
   std::vector<bool> hot = hotLinks(linkLoad);
   // Spare bytes per link for the duration of the phase.
-  std::vector<double> spare(sys.links.size());
-  for (size_t l = 0; l < spare.size(); ++l)
-    spare[l] = std::max(0.0, durationUs * sys.links[l].bandwidthGBps * 1e3 -
-                                 (l < linkLoad.size() ? linkLoad[l] : 0.0));
+  std::vector<double> spare = spareBytes(linkLoad, durationUs);
   std::vector<unsigned> route;
-  std::deque<PendingMove> keep;
+  std::vector<int64_t> counts;
   for (PendingMove &p : pending) {
     route.clear();
     sys.appendRoute(allMoves[p.move].from, allMoves[p.move].to, route);
@@ -266,7 +296,8 @@ std::vector<int64_t> NIBalancer::fillSlot(int64_t step, int64_t moeLayer,
       cold = cold && !hot[l];
       lat += sys.links[l].latencyNs * 1e-3;
     }
-    while (cold && p.chunksLeft > 0) {
+    int64_t placed = 0;
+    while (cold && placed < p.chunksLeft) {
       bool fits = lat < durationUs;
       for (unsigned l : route)
         fits = fits && spare[l] >= p.chunkBytes;
@@ -274,10 +305,35 @@ std::vector<int64_t> NIBalancer::fillSlot(int64_t step, int64_t moeLayer,
         break;
       for (unsigned l : route)
         spare[l] -= p.chunkBytes;
+      ++placed;
+    }
+    counts.push_back(placed);
+  }
+  return placeChunks(step, moeLayer, phase, counts);
+}
+
+std::vector<double> NIBalancer::spareBytes(const std::vector<double> &linkLoad,
+                                           double durationUs) const {
+  std::vector<double> spare(sys.links.size());
+  for (size_t l = 0; l < spare.size(); ++l)
+    spare[l] = std::max(0.0, durationUs * sys.links[l].bandwidthGBps * 1e3 -
+                                 (l < linkLoad.size() ? linkLoad[l] : 0.0));
+  return spare;
+}
+
+std::vector<int64_t>
+NIBalancer::placeChunks(int64_t step, int64_t moeLayer, SlotPhase phase,
+                        const std::vector<int64_t> &counts) {
+  std::vector<int64_t> placed;
+  std::deque<PendingMove> keep;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    PendingMove p = pending[i];
+    int64_t k = i < counts.size() ? std::min(counts[i], p.chunksLeft) : 0;
+    for (int64_t c = 0; c < k; ++c) {
       allChunks.push_back({p.move, p.chunkBytes, step, moeLayer, phase, false});
       placed.push_back((int64_t)allChunks.size() - 1);
-      --p.chunksLeft;
     }
+    p.chunksLeft -= k;
     if (p.chunksLeft == 0)
       land(p.move);
     else

@@ -1,6 +1,7 @@
 //===- WaferRuntime.cpp - Runtime half of the wafer strategies ------------===//
 
 #include "moesaic/Runtime/Wafer/WaferRuntime.h"
+#include "moesaic/Runtime/Dataflow/WaferMigrationInterpreter.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -181,12 +182,89 @@ llvm::Error WaferRuntime::load(const llvm::json::Object &schedule,
   std::vector<double> unitBytes;
   for (const MoeLayerDesc &l : model.moeLayers)
     unitBytes.push_back(double(l.expertBytes()) / double(lay.shards));
-  bal = std::make_unique<NIBalancer>(cfg, system, lay, model.moeLayers.size(),
-                                     unitBytes);
+  dfPath.reset();
+  directBal.reset();
+  if (dataflowPath) {
+    if (llvm::Error e = loadPrograms(schedule, unitBytes))
+      return fail("schedule for '" + strategyName +
+                  "': " + llvm::toString(std::move(e)));
+    bal = &dfPath->balancer();
+  } else {
+    directBal = std::make_unique<NIBalancer>(cfg, system, lay,
+                                             model.moeLayers.size(), unitBytes);
+    bal = directBal.get();
+  }
   tables = std::make_unique<DispatchTables>(lay, system);
   st = WaferStats();
   lastObserved = -1;
   return llvm::Error::success();
+}
+
+WaferRuntime::~WaferRuntime() = default;
+
+llvm::Error WaferRuntime::useDataflowDecisions() {
+  if (staging != Staging::NonInvasive)
+    return fail("'" + strategyName +
+                "' stages migrations stop-the-world: its schedule carries no "
+                "when/where program (docs/dataflow.md)");
+  dataflowPath = true;
+  return llvm::Error::success();
+}
+
+llvm::Error WaferRuntime::loadPrograms(const llvm::json::Object &schedule,
+                                       std::vector<double> unitBytes) {
+  if (staging != Staging::NonInvasive)
+    return fail("the dataflow path needs non-invasive staging");
+  for (double b : unitBytes)
+    if (b != unitBytes.front())
+      return fail("the dataflow path counts link capacity in chunks of one "
+                  "size, and model '" + mdl->name +
+                  "' has MoE layers with different expert sizes");
+  std::map<int64_t, const llvm::json::Object *> programs;
+  if (const llvm::json::Array *layers = schedule.getArray("layers"))
+    for (const llvm::json::Value &v : *layers)
+      if (const llvm::json::Object *o = v.getAsObject())
+        if (const llvm::json::Object *df = o->getObject("dataflow"))
+          if (auto index = o->getInteger("index"))
+            programs[*index] = df;
+  auto program = [&](int64_t index,
+                     llvm::StringRef name) -> llvm::Expected<dataflow::Program> {
+    auto it = programs.find(index);
+    if (it == programs.end() || it->second->getString("name") != name)
+      return fail(llvm::formatv("layer {0} has no \"dataflow\" program '{1}' "
+                                "(run moe-df-lower-wafer)",
+                                index, name)
+                      .str());
+    return dataflow::programFromJson(*it->second);
+  };
+  std::vector<dataflow::Program> triggers;
+  for (const MoeLayerDesc &l : mdl->moeLayers) {
+    auto p = program(l.index, "wafer.trigger.layer" + std::to_string(l.index));
+    if (!p)
+      return p.takeError();
+    triggers.push_back(std::move(*p));
+  }
+  auto staged = program(-1, "wafer.staging");
+  if (!staged)
+    return staged.takeError();
+  auto interp = dataflow::WaferMigrationInterpreter::create(
+      std::move(triggers), std::move(*staged), balCfg, *sys, lay,
+      std::move(unitBytes));
+  if (!interp)
+    return interp.takeError();
+  dfPath = std::move(*interp);
+  return llvm::Error::success();
+}
+
+std::vector<int64_t> WaferRuntime::fillSlot(int64_t step, int64_t moeLayer,
+                                            SlotPhase phase,
+                                            const std::vector<double> &linkLoad,
+                                            double durationUs) {
+  if (!dfPath)
+    return bal->fillSlot(step, moeLayer, phase, linkLoad, durationUs);
+  // One chunk size: checked when the programs were loaded.
+  return llvm::cantFail(
+      dfPath->fillSlot(step, moeLayer, phase, linkLoad, durationUs));
 }
 
 namespace {
@@ -342,7 +420,7 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
     size_t mi = mit->second;
     const MoeLayerDesc &ml = M.moeLayers[mi];
     if (staging == Staging::NonInvasive)
-      emitMigrationChunks(bal->fillSlot(step, (int64_t)mi, SlotPhase::Ring,
+      emitMigrationChunks(fillSlot(step, (int64_t)mi, SlotPhase::Ring,
                                         ringLoad.bytes, ringUs),
                           cur);
     // MoE phase.
@@ -426,7 +504,7 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
       }
     // Between dispatch and combine the links idle while experts compute.
     if (staging == Staging::NonInvasive)
-      emitMigrationChunks(bal->fillSlot(step, (int64_t)mi, SlotPhase::Moe,
+      emitMigrationChunks(fillSlot(step, (int64_t)mi, SlotPhase::Moe,
                                         moeLoad.bytes, moeComputeUs),
                           dispatchDone);
     cur = graph.add(perf::Task(), moeDone);
@@ -453,7 +531,15 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
   graph.setPhase(Phase::Other);
   ++st.steps;
   if (step > lastObserved) {
-    bal->observe(step, observed);
+    if (dfPath) {
+      std::vector<dataflow::LayerGating> gating;
+      for (size_t l = 0; l < M.moeLayers.size(); ++l)
+        gating.push_back({ctx.trace.experts(step, l, 0), (unsigned)batch,
+                          (unsigned)ctx.trace.topK[l]});
+      dfPath->observe(step, gating);
+    } else {
+      bal->observe(step, observed);
+    }
     lastObserved = step;
   }
   return end;
@@ -565,6 +651,7 @@ void WaferRuntime::report(llvm::json::Object &result) const {
       {"migration_stop_the_world_us", bal ? bal->stopTheWorldUs() : 0.0},
       {"staging", staging == Staging::NonInvasive ? "non-invasive"
                                                   : "stop-the-world"},
+      {"decisions", dfPath ? "dataflow" : "direct"},
       {"migration_exposed_analytic_us", exposed / steps},
       {"migration_chunks_hidden", st.chunksHidden},
       {"migration_chunks_flushed", st.chunksFlushed}};

@@ -12,6 +12,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -20,10 +21,23 @@
 namespace moesaic::dataflow {
 
 enum class NodeKind : uint8_t { Input, Output, Where, When };
-/// Where a `where` node's adjacency comes from. `Links`: like `Trajectory`
-/// (destinations set by the runtime per input), but the outputs are the
-/// directed ring links a shard's stream crosses (docs/dataflow.md).
-enum class Control : uint8_t { Static, Gating, Trajectory, Links };
+/// Where a `where` node's adjacency, or a `when` node's threshold, comes
+/// from: static, or a run-time control port (docs/dataflow.md). `Links`:
+/// like `Trajectory` (destinations set by the runtime per input), but the
+/// outputs are the directed ring links a shard's stream crosses. `Select`:
+/// each input goes to one output the runtime chose (a placement); `Route`:
+/// a token goes to the outputs a run-time table lists for its payload (a
+/// route over links); `Threshold`: a `when` whose threshold the runtime
+/// sets per run (at least the static one).
+enum class Control : uint8_t {
+  Static,
+  Gating,
+  Trajectory,
+  Links,
+  Select,
+  Route,
+  Threshold
+};
 
 struct Node {
   NodeKind kind = NodeKind::Input;
@@ -61,8 +75,10 @@ llvm::Expected<Program> programFromJson(const llvm::json::Object &dataflow);
 
 /// Token-driven execution of a program. A token is an integer payload (the
 /// fse-dp program: the index of a batch token, or of a shard chunk).
-/// `gating` routing reads the payload's expert choices; `trajectory`
-/// routing reads the destinations the runtime set for the node.
+/// `gating` routing reads the payload's expert choices; `trajectory` and
+/// `links` routing read the destinations the runtime set for the node,
+/// `select` the one output it set per input, `route` the run-time table
+/// row of the payload.
 class Executor {
 public:
   explicit Executor(const Program &program);
@@ -81,6 +97,27 @@ public:
   void setRoute(uint32_t node, unsigned input, uint64_t outputs) {
     routes[routeBase[node] + input] = outputs;
   }
+  /// Output of input i of select where `node` (-1: the token is dropped).
+  void setSelect(uint32_t node, unsigned input, int32_t output) {
+    selects[routeBase[node] + input] = output;
+  }
+  /// The table route wheres read: a token with payload p goes to outputs
+  /// table[p*width .. p*width+width) of its node (negative ids ignored).
+  void setRouteTable(const int32_t *table, unsigned width) {
+    routeTable = table;
+    routeWidth = width;
+  }
+  /// Threshold of `when` node `node` from the next push on (control
+  /// "threshold"): at least the node's static threshold. It stays until
+  /// set again; reset() does not restore it.
+  void setThreshold(uint32_t node, int64_t value) {
+    threshold[node] = std::max(value, prog.nodes[node].threshold);
+  }
+  /// Whether `when` node `node` has fired since the last reset.
+  bool hasFired(uint32_t node) const {
+    return counts[prog.valueBase[node]] > 0;
+  }
+
   /// Injects one token on value `v` and runs the graph to quiescence.
   void push(uint32_t v, uint32_t payload) { push(v, payload, 1); }
   /// Injects `tokens` tokens with the same payload on value `v` at once, as
@@ -115,8 +152,9 @@ private:
 
   const Program &prog;
   /// One use of a value, precompiled so propagation touches no Node:
-  /// `aux` is the input index (static and gating wheres) or the slot in
-  /// `routes` (trajectory and links wheres).
+  /// `aux` is the input index (static, gating and route wheres) or the slot
+  /// in `routes` (trajectory and links wheres) or in `selects` (select
+  /// wheres).
   struct Consumer {
     uint32_t node, out, aux;
     NodeKind kind;
@@ -126,10 +164,13 @@ private:
   // consumers of value v: consumers[consumerBegin[v] .. consumerBegin[v+1]).
   std::vector<uint32_t> consumerBegin;
   std::vector<Consumer> consumers;
-  std::vector<int64_t> threshold;    // [node], when
+  std::vector<int64_t> threshold;    // [node], when (setThreshold writes)
   std::vector<uint32_t> width;       // [node], inputs of a where
   std::vector<uint32_t> routeBase;
   std::vector<uint64_t> routes;
+  std::vector<int32_t> selects;
+  const int32_t *routeTable = nullptr;
+  unsigned routeWidth = 0;
   std::vector<int64_t> state;
   std::vector<uint8_t> done;
   std::vector<uint32_t> counts;

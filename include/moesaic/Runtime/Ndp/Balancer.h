@@ -71,6 +71,13 @@ double gpuSliceUs(const ExpertWork &w, const BalanceCosts &c, double fraction);
 double unitSliceUs(const ExpertWork &w, const BalanceCosts &c, unsigned unit,
                    double fraction);
 
+/// ndp-tp's balancer input for one MoE layer: one ExpertWork per expert
+/// with tokens (load[e] > 0), in expert order, `onGpu` = ready[e] (loaded
+/// in VRAM and usable now).
+std::vector<ExpertWork> layerWork(const std::vector<int32_t> &load,
+                                  double expertBytes, double flopsPerToken,
+                                  const std::vector<uint8_t> &ready);
+
 /// Balances one layer. Deterministic: the same input gives the same plan.
 BalancePlan balanceLayer(const std::vector<ExpertWork> &experts,
                          const BalanceCosts &costs);

@@ -97,6 +97,39 @@ public:
                                 const std::vector<double> &linkLoad,
                                 double durationUs);
 
+  /// The pieces of observe(), for a controller that computes the trigger
+  /// itself (the when/where interpreter, docs/dataflow.md):
+  /// records layer `l`'s load of one step (keeps the last `window`);
+  void record(size_t l, const std::vector<int32_t> &load);
+  /// whether layer `l` may decide at `step` (window full, cooldown over);
+  bool due(size_t l, int64_t step) const;
+  /// per-unit load over the window, in shard units (the tokens of the
+  /// unit's expert: 1/shards of each token's work, times shards);
+  std::vector<double> windowUnitLoad(size_t l) const;
+  /// busiest die > trigger x mean die (under the decided placement);
+  bool triggered(size_t l, const std::vector<double> &unitLoad) const;
+  /// the greedy swaps once triggered; returns the moves decided.
+  std::vector<int64_t> planSwaps(size_t l, int64_t step,
+                                 const std::vector<double> &unitLoad);
+
+  /// A move whose chunks are not all placed yet.
+  struct PendingMove {
+    int64_t move;
+    int64_t chunksLeft;
+    double chunkBytes;
+  };
+  const std::deque<PendingMove> &pendingMoves() const { return pending; }
+  /// Spare bytes of every link during a phase of `durationUs` with this
+  /// load (what fillSlot lets chunks use).
+  std::vector<double> spareBytes(const std::vector<double> &linkLoad,
+                                 double durationUs) const;
+  /// Places counts[i] chunks of pending move i into the slot (fillSlot's
+  /// last step): moves whose last chunk landed take effect. Returns
+  /// indices into chunks().
+  std::vector<int64_t> placeChunks(int64_t step, int64_t moeLayer,
+                                   SlotPhase phase,
+                                   const std::vector<int64_t> &counts);
+
   /// Which links are hot in a phase with this load.
   std::vector<bool> hotLinks(const std::vector<double> &linkLoad) const;
 
@@ -133,12 +166,11 @@ private:
   std::vector<int64_t> lastDecision;
   std::vector<Move> allMoves;
   std::vector<Chunk> allChunks;
+  std::vector<double> dieLoads(size_t l,
+                               const std::vector<double> &unitLoad) const;
+  double meanDieLoad(const std::vector<double> &dieLoad) const;
+
   /// Pending moves: id and bytes not yet placed.
-  struct PendingMove {
-    int64_t move;
-    int64_t chunksLeft;
-    double chunkBytes;
-  };
   std::deque<PendingMove> pending;
   double stwUs = 0, exposed = 0;
   int64_t numDecisions = 0;

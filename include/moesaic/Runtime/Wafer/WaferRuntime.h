@@ -16,6 +16,7 @@
 #define MOESAIC_RUNTIME_WAFER_WAFERRUNTIME_H
 
 #include "moesaic/Perf/StrategyRuntime.h"
+#include "moesaic/Runtime/Dataflow/WaferMigrationInterpreter.h"
 #include "moesaic/Runtime/Wafer/NIBalancer.h"
 #include "moesaic/Runtime/Wafer/WaferTraffic.h"
 
@@ -42,6 +43,13 @@ class WaferRuntime : public perf::StrategyRuntime {
 public:
   WaferRuntime(std::string strategy, Staging staging)
       : strategyName(std::move(strategy)), staging(staging) {}
+  ~WaferRuntime() override;
+
+  /// er-mapping: trigger, swaps and chunk staging from the schedule's
+  /// when/where programs (moe-df-lower-wafer), run by
+  /// dataflow::WaferMigrationInterpreter; the same decisions as the
+  /// direct NIBalancer (docs/dataflow.md).
+  llvm::Error useDataflowDecisions() override;
 
   llvm::Error load(const llvm::json::Object &schedule,
                    const SystemModel &system,
@@ -54,7 +62,7 @@ public:
 
   const WaferLayout &layout() const { return lay; }
   const WaferStats &stats() const { return st; }
-  const NIBalancer *balancer() const { return bal.get(); }
+  const NIBalancer *balancer() const { return bal; }
 
 private:
   std::string strategyName;
@@ -63,7 +71,18 @@ private:
   const ModelDesc *mdl = nullptr;
   WaferLayout lay;
   BalancerConfig balCfg;
-  std::unique_ptr<NIBalancer> bal;
+  /// The balancer the runtime stages with: its own (direct decisions) or
+  /// the dataflow interpreter's.
+  NIBalancer *bal = nullptr;
+  std::unique_ptr<NIBalancer> directBal;
+  bool dataflowPath = false;
+  std::unique_ptr<dataflow::WaferMigrationInterpreter> dfPath;
+  std::vector<int64_t> fillSlot(int64_t step, int64_t moeLayer,
+                                SlotPhase phase,
+                                const std::vector<double> &linkLoad,
+                                double durationUs);
+  llvm::Error loadPrograms(const llvm::json::Object &schedule,
+                           std::vector<double> unitBytes);
   std::unique_ptr<DispatchTables> tables;
   WaferStats st;
   int64_t lastObserved = -1;
