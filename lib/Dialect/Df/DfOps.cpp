@@ -191,6 +191,12 @@ static llvm::json::Array labels(std::optional<ArrayRef<int64_t>> at) {
 llvm::json::Object moesaic::df::programToJson(ProgramOp program) {
   llvm::DenseMap<Operation *, int64_t> index;
   llvm::json::Array nodes;
+  // Reserve up front: json::Value's move constructor is not noexcept, so a
+  // growing array deep-copies every node it holds (quadratic on the
+  // 10^5-node programs of large models).
+  size_t numOps = program.getBody().front().getOperations().size();
+  nodes.reserve(numOps);
+  index.reserve(numOps);
   auto edges = [&](OperandRange operands) {
     llvm::json::Array out;
     for (Value v : operands) {
