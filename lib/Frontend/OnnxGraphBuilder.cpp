@@ -24,6 +24,7 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <queue>
 
 using namespace moesaic;
@@ -325,8 +326,34 @@ void Builder::runShapeInference() {
   // ONNX 1.12's ConvTranspose inference dereferences null on malformed
   // nodes (SEGV found by moesaic-fuzz-onnx, test/Security): those nodes are
   // left out of ONNX's pass and to ShapeRules.cpp.
+  // ONNX's inference functions assume the checker ran first: a node with
+  // fewer inputs than its schema requires, or an absent required input,
+  // makes some of them read a missing input's type (Gemm-6 with two inputs:
+  // SEGV found by moesaic-fuzz-onnx). Such nodes are left out too.
+  std::map<std::string, int> opsetOf;
+  for (const onnx::OperatorSetIdProto &o : copy.opset_import())
+    opsetOf[o.domain() == "ai.onnx" ? "" : o.domain()] = (int)o.version();
+  auto malformed = [&](const onnx::NodeProto &node) {
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    auto version = opsetOf.find(domain);
+    if (version == opsetOf.end())
+      return false;
+    const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
+        node.op_type(), version->second, domain);
+    if (!schema)
+      return false;
+    int n = node.input_size();
+    if (n < schema->min_input() || n > schema->max_input())
+      return true;
+    const auto &formal = schema->inputs();
+    for (int i = 0; i < n && i < (int)formal.size(); ++i)
+      if (formal[i].GetOption() == onnx::OpSchema::Single &&
+          node.input(i).empty())
+        return true;
+    return false;
+  };
   for (int i = dst->node_size() - 1; i >= 0; --i)
-    if (dst->node(i).op_type() == "ConvTranspose")
+    if (dst->node(i).op_type() == "ConvTranspose" || malformed(dst->node(i)))
       dst->mutable_node()->DeleteSubrange(i, 1);
   try {
     // Data propagation stays off: in ONNX 1.12 it crashes on some graphs
