@@ -143,6 +143,8 @@ TEST_F(DataflowRuntimePathTest, NdpTpSimulatesTheSameWithItsPrograms) {
 }
 
 TEST(DataflowRuntimePath, StrategiesWithoutProgramsRefuse) {
+  // Runtimes are registered with the strategies; ctest runs this test alone.
+  registerAllPasses();
   for (const char *s : {"wafer-baseline", "ndp-monde"}) {
     std::unique_ptr<StrategyRuntime> rt = createRuntime(s);
     ASSERT_TRUE(rt) << s;
