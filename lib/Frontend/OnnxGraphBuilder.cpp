@@ -323,9 +323,10 @@ void Builder::runShapeInference() {
     for (int64_t d : t.dims())
       shape->add_dim()->set_dim_value(d);
   }
-  // ONNX 1.12's ConvTranspose inference dereferences null on malformed
-  // nodes (SEGV found by moesaic-fuzz-onnx, test/Security): those nodes are
-  // left out of ONNX's pass and to ShapeRules.cpp.
+  // ONNX 1.12's ConvTranspose and Gemm inference read past malformed
+  // nodes (SEGVs found by moesaic-fuzz-onnx, test/Security: Gemm-6 indexes
+  // the second dimension of a lower-rank B): those nodes are left out of
+  // ONNX's pass and to ShapeRules.cpp.
   // ONNX's inference functions assume the checker ran first: a node with
   // fewer inputs than its schema requires, or an absent required input,
   // makes some of them read a missing input's type (Gemm-6 with two inputs:
@@ -333,7 +334,21 @@ void Builder::runShapeInference() {
   std::map<std::string, int> opsetOf;
   for (const onnx::OperatorSetIdProto &o : copy.opset_import())
     opsetOf[o.domain() == "ai.onnx" ? "" : o.domain()] = (int)o.version();
+  // Names a node may read: graph inputs, initializers, node outputs.
+  llvm::StringSet<> defined;
+  for (const onnx::ValueInfoProto &i : dst->input())
+    defined.insert(i.name());
+  for (const onnx::TensorProto &t : dst->initializer())
+    defined.insert(t.name());
+  for (const onnx::NodeProto &node : dst->node())
+    for (const std::string &o : node.output())
+      defined.insert(o);
   auto malformed = [&](const onnx::NodeProto &node) {
+    // An input nothing defines has no type; old inference functions (Gemm-6,
+    // second fuzz finding) read it anyway.
+    for (const std::string &in : node.input())
+      if (!in.empty() && !defined.contains(in))
+        return true;
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto version = opsetOf.find(domain);
     if (version == opsetOf.end())
@@ -353,7 +368,8 @@ void Builder::runShapeInference() {
     return false;
   };
   for (int i = dst->node_size() - 1; i >= 0; --i)
-    if (dst->node(i).op_type() == "ConvTranspose" || malformed(dst->node(i)))
+    if (dst->node(i).op_type() == "ConvTranspose" ||
+        dst->node(i).op_type() == "Gemm" || malformed(dst->node(i)))
       dst->mutable_node()->DeleteSubrange(i, 1);
   try {
     // Data propagation stays off: in ONNX 1.12 it crashes on some graphs
