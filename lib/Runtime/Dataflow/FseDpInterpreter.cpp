@@ -240,24 +240,16 @@ void FseDpInterpreter::route(uint32_t e, unsigned start, unsigned len,
 
 void FseDpInterpreter::arcWork(unsigned start, unsigned len, unsigned cwGap,
                                uint32_t *w) {
-  // Shards crossing each directed link (the same V3 tables as route(), in
-  // closed form), turned into busy ticks.
-  const unsigned n = cfg.numChiplets, gap = n - 1 - len, ccwGap = gap - cwGap;
+  // Shards crossing each directed link: the static V3 geometry shared with
+  // the direct scheduler (the rule, not its booking), turned into busy
+  // ticks.
+  const unsigned n = cfg.numChiplets;
   const uint32_t S = cfg.chunksPerShard;
   const uint32_t lt = cfg.linkTicksPerChunk * S, dt = cfg.dramTicksPerChunk * S;
-  for (unsigned r = 0; r < n; ++r) {
-    unsigned p = start + r;
-    if (p >= n)
-      p -= n;
-    unsigned cwN = 0, ccwN = 0;
-    if (r < len)
-      cwN = r + 1 + cwGap;
-    else if (r >= n - cwGap)
-      cwN = r - (n - cwGap) + 1;
-    if (r >= 1 && r <= len)
-      ccwN = len - r + 1 + ccwGap;
-    else if (r > len && r <= len + ccwGap)
-      ccwN = len + ccwGap - r + 1;
+  uint8_t shards[2 * 64];
+  fsedp::TrajectoryScheduler::occupancy(n, start, len, cwGap, shards);
+  for (unsigned p = 0; p < n; ++p) {
+    uint32_t cwN = shards[p], ccwN = shards[n + p];
     w[p] = cwN ? std::max(cwN * lt, dt) : 0;
     w[n + p] = ccwN ? std::max(ccwN * lt, dt) : 0;
   }
