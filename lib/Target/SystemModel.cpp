@@ -413,9 +413,12 @@ std::string SystemModel::buildRoutes() {
   std::vector<unsigned> queue(n);
   std::vector<double> lat(n, 0);
   for (unsigned dst = 0; dst < n; ++dst) {
-    // dist[v] = hops from v to dst, written straight into hopCount.
+    // dist[v] = hops from v to dst, written straight into hopCount's row
+    // for dst (stored like nextLink, [dst * n + src], so that this search
+    // writes within one row: a 4008-device ring took > 60 s under ASan
+    // with the transposed order, one cache miss per relaxation).
     auto dist = [&](unsigned v) -> int & {
-      return hopCount[(size_t)v * n + dst];
+      return hopCount[(size_t)dst * n + v];
     };
     size_t head = 0, tail = 0;
     queue[tail++] = dst;
@@ -476,7 +479,7 @@ std::string SystemModel::buildRoutes() {
         if (link == ~0u)
           continue;
         nextLink[(size_t)d * n + s] = link;
-        hopCount[(size_t)s * n + d] =
+        hopCount[(size_t)d * n + s] =
             (int)(std::llabs(sr - dr) + std::llabs(sc - dc));
       }
     }
@@ -488,7 +491,14 @@ std::string SystemModel::buildRoutes() {
   for (unsigned i = 0; i < n; ++i)
     if (devices[i].kind != DeviceKind::Switch)
       computing.push_back(i);
-  if (computing.size() > 1)
+  // One sequential pass over the table finds whether any pair is cut off;
+  // only then is the first such pair (in the order users read the message)
+  // looked for.
+  bool allReachable = true;
+  for (unsigned b : computing)
+    for (unsigned a : computing)
+      allReachable &= hopCount[(size_t)b * n + a] >= 0;
+  if (!allReachable)
     for (unsigned a : computing)
       for (unsigned b : computing)
         if (a != b && !reachable(a, b)) {
@@ -533,7 +543,7 @@ int SystemModel::hops(unsigned src, unsigned dst) const {
   unsigned n = devices.size();
   if (src >= n || dst >= n)
     return -1;
-  return hopCount[(size_t)src * n + dst];
+  return hopCount[(size_t)dst * n + src];
 }
 
 bool SystemModel::reachable(unsigned src, unsigned dst) const {

@@ -203,6 +203,8 @@ private:
   // nextLink[dst * n + at]: the first link from `at` towards `dst` (n*n entries, so a
   // 32x32 wafer costs 4 MB, not a table of whole routes); ~0u: unreachable.
   std::vector<unsigned> nextLink;
+  // hopCount[dst * n + src]: hops from src to dst, -1 when unreachable
+  // (same order as nextLink, so one search fills one row).
   std::vector<int> hopCount;
   bool finalized = false;
 };
