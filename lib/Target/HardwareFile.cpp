@@ -27,7 +27,7 @@ struct EmbeddedPreset {
 
 constexpr int64_t kMaxFileBytes = 16 << 20;
 // SystemModel::finalize keeps all-pairs route tables (8 bytes per pair):
-// 4096 devices are 128 MiB; more is refused (SystemModel::kMaxDevices).
+// 4096 devices are 96 MiB of route tables; more is refused (SystemModel::kMaxDevices).
 constexpr int64_t kMaxDevices = SystemModel::kMaxDevices;
 
 /// Builds a SystemModel from a parsed document, recording the first error

@@ -417,7 +417,7 @@ std::string SystemModel::buildRoutes() {
     // for dst (stored like nextLink, [dst * n + src], so that this search
     // writes within one row: a 4008-device ring took > 60 s under ASan
     // with the transposed order, one cache miss per relaxation).
-    auto dist = [&](unsigned v) -> int & {
+    auto dist = [&](unsigned v) -> int16_t & {
       return hopCount[(size_t)dst * n + v];
     };
     size_t head = 0, tail = 0;
@@ -430,9 +430,9 @@ std::string SystemModel::buildRoutes() {
       for (unsigned li : in[v]) {
         unsigned u = links[li].src;
         double l = lat[v] + links[li].latencyNs;
-        int &du = dist(u);
+        int16_t &du = dist(u);
         if (du < 0) {
-          du = dv + 1;
+          du = (int16_t)(dv + 1);
           lat[u] = l;
           nextLink[(size_t)dst * n + u] = li;
           queue[tail++] = u;
@@ -480,7 +480,7 @@ std::string SystemModel::buildRoutes() {
           continue;
         nextLink[(size_t)d * n + s] = link;
         hopCount[(size_t)d * n + s] =
-            (int)(std::llabs(sr - dr) + std::llabs(sc - dc));
+            (int16_t)(std::llabs(sr - dr) + std::llabs(sc - dc));
       }
     }
   }
