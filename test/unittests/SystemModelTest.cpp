@@ -75,6 +75,30 @@ TEST(SystemModel, RingTakesTheShortWay) {
   EXPECT_EQ(s.links.size(), 12u);
 }
 
+// One-way links make hops(src, dst) != hops(dst, src): a table stored in
+// the wrong orientation would swap them. Every pair's hop count also equals
+// the length of its route.
+TEST(SystemModel, OneWayRingHopsFollowTheDirection) {
+  SystemModel s;
+  const unsigned n = 7;
+  for (unsigned i = 0; i < n; ++i)
+    s.addDevice(chiplet("c" + std::to_string(i), 0, i));
+  for (unsigned i = 0; i < n; ++i) {
+    SystemModel::LinkDecl l;
+    l.a = i;
+    l.b = (i + 1) % n;
+    l.gbps = 10;
+    l.bidirectional = false;
+    s.linkDecls.push_back(l);
+  }
+  ASSERT_EQ(s.finalize(), "");
+  for (unsigned a = 0; a < n; ++a)
+    for (unsigned b = 0; b < n; ++b) {
+      EXPECT_EQ(s.hops(a, b), (int)((b + n - a) % n)) << a << "->" << b;
+      EXPECT_EQ(s.route(a, b).size(), (size_t)s.hops(a, b));
+    }
+}
+
 TEST(SystemModel, SwitchAddsAnImplicitHub) {
   SystemModel s;
   SystemModel::TopologyDecl t;
