@@ -26,8 +26,8 @@ struct EmbeddedPreset {
 #include "moesaic/HardwarePresets.inc"
 
 constexpr int64_t kMaxFileBytes = 16 << 20;
-// SystemModel::finalize keeps all-pairs route tables (8 bytes per pair):
-// 4096 devices are 96 MiB of route tables; more is refused (SystemModel::kMaxDevices).
+// SystemModel keeps all-pairs routes (6 bytes per pair, built per destination on first use):
+// 4096 devices are at most 96 MiB of routes; more is refused (SystemModel::kMaxDevices).
 constexpr int64_t kMaxDevices = SystemModel::kMaxDevices;
 
 /// Builds a SystemModel from a parsed document, recording the first error

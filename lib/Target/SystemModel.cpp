@@ -2,6 +2,8 @@
 
 #include "moesaic/Target/SystemModel.h"
 
+#include "RouteTable.h"
+
 #include <algorithm>
 #include <cmath>
 #include <array>
@@ -236,26 +238,33 @@ std::string SystemModel::check() const {
   std::string problem = copy.expand();
   if (!problem.empty())
     return problem;
+  if (copy.connected())
+    return "";
+  // Unreachable: the routes name the first pair, as finalize() does.
+  return copy.buildRoutes();
+}
+
+bool SystemModel::connected() const {
   // All computing devices reach each other iff the first one reaches all of
   // them and all of them reach it (paths may pass through switches).
-  unsigned n = copy.devices.size();
+  unsigned n = devices.size();
   std::vector<unsigned> computing;
   for (unsigned i = 0; i < n; ++i)
-    if (copy.devices[i].kind != DeviceKind::Switch)
+    if (devices[i].kind != DeviceKind::Switch)
       computing.push_back(i);
   if (computing.size() <= 1)
-    return "";
+    return true;
   std::vector<std::vector<unsigned>> in(n);
-  for (unsigned i = 0; i < copy.links.size(); ++i)
-    in[copy.links[i].dst].push_back(i);
+  for (unsigned i = 0; i < links.size(); ++i)
+    in[links[i].dst].push_back(i);
   auto covers = [&](bool forward) {
     std::vector<char> seen(n, 0);
     std::vector<unsigned> queue{computing.front()};
     seen[computing.front()] = 1;
     for (size_t head = 0; head < queue.size(); ++head) {
       unsigned v = queue[head];
-      for (unsigned li : forward ? copy.out[v] : in[v]) {
-        unsigned u = forward ? copy.links[li].dst : copy.links[li].src;
+      for (unsigned li : forward ? out[v] : in[v]) {
+        unsigned u = forward ? links[li].dst : links[li].src;
         if (!seen[u]) {
           seen[u] = 1;
           queue.push_back(u);
@@ -267,10 +276,7 @@ std::string SystemModel::check() const {
         return false;
     return true;
   };
-  if (covers(true) && covers(false))
-    return "";
-  // Unreachable: the route tables name the first pair, as finalize() does.
-  return copy.finalize();
+  return covers(true) && covers(false);
 }
 
 std::string SystemModel::finalize() {
@@ -394,118 +400,27 @@ std::string SystemModel::expand() {
 }
 
 std::string SystemModel::buildRoutes() {
-  unsigned n = devices.size();
-  // Routing: the first link of each route, by dimension order on a mesh
-  // (column first, then row, the usual XY routing) and by breadth-first
-  // search (fewest hops, ties to the lower-latency, then lower-index link)
-  // elsewhere.
-  // Speed (docs/performance.md): the table is stored transposed,
-  // nextLink[dst * n + at] (first link from at towards dst),
-  // so that walking a route (fixed dst) stays within one n-entry row; on a
-  // 32x32 mesh the other order misses the cache at every hop.
-  nextLink.assign((size_t)n * n, ~0u);
-  hopCount.assign((size_t)n * n, -1);
-  std::vector<std::vector<unsigned>> in(n);
-  for (unsigned i = 0; i < links.size(); ++i)
-    in[links[i].dst].push_back(i);
-  // One reverse BFS per destination: O(devices x links). The queue and the
-  // per-BFS arrays are reused (a 4096-device switch runs 4096 of them).
-  std::vector<unsigned> queue(n);
-  std::vector<double> lat(n, 0);
-  for (unsigned dst = 0; dst < n; ++dst) {
-    // dist[v] = hops from v to dst, written straight into hopCount's row
-    // for dst (stored like nextLink, [dst * n + src], so that this search
-    // writes within one row: a 4008-device ring took > 60 s under ASan
-    // with the transposed order, one cache miss per relaxation).
-    auto dist = [&](unsigned v) -> int16_t & {
-      return hopCount[(size_t)dst * n + v];
-    };
-    size_t head = 0, tail = 0;
-    queue[tail++] = dst;
-    dist(dst) = 0;
-    lat[dst] = 0;
-    while (head < tail) {
-      unsigned v = queue[head++];
-      int dv = dist(v);
-      for (unsigned li : in[v]) {
-        unsigned u = links[li].src;
-        double l = lat[v] + links[li].latencyNs;
-        int16_t &du = dist(u);
-        if (du < 0) {
-          du = (int16_t)(dv + 1);
-          lat[u] = l;
-          nextLink[(size_t)dst * n + u] = li;
-          queue[tail++] = u;
-        } else if (du == dv + 1 && l < lat[u]) {
-          lat[u] = l;
-          nextLink[(size_t)dst * n + u] = li;
-        }
-      }
-    }
-  }
-  // On meshes, replace the BFS choice among mesh members by XY routing:
-  // minimal too, and the deterministic order hardware routers use.
-  for (const TopologyDecl &t : topologyDecls) {
-    if (t.kind != TopologyKind::Mesh)
-      continue;
-    // Each member's link one step east/west/south/north (column first).
-    enum { East, West, South, North };
-    std::map<std::pair<int64_t, int64_t>, unsigned> at;
-    for (unsigned m : t.members)
-      at[{devices[m].coord[0], devices[m].coord[1]}] = m;
-    std::vector<std::array<unsigned, 4>> step(t.members.size());
-    for (size_t i = 0; i < t.members.size(); ++i) {
-      unsigned s = t.members[i];
-      int64_t r = devices[s].coord[0], c = devices[s].coord[1];
-      const std::pair<int64_t, int64_t> to[4] = {
-          {r, c + 1}, {r, c - 1}, {r + 1, c}, {r - 1, c}};
-      for (int d = 0; d < 4; ++d) {
-        step[i][d] = ~0u;
-        auto next = at.find(to[d]);
-        if (next != at.end())
-          if (auto link = directLink(s, next->second))
-            step[i][d] = *link;
-      }
-    }
-    for (size_t i = 0; i < t.members.size(); ++i) {
-      unsigned s = t.members[i];
-      int64_t sr = devices[s].coord[0], sc = devices[s].coord[1];
-      for (unsigned d : t.members) {
-        if (s == d)
-          continue;
-        int64_t dr = devices[d].coord[0], dc = devices[d].coord[1];
-        int dir = sc != dc ? (dc > sc ? East : West) : (dr > sr ? South : North);
-        unsigned link = step[i][dir];
-        if (link == ~0u)
-          continue;
-        nextLink[(size_t)d * n + s] = link;
-        hopCount[(size_t)d * n + s] =
-            (int16_t)(std::llabs(sr - dr) + std::llabs(sc - dc));
-      }
-    }
-  }
-
+  // Routes are built per destination on first use (RouteTable.h): the
+  // first link of each route by dimension order on a mesh (column first,
+  // then row, the usual XY routing) and by breadth-first search (fewest
+  // hops, ties to the lower-latency, then lower-index link) elsewhere.
+  routes = std::make_shared<detail::RouteTable>(*this);
   finalized = true;
-  // Every computing device must reach every other one.
-  std::vector<unsigned> computing;
-  for (unsigned i = 0; i < n; ++i)
-    if (devices[i].kind != DeviceKind::Switch)
-      computing.push_back(i);
-  // One sequential pass over the table finds whether any pair is cut off;
-  // only then is the first such pair (in the order users read the message)
-  // looked for.
-  bool allReachable = true;
-  for (unsigned b : computing)
-    for (unsigned a : computing)
-      allReachable &= hopCount[(size_t)b * n + a] >= 0;
-  if (!allReachable)
-    for (unsigned a : computing)
-      for (unsigned b : computing)
-        if (a != b && !reachable(a, b)) {
-          finalized = false;
-          return "device '" + devices[a].name + "' cannot reach device '" +
-                 devices[b].name + "' over any link";
-        }
+  // Every computing device must reach every other one: two searches,
+  // O(links); only when that fails are the routes asked which pair (in the
+  // order users read the message) is cut off.
+  if (connected())
+    return "";
+  unsigned n = devices.size();
+  for (unsigned a = 0; a < n; ++a)
+    for (unsigned b = 0; b < n; ++b)
+      if (a != b && devices[a].kind != DeviceKind::Switch &&
+          devices[b].kind != DeviceKind::Switch && !reachable(a, b)) {
+        finalized = false;
+        routes.reset();
+        return "device '" + devices[a].name + "' cannot reach device '" +
+               devices[b].name + "' over any link";
+      }
   return "";
 }
 
@@ -522,10 +437,12 @@ std::optional<unsigned> SystemModel::directLink(unsigned a, unsigned b) const {
 
 void SystemModel::appendRoute(unsigned src, unsigned dst,
                               std::vector<unsigned> &route) const {
-  unsigned n = devices.size();
+  if (!routes || src >= routes->size() || dst >= routes->size())
+    return;
+  const std::vector<unsigned> &next = routes->row(dst).next;
   unsigned at = src;
   while (at != dst) {
-    unsigned li = nextLink[(size_t)dst * n + at];
+    unsigned li = next[at];
     if (li == ~0u)
       return;
     route.push_back(li);
@@ -540,10 +457,9 @@ std::vector<unsigned> SystemModel::route(unsigned src, unsigned dst) const {
 }
 
 int SystemModel::hops(unsigned src, unsigned dst) const {
-  unsigned n = devices.size();
-  if (src >= n || dst >= n)
+  if (!routes || src >= routes->size() || dst >= routes->size())
     return -1;
-  return hopCount[(size_t)dst * n + src];
+  return routes->row(dst).hops[src];
 }
 
 bool SystemModel::reachable(unsigned src, unsigned dst) const {
@@ -556,9 +472,11 @@ double SystemModel::transferUs(unsigned src, unsigned dst,
     return 0;
   double latencyUs = 0, slowest = 0;
   bool first = true;
-  unsigned n = devices.size();
+  if (!routes || src >= routes->size() || dst >= routes->size())
+    return INFINITY;
+  const std::vector<unsigned> &next = routes->row(dst).next;
   for (unsigned at = src; at != dst;) {
-    unsigned li = nextLink[(size_t)dst * n + at];
+    unsigned li = next[at];
     if (li == ~0u)
       return INFINITY;
     latencyUs += links[li].latencyNs * 1e-3;

@@ -20,11 +20,16 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace moesaic {
+
+namespace detail {
+class RouteTable;
+} // namespace detail
 
 /// What kind of system this is; strategies check it before lowering.
 enum class SystemKind { Chiplet, Wafer, GpuNdp, GpuCluster };
@@ -134,18 +139,17 @@ public:
   std::string validate() const;
 
   /// Expands the declarations into directed `links`, builds adjacency and
-  /// routing. Returns the validation error (empty on success); a finalized
-  /// model is immutable. Also checks that every pair of compute devices can
-  /// reach each other.
+  /// prepares routing (routes towards a destination are computed the first
+  /// time one is asked for, O(links) each). Returns the validation error
+  /// (empty on success); a finalized model is immutable. Also checks, in
+  /// O(links), that every pair of compute devices can reach each other.
   std::string finalize();
-  /// Everything finalize() checks, without building the all-pairs route
-  /// tables (reachability from one device forward and backward instead):
-  /// O(links) rather than O(devices x links) time and O(devices^2) memory.
-  /// Verifiers use it; the model stays unfinalized. Same messages as
-  /// finalize().
+  /// Everything finalize() checks, on a copy: O(links) time. Verifiers use
+  /// it; the model stays unfinalized. Same messages as finalize().
   std::string check() const;
-  /// Most devices a system may have, implicit switches included: finalize()
-  /// builds all-pairs route tables, so this bounds their memory (96 MiB at the limit).
+  /// Most devices a system may have, implicit switches included: once
+  /// every destination has been routed to, the route rows take
+  /// devices^2 x 6 bytes (96 MiB at the limit).
   static constexpr unsigned kMaxDevices = 4096;
   static_assert(kMaxDevices < 32767, "hop counts are stored as int16_t");
   bool isFinalized() const { return finalized; }
@@ -193,22 +197,20 @@ public:
 
 private:
   /// finalize() in two halves: validate and expand the declarations into
-  /// links and adjacency; then the all-pairs route tables and the
-  /// reachability check.
+  /// links and adjacency; then the (lazy) route table and the reachability
+  /// check.
   std::string expand();
   std::string buildRoutes();
 
   std::vector<unsigned> accel, ndp;
   std::optional<unsigned> host;
   std::vector<std::vector<unsigned>> out;
-  // nextLink[dst * n + at]: the first link from `at` towards `dst` (n*n entries, so a
-  // 32x32 wafer costs 4 MB, not a table of whole routes); ~0u: unreachable.
-  std::vector<unsigned> nextLink;
-  // hopCount[dst * n + src]: hops from src to dst, -1 when unreachable
-  // (same order as nextLink, so one search fills one row).
-  // int16_t: kMaxDevices (4096) bounds any hop count, and half the bytes
-  // halve the time to fill the table (most of finalize() on a big ring).
-  std::vector<int16_t> hopCount;
+  /// Whether every computing device reaches every other one (two searches,
+  /// O(links)); needs expanded links.
+  bool connected() const;
+  // The routes, built one destination at a time on first use and shared by
+  // copies (a finalized model is immutable); null until finalize().
+  std::shared_ptr<const detail::RouteTable> routes;
   bool finalized = false;
 };
 
