@@ -6,6 +6,10 @@
 #include <cassert>
 #include <cstring>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 using namespace moesaic::fsedp;
 
 /// Bytes after the token counts (a row of up to 16 is cleared with one
@@ -112,6 +116,7 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   multi.assign(cfg.numExperts + 1, 0);
   result.experts.reserve(cfg.numExperts);
   bucket.assign(n + 1, 0);
+  avx512 = cpuHasAvx512();
 }
 
 const uint8_t *TrajectoryScheduler::occ(unsigned start, unsigned len,
@@ -497,6 +502,200 @@ TrajectoryScheduler::bookTabulated() {
   result.makespanTicks = makespan;
 }
 
+// Holders' compute after the links are booked (`linkEnd[k]`: the last
+// link tick of decision k), in streaming order; sets the decisions' ticks
+// and the makespan.
+void TrajectoryScheduler::bookCompute(const uint32_t *linkEnd) {
+  const unsigned n = cfg.numChiplets;
+  const uint32_t S = cfg.chunksPerShard;
+  const uint32_t dt = cfg.dramTicksPerChunk, lt = cfg.linkTicksPerChunk;
+  const uint32_t ct = cfg.computeTicksPerTokenChunk;
+  const uint32_t sn = S * n, ctsn = ct * S * n, lastLoad = (S - 1) * dt;
+  const uint32_t dramStep = S * dt;
+  uint32_t *__restrict cfree = computeFree.data();
+  const uint8_t *cnt = counts.data();
+  ExpertDecision *out = result.experts.data();
+  const size_t na = numActive;
+  uint32_t startTick = 0, makespan = 0;
+  auto run = [&](auto share) {
+    for (size_t k = 0; k < na; ++k, startTick += dramStep) {
+      ExpertDecision &d = out[k];
+      unsigned len = d.arcLen;
+      uint32_t t0 = startTick + dt;
+      // Pipeline fill: the last chunk still crosses the longest leg
+      // (max(cwGap, ccwGap) = (n - len) / 2).
+      uint32_t fill = (len + ((n - len) >> 1)) * lt;
+      uint32_t arrive = std::max(linkEnd[k], t0 + lastLoad) + fill;
+      uint32_t end = arrive;
+      const uint8_t *c = cnt + (size_t)d.expert * n;
+      uint64_t m = d.holders;
+      do { // every active expert has a holder
+        unsigned p = __builtin_ctzll(m);
+        m &= m - 1;
+        uint32_t w = c[p] * ctsn;
+        uint32_t done = std::max(cfree[p] + w, arrive + share(c[p], w));
+        cfree[p] = done;
+        end = std::max(end, done);
+      } while (m);
+      makespan = std::max(makespan, end);
+      d.startTick = startTick;
+      d.endTick = end;
+    }
+  };
+  if (exactShare)
+    run([ct](uint32_t tokens, uint32_t) { return tokens * ct; });
+  else
+    run([sn](uint32_t, uint32_t w) { return w / sn; });
+  result.makespanTicks = makespan;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// AVX-512 booking for rings of up to 16 chiplets (8, 16 or 32 lanes: one or
+// two 16-lane registers): the links' free ticks stay in registers from one
+// expert to the next, the entry links are read with a permute and compared
+// into a mask register, and the parity rows are selected with masked blends.
+// A lane is busy where its row has work: `max(free, T & busy) + work` leaves
+// idle lanes unchanged, so the loop-carried chain is permute, compare,
+// blend, max, add. Same decisions as `bookTabulated` (unsigned 32-bit
+// arithmetic wraps identically); record mode spills the ticks first.
+#define FSEDP_AVX512 __attribute__((target("avx512f,bmi,bmi2")))
+// GCC 12 warns inside its own intrinsics (_mm512_undefined_epi32).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+static inline __attribute__((always_inline)) FSEDP_AVX512 uint32_t
+hmax(__m512i m) {
+  __m256i h = _mm256_max_epu32(_mm512_castsi512_si256(m),
+                               _mm512_extracti64x4_epi64(m, 1));
+  __m128i q = _mm_max_epu32(_mm256_castsi256_si128(h),
+                            _mm256_extracti128_si256(h, 1));
+  q = _mm_max_epu32(q, _mm_shuffle_epi32(q, 0x4e));
+  q = _mm_max_epu32(q, _mm_shuffle_epi32(q, 0xb1));
+  return (uint32_t)_mm_cvtsi128_si32(q);
+}
+
+template <unsigned Lanes>
+FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
+  static_assert(Lanes == 8 || Lanes == 16 || Lanes == 32, "<= 2 registers");
+  constexpr bool two = Lanes == 32;
+  const unsigned n = cfg.numChiplets;
+  const uint32_t S = cfg.chunksPerShard;
+  const uint32_t dt = cfg.dramTicksPerChunk, lt = cfg.linkTicksPerChunk;
+  const uint32_t dramStep = S * dt;
+  const uint32_t *W = work.data();
+  ExpertDecision *out = result.experts.data();
+  const uint32_t *entries = arcEntries.data();
+  uint32_t *linkEnds = arcs.data(); // the packed arcs are spent
+  const size_t na = numActive;
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i flo = zero, fhi = zero;
+  auto load = [](const uint32_t *p) FSEDP_AVX512 {
+    return Lanes == 8 ? _mm512_maskz_loadu_epi32(0x00ff, p)
+                      : _mm512_loadu_si512(p);
+  };
+  // Whether the clockwise entry link of (start, len) (into the start) frees
+  // no later than the counter-clockwise one (into the end), in all lanes.
+  auto entryMask = [&](unsigned start, unsigned len) FSEDP_AVX512 {
+    uint32_t en = entries[start * n + len];
+    __m512i ia = _mm512_set1_epi32(en & 0xff), ib = _mm512_set1_epi32(en >> 8);
+    __m512i a, b;
+    if (two) {
+      a = _mm512_permutex2var_epi32(flo, ia, fhi);
+      b = _mm512_permutex2var_epi32(flo, ib, fhi);
+    } else {
+      a = _mm512_permutexvar_epi32(ia, flo);
+      b = _mm512_permutexvar_epi32(ib, flo);
+    }
+    return _mm512_cmple_epu32_mask(a, b);
+  };
+  // Finish tick of row `w` (parity applied) from `t` on, without booking.
+  auto probe = [&](const uint32_t *w, __m512i t) FSEDP_AVX512 {
+    __m512i wl = load(w), wh = two ? load(w + 16) : zero;
+    __m512i el = _mm512_maskz_add_epi32(_mm512_test_epi32_mask(wl, wl),
+                                        _mm512_max_epu32(flo, t), wl);
+    __m512i eh = two ? _mm512_maskz_add_epi32(_mm512_test_epi32_mask(wh, wh),
+                                              _mm512_max_epu32(fhi, t), wh)
+                     : zero;
+    return hmax(_mm512_max_epu32(_mm512_max_epu32(el, eh), t));
+  };
+  // Links first (the free ticks stay in registers), then the holders'
+  // compute in a second pass: fewer live values per loop.
+  uint32_t t0 = dt;
+  for (size_t k = 0; k < na; ++k, t0 += dramStep) {
+    ExpertDecision &d = out[k];
+    unsigned start = d.arcStart, len = d.arcLen, tie = d.cwGap;
+    unsigned gap = n - 1 - len, odd = gap & 1;
+    const __m512i t = _mm512_set1_epi32(t0);
+    const uint32_t *w0 = W + ((size_t)start * n + len) * 2 * Lanes;
+    if (__builtin_expect(tie != 0xff, 0)) {
+      // Two gaps of the same length: book the one that finishes first.
+      uint32_t e0 = probe(w0 + (odd & entryMask(start, len)) * Lanes, t);
+      const uint32_t *alt = W + ((size_t)tie * n + len) * 2 * Lanes;
+      uint32_t e1 = probe(alt + (odd & entryMask(tie, len)) * Lanes, t);
+      if (e1 < e0) {
+        start = tie;
+        w0 = alt;
+      }
+    }
+    // Computed after the tie is settled, so the mask register does not
+    // live across the branch (GCC would spill it). Even gaps have equal
+    // parity rows, so the mask may pick either.
+    const __mmask16 kp = entryMask(start, len);
+    const unsigned par = odd & _cvtmask16_u32(kp);
+    if (__builtin_expect(record, 0)) {
+      uint32_t *free = linkFree.data();
+      _mm512_mask_storeu_epi32(free, Lanes == 8 ? 0x00ff : 0xffff, flo);
+      if (two)
+        _mm512_storeu_si512(free + 16, fhi);
+      const uint32_t *w = w0 + par * Lanes;
+      const uint8_t *o =
+          &table[(((size_t)start * n + len) * 2 + par) * 2 * n];
+      for (unsigned l = 0; l < 2 * n; ++l)
+        if (w[l]) {
+          uint32_t s = std::max(free[l], t0);
+          booked.push_back({d.expert, l, s, s + w[l], o[l] * S});
+        }
+    }
+    // Both parity rows load before the mask is known; `t` only where the
+    // selected row has work, so idle lanes keep their free tick.
+    __m512i w0l = load(w0), w1l = load(w0 + Lanes);
+    __m512i tl = _mm512_mask_blend_epi32(
+        kp, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w0l, w0l), t),
+        _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w1l, w1l), t));
+    __m512i wl = _mm512_mask_blend_epi32(kp, w0l, w1l);
+    flo = _mm512_add_epi32(_mm512_max_epu32(flo, tl), wl);
+    __m512i el = _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(wl, wl), flo);
+    if (two) {
+      __m512i w0h = load(w0 + 16), w1h = load(w0 + Lanes + 16);
+      __m512i th = _mm512_mask_blend_epi32(
+          kp, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w0h, w0h), t),
+          _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w1h, w1h), t));
+      __m512i wh = _mm512_mask_blend_epi32(kp, w0h, w1h);
+      fhi = _mm512_add_epi32(_mm512_max_epu32(fhi, th), wh);
+      el = _mm512_max_epu32(
+          el, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(wh, wh), fhi));
+    }
+    linkEnds[k] = hmax(_mm512_max_epu32(el, t));
+    unsigned half = gap >> 1;
+    d.arcStart = start;
+    d.cwGap = half + par;
+    d.ccwGap = gap - half - par;
+  }
+  _mm512_mask_storeu_epi32(linkFree.data(), Lanes == 8 ? 0x00ff : 0xffff,
+                           flo);
+  if (two)
+    _mm512_storeu_si512(linkFree.data() + 16, fhi);
+  bookCompute(linkEnds);
+}
+
+bool TrajectoryScheduler::cpuHasAvx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi") &&
+         __builtin_cpu_supports("bmi2");
+}
+#else
+bool TrajectoryScheduler::cpuHasAvx512() { return false; }
+#endif
+
 // The same choices and bookings with occupancy computed per arc (rings of
 // more than 32 chiplets).
 void TrajectoryScheduler::bookComputed() {
@@ -574,6 +773,17 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   gather(numTokens, tokenPos, experts, topK);
   result.experts.resize(numActive);
   chooseArcs(tokenPos == nullptr);
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (avx512 && !table.empty() && lanes <= 32) {
+    if (lanes == 8)
+      bookAvx512<8>();
+    else if (lanes == 16)
+      bookAvx512<16>();
+    else
+      bookAvx512<32>();
+    return result;
+  }
+#endif
   switch (table.empty() ? 0 : lanes) {
   case 8:
     bookTabulated<8>();

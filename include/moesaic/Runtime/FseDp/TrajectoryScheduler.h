@@ -93,6 +93,13 @@ public:
   void setRecord(bool on) { record = on; }
   const std::vector<LinkBooking> &bookings() const { return booked; }
 
+  /// Books with the portable code even where the CPU has AVX-512 (for
+  /// tests comparing both; the decisions are identical).
+  void setPortable(bool on) { avx512 = !on && cpuHasAvx512(); }
+  /// Whether `decide` uses the AVX-512 booking (rings of up to 16
+  /// chiplets on a CPU with AVX-512F).
+  bool usesAvx512() const { return avx512 && !table.empty() && lanes <= 32; }
+
   /// Shard chunks-per-chunk-slot crossing each directed link for an arc:
   /// out[l] for l in [0, 2N) (rule V3), in shard units.
   static void occupancy(unsigned n, unsigned start, unsigned len,
@@ -112,6 +119,9 @@ private:
               const int32_t *experts, unsigned topK);
   void chooseArcs(bool replicated);
   template <unsigned Lanes> void bookTabulated();
+  template <unsigned Lanes> void bookAvx512();
+  void bookCompute(const uint32_t *linkEnd);
+  static bool cpuHasAvx512();
   void bookComputed();
   const uint8_t *occ(unsigned start, unsigned len, unsigned cwGap);
   uint32_t tryBook(const uint8_t *o, uint32_t t0, bool commit,
@@ -119,6 +129,7 @@ private:
 
   SchedulerConfig cfg;
   bool record = false;
+  bool avx512 = false; ///< book with AVX-512 (CPU has it, not disabled)
   /// counts x compute x S x N never wraps 32 bits, so a holder's compute
   /// share (work / (S x N)) is counts x compute without a division.
   bool exactShare = false;
