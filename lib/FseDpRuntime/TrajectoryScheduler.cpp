@@ -115,7 +115,7 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   arcs.assign(cfg.numExperts, 0);
   multi.assign(cfg.numExperts + 1, 0);
   result.experts.reserve(cfg.numExperts);
-  bucket.assign(n + 1, 0);
+  bucket.assign(n + 2, 0); // keys 0..N and a spare slot
   avx512 = cpuHasAvx512();
 }
 
@@ -319,8 +319,21 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     pos[k] = at;
     at += c;
   }
+  // Every key is at least key0 (a single holder's), so its bucket comes
+  // last, in input order: its experts (most of them) take their slots from
+  // a register counter, and their bucket's counter is never stored (they
+  // bump the spare slot n + 1), so no expert waits for the previous one's
+  // store of the same counter.
+  const uint32_t spare = n + 1;
+  uint32_t next0 = pos[key0];
   for (size_t i = 0; i < na; ++i) {
     uint32_t a = arc[i], e = act[i];
+    uint32_t key = a >> 24;
+    bool isKey0 = key == key0;
+    uint32_t p = pos[key];
+    uint32_t slot = isKey0 ? next0 : p;
+    next0 += isKey0;
+    pos[isKey0 ? spare : key] = p + 1;
     ExpertDecision d;
     d.expert = e;
     d.holders = msk[e];
@@ -328,7 +341,7 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     d.arcStart = a & 0xff;
     d.arcLen = (a >> 8) & 0xff;
     d.cwGap = (a >> 16) & 0xff;
-    out[pos[a >> 24]++] = d;
+    out[slot] = d;
   }
 }
 
@@ -619,6 +632,31 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   };
   // Links first (the free ticks stay in registers), then the holders'
   // compute in a second pass: fewer live values per loop.
+  //
+  // The entry links' ticks after expert k-1 are read from the ticks before
+  // it (`olo`/`ohi`) and its two candidate rows, lane-wise (a permute
+  // commutes with the lane-wise update), and selected by its mask: the
+  // loop-carried chain per expert is a blend and a compare, and the permute
+  // of the older ticks overlaps the previous expert's update.
+  static const uint32_t zeroRows[64] = {};
+  __m512i olo = zero, ohi = zero, pt = zero;
+  const uint32_t *pw = zeroRows; // expert k-1's parity-0 row (post-tie)
+  __mmask16 pkp = 0xffff;
+  auto entryAfterPrev = [&](unsigned l) FSEDP_AVX512 {
+    __m512i g = two ? _mm512_permutex2var_epi32(olo, _mm512_set1_epi32(l),
+                                                ohi)
+                    : _mm512_permutexvar_epi32(_mm512_set1_epi32(l), olo);
+    __m512i w0 = _mm512_set1_epi32(pw[l]), w1 = _mm512_set1_epi32(pw[Lanes + l]);
+    __m512i c0 = _mm512_add_epi32(
+        _mm512_max_epu32(
+            g, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w0, w0), pt)),
+        w0);
+    __m512i c1 = _mm512_add_epi32(
+        _mm512_max_epu32(
+            g, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w1, w1), pt)),
+        w1);
+    return _mm512_mask_blend_epi32(pkp, c0, c1);
+  };
   uint32_t t0 = dt;
   for (size_t k = 0; k < na; ++k, t0 += dramStep) {
     ExpertDecision &d = out[k];
@@ -636,11 +674,16 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
         w0 = alt;
       }
     }
-    // Computed after the tie is settled, so the mask register does not
-    // live across the branch (GCC would spill it). Even gaps have equal
-    // parity rows, so the mask may pick either.
-    const __mmask16 kp = entryMask(start, len);
+    // Even gaps have equal parity rows, so the mask may pick either.
+    const uint32_t en = entries[start * n + len];
+    const __mmask16 kp = _mm512_cmple_epu32_mask(entryAfterPrev(en & 0xff),
+                                                 entryAfterPrev(en >> 8));
     const unsigned par = odd & _cvtmask16_u32(kp);
+    olo = flo;
+    ohi = fhi;
+    pw = w0;
+    pt = t;
+    pkp = kp;
     if (__builtin_expect(record, 0)) {
       uint32_t *free = linkFree.data();
       _mm512_mask_storeu_epi32(free, Lanes == 8 ? 0x00ff : 0xffff, flo);
