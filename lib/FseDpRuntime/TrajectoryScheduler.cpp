@@ -75,6 +75,7 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
     lanes = 2 * n <= 8 ? 8 : 2 * n <= 16 ? 16 : 2 * n <= 32 ? 32 : 64;
     table.assign((size_t)n * n * 2 * 2 * n, 0);
     work.assign((size_t)n * n * 2 * lanes, 0);
+    busy.assign((size_t)n * n * 2 * lanes, 0);
     for (unsigned s = 0; s < n; ++s)
       for (unsigned len = 0; len < n; ++len)
         for (unsigned par = 0; par < 2; ++par) {
@@ -89,6 +90,7 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
             uint32_t nl = o[l] * cfg.linkTicksPerChunk * S;
             uint32_t dl = cfg.dramTicksPerChunk * S;
             work[row * lanes + l] = o[l] ? std::max(nl, dl) : 0;
+            busy[row * lanes + l] = o[l] ? ~0u : 0;
           }
         }
   }
@@ -515,61 +517,16 @@ TrajectoryScheduler::bookTabulated() {
   result.makespanTicks = makespan;
 }
 
-// Holders' compute after the links are booked (`linkEnd[k]`: the last
-// link tick of decision k), in streaming order; sets the decisions' ticks
-// and the makespan.
-void TrajectoryScheduler::bookCompute(const uint32_t *linkEnd) {
-  const unsigned n = cfg.numChiplets;
-  const uint32_t S = cfg.chunksPerShard;
-  const uint32_t dt = cfg.dramTicksPerChunk, lt = cfg.linkTicksPerChunk;
-  const uint32_t ct = cfg.computeTicksPerTokenChunk;
-  const uint32_t sn = S * n, ctsn = ct * S * n, lastLoad = (S - 1) * dt;
-  const uint32_t dramStep = S * dt;
-  uint32_t *__restrict cfree = computeFree.data();
-  const uint8_t *cnt = counts.data();
-  ExpertDecision *out = result.experts.data();
-  const size_t na = numActive;
-  uint32_t startTick = 0, makespan = 0;
-  auto run = [&](auto share) {
-    for (size_t k = 0; k < na; ++k, startTick += dramStep) {
-      ExpertDecision &d = out[k];
-      unsigned len = d.arcLen;
-      uint32_t t0 = startTick + dt;
-      // Pipeline fill: the last chunk still crosses the longest leg
-      // (max(cwGap, ccwGap) = (n - len) / 2).
-      uint32_t fill = (len + ((n - len) >> 1)) * lt;
-      uint32_t arrive = std::max(linkEnd[k], t0 + lastLoad) + fill;
-      uint32_t end = arrive;
-      const uint8_t *c = cnt + (size_t)d.expert * n;
-      uint64_t m = d.holders;
-      do { // every active expert has a holder
-        unsigned p = __builtin_ctzll(m);
-        m &= m - 1;
-        uint32_t w = c[p] * ctsn;
-        uint32_t done = std::max(cfree[p] + w, arrive + share(c[p], w));
-        cfree[p] = done;
-        end = std::max(end, done);
-      } while (m);
-      makespan = std::max(makespan, end);
-      d.startTick = startTick;
-      d.endTick = end;
-    }
-  };
-  if (exactShare)
-    run([ct](uint32_t tokens, uint32_t) { return tokens * ct; });
-  else
-    run([sn](uint32_t, uint32_t w) { return w / sn; });
-  result.makespanTicks = makespan;
-}
-
 #if defined(__x86_64__) && defined(__GNUC__)
 // AVX-512 booking for rings of up to 16 chiplets (8, 16 or 32 lanes: one or
 // two 16-lane registers): the links' free ticks stay in registers from one
-// expert to the next, the entry links are read with a permute and compared
-// into a mask register, and the parity rows are selected with masked blends.
-// A lane is busy where its row has work: `max(free, T & busy) + work` leaves
-// idle lanes unchanged, so the loop-carried chain is permute, compare,
-// blend, max, add. Same decisions as `bookTabulated` (unsigned 32-bit
+// expert to the next (no store-to-load round trip), the entry links are read
+// with a permute and compared without mask registers, and the parity rows
+// are selected with bitwise selects. A lane is busy where its row has work
+// (`busy`, tabulated): `max(free, T & busy) + work` leaves idle lanes
+// unchanged, so the loop-carried chain is permute, compare, select, max,
+// add; the holders' compute (scalar) is booked in the same loop and
+// overlaps it. Same decisions as `bookTabulated` (unsigned 32-bit
 // arithmetic wraps identically); record mode spills the ticks first.
 #define FSEDP_AVX512 __attribute__((target("avx512f,bmi,bmi2")))
 // GCC 12 warns inside its own intrinsics (_mm512_undefined_epi32).
@@ -593,11 +550,15 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   const unsigned n = cfg.numChiplets;
   const uint32_t S = cfg.chunksPerShard;
   const uint32_t dt = cfg.dramTicksPerChunk, lt = cfg.linkTicksPerChunk;
+  const uint32_t ct = cfg.computeTicksPerTokenChunk;
+  const uint32_t sn = S * n, ctsn = ct * S * n, lastLoad = (S - 1) * dt;
   const uint32_t dramStep = S * dt;
-  const uint32_t *W = work.data();
+  const bool exact = exactShare;
+  const uint32_t *W = work.data(), *M = busy.data();
+  uint32_t *__restrict cfree = computeFree.data();
+  const uint8_t *cnt = counts.data();
   ExpertDecision *out = result.experts.data();
   const uint32_t *entries = arcEntries.data();
-  uint32_t *linkEnds = arcs.data(); // the packed arcs are spent
   const size_t na = numActive;
   const __m512i zero = _mm512_setzero_si512();
   __m512i flo = zero, fhi = zero;
@@ -605,91 +566,76 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
     return Lanes == 8 ? _mm512_maskz_loadu_epi32(0x00ff, p)
                       : _mm512_loadu_si512(p);
   };
-  // Whether the clockwise entry link of (start, len) (into the start) frees
-  // no later than the counter-clockwise one (into the end), in all lanes.
+  // a ? b : c, lane-wise, for a mask vector `a` (all ones or zeros). Masks
+  // stay vectors: GCC spills loop-carried mask registers through memory.
+  auto select = [](__m512i a, __m512i b, __m512i c) FSEDP_AVX512 {
+    return _mm512_ternarylogic_epi32(a, b, c, 0xca);
+  };
+  // All ones where the clockwise entry link of (start, len) (into the
+  // start) frees no later than the counter-clockwise one (into the end):
+  // a <= b (unsigned) is no borrow out of b - a, the top bit of
+  // (~b & a) | (~(b ^ a) & (b - a)).
   auto entryMask = [&](unsigned start, unsigned len) FSEDP_AVX512 {
     uint32_t en = entries[start * n + len];
     __m512i ia = _mm512_set1_epi32(en & 0xff), ib = _mm512_set1_epi32(en >> 8);
-    __m512i a, b;
+    __m512i x, y;
     if (two) {
-      a = _mm512_permutex2var_epi32(flo, ia, fhi);
-      b = _mm512_permutex2var_epi32(flo, ib, fhi);
+      x = _mm512_permutex2var_epi32(flo, ia, fhi);
+      y = _mm512_permutex2var_epi32(flo, ib, fhi);
     } else {
-      a = _mm512_permutexvar_epi32(ia, flo);
-      b = _mm512_permutexvar_epi32(ib, flo);
+      x = _mm512_permutexvar_epi32(ia, flo);
+      y = _mm512_permutexvar_epi32(ib, flo);
     }
-    return _mm512_cmple_epu32_mask(a, b);
+    return _mm512_xor_si512(
+        _mm512_srai_epi32(
+            _mm512_ternarylogic_epi32(x, y, _mm512_sub_epi32(y, x), 0xb2), 31),
+        _mm512_set1_epi32(-1));
   };
-  // Finish tick of row `w` (parity applied) from `t` on, without booking.
-  auto probe = [&](const uint32_t *w, __m512i t) FSEDP_AVX512 {
-    __m512i wl = load(w), wh = two ? load(w + 16) : zero;
-    __m512i el = _mm512_maskz_add_epi32(_mm512_test_epi32_mask(wl, wl),
-                                        _mm512_max_epu32(flo, t), wl);
-    __m512i eh = two ? _mm512_maskz_add_epi32(_mm512_test_epi32_mask(wh, wh),
-                                              _mm512_max_epu32(fhi, t), wh)
-                     : zero;
-    return hmax(_mm512_max_epu32(_mm512_max_epu32(el, eh), t));
+  auto lane0 = [](__m512i v) FSEDP_AVX512 {
+    return (uint32_t)_mm_cvtsi128_si32(_mm512_castsi512_si128(v));
   };
-  // Links first (the free ticks stay in registers), then the holders'
-  // compute in a second pass: fewer live values per loop.
-  //
-  // The entry links' ticks after expert k-1 are read from the ticks before
-  // it (`olo`/`ohi`) and its two candidate rows, lane-wise (a permute
-  // commutes with the lane-wise update), and selected by its mask: the
-  // loop-carried chain per expert is a blend and a compare, and the permute
-  // of the older ticks overlaps the previous expert's update.
-  static const uint32_t zeroRows[64] = {};
-  __m512i olo = zero, ohi = zero, pt = zero;
-  const uint32_t *pw = zeroRows; // expert k-1's parity-0 row (post-tie)
-  __mmask16 pkp = 0xffff;
-  auto entryAfterPrev = [&](unsigned l) FSEDP_AVX512 {
-    __m512i g = two ? _mm512_permutex2var_epi32(olo, _mm512_set1_epi32(l),
-                                                ohi)
-                    : _mm512_permutexvar_epi32(_mm512_set1_epi32(l), olo);
-    __m512i w0 = _mm512_set1_epi32(pw[l]), w1 = _mm512_set1_epi32(pw[Lanes + l]);
-    __m512i c0 = _mm512_add_epi32(
-        _mm512_max_epu32(
-            g, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w0, w0), pt)),
-        w0);
-    __m512i c1 = _mm512_add_epi32(
-        _mm512_max_epu32(
-            g, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w1, w1), pt)),
-        w1);
-    return _mm512_mask_blend_epi32(pkp, c0, c1);
+  // Finish tick of row `w` (parity applied) from `t` on, without booking:
+  // busy lanes' max(free, t) + work (`m`: busy mask row).
+  auto probe = [&](const uint32_t *w, const uint32_t *m,
+                   __m512i t) FSEDP_AVX512 {
+    __m512i el = _mm512_and_si512(
+        _mm512_add_epi32(_mm512_max_epu32(flo, t), load(w)), load(m));
+    if (two)
+      el = _mm512_max_epu32(
+          el, _mm512_and_si512(_mm512_add_epi32(_mm512_max_epu32(fhi, t),
+                                                load(w + 16)),
+                               load(m + 16)));
+    return hmax(_mm512_max_epu32(el, t));
   };
-  uint32_t t0 = dt;
-  for (size_t k = 0; k < na; ++k, t0 += dramStep) {
+  uint32_t startTick = 0, makespan = 0;
+  for (size_t k = 0; k < na; ++k, startTick += dramStep) {
     ExpertDecision &d = out[k];
     unsigned start = d.arcStart, len = d.arcLen, tie = d.cwGap;
     unsigned gap = n - 1 - len, odd = gap & 1;
+    const uint32_t t0 = startTick + dt;
     const __m512i t = _mm512_set1_epi32(t0);
-    const uint32_t *w0 = W + ((size_t)start * n + len) * 2 * Lanes;
+    size_t row = ((size_t)start * n + len) * 2 * Lanes;
     if (__builtin_expect(tie != 0xff, 0)) {
       // Two gaps of the same length: book the one that finishes first.
-      uint32_t e0 = probe(w0 + (odd & entryMask(start, len)) * Lanes, t);
-      const uint32_t *alt = W + ((size_t)tie * n + len) * 2 * Lanes;
-      uint32_t e1 = probe(alt + (odd & entryMask(tie, len)) * Lanes, t);
+      size_t r0 = row + (odd & lane0(entryMask(start, len))) * Lanes;
+      uint32_t e0 = probe(W + r0, M + r0, t);
+      size_t alt = ((size_t)tie * n + len) * 2 * Lanes;
+      size_t r1 = alt + (odd & lane0(entryMask(tie, len))) * Lanes;
+      uint32_t e1 = probe(W + r1, M + r1, t);
       if (e1 < e0) {
         start = tie;
-        w0 = alt;
+        row = alt;
       }
     }
     // Even gaps have equal parity rows, so the mask may pick either.
-    const uint32_t en = entries[start * n + len];
-    const __mmask16 kp = _mm512_cmple_epu32_mask(entryAfterPrev(en & 0xff),
-                                                 entryAfterPrev(en >> 8));
-    const unsigned par = odd & _cvtmask16_u32(kp);
-    olo = flo;
-    ohi = fhi;
-    pw = w0;
-    pt = t;
-    pkp = kp;
+    const __m512i kp = entryMask(start, len);
+    const unsigned par = odd & lane0(kp);
     if (__builtin_expect(record, 0)) {
       uint32_t *free = linkFree.data();
       _mm512_mask_storeu_epi32(free, Lanes == 8 ? 0x00ff : 0xffff, flo);
       if (two)
         _mm512_storeu_si512(free + 16, fhi);
-      const uint32_t *w = w0 + par * Lanes;
+      const uint32_t *w = W + row + par * Lanes;
       const uint8_t *o =
           &table[(((size_t)start * n + len) * 2 + par) * 2 * n];
       for (unsigned l = 0; l < 2 * n; ++l)
@@ -700,34 +646,48 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
     }
     // Both parity rows load before the mask is known; `t` only where the
     // selected row has work, so idle lanes keep their free tick.
-    __m512i w0l = load(w0), w1l = load(w0 + Lanes);
-    __m512i tl = _mm512_mask_blend_epi32(
-        kp, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w0l, w0l), t),
-        _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w1l, w1l), t));
-    __m512i wl = _mm512_mask_blend_epi32(kp, w0l, w1l);
-    flo = _mm512_add_epi32(_mm512_max_epu32(flo, tl), wl);
-    __m512i el = _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(wl, wl), flo);
+    const uint32_t *w0 = W + row, *m0 = M + row;
+    __m512i ml = select(kp, load(m0 + Lanes), load(m0));
+    flo = _mm512_add_epi32(_mm512_max_epu32(flo, _mm512_and_si512(t, ml)),
+                           select(kp, load(w0 + Lanes), load(w0)));
+    __m512i el = _mm512_and_si512(flo, ml);
     if (two) {
-      __m512i w0h = load(w0 + 16), w1h = load(w0 + Lanes + 16);
-      __m512i th = _mm512_mask_blend_epi32(
-          kp, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w0h, w0h), t),
-          _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(w1h, w1h), t));
-      __m512i wh = _mm512_mask_blend_epi32(kp, w0h, w1h);
-      fhi = _mm512_add_epi32(_mm512_max_epu32(fhi, th), wh);
-      el = _mm512_max_epu32(
-          el, _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(wh, wh), fhi));
+      __m512i mh = select(kp, load(m0 + Lanes + 16), load(m0 + 16));
+      fhi = _mm512_add_epi32(_mm512_max_epu32(fhi, _mm512_and_si512(t, mh)),
+                             select(kp, load(w0 + Lanes + 16), load(w0 + 16)));
+      el = _mm512_max_epu32(el, _mm512_and_si512(fhi, mh));
     }
-    linkEnds[k] = hmax(_mm512_max_epu32(el, t));
+    uint32_t linkEnd = hmax(_mm512_max_epu32(el, t));
     unsigned half = gap >> 1;
     d.arcStart = start;
     d.cwGap = half + par;
     d.ccwGap = gap - half - par;
+    // The holders' compute (scalar: overlaps the links' vector chain).
+    // Pipeline fill: the last chunk still crosses the longest leg
+    // (max(cwGap, ccwGap) = (n - len) / 2).
+    uint32_t fill = (len + ((n - len) >> 1)) * lt;
+    uint32_t arrive = std::max(linkEnd, t0 + lastLoad) + fill;
+    uint32_t end = arrive;
+    const uint8_t *c = cnt + (size_t)d.expert * n;
+    uint64_t m = d.holders;
+    do { // every active expert has a holder
+      unsigned p = __builtin_ctzll(m);
+      m &= m - 1;
+      uint32_t w = c[p] * ctsn;
+      uint32_t share = exact ? c[p] * ct : w / sn;
+      uint32_t done = std::max(cfree[p] + w, arrive + share);
+      cfree[p] = done;
+      end = std::max(end, done);
+    } while (m);
+    makespan = std::max(makespan, end);
+    d.startTick = startTick;
+    d.endTick = end;
   }
   _mm512_mask_storeu_epi32(linkFree.data(), Lanes == 8 ? 0x00ff : 0xffff,
                            flo);
   if (two)
     _mm512_storeu_si512(linkFree.data() + 16, fhi);
-  bookCompute(linkEnds);
+  result.makespanTicks = makespan;
 }
 
 bool TrajectoryScheduler::cpuHasAvx512() {
