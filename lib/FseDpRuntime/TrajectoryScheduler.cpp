@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <type_traits>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -118,6 +119,11 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   multi.assign(cfg.numExperts + 1, 0);
   result.experts.reserve(cfg.numExperts);
   bucket.assign(n + 2, 0); // keys 0..N and a spare slot
+  // Pipeline fill per arc length: the last chunk still crosses the longest
+  // leg (max(cwGap, ccwGap) = (n - len) / 2).
+  fillTicks.resize(n);
+  for (unsigned len = 0; len < n; ++len)
+    fillTicks[len] = (len + ((n - len) >> 1)) * cfg.linkTicksPerChunk;
   avx512 = cpuHasAvx512();
 }
 
@@ -543,18 +549,23 @@ hmax(__m512i m) {
   return (uint32_t)_mm_cvtsi128_si32(q);
 }
 
-template <unsigned Lanes>
+template <unsigned Lanes, bool Exact, bool Rec>
 FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   static_assert(Lanes == 8 || Lanes == 16 || Lanes == 32, "<= 2 registers");
+  // Few live scalars (GCC spilled the loop counter and the ticks to the
+  // stack): pointers instead of an index, the DRAM ticks as a vector too,
+  // the fill per arc length tabulated, the share and record mode as
+  // template parameters.
   constexpr bool two = Lanes == 32;
   const unsigned n = cfg.numChiplets;
   const uint32_t S = cfg.chunksPerShard;
-  const uint32_t dt = cfg.dramTicksPerChunk, lt = cfg.linkTicksPerChunk;
+  const uint32_t dt = cfg.dramTicksPerChunk;
   const uint32_t ct = cfg.computeTicksPerTokenChunk;
-  const uint32_t sn = S * n, ctsn = ct * S * n, lastLoad = (S - 1) * dt;
+  const uint32_t sn = S * n, ctsn = ct * S * n;
+  const uint32_t loaded = dt + (S - 1) * dt; // last chunk loaded
   const uint32_t dramStep = S * dt;
-  const bool exact = exactShare;
   const uint32_t *W = work.data(), *M = busy.data();
+  const uint32_t *fillOf = fillTicks.data();
   uint32_t *__restrict cfree = computeFree.data();
   const uint8_t *cnt = counts.data();
   ExpertDecision *out = result.experts.data();
@@ -608,12 +619,13 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
     return hmax(_mm512_max_epu32(el, t));
   };
   uint32_t startTick = 0, makespan = 0;
-  for (size_t k = 0; k < na; ++k, startTick += dramStep) {
-    ExpertDecision &d = out[k];
+  __m512i t = _mm512_set1_epi32(dt);
+  const __m512i tStep = _mm512_set1_epi32(dramStep);
+  for (ExpertDecision *dp = out, *dEnd = out + na; dp != dEnd;
+       ++dp, startTick += dramStep, t = _mm512_add_epi32(t, tStep)) {
+    ExpertDecision &d = *dp;
     unsigned start = d.arcStart, len = d.arcLen, tie = d.cwGap;
     unsigned gap = n - 1 - len, odd = gap & 1;
-    const uint32_t t0 = startTick + dt;
-    const __m512i t = _mm512_set1_epi32(t0);
     size_t row = ((size_t)start * n + len) * 2 * Lanes;
     if (__builtin_expect(tie != 0xff, 0)) {
       // Two gaps of the same length: book the one that finishes first.
@@ -630,7 +642,8 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
     // Even gaps have equal parity rows, so the mask may pick either.
     const __m512i kp = entryMask(start, len);
     const unsigned par = odd & lane0(kp);
-    if (__builtin_expect(record, 0)) {
+    if (Rec) {
+      const uint32_t t0 = startTick + dt;
       uint32_t *free = linkFree.data();
       _mm512_mask_storeu_epi32(free, Lanes == 8 ? 0x00ff : 0xffff, flo);
       if (two)
@@ -665,8 +678,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
     // The holders' compute (scalar: overlaps the links' vector chain).
     // Pipeline fill: the last chunk still crosses the longest leg
     // (max(cwGap, ccwGap) = (n - len) / 2).
-    uint32_t fill = (len + ((n - len) >> 1)) * lt;
-    uint32_t arrive = std::max(linkEnd, t0 + lastLoad) + fill;
+    uint32_t arrive = std::max(linkEnd, startTick + loaded) + fillOf[len];
     uint32_t end = arrive;
     const uint8_t *c = cnt + (size_t)d.expert * n;
     uint64_t m = d.holders;
@@ -674,7 +686,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
       unsigned p = __builtin_ctzll(m);
       m &= m - 1;
       uint32_t w = c[p] * ctsn;
-      uint32_t share = exact ? c[p] * ct : w / sn;
+      uint32_t share = Exact ? c[p] * ct : w / sn;
       uint32_t done = std::max(cfree[p] + w, arrive + share);
       cfree[p] = done;
       end = std::max(end, done);
@@ -778,12 +790,21 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   chooseArcs(tokenPos == nullptr);
 #if defined(__x86_64__) && defined(__GNUC__)
   if (avx512 && !table.empty() && lanes <= 32) {
+    auto book = [&](auto lanesTag) {
+      constexpr unsigned L = decltype(lanesTag)::value;
+      if (record)
+        exactShare ? bookAvx512<L, true, true>()
+                   : bookAvx512<L, false, true>();
+      else
+        exactShare ? bookAvx512<L, true, false>()
+                   : bookAvx512<L, false, false>();
+    };
     if (lanes == 8)
-      bookAvx512<8>();
+      book(std::integral_constant<unsigned, 8>());
     else if (lanes == 16)
-      bookAvx512<16>();
+      book(std::integral_constant<unsigned, 16>());
     else
-      bookAvx512<32>();
+      book(std::integral_constant<unsigned, 32>());
     return result;
   }
 #endif

@@ -119,7 +119,7 @@ private:
               const int32_t *experts, unsigned topK);
   void chooseArcs(bool replicated);
   template <unsigned Lanes> void bookTabulated();
-  template <unsigned Lanes> void bookAvx512();
+  template <unsigned Lanes, bool Exact, bool Rec> void bookAvx512();
   static bool cpuHasAvx512();
   void bookComputed();
   const uint8_t *occ(unsigned start, unsigned len, unsigned cwGap);
@@ -138,6 +138,7 @@ private:
   std::vector<uint8_t> table;    // [start][len][parity][2N] when N <= 32
   std::vector<uint32_t> work;    // [start][len][parity][lanes] busy ticks
   std::vector<uint32_t> busy;    // same layout: ~0 where work, else 0
+  std::vector<uint32_t> fillTicks; // [len] pipeline fill of an arc
   std::vector<uint32_t> arcEntries; // [start][len] entry links (2 bytes)
   std::vector<uint8_t> scratch;  // 2N, when computed on the fly
   std::vector<uint32_t> scratchWork;
