@@ -524,7 +524,7 @@ TrajectoryScheduler::bookTabulated() {
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// AVX-512 booking for rings of up to 16 chiplets (8, 16 or 32 lanes: one or
+// AVX-512 booking for rings of 5 to 16 chiplets (16 or 32 lanes: one or
 // two 16-lane registers): the links' free ticks stay in registers from one
 // expert to the next (no store-to-load round trip), the entry links are read
 // with a permute and compared without mask registers, and the parity rows
@@ -551,7 +551,7 @@ hmax(__m512i m) {
 
 template <unsigned Lanes, bool Exact, bool Rec>
 FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
-  static_assert(Lanes == 8 || Lanes == 16 || Lanes == 32, "<= 2 registers");
+  static_assert(Lanes == 16 || Lanes == 32, "one or two registers");
   // Few live scalars (GCC spilled the loop counter and the ticks to the
   // stack): pointers instead of an index, the DRAM ticks as a vector too,
   // the fill per arc length tabulated, the share and record mode as
@@ -574,8 +574,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   const __m512i zero = _mm512_setzero_si512();
   __m512i flo = zero, fhi = zero;
   auto load = [](const uint32_t *p) FSEDP_AVX512 {
-    return Lanes == 8 ? _mm512_maskz_loadu_epi32(0x00ff, p)
-                      : _mm512_loadu_si512(p);
+    return _mm512_loadu_si512(p);
   };
   // a ? b : c, lane-wise, for a mask vector `a` (all ones or zeros). Masks
   // stay vectors: GCC spills loop-carried mask registers through memory.
@@ -645,7 +644,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
     if (Rec) {
       const uint32_t t0 = startTick + dt;
       uint32_t *free = linkFree.data();
-      _mm512_mask_storeu_epi32(free, Lanes == 8 ? 0x00ff : 0xffff, flo);
+      _mm512_storeu_si512(free, flo);
       if (two)
         _mm512_storeu_si512(free + 16, fhi);
       const uint32_t *w = W + row + par * Lanes;
@@ -695,8 +694,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
     d.startTick = startTick;
     d.endTick = end;
   }
-  _mm512_mask_storeu_epi32(linkFree.data(), Lanes == 8 ? 0x00ff : 0xffff,
-                           flo);
+  _mm512_storeu_si512(linkFree.data(), flo);
   if (two)
     _mm512_storeu_si512(linkFree.data() + 16, fhi);
   result.makespanTicks = makespan;
@@ -789,7 +787,7 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   result.experts.resize(numActive);
   chooseArcs(tokenPos == nullptr);
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (avx512 && !table.empty() && lanes <= 32) {
+  if (usesAvx512()) {
     auto book = [&](auto lanesTag) {
       constexpr unsigned L = decltype(lanesTag)::value;
       if (record)
@@ -799,9 +797,7 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
         exactShare ? bookAvx512<L, true, false>()
                    : bookAvx512<L, false, false>();
     };
-    if (lanes == 8)
-      book(std::integral_constant<unsigned, 8>());
-    else if (lanes == 16)
+    if (lanes == 16)
       book(std::integral_constant<unsigned, 16>());
     else
       book(std::integral_constant<unsigned, 32>());

@@ -96,9 +96,12 @@ public:
   /// Books with the portable code even where the CPU has AVX-512 (for
   /// tests comparing both; the decisions are identical).
   void setPortable(bool on) { avx512 = !on && cpuHasAvx512(); }
-  /// Whether `decide` uses the AVX-512 booking (rings of up to 16
-  /// chiplets on a CPU with AVX-512F).
-  bool usesAvx512() const { return avx512 && !table.empty() && lanes <= 32; }
+  /// Whether `decide` uses the AVX-512 booking: rings of 5 to 16 chiplets
+  /// (16 or 32 lanes) on a CPU with AVX-512F. Smaller rings (8 lanes) are
+  /// not faster with it.
+  bool usesAvx512() const {
+    return avx512 && !table.empty() && (lanes == 16 || lanes == 32);
+  }
 
   /// Shard chunks-per-chunk-slot crossing each directed link for an arc:
   /// out[l] for l in [0, 2N) (rule V3), in shard units.
