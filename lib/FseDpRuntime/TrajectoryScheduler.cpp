@@ -527,8 +527,9 @@ TrajectoryScheduler::bookTabulated() {
 // AVX-512 booking for rings of 5 to 16 chiplets (16 or 32 lanes: one or
 // two 16-lane registers): the links' free ticks stay in registers from one
 // expert to the next (no store-to-load round trip), the entry links are read
-// with a permute and compared without mask registers, and the parity rows
-// are selected with bitwise selects. A lane is busy where its row has work
+// with a permute and compared into a mask register, which selects the
+// parity rows (the mask is computed afresh per expert: GCC spilled a
+// loop-carried one through the stack). A lane is busy where its row has work
 // (`busy`, tabulated): `max(free, T & busy) + work` leaves idle lanes
 // unchanged, so the loop-carried chain is permute, compare, select, max,
 // add; the holders' compute (scalar) is booked in the same loop and
@@ -576,15 +577,12 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   auto load = [](const uint32_t *p) FSEDP_AVX512 {
     return _mm512_loadu_si512(p);
   };
-  // a ? b : c, lane-wise, for a mask vector `a` (all ones or zeros). Masks
-  // stay vectors: GCC spills loop-carried mask registers through memory.
-  auto select = [](__m512i a, __m512i b, __m512i c) FSEDP_AVX512 {
-    return _mm512_ternarylogic_epi32(a, b, c, 0xca);
+  // a ? b : c, lane-wise (the mask is all ones or all zeros).
+  auto select = [](__mmask16 a, __m512i b, __m512i c) FSEDP_AVX512 {
+    return _mm512_mask_blend_epi32(a, c, b);
   };
   // All ones where the clockwise entry link of (start, len) (into the
-  // start) frees no later than the counter-clockwise one (into the end):
-  // a <= b (unsigned) is no borrow out of b - a, the top bit of
-  // (~b & a) | (~(b ^ a) & (b - a)).
+  // start) frees no later than the counter-clockwise one (into the end).
   auto entryMask = [&](unsigned start, unsigned len) FSEDP_AVX512 {
     uint32_t en = entries[start * n + len];
     __m512i ia = _mm512_set1_epi32(en & 0xff), ib = _mm512_set1_epi32(en >> 8);
@@ -596,14 +594,9 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
       x = _mm512_permutexvar_epi32(ia, flo);
       y = _mm512_permutexvar_epi32(ib, flo);
     }
-    return _mm512_xor_si512(
-        _mm512_srai_epi32(
-            _mm512_ternarylogic_epi32(x, y, _mm512_sub_epi32(y, x), 0xb2), 31),
-        _mm512_set1_epi32(-1));
+    return _mm512_cmple_epu32_mask(x, y);
   };
-  auto lane0 = [](__m512i v) FSEDP_AVX512 {
-    return (uint32_t)_mm_cvtsi128_si32(_mm512_castsi512_si128(v));
-  };
+  auto lane0 = [](__mmask16 k) FSEDP_AVX512 { return (uint32_t)k & 1; };
   // Finish tick of row `w` (parity applied) from `t` on, without booking:
   // busy lanes' max(free, t) + work (`m`: busy mask row).
   auto probe = [&](const uint32_t *w, const uint32_t *m,
@@ -639,7 +632,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
       }
     }
     // Even gaps have equal parity rows, so the mask may pick either.
-    const __m512i kp = entryMask(start, len);
+    const __mmask16 kp = entryMask(start, len);
     const unsigned par = odd & lane0(kp);
     if (Rec) {
       const uint32_t t0 = startTick + dt;
