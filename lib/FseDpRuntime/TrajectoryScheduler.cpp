@@ -76,7 +76,10 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
     lanes = 2 * n <= 8 ? 8 : 2 * n <= 16 ? 16 : 2 * n <= 32 ? 32 : 64;
     table.assign((size_t)n * n * 2 * 2 * n, 0);
     work.assign((size_t)n * n * 2 * lanes, 0);
-    busy.assign((size_t)n * n * 2 * lanes, 0);
+    // Busy masks only where the AVX-512 booking may read them (16 or 32
+    // lanes: at most 64 KiB).
+    if (lanes == 16 || lanes == 32)
+      busy.assign((size_t)n * n * 2 * lanes, 0);
     for (unsigned s = 0; s < n; ++s)
       for (unsigned len = 0; len < n; ++len)
         for (unsigned par = 0; par < 2; ++par) {
@@ -91,7 +94,8 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
             uint32_t nl = o[l] * cfg.linkTicksPerChunk * S;
             uint32_t dl = cfg.dramTicksPerChunk * S;
             work[row * lanes + l] = o[l] ? std::max(nl, dl) : 0;
-            busy[row * lanes + l] = o[l] ? ~0u : 0;
+            if (!busy.empty())
+              busy[row * lanes + l] = o[l] ? ~0u : 0;
           }
         }
   }

@@ -18,7 +18,8 @@
 // nothing (except bookings in record mode). Occupancy and busy ticks of each
 // (start, len, parity) are tabulated up front for rings of up to 32
 // chiplets, so a booking is a fixed-width, branch-free vector update of the
-// links' free ticks. No MLIR dependency.
+// links' free ticks (with AVX-512, chosen at run time, for rings of 5-16
+// chiplets: the free ticks stay in registers). No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
 
@@ -140,7 +141,7 @@ private:
   unsigned lanes = 0;
   std::vector<uint8_t> table;    // [start][len][parity][2N] when N <= 32
   std::vector<uint32_t> work;    // [start][len][parity][lanes] busy ticks
-  std::vector<uint32_t> busy;    // same layout: ~0 where work, else 0
+  std::vector<uint32_t> busy;    // same layout: ~0 where work (16, 32 lanes)
   std::vector<uint32_t> fillTicks; // [len] pipeline fill of an arc
   std::vector<uint32_t> arcEntries; // [start][len] entry links (2 bytes)
   std::vector<uint8_t> scratch;  // 2N, when computed on the fly
