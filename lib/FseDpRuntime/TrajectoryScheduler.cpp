@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <type_traits>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 using namespace moesaic::fsedp;
 
@@ -71,6 +76,10 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
     lanes = 2 * n <= 8 ? 8 : 2 * n <= 16 ? 16 : 2 * n <= 32 ? 32 : 64;
     table.assign((size_t)n * n * 2 * 2 * n, 0);
     work.assign((size_t)n * n * 2 * lanes, 0);
+    // Busy masks only where the AVX-512 booking may read them (16 or 32
+    // lanes: at most 64 KiB).
+    if (lanes == 16 || lanes == 32)
+      busy.assign((size_t)n * n * 2 * lanes, 0);
     for (unsigned s = 0; s < n; ++s)
       for (unsigned len = 0; len < n; ++len)
         for (unsigned par = 0; par < 2; ++par) {
@@ -85,6 +94,8 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
             uint32_t nl = o[l] * cfg.linkTicksPerChunk * S;
             uint32_t dl = cfg.dramTicksPerChunk * S;
             work[row * lanes + l] = o[l] ? std::max(nl, dl) : 0;
+            if (!busy.empty())
+              busy[row * lanes + l] = o[l] ? ~0u : 0;
           }
         }
   }
@@ -111,7 +122,13 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   arcs.assign(cfg.numExperts, 0);
   multi.assign(cfg.numExperts + 1, 0);
   result.experts.reserve(cfg.numExperts);
-  bucket.assign(n + 1, 0);
+  bucket.assign(n + 2, 0); // keys 0..N and a spare slot
+  // Pipeline fill per arc length: the last chunk still crosses the longest
+  // leg (max(cwGap, ccwGap) = (n - len) / 2).
+  fillTicks.resize(n);
+  for (unsigned len = 0; len < n; ++len)
+    fillTicks[len] = (len + ((n - len) >> 1)) * cfg.linkTicksPerChunk;
+  avx512 = cpuHasAvx512();
 }
 
 const uint8_t *TrajectoryScheduler::occ(unsigned start, unsigned len,
@@ -314,8 +331,21 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     pos[k] = at;
     at += c;
   }
+  // Every key is at least key0 (a single holder's), so its bucket comes
+  // last, in input order: its experts (most of them) take their slots from
+  // a register counter, and their bucket's counter is never stored (they
+  // bump the spare slot n + 1), so no expert waits for the previous one's
+  // store of the same counter.
+  const uint32_t spare = n + 1;
+  uint32_t next0 = pos[key0];
   for (size_t i = 0; i < na; ++i) {
     uint32_t a = arc[i], e = act[i];
+    uint32_t key = a >> 24;
+    bool isKey0 = key == key0;
+    uint32_t p = pos[key];
+    uint32_t slot = isKey0 ? next0 : p;
+    next0 += isKey0;
+    pos[isKey0 ? spare : key] = p + 1;
     ExpertDecision d;
     d.expert = e;
     d.holders = msk[e];
@@ -323,7 +353,7 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     d.arcStart = a & 0xff;
     d.arcLen = (a >> 8) & 0xff;
     d.cwGap = (a >> 16) & 0xff;
-    out[pos[a >> 24]++] = d;
+    out[slot] = d;
   }
 }
 
@@ -497,6 +527,185 @@ TrajectoryScheduler::bookTabulated() {
   result.makespanTicks = makespan;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// AVX-512 booking for rings of 5 to 16 chiplets (16 or 32 lanes: one or
+// two 16-lane registers): the links' free ticks stay in registers from one
+// expert to the next (no store-to-load round trip), the entry links are read
+// with a permute and compared into a mask register, which selects the
+// parity rows (the mask is computed afresh per expert: GCC spilled a
+// loop-carried one through the stack). A lane is busy where its row has work
+// (`busy`, tabulated): `max(free, T & busy) + work` leaves idle lanes
+// unchanged, so the loop-carried chain is permute, compare, select, max,
+// add; the holders' compute (scalar) is booked in the same loop and
+// overlaps it. Same decisions as `bookTabulated` (unsigned 32-bit
+// arithmetic wraps identically); record mode spills the ticks first.
+#define FSEDP_AVX512 __attribute__((target("avx512f,bmi,bmi2")))
+// GCC 12 warns inside its own intrinsics (_mm512_undefined_epi32).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+static inline __attribute__((always_inline)) FSEDP_AVX512 uint32_t
+hmax(__m512i m) {
+  __m256i h = _mm256_max_epu32(_mm512_castsi512_si256(m),
+                               _mm512_extracti64x4_epi64(m, 1));
+  __m128i q = _mm_max_epu32(_mm256_castsi256_si128(h),
+                            _mm256_extracti128_si256(h, 1));
+  q = _mm_max_epu32(q, _mm_shuffle_epi32(q, 0x4e));
+  q = _mm_max_epu32(q, _mm_shuffle_epi32(q, 0xb1));
+  return (uint32_t)_mm_cvtsi128_si32(q);
+}
+
+template <unsigned Lanes, bool Exact, bool Rec>
+FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
+  static_assert(Lanes == 16 || Lanes == 32, "one or two registers");
+  // Few live scalars (GCC spilled the loop counter and the ticks to the
+  // stack): pointers instead of an index, the DRAM ticks as a vector too,
+  // the fill per arc length tabulated, the share and record mode as
+  // template parameters.
+  constexpr bool two = Lanes == 32;
+  const unsigned n = cfg.numChiplets;
+  const uint32_t S = cfg.chunksPerShard;
+  const uint32_t dt = cfg.dramTicksPerChunk;
+  const uint32_t ct = cfg.computeTicksPerTokenChunk;
+  const uint32_t sn = S * n, ctsn = ct * S * n;
+  const uint32_t loaded = dt + (S - 1) * dt; // last chunk loaded
+  const uint32_t dramStep = S * dt;
+  const uint32_t *W = work.data(), *M = busy.data();
+  const uint32_t *fillOf = fillTicks.data();
+  uint32_t *__restrict cfree = computeFree.data();
+  const uint8_t *cnt = counts.data();
+  ExpertDecision *out = result.experts.data();
+  const uint32_t *entries = arcEntries.data();
+  const size_t na = numActive;
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i flo = zero, fhi = zero;
+  auto load = [](const uint32_t *p) FSEDP_AVX512 {
+    return _mm512_loadu_si512(p);
+  };
+  // a ? b : c, lane-wise (the mask is all ones or all zeros).
+  auto select = [](__mmask16 a, __m512i b, __m512i c) FSEDP_AVX512 {
+    return _mm512_mask_blend_epi32(a, c, b);
+  };
+  // All ones where the clockwise entry link of (start, len) (into the
+  // start) frees no later than the counter-clockwise one (into the end).
+  auto entryMask = [&](unsigned start, unsigned len) FSEDP_AVX512 {
+    uint32_t en = entries[start * n + len];
+    __m512i ia = _mm512_set1_epi32(en & 0xff), ib = _mm512_set1_epi32(en >> 8);
+    __m512i x, y;
+    if (two) {
+      x = _mm512_permutex2var_epi32(flo, ia, fhi);
+      y = _mm512_permutex2var_epi32(flo, ib, fhi);
+    } else {
+      x = _mm512_permutexvar_epi32(ia, flo);
+      y = _mm512_permutexvar_epi32(ib, flo);
+    }
+    return _mm512_cmple_epu32_mask(x, y);
+  };
+  auto lane0 = [](__mmask16 k) FSEDP_AVX512 { return (uint32_t)k & 1; };
+  // Finish tick of row `w` (parity applied) from `t` on, without booking:
+  // busy lanes' max(free, t) + work (`m`: busy mask row).
+  auto probe = [&](const uint32_t *w, const uint32_t *m,
+                   __m512i t) FSEDP_AVX512 {
+    __m512i el = _mm512_and_si512(
+        _mm512_add_epi32(_mm512_max_epu32(flo, t), load(w)), load(m));
+    if (two)
+      el = _mm512_max_epu32(
+          el, _mm512_and_si512(_mm512_add_epi32(_mm512_max_epu32(fhi, t),
+                                                load(w + 16)),
+                               load(m + 16)));
+    return hmax(_mm512_max_epu32(el, t));
+  };
+  uint32_t startTick = 0, makespan = 0;
+  __m512i t = _mm512_set1_epi32(dt);
+  const __m512i tStep = _mm512_set1_epi32(dramStep);
+  for (ExpertDecision *dp = out, *dEnd = out + na; dp != dEnd;
+       ++dp, startTick += dramStep, t = _mm512_add_epi32(t, tStep)) {
+    ExpertDecision &d = *dp;
+    unsigned start = d.arcStart, len = d.arcLen, tie = d.cwGap;
+    unsigned gap = n - 1 - len, odd = gap & 1;
+    size_t row = ((size_t)start * n + len) * 2 * Lanes;
+    if (__builtin_expect(tie != 0xff, 0)) {
+      // Two gaps of the same length: book the one that finishes first.
+      size_t r0 = row + (odd & lane0(entryMask(start, len))) * Lanes;
+      uint32_t e0 = probe(W + r0, M + r0, t);
+      size_t alt = ((size_t)tie * n + len) * 2 * Lanes;
+      size_t r1 = alt + (odd & lane0(entryMask(tie, len))) * Lanes;
+      uint32_t e1 = probe(W + r1, M + r1, t);
+      if (e1 < e0) {
+        start = tie;
+        row = alt;
+      }
+    }
+    // Even gaps have equal parity rows, so the mask may pick either.
+    const __mmask16 kp = entryMask(start, len);
+    const unsigned par = odd & lane0(kp);
+    if (Rec) {
+      const uint32_t t0 = startTick + dt;
+      uint32_t *free = linkFree.data();
+      _mm512_storeu_si512(free, flo);
+      if (two)
+        _mm512_storeu_si512(free + 16, fhi);
+      const uint32_t *w = W + row + par * Lanes;
+      const uint8_t *o =
+          &table[(((size_t)start * n + len) * 2 + par) * 2 * n];
+      for (unsigned l = 0; l < 2 * n; ++l)
+        if (w[l]) {
+          uint32_t s = std::max(free[l], t0);
+          booked.push_back({d.expert, l, s, s + w[l], o[l] * S});
+        }
+    }
+    // Both parity rows load before the mask is known; `t` only where the
+    // selected row has work, so idle lanes keep their free tick.
+    const uint32_t *w0 = W + row, *m0 = M + row;
+    __m512i ml = select(kp, load(m0 + Lanes), load(m0));
+    flo = _mm512_add_epi32(_mm512_max_epu32(flo, _mm512_and_si512(t, ml)),
+                           select(kp, load(w0 + Lanes), load(w0)));
+    __m512i el = _mm512_and_si512(flo, ml);
+    if (two) {
+      __m512i mh = select(kp, load(m0 + Lanes + 16), load(m0 + 16));
+      fhi = _mm512_add_epi32(_mm512_max_epu32(fhi, _mm512_and_si512(t, mh)),
+                             select(kp, load(w0 + Lanes + 16), load(w0 + 16)));
+      el = _mm512_max_epu32(el, _mm512_and_si512(fhi, mh));
+    }
+    uint32_t linkEnd = hmax(_mm512_max_epu32(el, t));
+    unsigned half = gap >> 1;
+    d.arcStart = start;
+    d.cwGap = half + par;
+    d.ccwGap = gap - half - par;
+    // The holders' compute (scalar: overlaps the links' vector chain).
+    // Pipeline fill: the last chunk still crosses the longest leg
+    // (max(cwGap, ccwGap) = (n - len) / 2).
+    uint32_t arrive = std::max(linkEnd, startTick + loaded) + fillOf[len];
+    uint32_t end = arrive;
+    const uint8_t *c = cnt + (size_t)d.expert * n;
+    uint64_t m = d.holders;
+    do { // every active expert has a holder
+      unsigned p = __builtin_ctzll(m);
+      m &= m - 1;
+      uint32_t w = c[p] * ctsn;
+      uint32_t share = Exact ? c[p] * ct : w / sn;
+      uint32_t done = std::max(cfree[p] + w, arrive + share);
+      cfree[p] = done;
+      end = std::max(end, done);
+    } while (m);
+    makespan = std::max(makespan, end);
+    d.startTick = startTick;
+    d.endTick = end;
+  }
+  _mm512_storeu_si512(linkFree.data(), flo);
+  if (two)
+    _mm512_storeu_si512(linkFree.data() + 16, fhi);
+  result.makespanTicks = makespan;
+}
+
+bool TrajectoryScheduler::cpuHasAvx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi") &&
+         __builtin_cpu_supports("bmi2");
+}
+#else
+bool TrajectoryScheduler::cpuHasAvx512() { return false; }
+#endif
+
 // The same choices and bookings with occupancy computed per arc (rings of
 // more than 32 chiplets).
 void TrajectoryScheduler::bookComputed() {
@@ -574,6 +783,24 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   gather(numTokens, tokenPos, experts, topK);
   result.experts.resize(numActive);
   chooseArcs(tokenPos == nullptr);
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (usesAvx512()) {
+    auto book = [&](auto lanesTag) {
+      constexpr unsigned L = decltype(lanesTag)::value;
+      if (record)
+        exactShare ? bookAvx512<L, true, true>()
+                   : bookAvx512<L, false, true>();
+      else
+        exactShare ? bookAvx512<L, true, false>()
+                   : bookAvx512<L, false, false>();
+    };
+    if (lanes == 16)
+      book(std::integral_constant<unsigned, 16>());
+    else
+      book(std::integral_constant<unsigned, 32>());
+    return result;
+  }
+#endif
   switch (table.empty() ? 0 : lanes) {
   case 8:
     bookTabulated<8>();

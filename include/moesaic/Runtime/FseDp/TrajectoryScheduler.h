@@ -18,7 +18,8 @@
 // nothing (except bookings in record mode). Occupancy and busy ticks of each
 // (start, len, parity) are tabulated up front for rings of up to 32
 // chiplets, so a booking is a fixed-width, branch-free vector update of the
-// links' free ticks. No MLIR dependency.
+// links' free ticks (with AVX-512, chosen at run time, for rings of 5-16
+// chiplets: the free ticks stay in registers). No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,6 +94,16 @@ public:
   void setRecord(bool on) { record = on; }
   const std::vector<LinkBooking> &bookings() const { return booked; }
 
+  /// Books with the portable code even where the CPU has AVX-512 (for
+  /// tests comparing both; the decisions are identical).
+  void setPortable(bool on) { avx512 = !on && cpuHasAvx512(); }
+  /// Whether `decide` uses the AVX-512 booking: rings of 5 to 16 chiplets
+  /// (16 or 32 lanes) on a CPU with AVX-512F. Smaller rings (8 lanes) are
+  /// not faster with it.
+  bool usesAvx512() const {
+    return avx512 && !table.empty() && (lanes == 16 || lanes == 32);
+  }
+
   /// Shard chunks-per-chunk-slot crossing each directed link for an arc:
   /// out[l] for l in [0, 2N) (rule V3), in shard units.
   static void occupancy(unsigned n, unsigned start, unsigned len,
@@ -112,6 +123,8 @@ private:
               const int32_t *experts, unsigned topK);
   void chooseArcs(bool replicated);
   template <unsigned Lanes> void bookTabulated();
+  template <unsigned Lanes, bool Exact, bool Rec> void bookAvx512();
+  static bool cpuHasAvx512();
   void bookComputed();
   const uint8_t *occ(unsigned start, unsigned len, unsigned cwGap);
   uint32_t tryBook(const uint8_t *o, uint32_t t0, bool commit,
@@ -119,6 +132,7 @@ private:
 
   SchedulerConfig cfg;
   bool record = false;
+  bool avx512 = false; ///< book with AVX-512 (CPU has it, not disabled)
   /// counts x compute x S x N never wraps 32 bits, so a holder's compute
   /// share (work / (S x N)) is counts x compute without a division.
   bool exactShare = false;
@@ -127,6 +141,8 @@ private:
   unsigned lanes = 0;
   std::vector<uint8_t> table;    // [start][len][parity][2N] when N <= 32
   std::vector<uint32_t> work;    // [start][len][parity][lanes] busy ticks
+  std::vector<uint32_t> busy;    // same layout: ~0 where work (16, 32 lanes)
+  std::vector<uint32_t> fillTicks; // [len] pipeline fill of an arc
   std::vector<uint32_t> arcEntries; // [start][len] entry links (2 bytes)
   std::vector<uint8_t> scratch;  // 2N, when computed on the fly
   std::vector<uint32_t> scratchWork;
