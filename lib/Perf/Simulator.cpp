@@ -51,10 +51,6 @@ struct Key {
   double ready;
   int32_t priority;
   TaskId id;
-  /// Not part of the rank. Speed (docs/performance.md): the task's
-  /// resources travel with it through the queues, so a retry reads them
-  /// without a cache miss on a per-task array.
-  Span span;
 };
 /// Heap order: true when a ranks after b (std heaps keep the max on top).
 /// A function object, not a function pointer, so the heaps inline it.
@@ -100,7 +96,7 @@ private:
   void resolve(Route &route, unsigned src, unsigned dst);
   double durationOf(const Task &t, const Route *route);
   Key keyOf(TaskId t) const {
-    return {readyAt[t], graph[t].priority, t, span[t]};
+    return {readyAt[t], graph[t].priority, t};
   }
   void pushCandidate(const Key &k);
   /// Records a problem; the first few verbatim, then only a count.
@@ -228,7 +224,9 @@ double Engine::durationOf(const Task &t, const Route *route) {
 
 void Engine::pushCandidate(const Key &k) {
   // Its resources are read when it is tried, after the better candidates.
-  __builtin_prefetch(pool.data() + k.span.begin);
+  __builtin_prefetch(&span[k.id]);
+  __builtin_prefetch(&graph[k.id]);
+  __builtin_prefetch(reinterpret_cast<const char *>(&graph[k.id]) + 64);
   candidates.push_back(k);
   std::push_heap(candidates.begin(), candidates.end(), after);
 }
@@ -244,7 +242,7 @@ void Engine::pullWaiter(uint32_t res) {
 
 void Engine::tryStart(const Key &key, double now) {
   TaskId id = key.id;
-  Span s = key.span;
+  Span s = span[id];
   const uint32_t *r = pool.data() + s.begin;
   for (uint32_t i = 0; i < s.len; ++i) {
     if (busy[r[i]]) {
