@@ -79,6 +79,7 @@ struct Later {
 /// A route's resources and its standalone timing, per (src, dst) pair.
 struct Route {
   Span span;
+  uint32_t src = 0, dst = 0;
   double latencyUs = 0, slowestGBps = 0;
 };
 
@@ -93,7 +94,7 @@ public:
 
 private:
   Span spanOf(const Task &t);
-  void resolve(Route &route, unsigned src, unsigned dst);
+  void resolve(Route &route);
   double durationOf(const Task &t, const Route *route);
   Key keyOf(TaskId t) const {
     return {readyAt[t], graph[t].priority, t};
@@ -156,7 +157,8 @@ private:
   // Completion events: (end time, id), min-heap.
   std::vector<Event> events;
   std::vector<int64_t> onchip;
-  std::vector<unsigned> routeScratch;
+  // Per link: latency in us (latencyNs * 1e-3) and bandwidth.
+  std::vector<double> linkLatencyUs, linkGBps;
   SimResult result;
 };
 
@@ -179,15 +181,17 @@ Span Engine::spanOf(const Task &t) {
   return {};
 }
 
-void Engine::resolve(Route &route, unsigned src, unsigned dst) {
+void Engine::resolve(Route &route) {
+  // The route's links go straight into the pool (reserved), then become
+  // resource numbers; the link facts come from compact per-link arrays.
   uint32_t begin = pool.size();
+  sys.appendRoute(route.src, route.dst, pool);
   double slowest = std::numeric_limits<double>::infinity();
-  routeScratch.clear();
-  sys.appendRoute(src, dst, routeScratch);
-  for (unsigned l : routeScratch) {
-    pool.push_back(2 * n + l);
-    route.latencyUs += sys.links[l].latencyNs * 1e-3;
-    slowest = std::min(slowest, sys.links[l].bandwidthGBps);
+  for (size_t k = begin; k < pool.size(); ++k) {
+    uint32_t l = pool[k];
+    route.latencyUs += linkLatencyUs[l];
+    slowest = std::min(slowest, linkGBps[l]);
+    pool[k] = 2 * n + l;
   }
   route.slowestGBps = slowest;
   route.span = {begin, (uint32_t)(pool.size() - begin)};
@@ -410,6 +414,8 @@ SimResult Engine::run() {
       if (index == ~0u) {
         index = routes.size();
         routes.emplace_back();
+        routes.back().src = t.device;
+        routes.back().dst = t.dst;
         hops += std::max(sys.hops(t.device, t.dst), 0);
       }
       span[i] = {index, ~0u};
@@ -421,16 +427,19 @@ SimResult Engine::run() {
                       (pool.capacity() - pool.size()) * sizeof(uint32_t));
   }
   // Routes resolved in order of first use (the pool's layout of before).
-  std::vector<uint8_t> resolved(routes.size(), 0);
+  linkLatencyUs.resize(sys.links.size());
+  linkGBps.resize(sys.links.size());
+  for (size_t l = 0; l < sys.links.size(); ++l) {
+    linkLatencyUs[l] = sys.links[l].latencyNs * 1e-3;
+    linkGBps[l] = sys.links[l].bandwidthGBps;
+  }
+  for (Route &route : routes)
+    resolve(route);
   for (size_t i = 0; i < numTasks; ++i) {
     const Task &t = tasks[i];
     const Route *route = nullptr;
     if (span[i].len == ~0u) {
       route = &routes[span[i].begin];
-      if (!resolved[span[i].begin]) {
-        resolved[span[i].begin] = 1;
-        resolve(routes[span[i].begin], t.device, t.dst);
-      }
       span[i] = route->span;
     } else {
       span[i] = spanOf(t);
@@ -475,6 +484,9 @@ SimResult Engine::run() {
       std::pop_heap(candidates.begin(), candidates.end(), after);
       Key k = candidates.back();
       candidates.pop_back();
+      // The next candidate's resources load while this one is tried.
+      if (!candidates.empty())
+        __builtin_prefetch(pool.data() + span[candidates.front().id].begin);
       tryStart(k, now);
     }
     if (events.empty())
@@ -485,6 +497,13 @@ SimResult Engine::run() {
       std::pop_heap(events.begin(), events.end(), Later());
       TaskId t = events.back().id;
       events.pop_back();
+      if (!events.empty()) {
+        TaskId next = events.front().id;
+        __builtin_prefetch(&graph[next]);
+        __builtin_prefetch(&span[next]);
+        __builtin_prefetch(&dur[next]);
+        __builtin_prefetch(&succBegin[next]);
+      }
       finish(t, now);
     }
   }
