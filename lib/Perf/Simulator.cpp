@@ -79,8 +79,8 @@ struct Later {
 /// A route's resources and its standalone timing, per (src, dst) pair.
 struct Route {
   Span span;
+  uint32_t src = 0, dst = 0;
   double latencyUs = 0, slowestGBps = 0;
-  bool known = false;
 };
 
 /// The simulator's state; all arrays sized once per run.
@@ -94,8 +94,11 @@ public:
 
 private:
   Span spanOf(const Task &t);
-  double durationOf(const Task &t, Span span);
-  Key keyOf(TaskId t) const { return {readyAt[t], graph[t].priority, t}; }
+  void resolve(Route &route);
+  double durationOf(const Task &t, const Route *route);
+  Key keyOf(TaskId t) const {
+    return {readyAt[t], graph[t].priority, t};
+  }
   void pushCandidate(const Key &k);
   /// Records a problem; the first few verbatim, then only a count.
   void warn(std::string message) {
@@ -108,10 +111,17 @@ private:
   void finish(TaskId t, double now);
   /// Moves the best waiter of `res` into the candidates when `res` is free.
   void pullWaiters(uint32_t res) {
-    if (!busy[res] && !waiters[res].empty())
+    if (hot[res])
       pullWaiter(res);
   }
   void pullWaiter(uint32_t res);
+  /// Keeps hot[res] == (!busy[res] && !waiters[res].empty()) and numHot.
+  void setHot(uint32_t res, bool h) {
+    if (hot[res] != h) {
+      hot[res] = h;
+      numHot += h ? 1 : -1;
+    }
+  }
 
   const TaskGraph &graph;
   const SystemModel &sys;
@@ -133,6 +143,13 @@ private:
   std::vector<uint32_t> pending;
   std::vector<uint32_t> succBegin, succ;
   std::vector<uint8_t> busy;
+  // Speed (docs/performance.md): resources that are free and still have
+  // waiters, as a flag per resource and a count. Such a resource exists only
+  // while the waiters of a freed resource are being pulled one at a time, so
+  // a task that fails to start mostly finds none among its other resources
+  // and skips walking its (up to 62-link) route a second time.
+  std::vector<uint8_t> hot;
+  size_t numHot = 0;
   std::vector<std::vector<Key>> waiters;
   std::vector<Key> candidates;
   // Per layer (flat while running; SimResult::layers at the end).
@@ -140,7 +157,8 @@ private:
   // Completion events: (end time, id), min-heap.
   std::vector<Event> events;
   std::vector<int64_t> onchip;
-  std::vector<unsigned> routeScratch;
+  // Per link: latency in us (latencyNs * 1e-3) and bandwidth.
+  std::vector<double> linkLatencyUs, linkGBps;
   SimResult result;
 };
 
@@ -156,31 +174,30 @@ Span Engine::spanOf(const Task &t) {
     if (t.device >= n)
       return {};
     return engineSpan[3 * t.device + 2];
-  case TaskKind::Transfer: {
-    if (t.device >= n || t.dst >= n || t.device == t.dst || t.bytes <= 0)
-      return {};
-    Route &route = routes[routeIndex[(size_t)t.device * n + t.dst]];
-    if (!route.known) {
-      route.known = true;
-      uint32_t begin = pool.size();
-      double slowest = std::numeric_limits<double>::infinity();
-      routeScratch.clear();
-      sys.appendRoute(t.device, t.dst, routeScratch);
-      for (unsigned l : routeScratch) {
-        pool.push_back(2 * n + l);
-        route.latencyUs += sys.links[l].latencyNs * 1e-3;
-        slowest = std::min(slowest, sys.links[l].bandwidthGBps);
-      }
-      route.slowestGBps = slowest;
-      route.span = {begin, (uint32_t)(pool.size() - begin)};
-    }
-    return route.span;
-  }
+  case TaskKind::Transfer:
+    // Resolved by run() for every transfer that uses a route.
+    return {};
   }
   return {};
 }
 
-double Engine::durationOf(const Task &t, Span s) {
+void Engine::resolve(Route &route) {
+  // The route's links go straight into the pool (reserved), then become
+  // resource numbers; the link facts come from compact per-link arrays.
+  uint32_t begin = pool.size();
+  sys.appendRoute(route.src, route.dst, pool);
+  double slowest = std::numeric_limits<double>::infinity();
+  for (size_t k = begin; k < pool.size(); ++k) {
+    uint32_t l = pool[k];
+    route.latencyUs += linkLatencyUs[l];
+    slowest = std::min(slowest, linkGBps[l]);
+    pool[k] = 2 * n + l;
+  }
+  route.slowestGBps = slowest;
+  route.span = {begin, (uint32_t)(pool.size() - begin)};
+}
+
+double Engine::durationOf(const Task &t, const Route *route) {
   switch (t.kind) {
   case TaskKind::Barrier:
     return 0;
@@ -201,16 +218,19 @@ double Engine::durationOf(const Task &t, Span s) {
            " -> " + std::to_string(t.dst) + " takes no time");
       return 0;
     }
-    if (s.len == 0)
+    if (!route || route->span.len == 0)
       return INFINITY; // unreachable
-    const Route &route = routes[routeIndex[(size_t)t.device * n + t.dst]];
-    return route.latencyUs + bytesToUs(t.bytes, route.slowestGBps);
+    return route->latencyUs + bytesToUs(t.bytes, route->slowestGBps);
   }
   }
   return 0;
 }
 
 void Engine::pushCandidate(const Key &k) {
+  // Its resources are read when it is tried, after the better candidates.
+  __builtin_prefetch(&span[k.id]);
+  __builtin_prefetch(&graph[k.id]);
+  __builtin_prefetch(reinterpret_cast<const char *>(&graph[k.id]) + 64);
   candidates.push_back(k);
   std::push_heap(candidates.begin(), candidates.end(), after);
 }
@@ -220,6 +240,7 @@ void Engine::pullWaiter(uint32_t res) {
   std::pop_heap(w.begin(), w.end(), after);
   Key k = w.back();
   w.pop_back();
+  setHot(res, !w.empty());
   pushCandidate(k);
 }
 
@@ -233,17 +254,21 @@ void Engine::tryStart(const Key &key, double now) {
       w.push_back(key);
       std::push_heap(w.begin(), w.end(), after);
       // The task's other free resources may still hold waiters (pulled one
-      // at a time): the next of them gets its chance.
-      for (uint32_t j = 0; j < s.len; ++j)
-        if (j != i)
+      // at a time): the next of them gets its chance. (r[i] is busy, so it
+      // is not hot.)
+      if (numHot)
+        for (uint32_t j = 0; j < s.len; ++j)
           pullWaiters(r[j]);
       return;
     }
   }
-  for (uint32_t i = 0; i < s.len; ++i)
+  for (uint32_t i = 0; i < s.len; ++i) {
     busy[r[i]] = 1;
+    setHot(r[i], false);
+  }
   const Task &t = graph[id];
-  startAt[id] = now;
+  if (opts.recordTasks)
+    startAt[id] = now;
   double end = now + dur[id];
   events.push_back({end, id});
   std::push_heap(events.begin(), events.end(), Later());
@@ -277,8 +302,10 @@ void Engine::finish(TaskId id, double now) {
   Span s = span[id];
   const uint32_t *r = pool.data() + s.begin;
   double d = dur[id];
-  for (uint32_t i = 0; i < s.len; ++i)
+  for (uint32_t i = 0; i < s.len; ++i) {
     busy[r[i]] = 0;
+    setHot(r[i], !waiters[r[i]].empty());
+  }
   if (t.freeBytes != 0) {
     uint32_t dev = t.kind == TaskKind::Transfer ? t.dst : t.device;
     if (dev < n)
@@ -344,6 +371,8 @@ SimResult Engine::run() {
   result.links.assign(sys.links.size(), {});
   onchip.assign(n, 0);
   busy.assign(numRes, 0);
+  hot.assign(numRes, 0);
+  numHot = 0;
   waiters.assign(numRes, {});
 
   // Engine spans per device.
@@ -356,38 +385,69 @@ SimResult Engine::run() {
     engineSpan[3 * d + 1] = {b, 2};
     engineSpan[3 * d + 2] = {b + 1, 1};
   }
+  // Per-task arrays on huge pages when large (HugePages.h). Task start
+  // times are kept only for the timeline.
+  assignFresh(span, numTasks, Span{});
+  assignFresh(dur, numTasks, 0.0);
+  assignFresh(readyAt, numTasks, 0.0);
+  if (opts.recordTasks)
+    assignFresh(startAt, numTasks, 0.0);
+  assignFresh(pending, numTasks, 0u);
+  assignFresh(succBegin, numTasks + 1, 0u);
+  const std::vector<Task> &tasks = graph.all();
+
   // The pairs transfers use, and the pool room their routes take, so the
-  // pool is sized once (it grew by doubling: copies of up to 40 MB).
+  // pool is sized once (it grew by doubling: copies of up to 40 MB). Speed
+  // (docs/performance.md): a transfer's route index is kept in its span
+  // meanwhile, so the 4-byte-per-pair table is read once per transfer, not
+  // three times.
   routeIndex.assign((size_t)n * n, ~0u);
   routes.clear();
+  // At most one route per pair or per task; reserving address space costs
+  // nothing until used, and growing by doubling copied up to 17 MB.
+  routes.reserve(std::min((size_t)n * n, numTasks));
   {
     size_t hops = 0;
-    for (const Task &t : graph.all()) {
+    for (size_t i = 0; i < numTasks; ++i) {
+      const Task &t = tasks[i];
       if (t.kind != TaskKind::Transfer || t.device >= n || t.dst >= n ||
           t.device == t.dst || t.bytes <= 0)
         continue;
       uint32_t &index = routeIndex[(size_t)t.device * n + t.dst];
-      if (index != ~0u)
-        continue;
-      index = routes.size();
-      routes.emplace_back();
-      hops += std::max(sys.hops(t.device, t.dst), 0);
+      if (index == ~0u) {
+        index = routes.size();
+        routes.emplace_back();
+        routes.back().src = t.device;
+        routes.back().dst = t.dst;
+        hops += std::max(sys.hops(t.device, t.dst), 0);
+      }
+      span[i] = {index, ~0u};
     }
+    size_t oldCapacity = pool.capacity();
     pool.reserve(pool.size() + hops);
+    if (pool.capacity() != oldCapacity)
+      adviseHugePages(pool.data() + pool.size(),
+                      (pool.capacity() - pool.size()) * sizeof(uint32_t));
   }
-
-  // Per-task arrays on huge pages when large (HugePages.h).
-  assignFresh(span, numTasks, Span{});
-  assignFresh(dur, numTasks, 0.0);
-  assignFresh(readyAt, numTasks, 0.0);
-  assignFresh(startAt, numTasks, 0.0);
-  assignFresh(pending, numTasks, 0u);
-  assignFresh(succBegin, numTasks + 1, 0u);
-  const std::vector<Task> &tasks = graph.all();
+  // Routes resolved in order of first use (the pool's layout of before).
+  linkLatencyUs.resize(sys.links.size());
+  linkGBps.resize(sys.links.size());
+  for (size_t l = 0; l < sys.links.size(); ++l) {
+    linkLatencyUs[l] = sys.links[l].latencyNs * 1e-3;
+    linkGBps[l] = sys.links[l].bandwidthGBps;
+  }
+  for (Route &route : routes)
+    resolve(route);
   for (size_t i = 0; i < numTasks; ++i) {
     const Task &t = tasks[i];
-    span[i] = spanOf(t);
-    dur[i] = durationOf(t, span[i]);
+    const Route *route = nullptr;
+    if (span[i].len == ~0u) {
+      route = &routes[span[i].begin];
+      span[i] = route->span;
+    } else {
+      span[i] = spanOf(t);
+    }
+    dur[i] = durationOf(t, route);
     if (!std::isfinite(dur[i]))
       warn("task " + std::to_string(i) + " never ends: " +
            (t.kind == TaskKind::Transfer
@@ -427,6 +487,9 @@ SimResult Engine::run() {
       std::pop_heap(candidates.begin(), candidates.end(), after);
       Key k = candidates.back();
       candidates.pop_back();
+      // The next candidate's resources load while this one is tried.
+      if (!candidates.empty())
+        __builtin_prefetch(pool.data() + span[candidates.front().id].begin);
       tryStart(k, now);
     }
     if (events.empty())
@@ -437,6 +500,13 @@ SimResult Engine::run() {
       std::pop_heap(events.begin(), events.end(), Later());
       TaskId t = events.back().id;
       events.pop_back();
+      if (!events.empty()) {
+        TaskId next = events.front().id;
+        __builtin_prefetch(&graph[next]);
+        __builtin_prefetch(&span[next]);
+        __builtin_prefetch(&dur[next]);
+        __builtin_prefetch(&succBegin[next]);
+      }
       finish(t, now);
     }
   }

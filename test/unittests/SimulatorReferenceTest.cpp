@@ -1,0 +1,245 @@
+//===- SimulatorReferenceTest.cpp - simulate() against a plain reference ---===//
+//
+// The simulator's speed-ups (flags for free resources that still have
+// waiters, prefetching, routes resolved in bulk; docs/performance.md) must
+// not change a single start time. This checks simulate() against a plain
+// re-statement of its scheduling rule on random task graphs, with few
+// distinct sizes and priorities so that ties in time and rank are common:
+//  - candidates are tried in order of (ready time, priority, id);
+//  - a task that finds a busy resource waits in the queue of the first busy
+//    one in its route order, and the best waiter of each of its other free
+//    resources becomes a candidate;
+//  - a finishing task makes its ready successors candidates, then the best
+//    waiter of each resource it frees.
+// The reference keeps ordered sets and recomputes routes per task: slow and
+// simple.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PerfTestUtil.h"
+#include "moesaic/Perf/Simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+#include <tuple>
+
+using namespace moesaic;
+using namespace moesaic::perf;
+
+namespace {
+
+struct RefResult {
+  std::vector<double> start;
+  double makespan = 0;
+  std::vector<int64_t> peak;
+};
+
+RefResult referenceSimulate(const TaskGraph &g, const SystemModel &s) {
+  unsigned n = s.numDevices();
+  size_t numTasks = g.size();
+  // Resources: compute 2d, memory 2d+1, link l 2n+l (as in Simulator.cpp).
+  std::vector<std::vector<unsigned>> res(numTasks);
+  std::vector<double> dur(numTasks), ready(numTasks, 0), start(numTasks, 0);
+  std::vector<unsigned> pending(numTasks);
+  std::vector<std::vector<TaskId>> succ(numTasks);
+  for (TaskId i = 0; i < numTasks; ++i) {
+    const Task &t = g[i];
+    dur[i] = taskDurationUs(t, s);
+    switch (t.kind) {
+    case TaskKind::Compute:
+      res[i].push_back(2 * t.device);
+      if (t.bytes > 0)
+        res[i].push_back(2 * t.device + 1);
+      break;
+    case TaskKind::Load:
+      res[i].push_back(2 * t.device + 1);
+      break;
+    case TaskKind::Transfer:
+      if (t.device != t.dst && t.bytes > 0)
+        for (unsigned l : s.route(t.device, t.dst))
+          res[i].push_back(2 * n + l);
+      break;
+    case TaskKind::Barrier:
+      break;
+    }
+    pending[i] = g.depsEnd(t) - g.depsBegin(t);
+    for (const TaskId *d = g.depsBegin(t); d != g.depsEnd(t); ++d)
+      succ[*d].push_back(i);
+  }
+  using Key = std::tuple<double, int32_t, TaskId>;
+  auto keyOf = [&](TaskId t) { return Key{ready[t], g[t].priority, t}; };
+  size_t numRes = 2 * n + s.links.size();
+  std::vector<bool> busy(numRes, false);
+  std::vector<std::set<Key>> waiters(numRes);
+  std::set<Key> candidates;
+  std::set<std::pair<double, TaskId>> events;
+  std::vector<int64_t> onchip(n, 0), peak(n, 0);
+  auto pull = [&](unsigned r) {
+    if (!busy[r] && !waiters[r].empty()) {
+      candidates.insert(*waiters[r].begin());
+      waiters[r].erase(waiters[r].begin());
+    }
+  };
+  for (TaskId i = 0; i < numTasks; ++i)
+    if (pending[i] == 0)
+      candidates.insert(keyOf(i));
+  double now = 0, makespan = 0;
+  for (;;) {
+    while (!candidates.empty()) {
+      Key k = *candidates.begin();
+      candidates.erase(candidates.begin());
+      TaskId id = std::get<2>(k);
+      const std::vector<unsigned> &r = res[id];
+      size_t blocked = r.size();
+      for (size_t i = 0; i < r.size() && blocked == r.size(); ++i)
+        if (busy[r[i]])
+          blocked = i;
+      if (blocked != r.size()) {
+        waiters[r[blocked]].insert(k);
+        for (size_t j = 0; j < r.size(); ++j)
+          if (j != blocked)
+            pull(r[j]);
+        continue;
+      }
+      for (unsigned x : r)
+        busy[x] = true;
+      start[id] = now;
+      events.insert({now + dur[id], id});
+      const Task &t = g[id];
+      unsigned d = t.kind == TaskKind::Transfer ? t.dst : t.device;
+      if (t.allocBytes != 0 && d < n) {
+        onchip[d] += t.allocBytes;
+        peak[d] = std::max(peak[d], onchip[d]);
+      }
+    }
+    if (events.empty())
+      break;
+    now = events.begin()->first;
+    while (!events.empty() && events.begin()->first == now) {
+      TaskId id = events.begin()->second;
+      events.erase(events.begin());
+      const Task &t = g[id];
+      for (unsigned x : res[id])
+        busy[x] = false;
+      unsigned d = t.kind == TaskKind::Transfer ? t.dst : t.device;
+      if (t.freeBytes != 0 && d < n)
+        onchip[d] -= t.freeBytes;
+      makespan = std::max(makespan, now);
+      for (TaskId sId : succ[id]) {
+        ready[sId] = std::max(ready[sId], now);
+        if (--pending[sId] == 0)
+          candidates.insert(keyOf(sId));
+      }
+      for (unsigned x : res[id])
+        pull(x);
+    }
+  }
+  return {start, makespan, peak};
+}
+
+/// A random DAG on `s`: computes (with and without off-chip bytes), loads,
+/// transfers between random devices and barriers, with dependencies on
+/// random earlier tasks, 3 sizes and 3 priorities (many exact ties).
+TaskGraph randomGraph(const SystemModel &s, size_t numTasks, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  unsigned n = s.numDevices();
+  TaskGraph g;
+  const double sizes[] = {4096, 65536, 1 << 20};
+  for (size_t i = 0; i < numTasks; ++i) {
+    std::vector<TaskId> deps;
+    unsigned numDeps = g.size() ? rng() % 4 : 0;
+    for (unsigned k = 0; k < numDeps; ++k)
+      deps.push_back(rng() % g.size());
+    Task t;
+    unsigned kind = rng() % 10;
+    t.device = rng() % n;
+    t.dst = t.device;
+    double size = sizes[rng() % 3];
+    if (kind < 3) {
+      t.kind = TaskKind::Compute;
+      t.flops = size * 1e3;
+      t.bytes = rng() % 2 ? size : 0;
+      t.tflops = 10;
+    } else if (kind < 4) {
+      t.kind = TaskKind::Load;
+      t.bytes = size;
+    } else if (kind < 9) {
+      t.kind = TaskKind::Transfer;
+      t.dst = rng() % n;
+      t.bytes = size;
+    }
+    t.priority = (int32_t)(rng() % 3) - 1;
+    t.layer = (int32_t)(i / 50);
+    if (rng() % 4 == 0) {
+      t.allocBytes = (int64_t)size;
+      t.freeBytes = rng() % 2 ? (int64_t)size : 0;
+    }
+    g.add(t, deps);
+  }
+  return g;
+}
+
+void expectSameAsReference(const SystemModel &s, size_t numTasks,
+                           uint64_t seed) {
+  TaskGraph g = randomGraph(s, numTasks, seed);
+  SimResult r = simulate(g, s, {/*recordTasks=*/true});
+  RefResult ref = referenceSimulate(g, s);
+  ASSERT_EQ(r.taskStart.size(), g.size());
+  EXPECT_EQ(r.events, g.size()) << "seed " << seed;
+  EXPECT_EQ(r.makespanUs, ref.makespan) << "seed " << seed;
+  size_t mismatches = 0;
+  for (TaskId i = 0; i < g.size(); ++i)
+    if (r.taskStart[i] != ref.start[i] && ++mismatches <= 3)
+      ADD_FAILURE() << "seed " << seed << ": task " << i << " starts at "
+                    << r.taskStart[i] << " us, reference " << ref.start[i];
+  EXPECT_EQ(mismatches, 0u) << "seed " << seed;
+  for (unsigned d = 0; d < s.numDevices(); ++d)
+    EXPECT_EQ(r.devices[d].peakOnchipBytes, ref.peak[d]) << "seed " << seed;
+}
+
+TEST(SimulatorReference, RandomGraphsOnAMesh) {
+  SystemModel s = testutil::mesh(4, 4);
+  for (uint64_t seed = 1; seed <= 12; ++seed)
+    expectSameAsReference(s, 3000, seed);
+}
+
+TEST(SimulatorReference, RandomGraphsOnALine) {
+  SystemModel s = testutil::line3();
+  for (uint64_t seed = 100; seed <= 106; ++seed)
+    expectSameAsReference(s, 2000, seed);
+}
+
+/// Many transfers that all become ready at once on a bigger mesh: long
+/// routes, long waiter queues, many free resources with waiters pulled
+/// one at a time (the case the hot-resource flags shortcut).
+TEST(SimulatorReference, BurstsOfLongRoutes) {
+  SystemModel s = testutil::mesh(8, 8);
+  std::mt19937_64 rng(7);
+  TaskGraph g;
+  TaskId prev = g.addBarrier();
+  for (int burst = 0; burst < 6; ++burst) {
+    std::vector<TaskId> ends;
+    for (int k = 0; k < 400; ++k) {
+      unsigned a = rng() % 64, b = rng() % 64;
+      Task t;
+      t.kind = TaskKind::Transfer;
+      t.device = a;
+      t.dst = b;
+      t.bytes = (rng() % 2 ? 8192 : 65536);
+      t.priority = (int32_t)(rng() % 2);
+      ends.push_back(g.add(t, {prev}));
+    }
+    prev = g.add(Task(), ends);
+  }
+  SimResult r = simulate(g, s, {true});
+  RefResult ref = referenceSimulate(g, s);
+  EXPECT_EQ(r.makespanUs, ref.makespan);
+  size_t mismatches = 0;
+  for (TaskId i = 0; i < g.size(); ++i)
+    mismatches += r.taskStart[i] != ref.start[i];
+  EXPECT_EQ(mismatches, 0u);
+}
+
+} // namespace
