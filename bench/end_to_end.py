@@ -74,7 +74,7 @@ def main():
         latency[(strategy, steps, granularity)] = result["latency_us"]
         print(f"# DeepSeek-V3 end to end, strategy {strategy}"
               + (f" ({granularity} tasks)" if granularity else "")
-              + f" on {a.hw}, batch 16, {steps} steps "
+              + f" on {a.hw}, batch 16, {steps} step{'s' if steps > 1 else ''} "
               f"(load average {benchlib.load_average():.1f})"
               + (" [reference]" if reference else ""))
         print(f"#   {' '.join(cmd[1:])}")
