@@ -64,7 +64,9 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   for (const std::string &name : options.strategies) {
     const StrategyInfo *info = findStrategy(name);
     OpPassManager pm(ModuleOp::getOperationName());
-    info->buildPipeline(pm);
+    buildStrategyPipeline(*info, pm,
+                          options.dataflowPrograms ||
+                              options.runtime == "dataflow");
     // The module to lower: the input itself, or a clone nested in it (a
     // dynamic pipeline may only run on the pass's op or below).
     ModuleOp target = module;
@@ -103,7 +105,7 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
     llvm::Expected<StrategyOutcome> outcome =
         evaluateSchedule(std::move(schedules[i]), *system, *model,
                          options.workload, *trace, options.recordTimeline,
-                         options.runtime);
+                         options.runtime, options.taskGranularity);
     if (outcome)
       outcomes[i] = std::move(*outcome);
     else

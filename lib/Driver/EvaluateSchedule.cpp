@@ -76,9 +76,11 @@ moesaic::evaluateSchedule(const llvm::json::Object &schedule,
                           const SystemModel &system, const ModelDesc &model,
                           const WorkloadSpec &workload,
                           const GatingTrace &trace, bool recordTimeline,
-                          llvm::StringRef runtimeMode) {
+                          llvm::StringRef runtimeMode,
+                          llvm::StringRef taskGranularity) {
   return evaluateSchedule(llvm::json::Object(schedule), system, model,
-                          workload, trace, recordTimeline, runtimeMode);
+                          workload, trace, recordTimeline, runtimeMode,
+                          taskGranularity);
 }
 
 llvm::Expected<StrategyOutcome>
@@ -86,7 +88,8 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
                           const SystemModel &system, const ModelDesc &model,
                           const WorkloadSpec &workload,
                           const GatingTrace &trace, bool recordTimeline,
-                          llvm::StringRef runtimeMode) {
+                          llvm::StringRef runtimeMode,
+                          llvm::StringRef taskGranularity) {
   // Speed (docs/performance.md): the outcome keeps the schedule (for
   // --schedule); take it over rather than deep-copying it.
   StrategyOutcome out;
@@ -105,6 +108,12 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
     return evalError("unknown runtime '" + runtimeMode +
                      "' (expected direct or dataflow)");
   }
+  bool coarse = false;
+  if (taskGranularity == "coarse")
+    coarse = runtime->useCoarseTasks();
+  else if (taskGranularity != "fine")
+    return evalError("unknown task granularity '" + taskGranularity +
+                     "' (expected fine or coarse)");
   if (llvm::Error e = runtime->load(schedule, system, model))
     return evalError("strategy '" + out.strategy +
                      "': " + llvm::toString(std::move(e)));
@@ -254,6 +263,7 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
       {"links", std::move(links)},
       {"devices", std::move(devices)},
       {"tasks", (int64_t)graph.size()},
+      {"task_granularity", coarse ? "coarse" : "fine"},
   };
   if (latency > 0 && std::fabs(analyticMean - latency) > 0.05 * latency) {
     std::string why =

@@ -35,9 +35,11 @@ void moesaic::registerFseDpStrategy() {
          pm.addPass(createFseDpVirtualize());
          pm.addPass(createFseDpShardExperts());
          pm.addPass(createFseDpScheduleTrajectories());
-         // The runtime part as a when/where program (docs/dataflow.md), so the
-         // schedule output carries it next to the trajectory tables.
-         pm.addPass(createDfLowerFseDp());
-       }});
+       },
+       // The runtime part as a when/where program (docs/dataflow.md), so the
+       // schedule output carries it next to the trajectory tables. O(experts
+       // x chiplets) ops per MoE layer (~740k on DeepSeek-V3 over 16
+       // chiplets): only built when the evaluation reads it.
+       [](OpPassManager &pm) { pm.addPass(createDfLowerFseDp()); }});
   fsedp::registerFseDpRuntime();
 }

@@ -27,8 +27,15 @@ void moesaic::registerStrategy(StrategyInfo info) {
         // Look the strategy up at build time so the pipeline always matches
         // the registry entry.
         if (const StrategyInfo *s = findStrategy(name))
-          s->buildPipeline(pm);
+          buildStrategyPipeline(*s, pm, /*dataflowProgram=*/true);
       });
+}
+
+void moesaic::buildStrategyPipeline(const StrategyInfo &info,
+                                    OpPassManager &pm, bool dataflowProgram) {
+  info.buildPipeline(pm);
+  if (dataflowProgram && info.buildDataflowProgram)
+    info.buildDataflowProgram(pm);
 }
 
 const std::vector<StrategyInfo> &moesaic::listStrategies() {

@@ -56,6 +56,16 @@ llvm::cl::opt<std::string> runtimeOpt(
                    "docs/dataflow.md)"),
     llvm::cl::init("direct"), llvm::cl::value_desc("direct|dataflow"),
     llvm::cl::cat(strategyCategory));
+llvm::cl::opt<std::string> taskGranularityOpt(
+    "task-granularity",
+    llvm::cl::desc("Simulator tasks of runtimes that offer a choice (fse-dp): "
+                   "fine (one per shard chunk transfer and compute) or "
+                   "coarse (one per layer and chiplet or link busy "
+                   "interval; faster on large models, latency differs, "
+                   "docs/fse-dp.md); the report's "
+                   "results[].task_granularity says which ran"),
+    llvm::cl::init("fine"), llvm::cl::value_desc("fine|coarse"),
+    llvm::cl::cat(strategyCategory));
 llvm::cl::opt<bool> listStrategiesOpt(
     "list-strategies", llvm::cl::desc("List the strategies and exit"),
     llvm::cl::cat(strategyCategory));
@@ -93,6 +103,8 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
       return fail("--workload needs --strategy or --compare");
     if (runtimeOpt.getNumOccurrences())
       return fail("--runtime needs --strategy or --compare");
+    if (taskGranularityOpt.getNumOccurrences())
+      return fail("--task-granularity needs --strategy or --compare");
     return true;
   }
   if (!strategyOpt.empty() && !compareOpt.empty())
@@ -104,9 +116,17 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
   if (runtimeOpt != "direct" && runtimeOpt != "dataflow")
     return fail("--runtime must be direct or dataflow, not '" + runtimeOpt +
                 "'");
+  if (taskGranularityOpt != "fine" && taskGranularityOpt != "coarse")
+    return fail("--task-granularity must be fine or coarse, not '" +
+                taskGranularityOpt + "'");
   registerAllPasses();
   EvaluateOptions options;
   options.runtime = runtimeOpt;
+  options.taskGranularity = taskGranularityOpt;
+  // The when/where programs are only read through the schedule JSON (and
+  // by --runtime=dataflow): without --schedule they are not built
+  // (docs/dataflow.md), so the lowered IR printed by -o lacks them too.
+  options.dataflowPrograms = !scheduleOpt.empty();
   if (!strategyOpt.empty()) {
     options.strategies.push_back(strategyOpt);
     options.lowerInPlace = true;

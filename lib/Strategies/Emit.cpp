@@ -362,12 +362,12 @@ void StepEmitter::allReduceSteps(const std::vector<unsigned> &group,
                      });
   graph.setLabel("all-reduce ring");
   // Large rings: consecutive ring steps are merged so that at most
-  // kMaxRingStages stages are emitted (each transfer carries the chunks of
+  // maxRingStages stages are emitted (each transfer carries the chunks of
   // the merged steps); the link latency of the merged steps is not
   // counted, which favours tensor parallelism slightly
   // (docs/strategies.md).
-  constexpr size_t kMaxRingStages = 30;
-  size_t perStage = (steps + kMaxRingStages - 1) / kMaxRingStages;
+  size_t stages = std::max<size_t>(maxRingStages, 1);
+  size_t perStage = (steps + stages - 1) / stages;
   for (size_t s = 0; s < steps; s += perStage) {
     size_t merged = std::min(perStage, steps - s);
     beginStage();

@@ -20,11 +20,18 @@
 // (StreamEmitter.h), so that scheduler still gathers the batch's counts;
 // the trajectories, order, ticks and holders emitted are the program's.
 //
+// With useCoarseTasks() (moe-opt --task-granularity=coarse) each MoE layer
+// is emitted as one task per busy chiplet DRAM, link and compute engine
+// (CoarseStreamEmitter.h) instead of per shard chunk, and every ring
+// collective (the tensor-parallel dense layers' all-reduces) as one
+// transfer per ring link instead of up to 30 stages.
+//
 // No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
 
 #include "moesaic/Runtime/Dataflow/FseDpInterpreter.h"
+#include "moesaic/Runtime/FseDp/CoarseStreamEmitter.h"
 #include "moesaic/Runtime/FseDp/FseDpPlan.h"
 #include "moesaic/Runtime/FseDp/StreamEmitter.h"
 #include "moesaic/Runtime/FseDp/TrajectoryScheduler.h"
@@ -46,6 +53,11 @@ public:
   llvm::Error useDataflowDecisions() override {
     dataflowPath = true;
     return llvm::Error::success();
+  }
+
+  bool useCoarseTasks() override {
+    coarseTasks = true;
+    return true;
   }
 
   llvm::Error load(const llvm::json::Object &schedule,
@@ -73,6 +85,8 @@ public:
   TaskId emitStep(const StepContext &ctx, TaskGraph &graph,
                   TaskId start) override {
     StepEmitter emitter(ctx, graph, start);
+    if (coarseTasks)
+      emitter.maxRingStages = 1;
     return emitLayers(emitter, tables,
                       [&](StepEmitter &em, const MoeLayerDesc &l, size_t m,
                           const LayerSchedule *layer) {
@@ -84,6 +98,8 @@ public:
     TaskGraph scratch;
     TaskId start = scratch.addBarrier();
     StepEmitter emitter(ctx, scratch, start);
+    if (coarseTasks)
+      emitter.maxRingStages = 1;
     double streams = 0;
     emitLayers(emitter, tables,
                [&](StepEmitter &em, const MoeLayerDesc &l, size_t m,
@@ -199,8 +215,13 @@ private:
       return em.add(t, deps);
     };
     fsedp::StreamEmitStats stats;
-    std::vector<TaskId> done = fsedp::emitStreamedExperts(
-        em.graph, em.system, ring, lp, l, sched, d, em.ready, options, &stats);
+    std::vector<TaskId> done =
+        coarseTasks
+            ? fsedp::emitStreamedExpertsCoarse(em.graph, em.system, ring, lp,
+                                               l, sched, d, em.ready, options,
+                                               &stats)
+            : fsedp::emitStreamedExperts(em.graph, em.system, ring, lp, l,
+                                         sched, d, em.ready, options, &stats);
     if (!analytic)
       granules += stats.granulesPerShard;
     for (unsigned dev : ring.logicalToPhysical)
@@ -230,6 +251,8 @@ private:
   fsedp::Plan plan;
   std::vector<std::unique_ptr<fsedp::TrajectoryScheduler>> schedulers;
   bool dataflowPath = false;
+  /// --task-granularity=coarse (CoarseStreamEmitter.h).
+  bool coarseTasks = false;
   std::vector<std::unique_ptr<dataflow::FseDpInterpreter>> interpreters;
   int64_t decisions = 0;
   double activeExperts = 0, arcHops = 0, holders = 0, granules = 0,

@@ -255,23 +255,29 @@ class Result:
 
 
 _RUNTIMES = ("direct", "dataflow")
+_TASK_GRANULARITIES = ("fine", "coarse")
 
 
 def _compile(model, hw, strategies, workload, timeline, lower_in_place,
-             runtime="direct"):
+             runtime="direct", task_granularity="fine"):
     if runtime not in _RUNTIMES:
         raise Error(f"runtime must be one of {', '.join(_RUNTIMES)}, "
                     f"not {runtime!r}")
+    if task_granularity not in _TASK_GRANULARITIES:
+        raise Error("task_granularity must be one of "
+                    f"{', '.join(_TASK_GRANULARITIES)}, "
+                    f"not {task_granularity!r}")
     raw = _core.compile(_model_arg(model), "" if hw is None else _os.fspath(hw),
                         list(strategies), workload_spec(workload),
-                        bool(timeline), lower_in_place, runtime)
+                        bool(timeline), lower_in_place, runtime,
+                        task_granularity)
     result = Result(raw)
     _warn(result.warnings, stacklevel=4)
     return result
 
 
 def compile(model, hw=None, strategy=None, workload=None, timeline=True,
-            runtime="direct"):
+            runtime="direct", task_granularity="fine"):
     """Lowers `model` with one strategy for `hw`, simulates the workload and
     returns a Result.
 
@@ -286,27 +292,36 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True,
               "direct" (the strategy's runtime scheduler) or "dataflow"
               (the schedule's when/where program: fse-dp, ndp-tp and
               er-mapping; docs/dataflow.md)
+    task_granularity  simulator tasks of runtimes that offer a choice
+              (fse-dp): "fine" (one per shard chunk transfer and compute)
+              or "coarse" (one per layer and chiplet or link busy
+              interval, docs/fse-dp.md); report["results"][i]
+              ["task_granularity"] says which ran
     """
     if strategy is None:
         names = ", ".join(s["name"] for s in list_strategies())
         raise Error(f"compile() needs strategy=... (known: {names})")
     if not isinstance(strategy, str):
         raise TypeError("strategy must be a name; use compare() for several")
-    return _compile(model, hw, [strategy], workload, timeline, True, runtime)
+    return _compile(model, hw, [strategy], workload, timeline, True, runtime,
+                    task_granularity)
 
 
 def compare(model, hw=None, strategies=(), workload=None, timeline=True,
-            runtime="direct"):
+            runtime="direct", task_granularity="fine"):
     """Evaluates several strategies on the same model, hardware and
     workload; the report's "speedup" is relative to the first. `runtime`
-    as for compile() (every strategy must have a dataflow path)."""
+    as for compile() (every strategy must have a dataflow path);
+    `task_granularity` as for compile() (strategies without a coarse mode
+    run fine)."""
     if isinstance(strategies, str):
         strategies = [s for s in strategies.split(",") if s]
     strategies = list(strategies)
     if not strategies:
         names = ", ".join(s["name"] for s in list_strategies())
         raise Error(f"compare() needs strategies=[...] (known: {names})")
-    return _compile(model, hw, strategies, workload, timeline, False, runtime)
+    return _compile(model, hw, strategies, workload, timeline, False, runtime,
+                    task_granularity)
 
 
 from .sweep import sweep  # noqa: E402

@@ -88,6 +88,7 @@ moesaic::python::compile(const CompileRequest &request, Diagnostics &diags) {
   options.recordTimeline = request.timeline;
   options.lowerInPlace = request.lowerInPlace;
   options.runtime = request.runtime;
+  options.taskGranularity = request.taskGranularity;
   EvaluationSink sink;
   if (failed(evaluateModule(*module, options, sink)) || !sink.done) {
     if (!diags.hasErrors())

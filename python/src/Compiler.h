@@ -112,6 +112,8 @@ struct CompileRequest {
   /// Where the runtimes take their decisions: "direct" or "dataflow" (the
   /// schedule's when/where programs, docs/dataflow.md).
   std::string runtime = "direct";
+  /// Simulator task granularity: "fine" or "coarse" (EvaluateOptions).
+  std::string taskGranularity = "fine";
 };
 
 /// What a compile produced, as JSON/MLIR text.

@@ -39,6 +39,14 @@ struct EvaluateOptions {
   /// Where runtimes take their per-step decisions: "direct" (the runtime
   /// scheduler) or "dataflow" (the schedule's when/where programs).
   std::string runtime = "direct";
+  /// Build the strategies' when/where dataflow programs
+  /// (StrategyInfo::buildDataflowProgram) even with the direct runtime:
+  /// the schedule JSON or the lowered IR is read by someone. moe-opt sets
+  /// it for --schedule; --runtime=dataflow always builds them.
+  bool dataflowPrograms = true;
+  /// Simulator task granularity of the runtimes that offer several
+  /// (StrategyRuntime::useCoarseTasks): "fine" or "coarse".
+  std::string taskGranularity = "fine";
 };
 
 /// One strategy's outcome.
@@ -73,14 +81,16 @@ llvm::Expected<StrategyOutcome>
 evaluateSchedule(const llvm::json::Object &schedule, const SystemModel &system,
                  const ModelDesc &model, const WorkloadSpec &workload,
                  const GatingTrace &trace, bool recordTimeline,
-                 llvm::StringRef runtime = "direct");
+                 llvm::StringRef runtime = "direct",
+                 llvm::StringRef taskGranularity = "fine");
 /// The same, taking the schedule over instead of copying it into the
 /// outcome (a schedule with when/where programs is large).
 llvm::Expected<StrategyOutcome>
 evaluateSchedule(llvm::json::Object &&schedule, const SystemModel &system,
                  const ModelDesc &model, const WorkloadSpec &workload,
                  const GatingTrace &trace, bool recordTimeline,
-                 llvm::StringRef runtime = "direct");
+                 llvm::StringRef runtime = "direct",
+                 llvm::StringRef taskGranularity = "fine");
 
 /// The report: model, hardware, workload, results, speedup vs the first.
 llvm::json::Object buildReport(const ModelDesc &model,

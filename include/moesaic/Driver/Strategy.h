@@ -30,7 +30,20 @@ struct StrategyInfo {
   std::vector<SystemKind> targets;
   /// Adds the lowering passes (on the module) to `pm`.
   std::function<void(mlir::OpPassManager &pm)> buildPipeline;
+  /// Optional: the passes, run after `buildPipeline`'s, that write the
+  /// schedule's when/where dataflow program (docs/dataflow.md). An
+  /// evaluation adds them only when something reads the program
+  /// (`--runtime=dataflow`, `--schedule`, the Python API's schedule): on
+  /// large models the program is most of the compile time and memory
+  /// (docs/performance.md). The `moe-strategy-<name>` pipeline always runs
+  /// them.
+  std::function<void(mlir::OpPassManager &pm)> buildDataflowProgram;
 };
+
+/// Adds `info`'s lowering passes to `pm`, and its dataflow-program passes
+/// when `dataflowProgram` is set.
+void buildStrategyPipeline(const StrategyInfo &info, mlir::OpPassManager &pm,
+                           bool dataflowProgram);
 
 /// Registers a strategy and its `moe-strategy-<name>` pipeline.
 void registerStrategy(StrategyInfo info);

@@ -57,6 +57,13 @@ public:
         "the strategies whose schedules carry a when/where program)");
   }
 
+  /// Emit coarse simulator tasks: one per (layer, resource) busy interval
+  /// instead of one per chunk transfer and compute, for models whose fine
+  /// task graph is too large to simulate quickly (docs/performance.md).
+  /// Called before `load`. Returns false (the default) when the runtime has
+  /// a single granularity, which then runs as "fine"; the report records
+  /// which ran (results[].task_granularity).
+  virtual bool useCoarseTasks() { return false; }
   /// Reads the static schedule (the JSON `exportSchedule` writes) once.
   virtual llvm::Error load(const llvm::json::Object &schedule,
                            const SystemModel &system,

@@ -201,6 +201,12 @@ public:
   void denseWork(llvm::StringRef label, double flopsPerToken,
                  double weightBytes, double kvBytesPerToken,
                  const std::string &dtype, const DensePlacement &placement);
+  /// Ring collectives emit at most this many stages: consecutive ring
+  /// steps are merged, each transfer carrying the merged steps' chunks and
+  /// their link latency not counted (docs/strategies.md). Coarse task
+  /// granularity (StrategyRuntime::useCoarseTasks) sets 1: one transfer per
+  /// ring link and collective.
+  size_t maxRingStages = 30;
   /// Ring all-reduce of `bytes` among `devices` (2(n-1) steps of bytes/n),
   /// after their `ready`; updates `ready`.
   void allReduce(const std::vector<unsigned> &devices, double bytes);

@@ -233,3 +233,28 @@ def test_dataflow_runtime_reports_the_same():
     with pytest.raises(moesaic.Error, match="runtime must be one of"):
         moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="fse-dp",
                         runtime="graph")
+
+
+def test_task_granularity():
+    """task_granularity="coarse": fse-dp's runtime emits per-resource busy
+    intervals (docs/fse-dp.md); the report records which granularity ran
+    (fine for runtimes without a coarse mode), the same bytes move, and
+    unknown values are refused."""
+    fine = moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="fse-dp",
+                           workload=WORKLOAD, timeline=False).report
+    coarse = moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="fse-dp",
+                             workload=WORKLOAD, timeline=False,
+                             task_granularity="coarse").report
+    f, c = fine["results"][0], coarse["results"][0]
+    assert (f["task_granularity"], c["task_granularity"]) == ("fine", "coarse")
+    assert c["tasks"] < f["tasks"]
+    for key in ("comm_bytes", "offchip_bytes", "peak_onchip_bytes"):
+        assert c[key] == f[key], key
+    assert c["latency_us"] >= c["lower_bound_us"]
+    both = moesaic.compare(TINY, hw="edge-chiplet-8-mesh",
+                           strategies=["fse-dp", "ep"], workload=WORKLOAD,
+                           timeline=False, task_granularity="coarse").report
+    assert [r["task_granularity"] for r in both["results"]] == ["coarse", "fine"]
+    with pytest.raises(moesaic.Error, match="task_granularity must be one of"):
+        moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="fse-dp",
+                        task_granularity="chunky")

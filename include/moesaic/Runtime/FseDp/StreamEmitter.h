@@ -46,6 +46,11 @@ struct StreamEmitOptions {
   int64_t taskBudget = 24000;
   /// Granules per shard never exceed this.
   int64_t maxGranules = 8;
+  /// Coarse emission only (CoarseStreamEmitter.h): each resource's busy
+  /// interval is split into this many pipelined waves. 4 keeps the coarse
+  /// latency within ~4 % of the fine one where DRAM is the limit
+  /// (docs/fse-dp.md, "Task granularity").
+  unsigned coarseWaves = 4;
 };
 
 struct StreamEmitStats {
