@@ -3,6 +3,7 @@
 #include "moesaic/Target/HardwareFile.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -44,6 +45,23 @@ private:
   SystemModel sys;
   /// Group name -> device indices (for "count"/"grid" entries).
   std::map<std::string, std::vector<unsigned>> groups;
+  /// Device name -> index, the first device of that name (what
+  /// SystemModel::lookup answers, without its linear scan: members lists of
+  /// thousands of names were quadratic).
+  llvm::StringMap<unsigned> byName;
+
+  unsigned addDevice(Device d) {
+    std::string name = d.name;
+    unsigned index = sys.addDevice(std::move(d));
+    byName.try_emplace(name, index);
+    return index;
+  }
+  std::optional<unsigned> lookup(llvm::StringRef name) const {
+    auto it = byName.find(name);
+    if (it == byName.end())
+      return std::nullopt;
+    return it->second;
+  }
 
   bool fail(const std::string &path, const std::string &message) {
     if (error.empty())
@@ -251,18 +269,18 @@ bool Reader::readDevice(const Object &obj, const std::string &path) {
         Device d = proto;
         d.name = name + "_" + std::to_string(r) + "_" + std::to_string(c);
         d.coord = {r, c};
-        members.push_back(sys.addDevice(d));
+        members.push_back(addDevice(d));
       }
   } else if (count) {
     std::vector<unsigned> &members = groups[name];
     for (int64_t i = 0; i < count; ++i) {
       Device d = proto;
       d.name = name + std::to_string(i);
-      members.push_back(sys.addDevice(d));
+      members.push_back(addDevice(d));
     }
   } else {
     proto.name = name;
-    groups[name] = {sys.addDevice(proto)};
+    groups[name] = {addDevice(proto)};
   }
   return true;
 }
@@ -272,7 +290,7 @@ bool Reader::resolveDevice(const Value *value, const std::string &path,
   auto s = value->getAsString();
   if (!s)
     return fail(path, "must name a device");
-  if (auto idx = sys.lookup(s->str())) {
+  if (auto idx = lookup(*s)) {
     out = *idx;
     return true;
   }
@@ -304,7 +322,7 @@ bool Reader::resolveMembers(const Value *value, const std::string &path,
     if (!s)
       return fail(path + "[" + std::to_string(i) + "]",
                   "must name a device or group");
-    if (auto idx = sys.lookup(s->str())) {
+    if (auto idx = lookup(*s)) {
       out.push_back(*idx);
       continue;
     }

@@ -6,6 +6,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace moesaic;
 using namespace moesaic::hw;
@@ -91,7 +93,7 @@ static FailureOr<SystemModel> buildModel(SystemOp system, bool routeTables) {
     model.description = d->str();
 
   llvm::StringMap<unsigned> index;
-  llvm::StringMap<Operation *> where;
+  std::map<std::vector<int64_t>, DeviceOp> byCoord;
   for (DeviceOp dev : system.getBody().getOps<DeviceOp>()) {
     Device d;
     d.name = dev.getSymName().str();
@@ -106,15 +108,19 @@ static FailureOr<SystemModel> buildModel(SystemOp system, bool routeTables) {
     d.offchipGBps = dev.getOffchipGbps().convertToDouble();
     if (auto ch = dev.getOffchipChannels())
       d.offchipChannels = *ch;
-    for (auto &[name, i] : index)
-      if (!d.coord.empty() && model.devices[i].coord == d.coord) {
+    if (!d.coord.empty()) {
+      // The first device declared at these coordinates (a map, not a scan
+      // of every earlier device: thousands of devices were quadratic).
+      auto [at, inserted] = byCoord.try_emplace(d.coord, dev);
+      if (!inserted) {
+        StringRef name = at->second.getSymName();
         InFlightDiagnostic diag = dev.emitOpError()
                                   << "has the coordinates of " << name;
-        diag.attachNote(where[name]->getLoc()) << name << " is here";
+        diag.attachNote(at->second.getLoc()) << name << " is here";
         return diag;
       }
+    }
     index[d.name] = model.addDevice(d);
-    where[d.name] = dev;
   }
   // Attachments need every device declared first.
   for (DeviceOp dev : system.getBody().getOps<DeviceOp>())
