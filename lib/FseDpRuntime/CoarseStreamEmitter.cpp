@@ -2,6 +2,8 @@
 
 #include "moesaic/Runtime/FseDp/CoarseStreamEmitter.h"
 
+#include "StreamBuffers.h"
+
 #include <algorithm>
 #include <string>
 
@@ -54,17 +56,11 @@ std::vector<TaskId> fsedp::emitStreamedExpertsCoarse(
 
   const int64_t bufferBytes = plan.bufferBytes;
   const std::string prefix = "L" + std::to_string(layer.index);
-  graph.setLabel(prefix + " stream buffers");
-  std::vector<TaskId> start(n);
-  std::vector<std::vector<TaskId>> touched(n);
-  for (unsigned p = 0; p < n; ++p) {
-    Task alloc;
-    alloc.kind = TaskKind::Barrier;
-    alloc.device = phys[p];
-    alloc.allocBytes = bufferBytes;
-    start[p] = graph.add(alloc, {ready[phys[p]]});
-    touched[p].push_back(start[p]);
-  }
+  const std::string buffersLabel = prefix + " stream buffers";
+  StreamBuffers buffers =
+      allocateStreamBuffers(graph, phys, ready, bufferBytes, buffersLabel);
+  const std::vector<TaskId> &start = buffers.start;
+  std::vector<std::vector<TaskId>> &touched = buffers.touched;
   auto add = [&](Task t, const std::vector<TaskId> &deps) {
     return options.add ? options.add(t, deps) : graph.add(t, deps);
   };
@@ -128,14 +124,6 @@ std::vector<TaskId> fsedp::emitStreamedExpertsCoarse(
     }
   }
 
-  graph.setLabel(prefix + " stream buffers");
-  for (unsigned p = 0; p < n; ++p) {
-    Task release;
-    release.kind = TaskKind::Barrier;
-    release.device = phys[p];
-    release.freeBytes = bufferBytes;
-    done[phys[p]] = graph.add(release, touched[p]);
-  }
-  graph.clearLabel();
+  releaseStreamBuffers(graph, phys, buffers, bufferBytes, buffersLabel, done);
   return done;
 }

@@ -2,6 +2,8 @@
 
 #include "moesaic/Runtime/FseDp/StreamEmitter.h"
 
+#include "StreamBuffers.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -63,17 +65,11 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
 
   // Stream buffers: allocated when the layer starts on each chiplet.
   const int64_t bufferBytes = plan.bufferBytes;
-  graph.setLabel("L" + std::to_string(layer.index) + " stream buffers");
-  std::vector<TaskId> start(n);
-  std::vector<std::vector<TaskId>> touched(n);
-  for (unsigned p = 0; p < n; ++p) {
-    Task alloc;
-    alloc.kind = TaskKind::Barrier;
-    alloc.device = phys[p];
-    alloc.allocBytes = bufferBytes;
-    start[p] = graph.add(alloc, {ready[phys[p]]});
-    touched[p].push_back(start[p]);
-  }
+  const std::string buffersLabel = "L" + std::to_string(layer.index) + " stream buffers";
+  StreamBuffers buffers =
+      allocateStreamBuffers(graph, phys, ready, bufferBytes, buffersLabel);
+  const std::vector<TaskId> &start = buffers.start;
+  std::vector<std::vector<TaskId>> &touched = buffers.touched;
 
   auto add = [&](Task t, const std::vector<TaskId> &deps) {
     return options.add ? options.add(t, deps) : graph.add(t, deps);
@@ -159,14 +155,6 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
   }
 
   // Buffers freed when the chiplet's last stream task ends.
-  graph.setLabel("L" + std::to_string(layer.index) + " stream buffers");
-  for (unsigned p = 0; p < n; ++p) {
-    Task release;
-    release.kind = TaskKind::Barrier;
-    release.device = phys[p];
-    release.freeBytes = bufferBytes;
-    done[phys[p]] = graph.add(release, touched[p]);
-  }
-  graph.clearLabel();
+  releaseStreamBuffers(graph, phys, buffers, bufferBytes, buffersLabel, done);
   return done;
 }
