@@ -113,8 +113,28 @@ struct Graph {
   int64_t paramsBytes = 0;
   std::vector<std::string> warnings;
 
-  const Value &value(int id) const { return values[id]; }
-  Value &value(int id) { return values[id]; }
+  /// Value `id`. An absent input (id -1: an empty name in the node's input
+  /// list, or an index past its inputs) reads as a value nothing is known
+  /// of (no shape, no producer), so rules that look at optional inputs
+  /// cannot index out of range (fuzzer finds: MatMul, Conv).
+  const Value &value(int id) const {
+    if (id < 0 || (size_t)id >= values.size())
+      return absentValue();
+    return values[id];
+  }
+  /// The same, writable; what is written to an absent value is dropped.
+  Value &value(int id) {
+    if (id < 0 || (size_t)id >= values.size()) {
+      static thread_local Value scratch;
+      scratch = Value();
+      return scratch;
+    }
+    return values[id];
+  }
+  static const Value &absentValue() {
+    static const Value absent;
+    return absent;
+  }
   /// The node producing value `id`, or null.
   const Node *producer(int id) const {
     return id >= 0 && values[id].producer >= 0 ? &nodes[values[id].producer]

@@ -78,7 +78,7 @@ OpCost moesaic::onnxfe::costOf(const Graph &g, const Node &n, int64_t tokens) {
   double outElems = staticElems(g, out);
   if (n.is("MatMul") || n.is("Gemm") || n.is("MatMulInteger") ||
       (n.isMs() && (n.opType == "MatMulNBits" || n.opType == "FusedMatMul"))) {
-    // An empty (absent) first input has no value: index -1 (fuzzer find).
+    // An empty (absent) first input: k = 1 (fuzzer find).
     bool hasA = n.input(0) >= 0;
     int64_t k = hasA ? g.value(n.input(0)).lastDim() : 1;
     if (hasA && n.is("Gemm") && n.intAttr("transA", 0) &&
@@ -90,6 +90,7 @@ OpCost moesaic::onnxfe::costOf(const Graph &g, const Node &n, int64_t tokens) {
     return c;
   }
   if (n.is("Conv") || n.is("ConvTranspose")) {
+    // An absent weight (fuzzer find) reads as unknown: kernel 1.
     const Value &w = g.value(n.input(1));
     double kernel = 1;
     if (w.hasShape)
