@@ -105,7 +105,8 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
     llvm::Expected<StrategyOutcome> outcome =
         evaluateSchedule(std::move(schedules[i]), *system, *model,
                          options.workload, *trace, options.recordTimeline,
-                         options.runtime, options.taskGranularity);
+                         options.runtime, options.taskGranularity,
+                         module.getContext()->isMultithreadingEnabled());
     if (outcome)
       outcomes[i] = std::move(*outcome);
     else

@@ -8,13 +8,18 @@
 #include "moesaic/Driver/Evaluate.h"
 #include "moesaic/Perf/LowerBounds.h"
 #include "moesaic/Perf/Simulator.h"
+#include "moesaic/Perf/StepWindows.h"
 #include "moesaic/Perf/StrategyRuntime.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/ThreadPool.h"
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <map>
+#include <memory>
+#include <optional>
 
 using namespace moesaic;
 using namespace moesaic::perf;
@@ -44,24 +49,26 @@ static double unionLength(std::vector<std::pair<double, double>> &spans) {
   return total;
 }
 
-/// Time in which migration work runs while nothing else does.
-static double exposedMigrationUs(const TaskGraph &graph,
-                                 const SimResult &sim) {
+/// Time in which migration work runs while nothing else does, among the
+/// tasks `window` holds.
+static double exposedMigrationUs(const TaskGraph &window,
+                                 const Simulator &sim) {
+  const std::vector<Task> &tasks = window.all();
   // Speed (docs/performance.md): most strategies migrate nothing; do not
   // copy and sort every task's span (1.5 million for DeepSeek-V3 x 64
   // steps) just to find that out.
-  if (std::none_of(graph.all().begin(), graph.all().end(), [](const Task &t) {
+  if (std::none_of(tasks.begin(), tasks.end(), [](const Task &t) {
         return t.kind != TaskKind::Barrier && t.phase == Phase::Migration;
       }))
     return 0;
   std::vector<std::pair<double, double>> migration, other, both;
-  both.reserve(graph.size());
-  other.reserve(graph.size());
-  for (TaskId id = 0; id < graph.size(); ++id) {
-    const Task &t = graph[id];
+  both.reserve(tasks.size());
+  other.reserve(tasks.size());
+  for (TaskId id = window.firstTask(); id < window.size(); ++id) {
+    const Task &t = window[id];
     if (t.kind == TaskKind::Barrier)
       continue;
-    auto span = std::make_pair(sim.taskStart[id], sim.taskEnd[id]);
+    auto span = std::make_pair(sim.startUs(id), sim.endUs(id));
     (t.phase == Phase::Migration ? migration : other).push_back(span);
     both.push_back(span);
   }
@@ -71,86 +78,36 @@ static double exposedMigrationUs(const TaskGraph &graph,
   return std::max(0.0, unionLength(both) - unionLength(other));
 }
 
-llvm::Expected<StrategyOutcome>
-moesaic::evaluateSchedule(const llvm::json::Object &schedule,
-                          const SystemModel &system, const ModelDesc &model,
-                          const WorkloadSpec &workload,
-                          const GatingTrace &trace, bool recordTimeline,
-                          llvm::StringRef runtimeMode,
-                          llvm::StringRef taskGranularity) {
-  return evaluateSchedule(llvm::json::Object(schedule), system, model,
-                          workload, trace, recordTimeline, runtimeMode,
-                          taskGranularity);
-}
+namespace {
+/// What the report needs of the simulated steps, gathered window by window.
+struct StepStats {
+  /// Per layer: sums over steps of its span, and of its MoE phase's span.
+  std::map<int32_t, double> layerSum, layerMoeSum;
+  /// Sum over steps of the time in which some MoE task runs.
+  double moeSum = 0;
+  double migrationExposedUs = 0;
 
-llvm::Expected<StrategyOutcome>
-moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
-                          const SystemModel &system, const ModelDesc &model,
-                          const WorkloadSpec &workload,
-                          const GatingTrace &trace, bool recordTimeline,
-                          llvm::StringRef runtimeMode,
-                          llvm::StringRef taskGranularity) {
-  // Speed (docs/performance.md): the outcome keeps the schedule (for
-  // --schedule); take it over rather than deep-copying it.
-  StrategyOutcome out;
-  out.schedule = std::move(scheduleIn);
-  const llvm::json::Object &schedule = out.schedule;
-  out.strategy = schedule.getString("strategy").value_or("").str();
-  std::unique_ptr<StrategyRuntime> runtime = createRuntime(out.strategy);
-  if (!runtime)
-    return evalError("strategy '" + out.strategy +
-                     "' has no runtime registered");
-  if (runtimeMode == "dataflow") {
-    if (llvm::Error e = runtime->useDataflowDecisions())
-      return evalError("strategy '" + out.strategy +
-                       "': --runtime=dataflow: " + llvm::toString(std::move(e)));
-  } else if (runtimeMode != "direct") {
-    return evalError("unknown runtime '" + runtimeMode +
-                     "' (expected direct or dataflow)");
-  }
-  bool coarse = false;
-  if (taskGranularity == "coarse")
-    coarse = runtime->useCoarseTasks();
-  else if (taskGranularity != "fine")
-    return evalError("unknown task granularity '" + taskGranularity +
-                     "' (expected fine or coarse)");
-  if (llvm::Error e = runtime->load(schedule, system, model))
-    return evalError("strategy '" + out.strategy +
-                     "': " + llvm::toString(std::move(e)));
+  /// Adds the steps of a window just simulated; `stepBegin` holds each
+  /// step's first task, then the window's end.
+  void addWindow(const TaskGraph &window, const Simulator &sim,
+                 const std::vector<TaskId> &stepBegin);
+};
 
-  int64_t context = workload.context > 0 ? workload.context : 4096;
+/// The simulated steps of one strategy.
+struct SimulatedSteps {
+  SimResult sim;
+  StepStats stats;
+  double analyticUs = 0;
+  size_t tasks = 0;
+  size_t windows = 0;
+  /// The whole graph, when it was simulated in one window (the timeline
+  /// needs it).
   TaskGraph graph;
-  TaskId prev = graph.addBarrier();
-  std::vector<TaskId> stepBegin;
-  double analytic = 0;
-  for (int64_t step = 0; step < trace.steps; ++step) {
-    StepContext ctx{system, model, trace, step, context};
-    stepBegin.push_back(graph.size());
-    prev = runtime->emitStep(ctx, graph, prev);
-    analytic += runtime->analyticStepUs(ctx);
-    // Speed (docs/performance.md): steps emit about as many tasks as the
-    // first, so size the graph once instead of letting the vectors double
-    // through ~20 reallocations (a copy and fresh page faults each time).
-    if (step == 0 && trace.steps > 1 && graph.size() > 1) {
-      size_t perStep = graph.size();
-      size_t depsPerStep = graph[(TaskId)graph.size() - 1].depEnd;
-      graph.reserve(perStep * trace.steps + perStep / 8,
-                    depsPerStep * trace.steps + depsPerStep / 8);
-    }
-  }
-  stepBegin.push_back(graph.size());
+};
+} // namespace
 
-  SimOptions options;
-  options.recordTasks = true;
-  SimResult sim = simulate(graph, system, options);
-  if (!sim.warnings.empty())
-    return evalError("strategy '" + out.strategy +
-                     "': the simulator rejected its task graph: " +
-                     sim.warnings.front());
-
-  double steps = std::max<int64_t>(trace.steps, 1);
-  double latency = sim.makespanUs / steps;
-
+void StepStats::addWindow(const TaskGraph &window, const Simulator &sim,
+                          const std::vector<TaskId> &stepBegin) {
   // Per step and layer: first start and last end of its (non-barrier)
   // tasks, overall and of the MoE phase.
   struct Span {
@@ -163,19 +120,18 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
   };
   // moe_latency_us: time in which some MoE task runs (layers of different
   // devices may overlap, so per-layer spans do not add up).
-  std::map<int32_t, double> layerSum, layerMoeSum;
-  double moeSum = 0;
   for (size_t s = 0; s + 1 < stepBegin.size(); ++s) {
     std::map<int32_t, Span> layer, moe;
     std::vector<std::pair<double, double>> moeSpans;
     for (TaskId id = stepBegin[s]; id < stepBegin[s + 1]; ++id) {
-      const Task &t = graph[id];
+      const Task &t = window[id];
       if (t.kind == TaskKind::Barrier)
         continue;
-      layer[t.layer].add(sim.taskStart[id], sim.taskEnd[id]);
+      double start = sim.startUs(id), end = sim.endUs(id);
+      layer[t.layer].add(start, end);
       if (t.phase == Phase::Moe) {
-        moe[t.layer].add(sim.taskStart[id], sim.taskEnd[id]);
-        moeSpans.push_back({sim.taskStart[id], sim.taskEnd[id]});
+        moe[t.layer].add(start, end);
+        moeSpans.push_back({start, end});
       }
     }
     for (auto &[l, span] : layer)
@@ -184,13 +140,207 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
       layerMoeSum[l] += span.length();
     moeSum += unionLength(moeSpans);
   }
+  // Windows do not overlap in time, so the exposed time adds up.
+  migrationExposedUs += exposedMigrationUs(window, sim);
+}
+
+/// Emits every step of `trace` through `runtime` and simulates them. When
+/// `windowed`, a step's start that cuts the graph (Perf/StepWindows.h)
+/// splits the steps before it off into a window the simulator runs alone
+/// (on a worker thread when `pipelined`, while later steps are emitted), so
+/// only a few steps' tasks are held at a time. Returns false when a step
+/// does not follow the last cut after all (windows already simulated would
+/// be wrong): the caller starts over without windows.
+static llvm::Expected<bool>
+simulateSteps(StrategyRuntime &runtime, const SystemModel &system,
+              const ModelDesc &model, const GatingTrace &trace,
+              int64_t context, bool windowed, bool pipelined,
+              SimulatedSteps &out) {
+  SimOptions options;
+  options.recordTasks = true;
+  Simulator simulator(system, options);
+  StepStats &stats = out.stats;
+  // One worker runs the windows in order; at most two wait for it, which
+  // bounds the memory they hold.
+  std::optional<llvm::StdThreadPool> worker;
+  if (pipelined && windowed)
+    worker.emplace(llvm::hardware_concurrency(1));
+  std::deque<std::shared_future<void>> inFlight;
+  auto simulateWindow = [&](std::shared_ptr<TaskGraph> window,
+                            std::vector<TaskId> stepBegin) {
+    auto run = [&simulator, &stats, window, stepBegin] {
+      simulator.run(*window);
+      stats.addWindow(*window, simulator, stepBegin);
+    };
+    ++out.windows;
+    if (!worker)
+      return run();
+    while (inFlight.size() >= 2) {
+      inFlight.front().wait();
+      inFlight.pop_front();
+    }
+    inFlight.push_back(worker->async(std::move(run)));
+  };
+
+  TaskGraph &graph = out.graph;
+  TaskId prev = graph.addBarrier();
+  // The held steps: each one's first task.
+  std::vector<TaskId> stepBegin;
+  // Which held tasks follow the last cut (all must, once there is one).
+  FollowSet follow;
+  bool cutOnce = false;
+  // Cut attempts stop when no cut came for this many steps (checking the
+  // whole held range each step would be quadratic in steps).
+  constexpr size_t kMaxStepsPerWindow = 8;
+  for (int64_t step = 0; step < trace.steps; ++step) {
+    StepContext ctx{system, model, trace, step, context};
+    TaskId begin = graph.size(), start = prev;
+    stepBegin.push_back(begin);
+    prev = runtime.emitStep(ctx, graph, prev);
+    out.analyticUs += runtime.analyticStepUs(ctx);
+    // Speed (docs/performance.md): steps emit about as many tasks as the
+    // first, so size the graph once instead of letting the vectors double
+    // through ~20 reallocations (a copy and fresh page faults each time):
+    // for every step, or for the two steps a windowed graph holds.
+    if (step == 0 && trace.steps > 1 && graph.size() > 1) {
+      size_t perStep = graph.size();
+      size_t depsPerStep = graph[(TaskId)graph.size() - 1].depEnd;
+      size_t more = windowed ? 1 : trace.steps - 1;
+      graph.reserve(perStep * more + perStep / 4,
+                    depsPerStep * more + depsPerStep / 4);
+    }
+    if (!windowed)
+      continue;
+    // Does `start` cut? Every held task before this step precedes it and
+    // every task of this step follows it.
+    FollowSet next;
+    bool cut = step > 0 && stepBegin.size() <= kMaxStepsPerWindow + 1;
+    if (cut) {
+      next.reset(start, begin);
+      cut = next.extend(graph) &&
+            allPrecede(graph, graph.firstTask(), begin, start);
+    }
+    if (!cut) {
+      // The held tasks keep growing; all must still follow the last cut.
+      if (cutOnce && !follow.extend(graph))
+        return false;
+      continue;
+    }
+    // The held steps before this one form a window (stepBegin's last
+    // entry, this step's first task, is where it ends).
+    auto window = std::make_shared<TaskGraph>(graph.splitBefore(begin));
+    simulateWindow(std::move(window), std::move(stepBegin));
+    stepBegin = {begin};
+    follow = std::move(next);
+    cutOnce = true;
+  }
+  out.tasks = graph.size();
+  stepBegin.push_back(graph.size());
+  if (windowed) {
+    auto window = std::make_shared<TaskGraph>(
+        graph.splitBefore((TaskId)graph.size()));
+    simulateWindow(std::move(window), std::move(stepBegin));
+    if (worker)
+      worker->wait();
+    out.graph = TaskGraph();
+  } else {
+    simulator.run(graph);
+    stats.addWindow(graph, simulator, stepBegin);
+    out.windows = 1;
+  }
+  out.sim = simulator.take();
+  return true;
+}
+
+llvm::Expected<StrategyOutcome>
+moesaic::evaluateSchedule(const llvm::json::Object &schedule,
+                          const SystemModel &system, const ModelDesc &model,
+                          const WorkloadSpec &workload,
+                          const GatingTrace &trace, bool recordTimeline,
+                          llvm::StringRef runtimeMode,
+                          llvm::StringRef taskGranularity, bool pipelined) {
+  return evaluateSchedule(llvm::json::Object(schedule), system, model,
+                          workload, trace, recordTimeline, runtimeMode,
+                          taskGranularity, pipelined);
+}
+
+llvm::Expected<StrategyOutcome>
+moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
+                          const SystemModel &system, const ModelDesc &model,
+                          const WorkloadSpec &workload,
+                          const GatingTrace &trace, bool recordTimeline,
+                          llvm::StringRef runtimeMode,
+                          llvm::StringRef taskGranularity, bool pipelined) {
+  // Speed (docs/performance.md): the outcome keeps the schedule (for
+  // --schedule); take it over rather than deep-copying it.
+  StrategyOutcome out;
+  out.schedule = std::move(scheduleIn);
+  const llvm::json::Object &schedule = out.schedule;
+  out.strategy = schedule.getString("strategy").value_or("").str();
+  bool coarse = false;
+  // A runtime as the options ask for (a fresh one to start over with).
+  auto makeRuntime = [&]() -> llvm::Expected<std::unique_ptr<StrategyRuntime>> {
+    std::unique_ptr<StrategyRuntime> runtime = createRuntime(out.strategy);
+    if (!runtime)
+      return evalError("strategy '" + out.strategy +
+                       "' has no runtime registered");
+    if (runtimeMode == "dataflow") {
+      if (llvm::Error e = runtime->useDataflowDecisions())
+        return evalError("strategy '" + out.strategy +
+                         "': --runtime=dataflow: " +
+                         llvm::toString(std::move(e)));
+    } else if (runtimeMode != "direct") {
+      return evalError("unknown runtime '" + runtimeMode +
+                       "' (expected direct or dataflow)");
+    }
+    if (taskGranularity == "coarse")
+      coarse = runtime->useCoarseTasks();
+    else if (taskGranularity != "fine")
+      return evalError("unknown task granularity '" + taskGranularity +
+                       "' (expected fine or coarse)");
+    if (llvm::Error e = runtime->load(schedule, system, model))
+      return evalError("strategy '" + out.strategy +
+                       "': " + llvm::toString(std::move(e)));
+    return std::move(runtime);
+  };
+  llvm::Expected<std::unique_ptr<StrategyRuntime>> runtime = makeRuntime();
+  if (!runtime)
+    return runtime.takeError();
+
+  int64_t context = workload.context > 0 ? workload.context : 4096;
+  // Speed (docs/performance.md): simulated in windows of steps unless the
+  // timeline needs the whole graph.
+  SimulatedSteps steps;
+  llvm::Expected<bool> windowsHeld =
+      simulateSteps(**runtime, system, model, trace, context,
+                    /*windowed=*/!recordTimeline, pipelined, steps);
+  if (!windowsHeld)
+    return windowsHeld.takeError();
+  if (!*windowsHeld) {
+    runtime = makeRuntime();
+    if (!runtime)
+      return runtime.takeError();
+    steps = SimulatedSteps();
+    windowsHeld = simulateSteps(**runtime, system, model, trace, context,
+                                /*windowed=*/false, pipelined, steps);
+    if (!windowsHeld)
+      return windowsHeld.takeError();
+  }
+  const SimResult &sim = steps.sim;
+  if (!sim.warnings.empty())
+    return evalError("strategy '" + out.strategy +
+                     "': the simulator rejected its task graph: " +
+                     sim.warnings.front());
+
+  double numSteps = std::max<int64_t>(trace.steps, 1);
+  double latency = sim.makespanUs / numSteps;
   llvm::json::Array layers;
-  for (auto &[l, sum] : layerSum) {
+  for (auto &[l, sum] : steps.stats.layerSum) {
     llvm::json::Object entry{{"index", (int64_t)l},
-                             {"latency_us", sum / steps}};
-    auto it = layerMoeSum.find(l);
-    if (it != layerMoeSum.end())
-      entry["moe_latency_us"] = it->second / steps;
+                             {"latency_us", sum / numSteps}};
+    auto it = steps.stats.layerMoeSum.find(l);
+    if (it != steps.stats.layerMoeSum.end())
+      entry["moe_latency_us"] = it->second / numSteps;
     layers.push_back(std::move(entry));
   }
 
@@ -208,7 +358,7 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
 
   double offchip = 0;
   int64_t peak = 0;
-  int64_t staticBytes = runtime->staticOnchipBytes();
+  int64_t staticBytes = (*runtime)->staticOnchipBytes();
   for (const DeviceStats &d : sim.devices) {
     offchip += d.offchipBytes;
     peak = std::max(peak, d.peakOnchipBytes);
@@ -231,8 +381,8 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
         {"peak_onchip_bytes", d.peakOnchipBytes + staticBytes},
         {"onchip_capacity_bytes", device.onchipBytes},
         {"offchip_bytes", (int64_t)std::llround(d.offchipBytes)},
-        {"compute_busy_us", d.computeBusyUs / steps},
-        {"memory_busy_us", d.memoryBusyUs / steps}});
+        {"compute_busy_us", d.computeBusyUs / numSteps},
+        {"memory_busy_us", d.memoryBusyUs / numSteps}});
   }
 
   LowerBound bound = meanStepLowerBound(system, model, trace, context);
@@ -246,11 +396,11 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
                                    out.strategy, latency, lowerBound)
                          .str());
 
-  double analyticMean = analytic / steps;
+  double analyticMean = steps.analyticUs / numSteps;
   llvm::json::Object result{
       {"strategy", out.strategy},
       {"latency_us", latency},
-      {"moe_latency_us", moeSum / steps},
+      {"moe_latency_us", steps.stats.moeSum / numSteps},
       {"lower_bound_us", lowerBound},
       {"lower_bound", bound.toJSON()},
       {"bound_ratio", lowerBound > 0 ? latency / lowerBound : 0.0},
@@ -258,11 +408,11 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
       {"comm_bytes", (int64_t)std::llround(sim.commBytes)},
       {"offchip_bytes", (int64_t)std::llround(offchip)},
       {"peak_onchip_bytes", peak},
-      {"migration_exposed_us", exposedMigrationUs(graph, sim) / steps},
+      {"migration_exposed_us", steps.stats.migrationExposedUs / numSteps},
       {"layers", std::move(layers)},
       {"links", std::move(links)},
       {"devices", std::move(devices)},
-      {"tasks", (int64_t)graph.size()},
+      {"tasks", (int64_t)steps.tasks},
       {"task_granularity", coarse ? "coarse" : "fine"},
   };
   if (latency > 0 && std::fabs(analyticMean - latency) > 0.05 * latency) {
@@ -274,12 +424,13 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
             : "the simulation is faster: a device starts its next stage "
               "while others still finish the previous one, which the "
               "closed form does not overlap";
-    std::string note = runtime->analyticNote();
+    std::string note = (*runtime)->analyticNote();
     result["analytic_note"] = note.empty() ? why : why + "; " + note;
   }
-  runtime->report(result);
+  (*runtime)->report(result);
   out.result = std::move(result);
+  out.simulatorWindows = steps.windows;
   if (recordTimeline)
-    out.timeline = perf::timelineJSON(graph, system, sim);
+    out.timeline = perf::timelineJSON(steps.graph, system, sim);
   return out;
 }

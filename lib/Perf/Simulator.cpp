@@ -83,22 +83,31 @@ struct Route {
   double latencyUs = 0, slowestGBps = 0;
 };
 
-/// The simulator's state; all arrays sized once per run.
+/// The simulator's state. Resources, routes and statistics persist across
+/// windows (Simulator::run); the per-task arrays hold one window's tasks,
+/// indexed by local id (task id - the window's first task), and are reused.
 class Engine {
 public:
-  Engine(const TaskGraph &g, const SystemModel &s, const SimOptions &o)
-      : graph(g), sys(s), opts(o), n(s.numDevices()),
-        numRes(2 * s.numDevices() + s.links.size()) {}
+  Engine(const SystemModel &s, const SimOptions &o)
+      : sys(s), opts(o), n(s.numDevices()),
+        numRes(2 * s.numDevices() + s.links.size()) {
+    init();
+  }
 
-  SimResult run();
+  void run(const TaskGraph &window);
+  SimResult take();
+
+  /// The last window's first task and its recorded start times.
+  TaskId windowBase = 0;
+  std::vector<double> startAt;
+  std::vector<double> dur;
 
 private:
+  void init();
   Span spanOf(const Task &t);
   void resolve(Route &route);
   double durationOf(const Task &t, const Route *route);
-  Key keyOf(TaskId t) const {
-    return {readyAt[t], graph[t].priority, t};
-  }
+  Key keyOf(TaskId t) const { return {readyAt[t], tasks[t].priority, t}; }
   void pushCandidate(const Key &k);
   /// Records a problem; the first few verbatim, then only a count.
   void warn(std::string message) {
@@ -123,11 +132,14 @@ private:
     }
   }
 
-  const TaskGraph &graph;
   const SystemModel &sys;
   const SimOptions &opts;
   unsigned n;
   size_t numRes;
+  /// The window being run: its tasks by local id.
+  const Task *tasks = nullptr;
+  /// Simulated time: the last event's, where the next window starts.
+  double now = 0;
 
   // Resource spans: pool[span.begin, span.begin + span.len).
   std::vector<uint32_t> pool;
@@ -139,7 +151,7 @@ private:
   std::vector<Route> routes; // the pairs transfers use, lazily resolved
 
   std::vector<Span> span;
-  std::vector<double> dur, readyAt, startAt;
+  std::vector<double> readyAt;
   std::vector<uint32_t> pending;
   std::vector<uint32_t> succBegin, succ;
   std::vector<uint8_t> busy;
@@ -229,8 +241,8 @@ double Engine::durationOf(const Task &t, const Route *route) {
 void Engine::pushCandidate(const Key &k) {
   // Its resources are read when it is tried, after the better candidates.
   __builtin_prefetch(&span[k.id]);
-  __builtin_prefetch(&graph[k.id]);
-  __builtin_prefetch(reinterpret_cast<const char *>(&graph[k.id]) + 64);
+  __builtin_prefetch(&tasks[k.id]);
+  __builtin_prefetch(reinterpret_cast<const char *>(&tasks[k.id]) + 64);
   candidates.push_back(k);
   std::push_heap(candidates.begin(), candidates.end(), after);
 }
@@ -266,7 +278,7 @@ void Engine::tryStart(const Key &key, double now) {
     busy[r[i]] = 1;
     setHot(r[i], false);
   }
-  const Task &t = graph[id];
+  const Task &t = tasks[id];
   if (opts.recordTasks)
     startAt[id] = now;
   double end = now + dur[id];
@@ -298,7 +310,7 @@ void Engine::tryStart(const Key &key, double now) {
 }
 
 void Engine::finish(TaskId id, double now) {
-  const Task &t = graph[id];
+  const Task &t = tasks[id];
   Span s = span[id];
   const uint32_t *r = pool.data() + s.begin;
   double d = dur[id];
@@ -365,16 +377,13 @@ void Engine::finish(TaskId id, double now) {
     pullWaiters(r[i]);
 }
 
-SimResult Engine::run() {
-  size_t numTasks = graph.size();
+void Engine::init() {
   result.devices.assign(n, {});
   result.links.assign(sys.links.size(), {});
   onchip.assign(n, 0);
   busy.assign(numRes, 0);
   hot.assign(numRes, 0);
-  numHot = 0;
   waiters.assign(numRes, {});
-
   // Engine spans per device.
   engineSpan.resize(3 * n);
   for (unsigned d = 0; d < n; ++d) {
@@ -385,27 +394,42 @@ SimResult Engine::run() {
     engineSpan[3 * d + 1] = {b, 2};
     engineSpan[3 * d + 2] = {b + 1, 1};
   }
-  // Per-task arrays on huge pages when large (HugePages.h). Task start
-  // times are kept only for the timeline.
+  routeIndex.assign((size_t)n * n, ~0u);
+  linkLatencyUs.resize(sys.links.size());
+  linkGBps.resize(sys.links.size());
+  for (size_t l = 0; l < sys.links.size(); ++l) {
+    linkLatencyUs[l] = sys.links[l].latencyNs * 1e-3;
+    linkGBps[l] = sys.links[l].bandwidthGBps;
+  }
+  candidates.reserve(1024);
+  events.reserve(1024);
+}
+
+void Engine::run(const TaskGraph &window) {
+  const std::vector<Task> &held = window.all();
+  size_t numTasks = held.size();
+  TaskId base = window.firstTask();
+  tasks = held.data();
+  windowBase = base;
+  uint64_t eventsBefore = result.events;
+  // Per-task arrays on huge pages when large (HugePages.h), reused by the
+  // next window. Task start times are kept only when recorded.
   assignFresh(span, numTasks, Span{});
   assignFresh(dur, numTasks, 0.0);
-  assignFresh(readyAt, numTasks, 0.0);
+  // A window's tasks are ready no earlier than it starts: its dependencies
+  // in earlier windows are done by then.
+  assignFresh(readyAt, numTasks, now);
   if (opts.recordTasks)
     assignFresh(startAt, numTasks, 0.0);
   assignFresh(pending, numTasks, 0u);
   assignFresh(succBegin, numTasks + 1, 0u);
-  const std::vector<Task> &tasks = graph.all();
 
   // The pairs transfers use, and the pool room their routes take, so the
   // pool is sized once (it grew by doubling: copies of up to 40 MB). Speed
   // (docs/performance.md): a transfer's route index is kept in its span
   // meanwhile, so the 4-byte-per-pair table is read once per transfer, not
-  // three times.
-  routeIndex.assign((size_t)n * n, ~0u);
-  routes.clear();
-  // At most one route per pair or per task; reserving address space costs
-  // nothing until used, and growing by doubling copied up to 17 MB.
-  routes.reserve(std::min((size_t)n * n, numTasks));
+  // three times. Routes persist across windows.
+  size_t firstNewRoute = routes.size();
   {
     size_t hops = 0;
     for (size_t i = 0; i < numTasks; ++i) {
@@ -429,15 +453,9 @@ SimResult Engine::run() {
       adviseHugePages(pool.data() + pool.size(),
                       (pool.capacity() - pool.size()) * sizeof(uint32_t));
   }
-  // Routes resolved in order of first use (the pool's layout of before).
-  linkLatencyUs.resize(sys.links.size());
-  linkGBps.resize(sys.links.size());
-  for (size_t l = 0; l < sys.links.size(); ++l) {
-    linkLatencyUs[l] = sys.links[l].latencyNs * 1e-3;
-    linkGBps[l] = sys.links[l].bandwidthGBps;
-  }
-  for (Route &route : routes)
-    resolve(route);
+  // Routes resolved in order of first use.
+  for (size_t r = firstNewRoute; r < routes.size(); ++r)
+    resolve(routes[r]);
   for (size_t i = 0; i < numTasks; ++i) {
     const Task &t = tasks[i];
     const Route *route = nullptr;
@@ -449,17 +467,20 @@ SimResult Engine::run() {
     }
     dur[i] = durationOf(t, route);
     if (!std::isfinite(dur[i]))
-      warn("task " + std::to_string(i) + " never ends: " +
+      warn("task " + std::to_string(base + i) + " never ends: " +
            (t.kind == TaskKind::Transfer
                 ? "device " + std::to_string(t.dst) + " is unreachable from " +
                       std::to_string(t.device)
                 : "device " + std::to_string(t.device) +
                       " lacks the compute or memory bandwidth it needs"));
-    pending[i] = t.depEnd - t.depBegin;
     if (t.layer >= 0 && (size_t)t.layer >= layers.size())
       layers.resize(t.layer + 1);
-    for (const TaskId *d = graph.depsBegin(t); d != graph.depsEnd(t); ++d)
-      ++succBegin[*d + 1];
+    // Dependencies on earlier windows' tasks are met.
+    for (const TaskId *d = window.depsBegin(t); d != window.depsEnd(t); ++d)
+      if (*d >= base) {
+        ++pending[i];
+        ++succBegin[*d - base + 1];
+      }
   }
   for (size_t i = 0; i < numTasks; ++i)
     succBegin[i + 1] += succBegin[i];
@@ -468,19 +489,17 @@ SimResult Engine::run() {
     std::vector<uint32_t> fill(succBegin.begin(), succBegin.end() - 1);
     for (size_t i = 0; i < numTasks; ++i) {
       const Task &t = tasks[i];
-      for (const TaskId *d = graph.depsBegin(t); d != graph.depsEnd(t); ++d)
-        succ[fill[*d]++] = (TaskId)i;
+      for (const TaskId *d = window.depsBegin(t); d != window.depsEnd(t); ++d)
+        if (*d >= base)
+          succ[fill[*d - base]++] = (TaskId)i;
     }
   }
 
-  candidates.reserve(1024);
-  events.reserve(1024);
   for (size_t i = 0; i < numTasks; ++i)
     if (pending[i] == 0)
       candidates.push_back(keyOf((TaskId)i));
   std::make_heap(candidates.begin(), candidates.end(), after);
 
-  double now = 0;
   for (;;) {
     // Start what can start now, best candidates first.
     while (!candidates.empty()) {
@@ -502,7 +521,7 @@ SimResult Engine::run() {
       events.pop_back();
       if (!events.empty()) {
         TaskId next = events.front().id;
-        __builtin_prefetch(&graph[next]);
+        __builtin_prefetch(&tasks[next]);
         __builtin_prefetch(&span[next]);
         __builtin_prefetch(&dur[next]);
         __builtin_prefetch(&succBegin[next]);
@@ -510,7 +529,21 @@ SimResult Engine::run() {
       finish(t, now);
     }
   }
+  uint64_t ran = result.events - eventsBefore;
+  if (ran != numTasks) {
+    result.warnings.push_back(std::to_string(numTasks - ran) +
+                              " tasks never ran (a dependency never "
+                              "finished)");
+    // What waits forever must not block the next window's resources.
+    for (std::vector<Key> &w : waiters)
+      w.clear();
+    std::fill(hot.begin(), hot.end(), 0);
+    numHot = 0;
+  }
+  tasks = nullptr;
+}
 
+SimResult Engine::take() {
   for (size_t l = 0; l < layers.size(); ++l)
     if (layers[l].seen)
       result.layers.emplace_hint(result.layers.end(), (int32_t)l, layers[l]);
@@ -518,20 +551,22 @@ SimResult Engine::run() {
     result.warnings.push_back("... and " +
                               std::to_string(numWarnings - kMaxWarnings) +
                               " more problems");
-  if (result.events != numTasks)
-    result.warnings.push_back(
-        std::to_string(numTasks - result.events) +
-        " tasks never ran (a dependency never finished)");
   if (opts.recordTasks) {
     result.taskStart = std::move(startAt);
-    result.taskEnd.resize(numTasks);
-    for (size_t i = 0; i < numTasks; ++i)
+    result.taskEnd.resize(result.taskStart.size());
+    for (size_t i = 0; i < result.taskStart.size(); ++i)
       result.taskEnd[i] = result.taskStart[i] + dur[i];
   }
   return std::move(result);
 }
 
 } // namespace
+
+namespace moesaic::perf::detail {
+class SimEngine : public Engine {
+  using Engine::Engine;
+};
+} // namespace moesaic::perf::detail
 
 double moesaic::perf::taskDurationUs(const Task &task,
                                      const SystemModel &system) {
@@ -575,9 +610,30 @@ int64_t SimResult::peakOnchipBytes() const {
   return peak;
 }
 
+Simulator::Simulator(const SystemModel &system, const SimOptions &options)
+    : options(options), engine(std::make_unique<detail::SimEngine>(system, this->options)) {}
+
+Simulator::~Simulator() = default;
+
+void Simulator::run(const TaskGraph &window) { engine->run(window); }
+
+TaskId Simulator::windowBase() const { return engine->windowBase; }
+
+double Simulator::startUs(TaskId id) const {
+  return engine->startAt[id - engine->windowBase];
+}
+
+double Simulator::endUs(TaskId id) const {
+  size_t i = id - engine->windowBase;
+  return engine->startAt[i] + engine->dur[i];
+}
+
+SimResult Simulator::take() { return engine->take(); }
+
 SimResult moesaic::perf::simulate(const TaskGraph &graph,
                                   const SystemModel &system,
                                   const SimOptions &options) {
-  Engine engine(graph, system, options);
-  return engine.run();
+  Simulator simulator(system, options);
+  simulator.run(graph);
+  return simulator.take();
 }

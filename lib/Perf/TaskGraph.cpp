@@ -11,8 +11,8 @@ TaskGraph::TaskGraph() { labels.emplace_back(); }
 
 void TaskGraph::reserve(size_t numTasks, size_t numDeps) {
   size_t oldTasks = tasks.capacity(), oldDeps = deps.capacity();
-  tasks.reserve(numTasks);
-  deps.reserve(numDeps);
+  tasks.reserve(tasks.size() + numTasks);
+  deps.reserve(deps.size() + numDeps);
   // Only fresh storage (the part past size() is not touched yet) gets huge
   // pages (HugePages.h).
   if (tasks.capacity() != oldTasks)
@@ -32,13 +32,30 @@ uint32_t TaskGraph::setLabel(const std::string &label) {
   return curLabel = it->second;
 }
 
+TaskGraph TaskGraph::splitBefore(TaskId end) {
+  assert(end >= base && end <= size() && "split point outside the graph");
+  size_t count = end - base;
+  size_t depCount =
+      count == tasks.size() ? deps.size() : tasks[count].depBegin - depBase;
+  TaskGraph window;
+  window.base = base;
+  window.depBase = depBase;
+  window.tasks.assign(tasks.begin(), tasks.begin() + count);
+  window.deps.assign(deps.begin(), deps.begin() + depCount);
+  tasks.erase(tasks.begin(), tasks.begin() + count);
+  deps.erase(deps.begin(), deps.begin() + depCount);
+  base = end;
+  depBase += (uint32_t)depCount;
+  return window;
+}
+
 TaskId TaskGraph::push(Task task, const TaskId *depBegin,
                        const TaskId *depEnd) {
-  TaskId id = (TaskId)tasks.size();
+  TaskId id = (TaskId)size();
   task.layer = task.layer == -1 ? curLayer : task.layer;
   task.phase = task.phase == Phase::Other ? curPhase : task.phase;
   task.label = task.label == 0 ? curLabel : task.label;
-  task.depBegin = (uint32_t)deps.size();
+  task.depBegin = depBase + (uint32_t)deps.size();
   for (const TaskId *d = depBegin; d != depEnd; ++d) {
     if (*d == kNoTask)
       continue;
@@ -47,7 +64,7 @@ TaskId TaskGraph::push(Task task, const TaskId *depBegin,
     assert(*d < id && "dependency on a task that does not exist yet");
     deps.push_back(*d);
   }
-  task.depEnd = (uint32_t)deps.size();
+  task.depEnd = depBase + (uint32_t)deps.size();
   tasks.push_back(task);
   return id;
 }

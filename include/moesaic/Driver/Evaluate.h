@@ -56,6 +56,9 @@ struct StrategyOutcome {
   /// The report's results[] entry.
   llvm::json::Object result;
   std::optional<llvm::json::Value> timeline;
+  /// How many windows the simulator ran the steps in (1: the whole graph
+  /// at once; Perf/StepWindows.h).
+  size_t simulatorWindows = 0;
 };
 
 /// What an evaluation produced, for the caller to write out.
@@ -74,7 +77,9 @@ struct EvaluationSink {
 };
 
 /// Runs a strategy's exported schedule through its runtime and the
-/// simulator over `trace`. No MLIR involved. Fails when the runtime is
+/// simulator over `trace`. No MLIR involved. With `pipelined`, the
+/// simulator runs the steps already emitted on a second thread while the
+/// runtime emits the next (the results are the same either way). Fails when the runtime is
 /// missing, the schedule is malformed, the simulator reports a malformed
 /// graph, or (internal check) the simulated latency beats its lower bound.
 llvm::Expected<StrategyOutcome>
@@ -82,7 +87,8 @@ evaluateSchedule(const llvm::json::Object &schedule, const SystemModel &system,
                  const ModelDesc &model, const WorkloadSpec &workload,
                  const GatingTrace &trace, bool recordTimeline,
                  llvm::StringRef runtime = "direct",
-                 llvm::StringRef taskGranularity = "fine");
+                 llvm::StringRef taskGranularity = "fine",
+                 bool pipelined = false);
 /// The same, taking the schedule over instead of copying it into the
 /// outcome (a schedule with when/where programs is large).
 llvm::Expected<StrategyOutcome>
@@ -90,7 +96,8 @@ evaluateSchedule(llvm::json::Object &&schedule, const SystemModel &system,
                  const ModelDesc &model, const WorkloadSpec &workload,
                  const GatingTrace &trace, bool recordTimeline,
                  llvm::StringRef runtime = "direct",
-                 llvm::StringRef taskGranularity = "fine");
+                 llvm::StringRef taskGranularity = "fine",
+                 bool pipelined = false);
 
 /// The report: model, hardware, workload, results, speedup vs the first.
 llvm::json::Object buildReport(const ModelDesc &model,

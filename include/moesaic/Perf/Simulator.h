@@ -19,6 +19,7 @@
 #include "llvm/Support/JSON.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,8 @@ struct SimResult {
   /// Busy time of phase-tagged work, summed over resources.
   double moeComputeUs = 0, moeCommUs = 0, migrationUs = 0;
   uint64_t events = 0;
-  /// When recordTasks: start/end per task id.
+  /// When recordTasks: start/end per task id (of the last window run, index
+  /// id - its first task; simulate(): the whole graph).
   std::vector<double> taskStart, taskEnd;
   /// Problems found in the graph (tasks on unknown devices, tasks that
   /// never ran); empty for a well-formed graph.
@@ -74,7 +76,39 @@ struct SimResult {
   int64_t peakOnchipBytes() const;
 };
 
-/// Runs the simulation. Deterministic.
+namespace detail {
+class SimEngine;
+} // namespace detail
+
+/// Runs a task graph window by window: each run() executes the tasks a graph
+/// holds (TaskGraph::splitBefore) after those of the earlier runs. Tasks of
+/// earlier windows that a window's tasks depend on count as done, and the
+/// window's tasks are ready no earlier than the end of the previous window.
+/// So the result equals one run of the whole graph when each window is cut
+/// at a task T that every earlier task precedes and every later task
+/// follows (the caller checks; Perf/StepWindows.h does it for decode
+/// steps). Statistics accumulate over the windows. Deterministic.
+class Simulator {
+public:
+  explicit Simulator(const SystemModel &system, const SimOptions &options = {});
+  ~Simulator();
+  Simulator(const Simulator &) = delete;
+  Simulator &operator=(const Simulator &) = delete;
+
+  void run(const TaskGraph &window);
+  /// When recordTasks: start/end of a task of the last window.
+  TaskId windowBase() const;
+  double startUs(TaskId id) const;
+  double endUs(TaskId id) const;
+  /// The result over all windows (task times: of the last window).
+  SimResult take();
+
+private:
+  SimOptions options;
+  std::unique_ptr<detail::SimEngine> engine;
+};
+
+/// Runs the simulation of a whole graph. Deterministic.
 SimResult simulate(const TaskGraph &graph, const SystemModel &system,
                    const SimOptions &options = {});
 

@@ -24,6 +24,7 @@
 #ifndef MOESAIC_PERF_TASKGRAPH_H
 #define MOESAIC_PERF_TASKGRAPH_H
 
+#include <cassert>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -68,6 +69,12 @@ struct Task {
 
 /// An append-only task DAG (dependencies always point to earlier tasks, so
 /// it is acyclic by construction).
+///
+/// Windows: splitBefore(id) moves the tasks before `id` out into a graph of
+/// their own (for the simulator to run while more tasks are appended here),
+/// so a graph may hold only its tasks [firstTask(), size()). Ids stay
+/// global: a held task may depend on tasks that were split off; indexing one
+/// of those is a bug.
 class TaskGraph {
 public:
   TaskGraph();
@@ -89,21 +96,49 @@ public:
   uint32_t setLabel(const std::string &label);
   void clearLabel() { curLabel = 0; }
 
-  Task &operator[](TaskId id) { return tasks[id]; }
-  const Task &operator[](TaskId id) const { return tasks[id]; }
-  size_t size() const { return tasks.size(); }
+  Task &operator[](TaskId id) {
+    assert(id >= base && "task was split off");
+    return tasks[id - base];
+  }
+  const Task &operator[](TaskId id) const {
+    assert(id >= base && "task was split off");
+    return tasks[id - base];
+  }
+  /// One past the last task id (tasks split off included).
+  size_t size() const { return base + tasks.size(); }
+  /// The first task this graph still holds (0 unless split).
+  TaskId firstTask() const { return base; }
+  /// The held tasks: all()[i] is task firstTask() + i.
   const std::vector<Task> &all() const { return tasks; }
-  const TaskId *depsBegin(const Task &t) const { return deps.data() + t.depBegin; }
-  const TaskId *depsEnd(const Task &t) const { return deps.data() + t.depEnd; }
-  const std::string &labelOf(const Task &t) const { return labels[t.label]; }
+  /// A task's dependencies (global ids; those below firstTask() were split
+  /// off).
+  const TaskId *depsBegin(const Task &t) const {
+    return deps.data() + (t.depBegin - depBase);
+  }
+  const TaskId *depsEnd(const Task &t) const {
+    return deps.data() + (t.depEnd - depBase);
+  }
+  /// Its label; a split-off window keeps no labels (empty).
+  const std::string &labelOf(const Task &t) const {
+    return t.label < labels.size() ? labels[t.label] : labels[0];
+  }
 
+  /// Reserves room for this many more tasks and dependencies.
   void reserve(size_t numTasks, size_t numDeps);
+
+  /// Moves the held tasks before `end` (firstTask() <= end <= size()) into
+  /// the returned graph, which holds them under the same ids; this graph
+  /// then holds [end, size()) and keeps appending after them.
+  TaskGraph splitBefore(TaskId end);
 
 private:
   TaskId push(Task task, const TaskId *depBegin, const TaskId *depEnd);
 
   std::vector<Task> tasks;
   std::vector<TaskId> deps;
+  /// Id of tasks[0], and index of deps[0] in the graph's dependency order.
+  TaskId base = 0;
+  uint32_t depBase = 0;
   std::vector<std::string> labels;
   /// labels[i] -> i, so interning stays O(1) with thousands of labels.
   std::unordered_map<std::string, uint32_t> labelIds;
