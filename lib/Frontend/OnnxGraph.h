@@ -157,8 +157,8 @@ void inferMissingShapes(Graph &graph);
 void phaseTime(bool enabled, const char *phase,
                std::chrono::steady_clock::time_point &start);
 
-/// Element count of `dims` (unknown dims count as 1), or nullopt on
-/// overflow.
+/// Element count of `dims` (unknown dims count as 1, a zero dim makes 0),
+/// or nullopt when the nonzero dims multiply past 64 bits.
 std::optional<int64_t> checkedNumel(const std::vector<int64_t> &dims);
 
 } // namespace moesaic::onnxfe

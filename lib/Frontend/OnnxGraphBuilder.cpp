@@ -90,10 +90,16 @@ bool Value::fullyStatic() const {
 std::optional<int64_t> moesaic::onnxfe::checkedNumel(
     const std::vector<int64_t> &dims) {
   int64_t n = 1;
-  for (int64_t d : dims)
+  bool empty = false;
+  for (int64_t d : dims) {
+    empty |= d == 0;
     if (d > 0 && __builtin_mul_overflow(n, d, &n))
       return std::nullopt;
-  return n;
+  }
+  // A zero dimension empties the tensor (fuzzer find: counted as 1, a
+  // 0 x 2^60 weight weighed 2^62 bytes), but the other dimensions must
+  // still multiply within 64 bits: code downstream may multiply them.
+  return empty ? 0 : n;
 }
 
 llvm::Error Builder::readOpsets() {
@@ -344,6 +350,18 @@ void Builder::runShapeInference() {
     for (const std::string &o : node.output())
       defined.insert(o);
   auto malformed = [&](const onnx::NodeProto &node) {
+    // Window sizes that are not positive: Conv and pooling inference
+    // divide by the strides (AveragePool with a zero stride: SIGFPE found
+    // by moesaic-fuzz-onnx).
+    for (const onnx::AttributeProto &a : node.attribute())
+      if (a.name() == "strides" || a.name() == "dilations" ||
+          a.name() == "kernel_shape" || a.name() == "group") {
+        if (a.has_i() && a.i() <= 0)
+          return true;
+        for (int64_t v : a.ints())
+          if (v <= 0)
+            return true;
+      }
     // An input nothing defines has no type; old inference functions (Gemm-6,
     // second fuzz finding) read it anyway.
     for (const std::string &in : node.input())

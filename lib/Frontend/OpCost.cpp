@@ -27,13 +27,19 @@ bool moesaic::onnxfe::isFreeOp(const Node &n) {
              .Default(false);
 }
 
+/// Elements of value `id`, unknown dimensions counted as 1; a zero
+/// dimension makes an empty tensor (fuzzer find: counting it as 1 made a
+/// 0 x 2^60 weight 2^60 elements).
 static double staticElems(const Graph &g, int id) {
   if (id < 0 || !g.value(id).hasShape)
     return 0;
   double n = 1;
-  for (int64_t d : g.value(id).dims)
+  for (int64_t d : g.value(id).dims) {
+    if (d == 0)
+      return 0;
     if (d > 0)
       n *= (double)d;
+  }
   return n;
 }
 
@@ -71,9 +77,13 @@ static double perElement(const Node &n) {
 OpCost moesaic::onnxfe::costOf(const Graph &g, const Node &n, int64_t tokens) {
   OpCost c;
   double div = tokens > 0 ? (double)tokens : 1.0;
+  // Saturating: a node may read one huge weight several times (fuzzer
+  // find: Add(w, w) of a 2^62-byte weight overflowed int64).
+  double weightBytes = 0;
   for (int in : n.inputs)
     if (in >= 0 && isWeight(g, in) && !(n.is("Gather") && in == n.input(0)))
-      c.weightBytes += (int64_t)(staticElems(g, in) * elemBytes(g.value(in).elemType));
+      weightBytes += staticElems(g, in) * elemBytes(g.value(in).elemType);
+  c.weightBytes = weightBytes >= 9.0e18 ? (int64_t)9.0e18 : (int64_t)weightBytes;
   int out = n.output(0);
   double outElems = staticElems(g, out);
   if (n.is("MatMul") || n.is("Gemm") || n.is("MatMulInteger") ||
