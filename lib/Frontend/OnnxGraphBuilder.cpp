@@ -352,10 +352,11 @@ void Builder::runShapeInference() {
   auto malformed = [&](const onnx::NodeProto &node) {
     // Window sizes that are not positive: Conv and pooling inference
     // divide by the strides (AveragePool with a zero stride: SIGFPE found
-    // by moesaic-fuzz-onnx).
+    // by moesaic-fuzz-onnx), DepthToSpace/SpaceToDepth by the block size.
     for (const onnx::AttributeProto &a : node.attribute())
       if (a.name() == "strides" || a.name() == "dilations" ||
-          a.name() == "kernel_shape" || a.name() == "group") {
+          a.name() == "kernel_shape" || a.name() == "group" ||
+          a.name() == "blocksize") {
         if (a.has_i() && a.i() <= 0)
           return true;
         for (int64_t v : a.ints())

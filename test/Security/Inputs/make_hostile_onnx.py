@@ -73,3 +73,17 @@ big.raw_data = b"\x00\x00\x80\x3f"
 save(model([helper.make_node("Add", ["x", "w"], ["y"])], [big],
            outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]),
      "dims-claim-10gib.onnx")
+
+# Window attributes ONNX 1.12's own shape inference divides by: a zero
+# stride made it raise SIGFPE (Conv, MaxPool; AveragePool was a fuzzer
+# find); a zero block size is refused the same way.
+img = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 6])]
+out = [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]
+save(model([helper.make_node("Conv", ["x", "w"], ["y"], strides=[0, 1])],
+           [helper.make_tensor("w", TensorProto.FLOAT, [2, 4, 3, 3], [0.0] * 72)],
+           img, out), "zero-stride-conv.onnx")
+save(model([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2],
+                             strides=[1, 0])], (), img, out),
+     "zero-stride-maxpool.onnx")
+save(model([helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=0)], (),
+           img, out), "zero-blocksize.onnx")
