@@ -13,7 +13,8 @@ export BUILD_DIR=$build
 # plus moe-opt for the script benchmarks.
 "$root/scripts/build.sh" moe-opt >/dev/null
 targets=$(ninja -C "$build" -t targets all |
-  sed -n 's/^\(moesaic-bench-[A-Za-z0-9_-]*\|[A-Za-z0-9_-]*_bench\): phony$/\1/p' | sort -u)
+  sed -n 's/^\(moesaic-bench-[A-Za-z0-9_-]*\|[A-Za-z0-9_-]*_bench\): phony$/\1/p' |
+  grep -v '^cmake_' | sort -u)
 # shellcheck disable=SC2086
 "$root/scripts/build.sh" -j2 $targets >/dev/null
 exec /usr/bin/python3 "$root/bench/_run_all.py" --build "$build" "$@" $targets

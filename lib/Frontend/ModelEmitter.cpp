@@ -14,6 +14,7 @@
 #include "Patterns.h"
 
 #include "moesaic/Dialect/Moe/MoeOps.h"
+#include "moesaic/Model/ModelDesc.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -150,9 +151,13 @@ Type Emitter::typeOf(int id) {
     return UnrankedTensorType::get(elem);
   if (v.rank() >= 2 && v.lastDim() == hidden && isFloatElem(v.elemType))
     return RankedTensorType::get({ShapedType::kDynamic, hidden}, elem);
+  // Dimensions past what the moe dialect accepts (kMaxModelDim: flattened
+  // activations, shapes computed from an untrusted file) are left dynamic:
+  // the type is informational, costs come from the importer's own shapes
+  // (fuzzer find: a 1.4e9 dimension failed the verifier as an importer bug).
   llvm::SmallVector<int64_t> dims;
   for (int64_t d : v.dims)
-    dims.push_back(d < 0 ? ShapedType::kDynamic : d);
+    dims.push_back(d < 0 || d > kMaxModelDim ? ShapedType::kDynamic : d);
   return RankedTensorType::get(dims, elem);
 }
 

@@ -192,7 +192,9 @@ llvm::Error Builder::readType(const onnx::TypeProto &type, Value &v,
 template <typename T>
 static std::vector<T> rawAs(const std::string &raw, size_t n) {
   std::vector<T> out(n);
-  if (raw.size() >= n * sizeof(T))
+  // An empty tensor has no storage: memcpy from or to null is undefined
+  // even for 0 bytes (UBSan, fuzzer find).
+  if (n > 0 && raw.size() >= n * sizeof(T))
     std::memcpy(out.data(), raw.data(), n * sizeof(T));
   return out;
 }
