@@ -10,6 +10,9 @@
 #include "moesaic/Driver/Strategy.h"
 #include "moesaic/Transforms/Passes.h"
 
+#include <string>
+#include <vector>
+
 using namespace mlir;
 using namespace moesaic;
 
@@ -27,7 +30,11 @@ void moesaic::registerFseDpStrategy() {
        targets, [targets](OpPassManager &pm) {
          CreateScheduleOptions create;
          create.strategy = "fse-dp";
-         create.targets = {toString(SystemKind::Chiplet)};
+         // The options struct holds an ArrayRef: the strings must outlive
+         // the pass's constructor, which copies them.
+         std::vector<std::string> targetNames = {
+             toString(SystemKind::Chiplet)};
+         create.targets = targetNames;
          pm.addPass(createCreateSchedule(create));
          PlaceDenseOptions dense;
          dense.mode = "tensor";
