@@ -259,7 +259,8 @@ _TASK_GRANULARITIES = ("fine", "coarse")
 
 
 def _compile(model, hw, strategies, workload, timeline, lower_in_place,
-             runtime="direct", task_granularity="fine"):
+             runtime="direct", task_granularity="fine",
+             dataflow_program=True):
     if runtime not in _RUNTIMES:
         raise Error(f"runtime must be one of {', '.join(_RUNTIMES)}, "
                     f"not {runtime!r}")
@@ -270,14 +271,14 @@ def _compile(model, hw, strategies, workload, timeline, lower_in_place,
     raw = _core.compile(_model_arg(model), "" if hw is None else _os.fspath(hw),
                         list(strategies), workload_spec(workload),
                         bool(timeline), lower_in_place, runtime,
-                        task_granularity)
+                        task_granularity, bool(dataflow_program))
     result = Result(raw)
     _warn(result.warnings, stacklevel=4)
     return result
 
 
 def compile(model, hw=None, strategy=None, workload=None, timeline=True,
-            runtime="direct", task_granularity="fine"):
+            runtime="direct", task_granularity="fine", dataflow_program=True):
     """Lowers `model` with one strategy for `hw`, simulates the workload and
     returns a Result.
 
@@ -297,6 +298,11 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True,
               or "coarse" (one per layer and chiplet or link busy
               interval, docs/fse-dp.md); report["results"][i]
               ["task_granularity"] says which ran
+    dataflow_program  include the strategy's when/where program (fse-dp,
+              ndp-tp, er-mapping; docs/dataflow.md) in Result.schedule
+              and Result.mlir. False skips building it: the report is
+              the same, and a large model compiles several times faster
+              (runtime="dataflow" needs the program and builds it anyway)
     """
     if strategy is None:
         names = ", ".join(s["name"] for s in list_strategies())
@@ -304,16 +310,16 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True,
     if not isinstance(strategy, str):
         raise TypeError("strategy must be a name; use compare() for several")
     return _compile(model, hw, [strategy], workload, timeline, True, runtime,
-                    task_granularity)
+                    task_granularity, dataflow_program)
 
 
 def compare(model, hw=None, strategies=(), workload=None, timeline=True,
-            runtime="direct", task_granularity="fine"):
+            runtime="direct", task_granularity="fine", dataflow_program=True):
     """Evaluates several strategies on the same model, hardware and
     workload; the report's "speedup" is relative to the first. `runtime`
     as for compile() (every strategy must have a dataflow path);
     `task_granularity` as for compile() (strategies without a coarse mode
-    run fine)."""
+    run fine); `dataflow_program` as for compile()."""
     if isinstance(strategies, str):
         strategies = [s for s in strategies.split(",") if s]
     strategies = list(strategies)
@@ -321,7 +327,7 @@ def compare(model, hw=None, strategies=(), workload=None, timeline=True,
         names = ", ".join(s["name"] for s in list_strategies())
         raise Error(f"compare() needs strategies=[...] (known: {names})")
     return _compile(model, hw, strategies, workload, timeline, False, runtime,
-                    task_granularity)
+                    task_granularity, dataflow_program)
 
 
 from .sweep import sweep  # noqa: E402

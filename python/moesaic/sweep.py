@@ -69,7 +69,8 @@ def _run_one(task):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = moesaic.compile(model, hw=hw, strategy=strategy,
-                                     workload=workload, timeline=False)
+                                     workload=workload, timeline=False,
+                                     dataflow_program=False)
         entry = result.result()
         hardware = result.report.get("hardware", {})
         row.update({"hw_kind": hardware.get("kind"),

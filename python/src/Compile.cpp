@@ -89,6 +89,7 @@ moesaic::python::compile(const CompileRequest &request, Diagnostics &diags) {
   options.lowerInPlace = request.lowerInPlace;
   options.runtime = request.runtime;
   options.taskGranularity = request.taskGranularity;
+  options.dataflowPrograms = request.dataflowPrograms;
   EvaluationSink sink;
   if (failed(evaluateModule(*module, options, sink)) || !sink.done) {
     if (!diags.hasErrors())

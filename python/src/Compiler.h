@@ -114,6 +114,10 @@ struct CompileRequest {
   std::string runtime = "direct";
   /// Simulator task granularity: "fine" or "coarse" (EvaluateOptions).
   std::string taskGranularity = "fine";
+  /// Build the strategies' when/where programs into the schedule and the
+  /// lowered MLIR (EvaluateOptions::dataflowPrograms); the "dataflow"
+  /// runtime builds them regardless.
+  bool dataflowPrograms = true;
 };
 
 /// What a compile produced, as JSON/MLIR text.

@@ -179,7 +179,8 @@ moesaic.parse() or Module.from_file().)doc")
       [](const py::object &model, const std::string &hw,
          const std::vector<std::string> &strategies,
          const std::string &workload, bool timeline, bool lowerInPlace,
-         const std::string &runtime, const std::string &taskGranularity) {
+         const std::string &runtime, const std::string &taskGranularity,
+         bool dataflowPrograms) {
         CompileRequest request;
         if (py::isinstance<PyModule>(model)) {
           const PyModule &pm = model.cast<const PyModule &>();
@@ -204,6 +205,7 @@ moesaic.parse() or Module.from_file().)doc")
         request.lowerInPlace = lowerInPlace && strategies.size() == 1;
         request.runtime = runtime;
         request.taskGranularity = taskGranularity;
+        request.dataflowPrograms = dataflowPrograms;
         Diagnostics diags;
         std::optional<CompileOutput> out;
         {
@@ -225,6 +227,7 @@ moesaic.parse() or Module.from_file().)doc")
       py::arg("model"), py::arg("hw"), py::arg("strategies"),
       py::arg("workload"), py::arg("timeline"), py::arg("lower_in_place"),
       py::arg("runtime") = "direct", py::arg("task_granularity") = "fine",
+      py::arg("dataflow_program") = true,
       "Lowers and evaluates; returns JSON texts (use moesaic.compile).");
 
   m.def(

@@ -258,3 +258,37 @@ def test_task_granularity():
     with pytest.raises(moesaic.Error, match="task_granularity must be one of"):
         moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="fse-dp",
                         task_granularity="chunky")
+
+
+def _has_dataflow(node):
+    """Whether a schedule JSON holds a when/where program anywhere."""
+    if isinstance(node, dict):
+        return "dataflow" in node or any(_has_dataflow(v)
+                                         for v in node.values())
+    if isinstance(node, list):
+        return any(_has_dataflow(v) for v in node)
+    return False
+
+
+def test_dataflow_program_keyword():
+    """dataflow_program=False leaves the when/where program out of the
+    schedule and the lowered IR; the report is the same. The dataflow
+    runtime needs the program and builds it regardless."""
+    out = {}
+    for flag in (True, False):
+        out[flag] = moesaic.compile(TINY, hw="edge-chiplet-8-mesh",
+                                    strategy="fse-dp", workload=WORKLOAD,
+                                    timeline=False, dataflow_program=flag)
+    assert out[True].report == out[False].report
+    assert _has_dataflow(out[True].schedule)
+    assert not _has_dataflow(out[False].schedule)
+    assert "df.program" in out[True].mlir
+    assert "df.program" not in out[False].mlir
+    forced = moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="fse-dp",
+                             workload=WORKLOAD, timeline=False,
+                             runtime="dataflow", dataflow_program=False)
+    assert _has_dataflow(forced.schedule)
+    both = moesaic.compare(TINY, hw="edge-chiplet-8-mesh",
+                           strategies=["fse-dp", "ep"], workload=WORKLOAD,
+                           timeline=False, dataflow_program=False)
+    assert not _has_dataflow(both.schedule)
