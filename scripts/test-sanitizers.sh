@@ -6,16 +6,17 @@
 # under `not` and even when the test only looks at the exit status.
 #   scripts/test-sanitizers.sh            # everything
 #   scripts/test-sanitizers.sh lit-only   # skip the unit tests
-# Python: the moesaic Python module is not built here (an ASan extension
-# would need libasan in LD_PRELOAD of an uninstrumented interpreter), so the
-# pytest suites that import it skip themselves; the ones that run the
-# instrumented moe-opt binary do run.
-# Leaks: LeakSanitizer is on (detect_leaks=1) for every process.
+# Python: the moesaic module is built instrumented too; lit preloads clang's
+# shared ASan runtime into /usr/bin/python3 for the pytest suites
+# (test/python/lit.local.cfg), so they all run.
+# Leaks: LeakSanitizer is on (detect_leaks=1) for every process but the
+# Python interpreters and what they start (the interpreter keeps its
+# allocations to the end by design).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-asan}
 BUILD_DIR=$build "$root/scripts/configure-instrumented.sh"
-cmake --build "$build" -- -j2 moe-opt MoesaicUnitTests
+cmake --build "$build" -- -j2 moe-opt MoesaicUnitTests moesaic_python
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1}

@@ -4,6 +4,7 @@
 /usr/bin/python3 imports from outside the build tree (the extension finds
 libMLIR/libLLVM through its RPATH)."""
 
+import os
 import pathlib
 import shutil
 import subprocess
@@ -14,6 +15,17 @@ import moesaic
 from conftest import PYTHON
 
 BUILD = pathlib.Path(moesaic.__file__).resolve().parents[2]
+
+
+def clean_env(**extra):
+    """A minimal environment, keeping what a sanitized build's interpreter
+    needs (test/python/lit.local.cfg preloads the ASan runtime)."""
+    env = {"PATH": "/usr/bin:/bin", **extra}
+    for key in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+                "ASAN_SYMBOLIZER_PATH"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
 
 
 def test_install_component(tmp_path):
@@ -39,7 +51,7 @@ def test_install_component(tmp_path):
               "print(r.result()['latency_us'] > 0)")
     tiny = pathlib.Path(__file__).resolve().parents[3] / "examples" / "tiny-moe.mlir"
     out = subprocess.run([PYTHON, "-c", script, str(site), str(tiny)],
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site)},
+                         env=clean_env(PYTHONPATH=str(site)),
                          cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
