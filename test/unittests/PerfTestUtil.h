@@ -4,8 +4,10 @@
 #define MOESAIC_TEST_PERFTESTUTIL_H
 
 #include "moesaic/Model/ModelDesc.h"
+#include "moesaic/Perf/TaskGraph.h"
 #include "moesaic/Target/SystemModel.h"
 
+#include <random>
 #include <string>
 
 namespace moesaic::testutil {
@@ -21,6 +23,30 @@ inline Device device(const std::string &name, double tflops = 10,
   d.offchipBytes = offchip;
   d.offchipGBps = gbps;
   return d;
+}
+
+/// Gives `t` random work of one kind (0 compute, 1 load, 2 transfer, any
+/// other a barrier), for the simulator's random-graph tests.
+inline void setRandomWork(perf::Task &t, std::mt19937_64 &rng, unsigned kind) {
+  using perf::TaskKind;
+  switch (kind) {
+  case 0:
+    t.kind = TaskKind::Compute;
+    t.flops = 1e6 * (1 + rng() % 100);
+    t.bytes = rng() % 2 ? 1e4 * (rng() % 100) : 0;
+    t.tflops = 10;
+    break;
+  case 1:
+    t.kind = TaskKind::Load;
+    t.bytes = 1e4 * (1 + rng() % 100);
+    break;
+  case 2:
+    t.kind = TaskKind::Transfer;
+    t.bytes = 1e4 * (1 + rng() % 100);
+    break;
+  default:
+    t.kind = TaskKind::Barrier;
+  }
 }
 
 /// a - b - c with explicit bidirectional links: a-b 100 GB/s 1000 ns,

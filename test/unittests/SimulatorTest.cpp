@@ -291,25 +291,9 @@ TaskGraph randomGraph(std::mt19937_64 &rng, unsigned devices, int n) {
     t.dst = rng() % devices;
     t.layer = rng() % 3;
     t.priority = rng() % 3;
-    switch (rng() % 5) {
-    case 0:
-    case 1:
-      t.kind = TaskKind::Compute;
-      t.flops = 1e6 * (1 + rng() % 100);
-      t.bytes = rng() % 2 ? 1e4 * (rng() % 100) : 0;
-      t.tflops = 10;
-      break;
-    case 2:
-      t.kind = TaskKind::Load;
-      t.bytes = 1e4 * (1 + rng() % 100);
-      break;
-    case 3:
-      t.kind = TaskKind::Transfer;
-      t.bytes = 1e4 * (1 + rng() % 100);
-      break;
-    default:
-      t.kind = TaskKind::Barrier;
-    }
+    // Compute twice as often as the other kinds.
+    unsigned roll = rng() % 5;
+    testutil::setRandomWork(t, rng, roll == 0 ? 0 : roll - 1);
     g.add(t, deps);
   }
   return g;

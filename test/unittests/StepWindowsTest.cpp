@@ -96,24 +96,7 @@ TaskId randomStep(std::mt19937_64 &rng, TaskGraph &g, unsigned devices,
     t.priority = rng() % 3;
     t.allocBytes = rng() % 4 ? 0 : 1000;
     t.freeBytes = t.allocBytes;
-    switch (rng() % 4) {
-    case 0:
-      t.kind = TaskKind::Compute;
-      t.flops = 1e6 * (1 + rng() % 100);
-      t.bytes = rng() % 2 ? 1e4 * (rng() % 100) : 0;
-      t.tflops = 10;
-      break;
-    case 1:
-      t.kind = TaskKind::Load;
-      t.bytes = 1e4 * (1 + rng() % 100);
-      break;
-    case 2:
-      t.kind = TaskKind::Transfer;
-      t.bytes = 1e4 * (1 + rng() % 100);
-      break;
-    default:
-      t.kind = TaskKind::Barrier;
-    }
+    testutil::setRandomWork(t, rng, rng() % 4);
     std::vector<TaskId> deps{start};
     for (int k = rng() % 3; k > 0 && !step.empty(); --k)
       deps.push_back(step[rng() % step.size()]);
