@@ -151,11 +151,10 @@ void StepStats::addWindow(const TaskGraph &window, const Simulator &sim,
 /// only a few steps' tasks are held at a time. Returns false when a step
 /// does not follow the last cut after all (windows already simulated would
 /// be wrong): the caller starts over without windows.
-static llvm::Expected<bool>
-simulateSteps(StrategyRuntime &runtime, const SystemModel &system,
-              const ModelDesc &model, const GatingTrace &trace,
-              int64_t context, bool windowed, bool pipelined,
-              SimulatedSteps &out) {
+static bool simulateSteps(StrategyRuntime &runtime, const SystemModel &system,
+                          const ModelDesc &model, const GatingTrace &trace,
+                          int64_t context, bool windowed, bool pipelined,
+                          SimulatedSteps &out) {
   SimOptions options;
   options.recordTasks = true;
   Simulator simulator(system, options);
@@ -311,20 +310,15 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
   // Speed (docs/performance.md): simulated in windows of steps unless the
   // timeline needs the whole graph.
   SimulatedSteps steps;
-  llvm::Expected<bool> windowsHeld =
-      simulateSteps(**runtime, system, model, trace, context,
-                    /*windowed=*/!recordTimeline, pipelined, steps);
-  if (!windowsHeld)
-    return windowsHeld.takeError();
-  if (!*windowsHeld) {
+  if (!simulateSteps(**runtime, system, model, trace, context,
+                     /*windowed=*/!recordTimeline, pipelined, steps)) {
     runtime = makeRuntime();
     if (!runtime)
       return runtime.takeError();
     steps = SimulatedSteps();
-    windowsHeld = simulateSteps(**runtime, system, model, trace, context,
-                                /*windowed=*/false, pipelined, steps);
-    if (!windowsHeld)
-      return windowsHeld.takeError();
+    // Without windows every step is held: nothing to fall back from.
+    simulateSteps(**runtime, system, model, trace, context,
+                  /*windowed=*/false, pipelined, steps);
   }
   const SimResult &sim = steps.sim;
   if (!sim.warnings.empty())

@@ -137,8 +137,8 @@ struct Graph {
   }
   /// The node producing value `id`, or null.
   const Node *producer(int id) const {
-    return id >= 0 && values[id].producer >= 0 ? &nodes[values[id].producer]
-                                               : nullptr;
+    int p = value(id).producer;
+    return p >= 0 ? &nodes[p] : nullptr;
   }
 };
 

@@ -58,13 +58,13 @@ public:
     // emit the whole step a second time into a scratch graph (that was a
     // third of a DeepSeek-V3 evaluation). The step is deterministic given
     // (trace, step), which is what the cache is keyed on.
-    lastAnalytic = {&ctx.trace, ctx.step, emitter.analyticUs()};
+    lastAnalytic.set(ctx, emitter.analyticUs());
     return end;
   }
 
   double analyticStepUs(const StepContext &ctx) override {
-    if (lastAnalytic.trace == &ctx.trace && lastAnalytic.step == ctx.step)
-      return lastAnalytic.us;
+    if (const double *us = lastAnalytic.find(ctx))
+      return *us;
     TaskGraph scratch;
     TaskId start = scratch.addBarrier();
     StepEmitter emitter(ctx, scratch, start);
@@ -91,12 +91,7 @@ public:
   }
 
 protected:
-  /// The analytic estimate of the step emitStep last emitted.
-  struct {
-    const GatingTrace *trace = nullptr;
-    int64_t step = -1;
-    double us = 0;
-  } lastAnalytic;
+  StepAnalyticCache lastAnalytic;
 
   virtual llvm::Error check(const ModelDesc &model) = 0;
   /// Work before the step's layers (e.g. weight migrations).

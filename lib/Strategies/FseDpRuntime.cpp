@@ -96,13 +96,13 @@ public:
     // the tasks just emitted, as the baselines do (Baselines.cpp): emitting
     // the step again into a scratch graph for analyticStepUs, trajectory
     // decisions included, was a fifth of a DeepSeek-V3 evaluation.
-    lastAnalytic = {&ctx.trace, ctx.step, emitter.analyticUs()};
+    lastAnalytic.set(ctx, emitter.analyticUs());
     return end;
   }
 
   double analyticStepUs(const StepContext &ctx) override {
-    if (lastAnalytic.trace == &ctx.trace && lastAnalytic.step == ctx.step)
-      return lastAnalytic.us;
+    if (const double *us = lastAnalytic.find(ctx))
+      return *us;
     TaskGraph scratch;
     TaskId start = scratch.addBarrier();
     StepEmitter emitter(ctx, scratch, start);
@@ -265,12 +265,7 @@ private:
   int64_t decisions = 0;
   double activeExperts = 0, arcHops = 0, holders = 0, granules = 0,
          predictedUs = 0;
-  /// The analytic estimate of the step emitStep last emitted.
-  struct {
-    const GatingTrace *trace = nullptr;
-    int64_t step = -1;
-    double us = 0;
-  } lastAnalytic;
+  StepAnalyticCache lastAnalytic;
 };
 
 } // namespace

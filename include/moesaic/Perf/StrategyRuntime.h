@@ -41,6 +41,27 @@ struct StepContext {
   int64_t context = 4096;
 };
 
+/// The analytic estimate of the step a runtime's emitStep last emitted, so
+/// that analyticStepUs for the same step need not emit it again (a step is
+/// deterministic given its trace and index, which key the cache).
+class StepAnalyticCache {
+public:
+  void set(const StepContext &ctx, double us) {
+    trace = &ctx.trace;
+    step = ctx.step;
+    value = us;
+  }
+  /// The cached estimate of `ctx`'s step, if that is the one set last.
+  const double *find(const StepContext &ctx) const {
+    return trace == &ctx.trace && step == ctx.step ? &value : nullptr;
+  }
+
+private:
+  const GatingTrace *trace = nullptr;
+  int64_t step = -1;
+  double value = 0;
+};
+
 class StrategyRuntime {
 public:
   virtual ~StrategyRuntime() = default;
