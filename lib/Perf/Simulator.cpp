@@ -220,6 +220,8 @@ private:
   size_t numHot = 0;
   std::vector<KeyQueue> waiters;
   KeyQueue candidates;
+  /// Waiters a failed start pulled (tryStart), for the run loop.
+  std::vector<Key> drained;
   // Per layer (flat while running; SimResult::layers at the end).
   std::vector<LayerStats> layers;
   // Completion events: (end time, id), min-heap.
@@ -320,9 +322,15 @@ void Engine::tryStart(Key key, double now) {
       // The task's other free resources may still hold waiters (pulled one
       // at a time): the next of them gets its chance. (r[i] is busy, so it
       // is not hot.)
+      // They go to `drained`: the run loop tries a lone one at once when
+      // it ranks before every candidate (it would be popped next anyway).
       if (numHot)
         for (uint32_t j = 0; j < s.len; ++j)
-          pullWaiters(r[j]);
+          if (hot[r[j]]) {
+            KeyQueue &w = waiters[r[j]];
+            drained.push_back(w.pop());
+            setHot(r[j], !w.empty());
+          }
       return;
     }
   }
@@ -556,10 +564,28 @@ void Engine::run(const TaskGraph &window) {
     // Start what can start now, best candidates first.
     while (!candidates.empty()) {
       Key k = candidates.pop();
-      // The next candidate's resources load while this one is tried.
-      if (!candidates.empty())
-        __builtin_prefetch(pool.data() + span[idOf(candidates.top())].begin);
-      tryStart(k, now);
+      for (;;) {
+        // The next candidate's resources load while this one is tried.
+        if (!candidates.empty())
+          __builtin_prefetch(pool.data() +
+                             span[idOf(candidates.top())].begin);
+        tryStart(k, now);
+        if (drained.empty())
+          break;
+        // Speed (docs/performance.md): a failed start pulled the next
+        // waiter of a free resource; when it ranks first it is tried
+        // without a round trip through the candidates' heap.
+        if (drained.size() == 1 &&
+            (candidates.empty() || drained[0] < candidates.top())) {
+          k = drained[0];
+          drained.clear();
+          continue;
+        }
+        for (Key d : drained)
+          pushCandidate(d);
+        drained.clear();
+        break;
+      }
     }
     if (events.empty())
       break;
