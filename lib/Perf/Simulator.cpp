@@ -78,7 +78,7 @@ public:
     v.push_back(k);
     Key *h = v.data();
     while (i > 0) {
-      size_t parent = (i - 1) / 2;
+      size_t parent = (i - 1) / 4;
       if (!(k < h[parent]))
         break;
       h[i] = h[parent];
@@ -94,13 +94,21 @@ public:
     if (n == 0)
       return best;
     size_t i = 0;
-    for (size_t c; (c = 2 * i + 1) < n;) {
-      c += (c + 1 < n) & (h[c + 1] < h[c]);
-      h[i] = h[c];
-      i = c;
+    for (size_t c; (c = 4 * i + 1) < n;) {
+      size_t m = c;
+      if (c + 3 < n) {
+        size_t a = c + (h[c + 1] < h[c]);
+        size_t b = c + 2 + (h[c + 3] < h[c + 2]);
+        m = h[b] < h[a] ? b : a;
+      } else {
+        for (size_t j = c + 1; j < n; ++j)
+          m = h[j] < h[m] ? j : m;
+      }
+      h[i] = h[m];
+      i = m;
     }
     while (i > 0) {
-      size_t parent = (i - 1) / 2;
+      size_t parent = (i - 1) / 4;
       if (!(last < h[parent]))
         break;
       h[i] = h[parent];
@@ -112,7 +120,10 @@ public:
   /// Builds the heap from keys appended in any order.
   void append(Key k) { v.push_back(k); }
   void heapify() {
-    std::make_heap(v.begin(), v.end(), [](Key a, Key b) { return a > b; });
+    std::vector<Key> keys;
+    keys.swap(v);
+    for (Key k : keys)
+      push(k);
   }
 
 private:
