@@ -22,19 +22,32 @@
 namespace moesaic::perf {
 
 /// Advises huge pages on the whole 2 MiB pages inside [data, data + bytes)
-/// when that range is large (>= 8 MiB).
-inline void adviseHugePages(const void *data, size_t bytes) {
+/// when that range is large (>= 8 MiB). With `populate` (storage about to
+/// be written in full) the pages are also faulted in by one madvise call:
+/// on the VMs we measured, a demand fault costs about 3.5 us, and
+/// huge pages plus populating wrote 64 MB in 6 ms against 200 ms with
+/// plain faults and 7-100 ms (varying with fragmentation) with huge pages
+/// alone.
+inline void adviseHugePages(const void *data, size_t bytes,
+                            bool populate = false) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   constexpr uintptr_t kHuge = uintptr_t(2) << 20;
   if (bytes < 4 * kHuge)
     return;
   uintptr_t begin = ((uintptr_t)data + kHuge - 1) & ~(kHuge - 1);
   uintptr_t end = ((uintptr_t)data + bytes) & ~(kHuge - 1);
-  if (end > begin)
-    (void)madvise((void *)begin, end - begin, MADV_HUGEPAGE);
+  if (end <= begin)
+    return;
+  (void)madvise((void *)begin, end - begin, MADV_HUGEPAGE);
+#if defined(MADV_POPULATE_WRITE)
+  // Kernels before 5.14 reject it (EINVAL): the writes fault as before.
+  if (populate)
+    (void)madvise((void *)begin, end - begin, MADV_POPULATE_WRITE);
+#endif
 #else
   (void)data;
   (void)bytes;
+  (void)populate;
 #endif
 }
 
@@ -44,7 +57,7 @@ void assignFresh(std::vector<T> &v, size_t n, const T &value) {
   if (v.capacity() < n) {
     std::vector<T>().swap(v);
     v.reserve(n);
-    adviseHugePages(v.data(), n * sizeof(T));
+    adviseHugePages(v.data(), n * sizeof(T), /*populate=*/true);
   }
   v.assign(n, value);
 }

@@ -522,7 +522,8 @@ void Engine::run(const TaskGraph &window) {
     pool.reserve(pool.size() + hops);
     if (pool.capacity() != oldCapacity)
       adviseHugePages(pool.data() + pool.size(),
-                      (pool.capacity() - pool.size()) * sizeof(uint32_t));
+                      (pool.capacity() - pool.size()) * sizeof(uint32_t),
+                      /*populate=*/true);
   }
   // Routes resolved in order of first use.
   for (size_t r = firstNewRoute; r < routes.size(); ++r)
