@@ -60,6 +60,13 @@ inline Key makeKey(double ready, int32_t priority, TaskId id) {
          uint64_t(uint32_t(priority) ^ 0x80000000u) << 32 | id;
 }
 inline TaskId idOf(Key k) { return (TaskId)k; }
+/// The time a key was made with.
+inline double timeOf(Key k) {
+  uint64_t bits = (uint64_t)(k >> 64);
+  double t;
+  std::memcpy(&t, &bits, sizeof t);
+  return t;
+}
 
 /// A binary min-heap of keys. Pop moves the hole down to a leaf along the
 /// smaller children (one comparison per level, branch-free) and sifts the
@@ -128,17 +135,6 @@ public:
 
 private:
   std::vector<Key> v;
-};
-
-/// Completion events: earliest end first, then lowest id.
-struct Event {
-  double end;
-  TaskId id;
-};
-struct Later {
-  bool operator()(const Event &a, const Event &b) const {
-    return a.end != b.end ? a.end > b.end : a.id > b.id;
-  }
 };
 
 /// A route's resources and its standalone timing, per (src, dst) pair.
@@ -235,8 +231,9 @@ private:
   std::vector<Key> drained;
   // Per layer (flat while running; SimResult::layers at the end).
   std::vector<LayerStats> layers;
-  // Completion events: (end time, id), min-heap.
-  std::vector<Event> events;
+  // Completion events: earliest end first, then lowest id (keys of the end
+  // time, priority 0 and the id).
+  KeyQueue events;
   std::vector<int64_t> onchip;
   // Per link: latency in us (latencyNs * 1e-3) and bandwidth.
   std::vector<double> linkLatencyUs, linkGBps;
@@ -353,8 +350,7 @@ void Engine::tryStart(Key key, double now) {
   if (opts.recordTasks)
     startAt[id] = now;
   double end = now + dur[id];
-  events.push_back({end, id});
-  std::push_heap(events.begin(), events.end(), Later());
+  events.push(makeKey(end, 0, id));
   if (t.allocBytes != 0) {
     uint32_t d = t.kind == TaskKind::Transfer ? t.dst : t.device;
     if (d < n) {
@@ -602,13 +598,11 @@ void Engine::run(const TaskGraph &window) {
     if (events.empty())
       break;
     // Complete every task that ends at the next event time.
-    now = events.front().end;
-    while (!events.empty() && events.front().end == now) {
-      std::pop_heap(events.begin(), events.end(), Later());
-      TaskId t = events.back().id;
-      events.pop_back();
+    now = timeOf(events.top());
+    while (!events.empty() && timeOf(events.top()) == now) {
+      TaskId t = idOf(events.pop());
       if (!events.empty()) {
-        TaskId next = events.front().id;
+        TaskId next = idOf(events.top());
         __builtin_prefetch(&tasks[next]);
         __builtin_prefetch(&span[next]);
         __builtin_prefetch(&dur[next]);
