@@ -9,7 +9,8 @@ include "mlir/IR/BuiltinAttributes.td"
 include "mlir/IR/CommonAttrConstraints.td"
 
 def Df_ProgramOp : Df_Op<"program", [SingleBlock, NoTerminator,
-    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface>]> {
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface,
+                              ["exportsSameAs", "exportReferenceTo"]>]> {
   let summary = "A when/where dataflow program (container)";
   let description = [{
     Holds one acyclic dataflow graph. Its body may only hold `df` nodes;
@@ -18,7 +19,9 @@ def Df_ProgramOp : Df_Op<"program", [SingleBlock, NoTerminator,
     Extra attributes are parameters of the program (the fse-dp lowering
     records `chiplets`, `experts`, `chunks`). Inside a `hw.schedule` it is a
     schedule entry of layer `layer` and exports itself as
-    `"dataflow": {"name", "params", "nodes": [...]}` (docs/dataflow.md).
+    `"dataflow": {"name", "params", "nodes": [...]}` (docs/dataflow.md); a
+    program equal to an earlier layer's but for its name (same parameters,
+    equivalent body) exports as `{"name", "same_as_layer": L}`.
 
     ```mlir
     df.program "relay" layer 0 {

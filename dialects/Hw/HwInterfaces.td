@@ -22,7 +22,10 @@ def Hw_ScheduleEntryOpInterface : OpInterface<"ScheduleEntryOpInterface"> {
     schedule JSON (`{"index": L, ...}`); device references are written as
     device names (the SystemModel's names). Keys are snake_case and owned
     by one op kind each; an op that may appear several times per layer
-    appends to an array under its key.
+    appends to an array under its key. An entry whose content equals an
+    entry of an earlier layer (`exportsSameAs`) may be written as a
+    reference to it (`exportReferenceTo`): `df.program` does, so a model's
+    equal per-layer programs are written once.
   }];
   let methods = [
     InterfaceMethod<
@@ -32,6 +35,20 @@ def Hw_ScheduleEntryOpInterface : OpInterface<"ScheduleEntryOpInterface"> {
     InterfaceMethod<
       "Adds this entry's keys to its layer's object of the schedule JSON.",
       "void", "exportTo", (ins "::llvm::json::Object &":$layerEntry)>,
+    InterfaceMethod<
+      [{Whether `other` (an op of the same kind, of another layer) would
+        export the same content but for its name: then the exporter writes
+        this entry as a reference to `other`'s layer (`exportReferenceTo`)
+        instead of its content. Default: never (every entry is written).}],
+      "bool", "exportsSameAs", (ins "::mlir::Operation *":$other), [{}],
+      /*defaultImplementation=*/[{ return false; }]>,
+    InterfaceMethod<
+      [{Adds this entry's keys as a reference to the entry of layer
+        `sameAsLayer` whose content it shares (only called after
+        `exportsSameAs` said so).}],
+      "void", "exportReferenceTo",
+      (ins "::llvm::json::Object &":$layerEntry, "int64_t":$sameAsLayer),
+      [{}], /*defaultImplementation=*/[{ $_op.exportTo(layerEntry); }]>,
   ];
 }
 

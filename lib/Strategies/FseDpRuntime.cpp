@@ -142,23 +142,15 @@ public:
 private:
   /// One interpreter per MoE layer from the layers' "dataflow" programs.
   llvm::Error loadPrograms(const llvm::json::Object &schedule) {
-    std::map<int64_t, const llvm::json::Object *> programs;
-    if (const llvm::json::Array *layers = schedule.getArray("layers"))
-      for (const llvm::json::Value &v : *layers)
-        if (const llvm::json::Object *o = v.getAsObject())
-          if (const llvm::json::Object *df = o->getObject("dataflow"))
-            if (auto index = o->getInteger("index"))
-              programs[*index] = df;
+    dataflow::SchedulePrograms programs(schedule);
     for (const fsedp::LayerPlan &l : plan.layers) {
-      auto it = programs.find(l.layer);
-      if (it == programs.end())
+      if (!programs.has(l.layer))
         return llvm::createStringError(
             llvm::inconvertibleErrorCode(),
             llvm::formatv("layer {0} has no \"dataflow\" program in the "
                           "schedule (run moe-df-lower-fsedp)",
                           l.layer));
-      llvm::Expected<dataflow::Program> prog =
-          dataflow::programFromJson(*it->second);
+      llvm::Expected<dataflow::Program> prog = programs.load(l.layer);
       if (!prog)
         return prog.takeError();
       auto interp = dataflow::FseDpInterpreter::create(
@@ -173,7 +165,6 @@ private:
   void moe(StepEmitter &em, const MoeLayerDesc &l, size_t m,
            const LayerSchedule *layer, double *analytic) {
     const fsedp::RingEmbedding &ring = plan.ring;
-    unsigned n = ring.size();
     int64_t batch = em.home.size();
     em.router(l);
     // Shared experts beside the streams (tensor parallel when the schedule

@@ -25,6 +25,7 @@
 
 #include "gtest/gtest.h"
 
+#include <map>
 #include <random>
 
 using namespace moesaic;
@@ -308,6 +309,66 @@ TEST(Dataflow, ProgramReachesTheScheduleJson) {
   auto wrong = FseDpInterpreter::create(*programFromJson(*dataflow), cfg);
   ASSERT_FALSE((bool)wrong);
   EXPECT_NE(llvm::toString(wrong.takeError()).find("do not match"),
+            std::string::npos);
+}
+
+TEST(Dataflow, EqualProgramsAreWrittenOnceAndLoadedPerLayer) {
+  mlir::DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllPasses();
+  mlir::MLIRContext ctx(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(
+          MOESAIC_SOURCE_DIR "/test/Dataflow/Inputs/ring4-three-layers.mlir",
+          &ctx);
+  ASSERT_TRUE(module);
+  mlir::PassManager pm(&ctx);
+  ASSERT_TRUE(mlir::succeeded(mlir::parsePassPipeline(
+      "moe-fsedp-virtualize,moe-fsedp-shard-experts,moe-df-lower-fsedp",
+      pm)));
+  ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
+  mlir::FailureOr<llvm::json::Object> json =
+      hw::exportSchedule(hw::findSchedule(*module, "fse-dp"));
+  ASSERT_TRUE(mlir::succeeded(json));
+  std::map<int64_t, const llvm::json::Object *> byLayer;
+  for (const llvm::json::Value &layer : *json->getArray("layers"))
+    if (const llvm::json::Object *df = layer.getAsObject()->getObject("dataflow"))
+      byLayer[*layer.getAsObject()->getInteger("index")] = df;
+  ASSERT_EQ(byLayer.size(), 3u);
+  // Layer 1 equals layer 0 but for its name: a reference. Layer 2 (4
+  // experts) holds its own nodes.
+  EXPECT_TRUE(byLayer[0]->getArray("nodes"));
+  EXPECT_EQ(*byLayer[1], (llvm::json::Object{{"name", "fsedp.layer1"},
+                                             {"same_as_layer", 0}}));
+  EXPECT_TRUE(byLayer[2]->getArray("nodes"));
+
+  SchedulePrograms programs(*json);
+  llvm::Expected<Program> p0 = programs.load(0), p1 = programs.load(1),
+                          p2 = programs.load(2);
+  ASSERT_TRUE(p0 && p1 && p2);
+  EXPECT_EQ(p1->name, "fsedp.layer1");
+  EXPECT_EQ(programs.name(1), "fsedp.layer1");
+  ASSERT_EQ(p1->nodes.size(), p0->nodes.size());
+  for (size_t i = 0; i < p0->nodes.size(); ++i)
+    EXPECT_EQ(p1->nodes[i].inputs, p0->nodes[i].inputs) << i;
+  EXPECT_EQ(p1->params, p0->params);
+  EXPECT_NE(p2->nodes.size(), p0->nodes.size());
+
+  // A reference must name a layer holding nodes of its own.
+  auto loadError = [](const char *text, int64_t layer) {
+    llvm::Expected<llvm::json::Value> v = llvm::json::parse(text);
+    EXPECT_TRUE((bool)v);
+    SchedulePrograms programs(*v->getAsObject());
+    llvm::Expected<Program> p = programs.load(layer);
+    return p ? std::string() : llvm::toString(p.takeError());
+  };
+  EXPECT_NE(loadError(R"({"layers":[{"index":1,"dataflow":{"name":"b","same_as_layer":0}}]})", 1)
+                .find("names a layer without a program of its own"),
+            std::string::npos);
+  EXPECT_NE(loadError(R"({"layers":[{"index":0,"dataflow":{"name":"a","same_as_layer":1}},{"index":1,"dataflow":{"name":"b","same_as_layer":0}}]})", 1)
+                .find("program 'b' of layer 1"),
+            std::string::npos);
+  EXPECT_NE(loadError(R"({"layers":[]})", 3).find("layer 3 has no"),
             std::string::npos);
 }
 

@@ -199,6 +199,7 @@ llvm::json::Object moesaic::df::programToJson(ProgramOp program) {
   index.reserve(numOps);
   auto edges = [&](OperandRange operands) {
     llvm::json::Array out;
+    out.reserve(operands.size());
     for (Value v : operands) {
       auto r = cast<OpResult>(v);
       out.push_back(llvm::json::Array{index.lookup(r.getOwner()),
@@ -253,4 +254,22 @@ llvm::json::Object moesaic::df::programToJson(ProgramOp program) {
 
 void ProgramOp::exportTo(llvm::json::Object &layerEntry) {
   layerEntry["dataflow"] = programToJson(*this);
+}
+
+bool ProgramOp::exportsSameAs(Operation *other) {
+  auto program = dyn_cast<ProgramOp>(other);
+  // The parameters are the discardable attributes (the name and the layer
+  // are inherent and may differ).
+  return program &&
+         (*this)->getDiscardableAttrDictionary() ==
+             program->getDiscardableAttrDictionary() &&
+         OperationEquivalence::isRegionEquivalentTo(
+             &getBody(), &program.getBody(),
+             OperationEquivalence::IgnoreLocations);
+}
+
+void ProgramOp::exportReferenceTo(llvm::json::Object &layerEntry,
+                                  int64_t sameAsLayer) {
+  layerEntry["dataflow"] = llvm::json::Object{
+      {"name", getSymName().str()}, {"same_as_layer", sameAsLayer}};
 }

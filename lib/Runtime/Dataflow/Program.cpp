@@ -15,6 +15,58 @@ static llvm::Error fail(const Program &p, size_t node, const llvm::Twine &why) {
           .str());
 }
 
+SchedulePrograms::SchedulePrograms(const llvm::json::Object &schedule) {
+  if (const llvm::json::Array *all = schedule.getArray("layers"))
+    for (const llvm::json::Value &v : *all)
+      if (const llvm::json::Object *o = v.getAsObject())
+        if (const llvm::json::Object *df = o->getObject("dataflow"))
+          if (auto index = o->getInteger("index"))
+            layers[*index] = {df, df->getString("name").value_or("").str()};
+}
+
+llvm::StringRef SchedulePrograms::name(int64_t layer) const {
+  auto it = layers.find(layer);
+  return it == layers.end() ? llvm::StringRef() : it->second.name;
+}
+
+llvm::Expected<Program> SchedulePrograms::load(int64_t layer) {
+  auto it = layers.find(layer);
+  if (it == layers.end())
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        llvm::formatv("layer {0} has no \"dataflow\" program", layer).str());
+  int64_t source = layer;
+  if (auto same = it->second.object->getInteger("same_as_layer")) {
+    if (it->second.name.empty())
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          llvm::formatv("dataflow program of layer {0}: missing \"name\"",
+                        layer)
+              .str());
+    source = *same;
+    auto src = layers.find(source);
+    if (src == layers.end() ||
+        src->second.object->get("same_as_layer"))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          llvm::formatv("dataflow program '{0}' of layer {1}: "
+                        "\"same_as_layer\": {2} names a layer without a "
+                        "program of its own",
+                        it->second.name, layer, source)
+              .str());
+  }
+  auto cached = parsed.find(source);
+  if (cached == parsed.end()) {
+    llvm::Expected<Program> p = programFromJson(*layers[source].object);
+    if (!p)
+      return p.takeError();
+    cached = parsed.emplace(source, std::move(*p)).first;
+  }
+  Program copy = cached->second;
+  copy.name = it->second.name;
+  return copy;
+}
+
 llvm::Expected<Program>
 moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
   Program p;

@@ -43,22 +43,14 @@ public:
     programs.clear();
     if (!dataflowPath)
       return llvm::Error::success();
-    std::map<int64_t, const llvm::json::Object *> byLayer;
-    if (const llvm::json::Array *layers = schedule.getArray("layers"))
-      for (const llvm::json::Value &v : *layers)
-        if (const llvm::json::Object *o = v.getAsObject())
-          if (const llvm::json::Object *df = o->getObject("dataflow"))
-            if (auto index = o->getInteger("index"))
-              byLayer[*index] = df;
+    dataflow::SchedulePrograms byLayer(schedule);
     for (const MoeLayerDesc &l : model.moeLayers) {
-      auto it = byLayer.find(l.index);
-      if (it == byLayer.end())
+      if (!byLayer.has(l.index))
         return llvm::createStringError(
             llvm::inconvertibleErrorCode(),
             "schedule for 'ndp-tp': layer " + std::to_string(l.index) +
                 " has no \"dataflow\" program (run moe-df-lower-ndp-tp)");
-      llvm::Expected<dataflow::Program> prog =
-          dataflow::programFromJson(*it->second);
+      llvm::Expected<dataflow::Program> prog = byLayer.load(l.index);
       if (!prog)
         return prog.takeError();
       auto interp = dataflow::NdpTpInterpreter::create(

@@ -220,22 +220,15 @@ llvm::Error WaferRuntime::loadPrograms(const llvm::json::Object &schedule,
       return fail("the dataflow path counts link capacity in chunks of one "
                   "size, and model '" + mdl->name +
                   "' has MoE layers with different expert sizes");
-  std::map<int64_t, const llvm::json::Object *> programs;
-  if (const llvm::json::Array *layers = schedule.getArray("layers"))
-    for (const llvm::json::Value &v : *layers)
-      if (const llvm::json::Object *o = v.getAsObject())
-        if (const llvm::json::Object *df = o->getObject("dataflow"))
-          if (auto index = o->getInteger("index"))
-            programs[*index] = df;
+  dataflow::SchedulePrograms programs(schedule);
   auto program = [&](int64_t index,
                      llvm::StringRef name) -> llvm::Expected<dataflow::Program> {
-    auto it = programs.find(index);
-    if (it == programs.end() || it->second->getString("name") != name)
+    if (!programs.has(index) || programs.name(index) != name)
       return fail(llvm::formatv("layer {0} has no \"dataflow\" program '{1}' "
                                 "(run moe-df-lower-wafer)",
                                 index, name)
                       .str());
-    return dataflow::programFromJson(*it->second);
+    return programs.load(index);
   };
   std::vector<dataflow::Program> triggers;
   for (const MoeLayerDesc &l : mdl->moeLayers) {

@@ -73,6 +73,31 @@ struct Program {
 /// the program, the node index and the reason.
 llvm::Expected<Program> programFromJson(const llvm::json::Object &dataflow);
 
+/// The layers' "dataflow" programs of a schedule JSON, by layer index. The
+/// exporter writes a program once: a layer whose program equals an earlier
+/// layer's carries only `{"name", "same_as_layer": k}` (docs/dataflow.md).
+/// `load` parses each distinct program once and gives every layer its own
+/// copy under the layer's own name.
+class SchedulePrograms {
+public:
+  explicit SchedulePrograms(const llvm::json::Object &schedule);
+
+  bool has(int64_t layer) const { return layers.count(layer) != 0; }
+  /// The layer's own program name ("" when it has none).
+  llvm::StringRef name(int64_t layer) const;
+  /// The layer's program. Errors: no program, or a `same_as_layer` that
+  /// names a layer without a program of its own.
+  llvm::Expected<Program> load(int64_t layer);
+
+private:
+  struct Entry {
+    const llvm::json::Object *object = nullptr;
+    std::string name;
+  };
+  std::map<int64_t, Entry> layers;
+  std::map<int64_t, Program> parsed; // by the layer that holds the nodes
+};
+
 /// Token-driven execution of a program. A token is an integer payload (the
 /// fse-dp program: the index of a batch token, or of a shard chunk).
 /// `gating` routing reads the payload's expert choices; `trajectory` and
