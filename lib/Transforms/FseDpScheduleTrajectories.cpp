@@ -90,7 +90,7 @@ struct FseDpScheduleTrajectoriesPass
       int64_t computeTicks = 0;
       if (succeeded(model))
         for (const MoeLayerDesc &l : model->moeLayers)
-          if (l.index == s.getLayer()) {
+          if (l.index == (int64_t)s.getLayer()) {
             double tflops = 1e300;
             for (unsigned d : ring->logicalToPhysical)
               tflops = std::min(tflops, sys.devices[d].peakFor(l.weightType));

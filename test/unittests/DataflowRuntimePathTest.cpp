@@ -83,8 +83,9 @@ struct DataflowRuntimePathTest : ::testing::Test {
     for (int path = 0; path < 2; ++path) {
       std::unique_ptr<StrategyRuntime> rt = createRuntime(strategy);
       ASSERT_TRUE(rt);
-      if (path == 1)
+      if (path == 1) {
         ASSERT_FALSE((bool)rt->useDataflowDecisions());
+      }
       llvm::Error e = rt->load(schedule, *system, *model);
       ASSERT_FALSE((bool)e) << llvm::toString(std::move(e));
       TaskId prev = runs[path].graph.addBarrier();
