@@ -68,11 +68,12 @@ inline double timeOf(Key k) {
   return t;
 }
 
-/// A binary min-heap of keys. Pop moves the hole down to a leaf along the
-/// smaller children (one comparison per level, branch-free) and sifts the
-/// last entry up from there: most entries belong near the leaves. Keys are
-/// unique (a task waits in one queue at a time), so the order in which
-/// entries leave is that of the keys, whatever the heap's shape.
+/// A 4-ary min-heap of keys (half a binary heap's depth; a node's four
+/// children share a cache line). Pop moves the hole down to a leaf along
+/// the smallest children and sifts the last entry up from there: most
+/// entries belong near the leaves. Keys are unique (a task waits in one
+/// queue at a time; completion keys carry the task id), so entries leave in
+/// the order of their keys, whatever the heap's shape.
 class KeyQueue {
 public:
   bool empty() const { return v.empty(); }
@@ -328,10 +329,9 @@ void Engine::tryStart(Key key, double now) {
     if (busy[r[i]]) {
       waiters[r[i]].push(key);
       // The task's other free resources may still hold waiters (pulled one
-      // at a time): the next of them gets its chance. (r[i] is busy, so it
-      // is not hot.)
-      // They go to `drained`: the run loop tries a lone one at once when
-      // it ranks before every candidate (it would be popped next anyway).
+      // at a time): the next of them gets its chance (r[i] is busy, so it
+      // is not hot). They go to `drained`: the run loop tries a lone one at
+      // once when it ranks before every candidate.
       if (numHot)
         for (uint32_t j = 0; j < s.len; ++j)
           if (hot[r[j]]) {
