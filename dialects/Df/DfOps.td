@@ -37,6 +37,38 @@ def Df_ProgramOp : Df_Op<"program", [SingleBlock, NoTerminator,
   let hasRegionVerifier = 1;
 }
 
+def Df_ProgramRefOp : Df_Op<"program_ref", [
+    DeclareOpInterfaceMethods<Hw_ScheduleEntryOpInterface>]> {
+  let summary = "Layer `layer` runs another layer's program";
+  let description = [{
+    A layer whose when/where program is another layer's (same parameters,
+    same graph) names that `df.program` instead of holding a copy:
+    `moe-df-lower-fsedp` writes one program per distinct (chiplets,
+    experts, chunks) and a `df.program_ref` for every other layer, so the
+    IR of a model with 58 equal MoE layers holds one program, not 58. The
+    named program must be a `df.program` in the same block (the
+    `hw.schedule`). Inside a schedule it is an entry of layer `layer` and
+    exports as `"dataflow": {"name": <its name>, "same_as_layer": <the
+    program's layer>}` (docs/dataflow.md, "JSON form"): the runtimes load
+    the named program under this layer's name.
+
+    ```mlir
+    df.program "fsedp.layer0" layer 0 attributes {chiplets = 2 : i64, chunks = 2 : i64, experts = 2 : i64} {
+      ...
+    }
+    df.program_ref "fsedp.layer1" layer 1 to "fsedp.layer0"
+    ```
+  }];
+  let arguments = (ins StrAttr:$sym_name, I64Attr:$layer, StrAttr:$program);
+  let assemblyFormat = "$sym_name `layer` $layer `to` $program attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The program it names (null when there is none: the verifier
+    /// rejects that).
+    ProgramOp getTarget();
+  }];
+}
+
 def Df_InputOp : Df_Op<"input", [HasParent<"ProgramOp">]> {
   let summary = "An input port of the program";
   let description = [{

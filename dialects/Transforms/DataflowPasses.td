@@ -35,7 +35,11 @@ def DfLowerFseDp : Pass<"moe-df-lower-fsedp", "mlir::ModuleOp"> {
     - per (e, p), `df.when` threshold N*S+1 over the holder token and the
       arriving shard chunks: expert e may run on p (all its shards and its
       tokens are there); all feed output `ready`.
-    An existing program of the layer is replaced. Refuses a schedule
+    Layers of one shape (the same E and S) share one program: the first
+    such layer holds it and every later one gets a `df.program_ref
+    "fsedp.layerL" layer L to "fsedp.layerF"` (exported as a reference,
+    docs/dataflow.md). Existing programs and references are replaced.
+    Refuses a schedule
     without `hw.stream_ring` or `hw.stream_shards`, and layers of more than
     65536 (expert, chiplet) pairs.
 

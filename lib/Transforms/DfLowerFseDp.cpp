@@ -6,6 +6,8 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <map>
+
 namespace moesaic {
 #define GEN_PASS_DEF_DFLOWERFSEDP
 #include "Transforms/Passes.h.inc"
@@ -64,13 +66,25 @@ struct DfLowerFseDpPass
       }
     }
     for (Operation &op : llvm::make_early_inc_range(body))
-      if (isa<df::ProgramOp>(op))
+      if (isa<df::ProgramOp, df::ProgramRefOp>(op))
         op.erase();
     OpBuilder b(&getContext());
     b.setInsertionPointToEnd(&body);
-    for (hw::StreamShardsOp s : shards)
-      df::buildFseDpProgram(b, s.getLoc(), s.getLayer(), n, s.getExperts(),
-                   s.getChunks());
+    // One program per distinct (experts, chunks): the program depends on
+    // nothing else, so layers of one shape share it (df.program_ref).
+    std::map<std::pair<int64_t, int64_t>, df::ProgramOp> built;
+    for (hw::StreamShardsOp s : shards) {
+      int64_t layer = s.getLayer();
+      auto [it, fresh] = built.try_emplace({s.getExperts(), s.getChunks()});
+      if (fresh) {
+        it->second = df::buildFseDpProgram(b, s.getLoc(), layer, n,
+                                           s.getExperts(), s.getChunks());
+        continue;
+      }
+      b.create<df::ProgramRefOp>(
+          s.getLoc(), b.getStringAttr("fsedp.layer" + std::to_string(layer)),
+          b.getI64IntegerAttr(layer), it->second.getSymNameAttr());
+    }
   }
 };
 } // namespace

@@ -1,6 +1,14 @@
 // RUN: moe-opt %S/Inputs/ring4-two-experts.mlir --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-df-lower-fsedp | FileCheck %s
 // Running the lowering twice replaces the program instead of adding one.
 // RUN: moe-opt %S/Inputs/ring4-two-experts.mlir --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-df-lower-fsedp --moe-df-lower-fsedp | FileCheck %s --check-prefix=ONCE
+// Layers of one shape share a program: layer 1 (2 experts, like layer 0)
+// names layer 0's, layer 2 (4 experts) has its own; rerunning the lowering
+// replaces programs and references alike.
+// RUN: moe-opt %S/Inputs/ring4-three-layers.mlir --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-df-lower-fsedp --moe-df-lower-fsedp | FileCheck %s --check-prefix=SHARED
+// SHARED: df.program "fsedp.layer0" layer 0 attributes {chiplets = 4 : i64, chunks = 127 : i64, experts = 2 : i64} {
+// SHARED: df.program_ref "fsedp.layer1" layer 1 to "fsedp.layer0"
+// SHARED-NEXT: df.program "fsedp.layer2" layer 2 attributes {chiplets = 4 : i64, chunks = 127 : i64, experts = 4 : i64} {
+// SHARED-NOT: df.program
 
 // N = 4 chiplets, E = 2 experts, S = 127 chunks: the ready threshold is
 // N*S + 1 = 509 (all shard chunks plus the holder token).

@@ -192,3 +192,18 @@ df.program "p" layer 0 {
   }
   df.output "o" %a
 }
+
+// -----
+
+// expected-error @+1 {{'df.program_ref' op names no df.program 'missing' in its block}}
+df.program_ref "p.layer1" layer 1 to "missing"
+
+// -----
+
+df.program "p" layer 0 {
+  %a = df.input "a"
+  df.output "o" %a
+}
+df.program_ref "p.layer1" layer 1 to "p"
+// expected-error @+1 {{'df.program_ref' op names 'p.layer1', a df.program_ref: it must name a df.program}}
+df.program_ref "p.layer2" layer 2 to "p.layer1"

@@ -25,3 +25,7 @@ df.program "demo" layer 0 attributes {experts = 2 : i64} {
   %l:1 = df.where %s control "links" at [0, 1] -> 1
   df.output "fired" %w, %v, %t#0, %l#0
 }
+
+// A layer running another layer's program names it.
+// CHECK: df.program_ref "demo.layer1" layer 1 to "demo"
+df.program_ref "demo.layer1" layer 1 to "demo"

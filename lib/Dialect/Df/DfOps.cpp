@@ -273,3 +273,39 @@ void ProgramOp::exportReferenceTo(llvm::json::Object &layerEntry,
   layerEntry["dataflow"] = llvm::json::Object{
       {"name", getSymName().str()}, {"same_as_layer", sameAsLayer}};
 }
+
+//===----------------------------------------------------------------------===//
+// df.program_ref
+//===----------------------------------------------------------------------===//
+
+ProgramOp ProgramRefOp::getTarget() {
+  Block *block = (*this)->getBlock();
+  if (!block)
+    return nullptr;
+  for (Operation &op : *block)
+    if (auto program = dyn_cast<ProgramOp>(op))
+      if (program.getSymName() == getProgram())
+        return program;
+  return nullptr;
+}
+
+LogicalResult ProgramRefOp::verify() {
+  if (getTarget())
+    return success();
+  Block *block = (*this)->getBlock();
+  if (block)
+    for (Operation &op : *block)
+      if (auto ref = dyn_cast<ProgramRefOp>(op))
+        if (ref != *this && ref.getSymName() == getProgram())
+          return emitOpError()
+                 << "names '" << getProgram()
+                 << "', a df.program_ref: it must name a df.program";
+  return emitOpError() << "names no df.program '" << getProgram()
+                       << "' in its block";
+}
+
+void ProgramRefOp::exportTo(llvm::json::Object &layerEntry) {
+  layerEntry["dataflow"] =
+      llvm::json::Object{{"name", getSymName().str()},
+                         {"same_as_layer", (int64_t)getTarget().getLayer()}};
+}
