@@ -277,8 +277,9 @@ TEST(FseDpScheduler, RandomGatingsCoverHoldersOnceWithinLinkCapacity) {
           ++visits[p];
         for (unsigned p = 0; p < n; ++p) {
           ASSERT_LE(visits[p], 1u) << "shard visits a chiplet twice";
-          if (e.holders >> p & 1)
+          if (e.holders >> p & 1) {
             ASSERT_EQ(visits[p], 1u) << "holder misses shard " << home;
+          }
         }
       }
       // The arc leaves a largest gap: no shorter covering arc exists.
@@ -292,8 +293,9 @@ TEST(FseDpScheduler, RandomGatingsCoverHoldersOnceWithinLinkCapacity) {
         if (gap < n)
           maxGap = std::max(maxGap, gap);
       }
-      if (__builtin_popcountll(e.holders) > 1)
+      if (__builtin_popcountll(e.holders) > 1) {
         ASSERT_EQ(e.arcLen, n - 1 - maxGap);
+      }
       ASSERT_LE(e.startTick, e.endTick);
       ASSERT_LE(e.endTick, d.makespanTicks);
     }
@@ -309,9 +311,10 @@ TEST(FseDpScheduler, RandomGatingsCoverHoldersOnceWithinLinkCapacity) {
       for (size_t i = 0; i < list.size(); ++i) {
         ASSERT_GE(list[i].endTick - list[i].startTick,
                   list[i].chunks * cfg.linkTicksPerChunk);
-        if (i)
+        if (i) {
           ASSERT_LE(list[i - 1].endTick, list[i].startTick)
               << "link " << link << " overbooked";
+        }
       }
     }
   }
