@@ -305,7 +305,10 @@ LogicalResult ProgramRefOp::verify() {
 }
 
 void ProgramRefOp::exportTo(llvm::json::Object &layerEntry) {
-  layerEntry["dataflow"] =
-      llvm::json::Object{{"name", getSymName().str()},
-                         {"same_as_layer", (int64_t)getTarget().getLayer()}};
+  // Verified IR always has the target; unverified IR exports a reference
+  // to the op's own layer, which the loader refuses with a clear error.
+  ProgramOp target = getTarget();
+  int64_t layer = (int64_t)(target ? target.getLayer() : getLayer());
+  layerEntry["dataflow"] = llvm::json::Object{
+      {"name", getSymName().str()}, {"same_as_layer", layer}};
 }
