@@ -372,4 +372,34 @@ TEST(Dataflow, EqualProgramsAreWrittenOnceAndLoadedPerLayer) {
             std::string::npos);
 }
 
+TEST(Dataflow, ExporterWritesEqualProgramsOnce) {
+  // Programs other passes build per layer (ndp-tp, the wafer's triggers)
+  // are compared at export: equal parameters and body -> a reference.
+  mlir::DialectRegistry registry;
+  registerAllDialects(registry);
+  mlir::MLIRContext ctx(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(
+          MOESAIC_SOURCE_DIR "/test/Dataflow/Inputs/equal-programs.mlir", &ctx);
+  ASSERT_TRUE(module);
+  mlir::FailureOr<llvm::json::Object> json =
+      hw::exportSchedule(hw::findSchedule(*module, "x"));
+  ASSERT_TRUE(mlir::succeeded(json));
+  std::map<int64_t, const llvm::json::Object *> byLayer;
+  for (const llvm::json::Value &layer : *json->getArray("layers"))
+    byLayer[*layer.getAsObject()->getInteger("index")] =
+        layer.getAsObject()->getObject("dataflow");
+  ASSERT_EQ(byLayer.size(), 4u);
+  EXPECT_TRUE(byLayer[0]->getArray("nodes"));
+  EXPECT_EQ(*byLayer[1],
+            (llvm::json::Object{{"name", "b"}, {"same_as_layer", 0}}));
+  EXPECT_TRUE(byLayer[2]->getArray("nodes")); // another threshold
+  EXPECT_TRUE(byLayer[3]->getArray("nodes")); // another parameter
+  SchedulePrograms programs(*json);
+  llvm::Expected<Program> b = programs.load(1);
+  ASSERT_TRUE((bool)b) << llvm::toString(b.takeError());
+  EXPECT_EQ(b->name, "b");
+  EXPECT_EQ(b->param("k"), 1);
+}
+
 } // namespace
