@@ -301,8 +301,9 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True,
     dataflow_program  include the strategy's when/where program (fse-dp,
               ndp-tp, er-mapping; docs/dataflow.md) in Result.schedule
               and Result.mlir. False skips building it: the report is
-              the same, and a large model compiles several times faster
-              (runtime="dataflow" needs the program and builds it anyway)
+              the same, and a large model compiles a little faster
+              (DeepSeek-V3, fse-dp, 16 chiplets: 2.5 s against 3.0 s;
+              runtime="dataflow" needs the program and builds it anyway)
     """
     if strategy is None:
         names = ", ".join(s["name"] for s in list_strategies())
