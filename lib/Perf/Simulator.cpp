@@ -82,17 +82,8 @@ public:
   void reserve(size_t n) { v.reserve(n); }
   void clear() { v.clear(); }
   void push(Key k) {
-    size_t i = v.size();
     v.push_back(k);
-    Key *h = v.data();
-    while (i > 0) {
-      size_t parent = (i - 1) / 4;
-      if (!(k < h[parent]))
-        break;
-      h[i] = h[parent];
-      i = parent;
-    }
-    h[i] = k;
+    siftUp(v.size() - 1, k);
   }
   Key pop() {
     Key *h = v.data();
@@ -115,14 +106,7 @@ public:
       h[i] = h[m];
       i = m;
     }
-    while (i > 0) {
-      size_t parent = (i - 1) / 4;
-      if (!(last < h[parent]))
-        break;
-      h[i] = h[parent];
-      i = parent;
-    }
-    h[i] = last;
+    siftUp(i, last);
     return best;
   }
   /// Builds the heap from keys appended in any order.
@@ -135,6 +119,19 @@ public:
   }
 
 private:
+  /// Puts `k` into the hole at `i`, moving larger ancestors down.
+  void siftUp(size_t i, Key k) {
+    Key *h = v.data();
+    while (i > 0) {
+      size_t parent = (i - 1) / 4;
+      if (!(k < h[parent]))
+        break;
+      h[i] = h[parent];
+      i = parent;
+    }
+    h[i] = k;
+  }
+
   std::vector<Key> v;
 };
 
@@ -185,9 +182,10 @@ private:
   /// Moves the best waiter of `res` into the candidates when `res` is free.
   void pullWaiters(uint32_t res) {
     if (hot[res])
-      pullWaiter(res);
+      pushCandidate(takeWaiter(res));
   }
-  void pullWaiter(uint32_t res);
+  /// Removes the best waiter of `res` (which has one).
+  Key takeWaiter(uint32_t res);
   /// Keeps hot[res] == (!busy[res] && !waiters[res].empty()) and numHot.
   void setHot(uint32_t res, bool h) {
     if (hot[res] != h) {
@@ -314,11 +312,11 @@ void Engine::pushCandidate(Key k) {
   candidates.push(k);
 }
 
-void Engine::pullWaiter(uint32_t res) {
+Key Engine::takeWaiter(uint32_t res) {
   KeyQueue &w = waiters[res];
   Key k = w.pop();
   setHot(res, !w.empty());
-  pushCandidate(k);
+  return k;
 }
 
 void Engine::tryStart(Key key, double now) {
@@ -334,11 +332,8 @@ void Engine::tryStart(Key key, double now) {
       // once when it ranks before every candidate.
       if (numHot)
         for (uint32_t j = 0; j < s.len; ++j)
-          if (hot[r[j]]) {
-            KeyQueue &w = waiters[r[j]];
-            drained.push_back(w.pop());
-            setHot(r[j], !w.empty());
-          }
+          if (hot[r[j]])
+            drained.push_back(takeWaiter(r[j]));
       return;
     }
   }

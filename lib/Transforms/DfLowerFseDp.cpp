@@ -82,7 +82,7 @@ struct DfLowerFseDpPass
         continue;
       }
       b.create<df::ProgramRefOp>(
-          s.getLoc(), b.getStringAttr("fsedp.layer" + std::to_string(layer)),
+          s.getLoc(), b.getStringAttr(df::fseDpProgramName(layer)),
           b.getI64IntegerAttr(layer), it->second.getSymNameAttr());
     }
   }

@@ -13,11 +13,15 @@
 using namespace mlir;
 using namespace moesaic;
 
+std::string moesaic::df::fseDpProgramName(int64_t layer) {
+  return "fsedp.layer" + std::to_string(layer);
+}
+
 df::ProgramOp moesaic::df::buildFseDpProgram(OpBuilder &b, Location loc, int64_t layer, int64_t n,
                   int64_t experts, int64_t chunks) {
   MLIRContext *ctx = b.getContext();
   auto program = b.create<df::ProgramOp>(
-      loc, b.getStringAttr("fsedp.layer" + std::to_string(layer)),
+      loc, b.getStringAttr(fseDpProgramName(layer)),
       b.getI64IntegerAttr(layer));
   program->setAttr("chiplets", b.getI64IntegerAttr(n));
   program->setAttr("experts", b.getI64IntegerAttr(experts));

@@ -32,6 +32,10 @@ namespace moesaic::df {
 /// (moesaic/Runtime/Dataflow/Interpreter.h) loads.
 llvm::json::Object programToJson(ProgramOp program);
 
+/// The name of layer `layer`'s fse-dp program ("fsedp.layer<L>"), which the
+/// layer's df.program or df.program_ref carries.
+std::string fseDpProgramName(int64_t layer);
+
 /// Builds at `b`'s insertion point the program of one fse-dp layer on a ring
 /// of `chiplets`, `experts` experts, `chunks` chunks per shard (the form
 /// moe-df-lower-fsedp documents).
