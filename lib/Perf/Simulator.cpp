@@ -7,7 +7,9 @@
 // at the first event time at which its dependencies are done and every
 // resource in its span is free. Tasks that cannot start wait in the queue of
 // one busy resource they need; when that resource frees, its best waiter is
-// retried first. Candidates are tried in order of (ready time, priority, id),
+// retried first. Waiting tasks that need the same resources (one route, one
+// device's engines) queue behind the best of them: they fail whenever it
+// does and cannot start while it waits. Candidates are tried in order of (ready time, priority, id),
 // which makes the run deterministic.
 //
 //===----------------------------------------------------------------------===//
@@ -81,11 +83,13 @@ public:
   Key top() const { return v.front(); }
   void reserve(size_t n) { v.reserve(n); }
   void clear() { v.clear(); }
-  void push(Key k) {
+  // Inlined: the run loop's hot path (GCC stops inlining them once the
+  // loop grows).
+  __attribute__((always_inline)) void push(Key k) {
     v.push_back(k);
     siftUp(v.size() - 1, k);
   }
-  Key pop() {
+  __attribute__((always_inline)) Key pop() {
     Key *h = v.data();
     Key best = h[0], last = v.back();
     size_t n = v.size() - 1;
@@ -133,6 +137,44 @@ private:
   }
 
   std::vector<Key> v;
+};
+
+/// Keys in ascending order, for keys that mostly arrive in that order
+/// (tasks join a waiting group in the order they fail, which is mostly the
+/// order of their ready times): appending and taking the front are O(1),
+/// a key that arrives out of order is inserted in place.
+class SortedKeys {
+public:
+  bool empty() const { return first == v.size(); }
+  void clear() {
+    v.clear();
+    first = 0;
+  }
+  void push(Key k) {
+    if (empty()) {
+      clear();
+      v.push_back(k);
+    } else if (v.back() < k) {
+      v.push_back(k);
+    } else {
+      v.insert(std::upper_bound(v.begin() + first, v.end(), k), k);
+    }
+  }
+  Key pop() {
+    Key k = v[first++];
+    if (first == v.size())
+      clear();
+    else if (first >= 1024 && 2 * first >= v.size()) {
+      // A group that never empties: drop the taken front.
+      v.erase(v.begin(), v.begin() + first);
+      first = 0;
+    }
+    return k;
+  }
+
+private:
+  std::vector<Key> v;
+  size_t first = 0;
 };
 
 /// A route's resources and its standalone timing, per (src, dst) pair.
@@ -225,6 +267,33 @@ private:
   std::vector<uint8_t> hot;
   size_t numHot = 0;
   std::vector<KeyQueue> waiters;
+  // Speed (docs/performance.md): waiting tasks that need the same span
+  // (one route, or one device's engines) form a group. Only the group's
+  // head (its best waiting task) sits in a resource's queue; the others
+  // wait in `members`: whenever the head fails to start they would fail too
+  // (nothing frees between two tries at one event time), and while the head
+  // waits for a busy resource of their common span so do they. When the
+  // head starts, the best member becomes the head and waits for the span's
+  // first resource, which the head now holds. The pool word before a span
+  // (its header) says who waits: no task (kNoWaiter), one task (its local
+  // id | kLone: most waits, one read and one write next to the span), or
+  // a group slot. Slots are recycled, so the few in use stay in cache.
+  // (A window holds fewer than 2^31 tasks: its arrays would not fit.)
+  static constexpr uint32_t kNoWaiter = ~0u, kLone = 0x80000000u;
+  struct Group {
+    uint32_t head = ~0u; // local task id
+    uint32_t header = 0; // the pool word naming this slot
+    Key headKey = 0;
+    SortedKeys members;
+  };
+  std::vector<Group> groups;
+  std::vector<uint32_t> freeGroups;
+  /// Parks `id` (key `key`), which found `res` of its span `s` busy.
+  void wait(Span s, uint32_t res, TaskId id, Key key);
+  /// `wait` when another task of the span waits too.
+  void joinGroup(Span s, uint32_t res, TaskId id, Key key);
+  /// Called when `id`, with span `s`, starts while a group waits for `s`.
+  void leaveGroup(Span s, TaskId id);
   KeyQueue candidates;
   /// Waiters a failed start pulled (tryStart), for the run loop.
   std::vector<Key> drained;
@@ -261,6 +330,7 @@ Span Engine::spanOf(const Task &t) {
 void Engine::resolve(Route &route) {
   // The route's links go straight into the pool (reserved), then become
   // resource numbers; the link facts come from compact per-link arrays.
+  pool.push_back(kNoWaiter); // header: who waits for this span
   uint32_t begin = pool.size();
   sys.appendRoute(route.src, route.dst, pool);
   double slowest = std::numeric_limits<double>::infinity();
@@ -303,7 +373,7 @@ double Engine::durationOf(const Task &t, const Route *route) {
   return 0;
 }
 
-void Engine::pushCandidate(Key k) {
+inline __attribute__((always_inline)) void Engine::pushCandidate(Key k) {
   // Its resources are read when it is tried, after the better candidates.
   TaskId id = idOf(k);
   __builtin_prefetch(&span[id]);
@@ -312,20 +382,77 @@ void Engine::pushCandidate(Key k) {
   candidates.push(k);
 }
 
-Key Engine::takeWaiter(uint32_t res) {
+inline __attribute__((always_inline)) Key Engine::takeWaiter(uint32_t res) {
   KeyQueue &w = waiters[res];
   Key k = w.pop();
   setHot(res, !w.empty());
   return k;
 }
 
-void Engine::tryStart(Key key, double now) {
+inline void Engine::wait(Span s, uint32_t res, TaskId id, Key key) {
+  uint32_t &header = pool[s.begin - 1];
+  if (header == kNoWaiter || header == (id | kLone)) {
+    waiters[res].push(key);
+    header = id | kLone;
+    return;
+  }
+  joinGroup(s, res, id, key);
+}
+
+// Out of line, like leaveGroup's work: rare outside bursts on one span, and
+// the run loop stays small enough for the compiler to inline its hot path.
+__attribute__((noinline)) void Engine::joinGroup(Span s, uint32_t res,
+                                                 TaskId id, Key key) {
+  uint32_t &header = pool[s.begin - 1];
+  if (header & kLone) {
+    // A second task of the span waits: the first becomes a group's head.
+    TaskId other = header & ~kLone;
+    if (freeGroups.empty()) {
+      freeGroups.push_back(groups.size());
+      groups.emplace_back();
+    }
+    uint32_t slot = freeGroups.back();
+    freeGroups.pop_back();
+    Group &g = groups[slot];
+    g.header = s.begin - 1;
+    g.head = other;
+    g.headKey = keyOf(other);
+    header = slot;
+  }
+  Group &g = groups[header];
+  if (g.head != id && g.headKey < key) {
+    g.members.push(key);
+    return;
+  }
+  waiters[res].push(key);
+  g.head = id;
+  g.headKey = key;
+}
+
+__attribute__((noinline)) void Engine::leaveGroup(Span s, TaskId id) {
+  uint32_t &header = pool[s.begin - 1];
+  Group &g = groups[header];
+  if (g.head != id)
+    return;
+  if (g.members.empty()) {
+    freeGroups.push_back(header);
+    header = kNoWaiter;
+    return;
+  }
+  g.headKey = g.members.pop();
+  g.head = idOf(g.headKey);
+  // The span's first resource is now busy (this task holds it): not hot.
+  waiters[pool[s.begin]].push(g.headKey);
+}
+
+inline __attribute__((always_inline)) void Engine::tryStart(Key key,
+                                                     double now) {
   TaskId id = idOf(key);
   Span s = span[id];
   const uint32_t *r = pool.data() + s.begin;
   for (uint32_t i = 0; i < s.len; ++i) {
     if (busy[r[i]]) {
-      waiters[r[i]].push(key);
+      wait(s, r[i], id, key);
       // The task's other free resources may still hold waiters (pulled one
       // at a time): the next of them gets its chance (r[i] is busy, so it
       // is not hot). They go to `drained`: the run loop tries a lone one at
@@ -340,6 +467,14 @@ void Engine::tryStart(Key key, double now) {
   for (uint32_t i = 0; i < s.len; ++i) {
     busy[r[i]] = 1;
     setHot(r[i], false);
+  }
+  if (s.len) {
+    uint32_t &header = pool[s.begin - 1];
+    uint32_t h = header;
+    if (__builtin_expect(!(h & kLone), 0))
+      leaveGroup(s, id); // a group waits
+    else // branch-free: whether it waited alone is data
+      header = h == (id | kLone) ? kNoWaiter : h;
   }
   const Task &t = tasks[id];
   if (opts.recordTasks)
@@ -371,7 +506,8 @@ void Engine::tryStart(Key key, double now) {
   }
 }
 
-void Engine::finish(TaskId id, double now) {
+inline __attribute__((always_inline)) void Engine::finish(TaskId id,
+                                                   double now) {
   const Task &t = tasks[id];
   Span s = span[id];
   const uint32_t *r = pool.data() + s.begin;
@@ -449,12 +585,14 @@ void Engine::init() {
   // Engine spans per device.
   engineSpan.resize(3 * n);
   for (unsigned d = 0; d < n; ++d) {
+    // [header] c [header] c m [header] m: each span has its group header.
     uint32_t b = pool.size();
-    pool.push_back(2 * d);
-    pool.push_back(2 * d + 1);
-    engineSpan[3 * d] = {b, 1};
-    engineSpan[3 * d + 1] = {b, 2};
-    engineSpan[3 * d + 2] = {b + 1, 1};
+    for (uint32_t w :
+         {kNoWaiter, 2 * d, kNoWaiter, 2 * d, 2 * d + 1, kNoWaiter, 2 * d + 1})
+      pool.push_back(w);
+    engineSpan[3 * d] = {b + 1, 1};
+    engineSpan[3 * d + 1] = {b + 3, 2};
+    engineSpan[3 * d + 2] = {b + 6, 1};
   }
   routeIndex.assign((size_t)n * n, ~0u);
   linkLatencyUs.resize(sys.links.size());
@@ -505,7 +643,7 @@ void Engine::run(const TaskGraph &window) {
         routes.emplace_back();
         routes.back().src = t.device;
         routes.back().dst = t.dst;
-        hops += std::max(sys.hops(t.device, t.dst), 0);
+        hops += 1 + std::max(sys.hops(t.device, t.dst), 0); // + header
       }
       span[i] = {index, ~0u};
     }
@@ -614,6 +752,15 @@ void Engine::run(const TaskGraph &window) {
     // What waits forever must not block the next window's resources.
     for (KeyQueue &w : waiters)
       w.clear();
+    for (uint32_t i = 0; i < groups.size(); ++i)
+      if (pool[groups[i].header] == i) {
+        groups[i].members.clear();
+        freeGroups.push_back(i);
+      }
+    for (const Route &route : routes)
+      pool[route.span.begin - 1] = kNoWaiter;
+    for (const Span &e : engineSpan)
+      pool[e.begin - 1] = kNoWaiter;
     std::fill(hot.begin(), hot.end(), 0);
     numHot = 0;
   }

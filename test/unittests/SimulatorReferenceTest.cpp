@@ -1,7 +1,8 @@
 //===- SimulatorReferenceTest.cpp - simulate() against a plain reference ---===//
 //
 // The simulator's speed-ups (flags for free resources that still have
-// waiters, prefetching, routes resolved in bulk; docs/performance.md) must
+// waiters, waiting groups per route, prefetching, routes resolved in bulk;
+// docs/performance.md) must
 // not change a single start time. This checks simulate() against a plain
 // re-statement of its scheduling rule on random task graphs, with few
 // distinct sizes and priorities so that ties in time and rank are common:
@@ -235,6 +236,53 @@ TEST(SimulatorReference, BurstsOfLongRoutes) {
   }
   SimResult r = simulate(g, s, {true});
   RefResult ref = referenceSimulate(g, s);
+  EXPECT_EQ(r.makespanUs, ref.makespan);
+  size_t mismatches = 0;
+  for (TaskId i = 0; i < g.size(); ++i)
+    mismatches += r.taskStart[i] != ref.start[i];
+  EXPECT_EQ(mismatches, 0u);
+}
+
+/// Stop-the-world migrations: bursts of transfers over a few device pairs
+/// (so many waiting tasks share one route) and computes on a few devices
+/// (sharing their engines), with three priorities and chains inside each
+/// burst, so tasks join the waiting ones at many different times. This is
+/// the case the simulator's waiting groups shortcut (docs/performance.md).
+TEST(SimulatorReference, BurstsOnFewRoutes) {
+  SystemModel s = testutil::mesh(4, 4);
+  const unsigned pairs[][2] = {{0, 15}, {0, 15}, {3, 12}, {5, 6},
+                               {15, 0}, {1, 13}, {2, 14}};
+  std::mt19937_64 rng(11);
+  TaskGraph g;
+  TaskId prev = g.addBarrier();
+  for (int burst = 0; burst < 8; ++burst) {
+    std::vector<TaskId> ends;
+    for (int k = 0; k < 300; ++k) {
+      Task t;
+      std::vector<TaskId> deps{prev};
+      if (k >= 10 && rng() % 3 == 0)
+        deps.push_back(ends[ends.size() - 1 - rng() % 10]);
+      if (rng() % 4 == 0) {
+        t.kind = TaskKind::Compute;
+        t.device = rng() % 2 ? 0 : 5;
+        t.flops = 1e7 * (1 + rng() % 3);
+        t.bytes = rng() % 2 ? 65536 : 0;
+        t.tflops = 10;
+      } else {
+        const unsigned *p = pairs[rng() % 7];
+        t.kind = TaskKind::Transfer;
+        t.device = p[0];
+        t.dst = p[1];
+        t.bytes = rng() % 2 ? 8192 : 65536;
+      }
+      t.priority = (int32_t)(rng() % 3) - 1;
+      ends.push_back(g.add(t, deps));
+    }
+    prev = g.add(Task(), ends);
+  }
+  SimResult r = simulate(g, s, {true});
+  RefResult ref = referenceSimulate(g, s);
+  EXPECT_EQ(r.events, g.size());
   EXPECT_EQ(r.makespanUs, ref.makespan);
   size_t mismatches = 0;
   for (TaskId i = 0; i < g.size(); ++i)
