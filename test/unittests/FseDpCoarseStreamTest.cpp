@@ -66,6 +66,11 @@ std::vector<double> routeLatencyPerLink(const TaskGraph &graph,
   return out;
 }
 
+/// How gtest and ctest name a case (instead of its bytes).
+void PrintTo(const Case &c, std::ostream *os) {
+  *os << c.hw << " batch " << c.batch << " " << c.trace;
+}
+
 class FseDpCoarseStream : public ::testing::TestWithParam<Case> {};
 
 TEST_P(FseDpCoarseStream, SameBusyTimePerResourceAsFine) {

@@ -47,6 +47,11 @@ struct Case {
   const char *trace;
 };
 
+/// How gtest and ctest name a case (instead of its bytes).
+void PrintTo(const Case &c, std::ostream *os) {
+  *os << c.hw << " batch " << c.batch << " " << c.trace;
+}
+
 class FseDpStream : public ::testing::TestWithParam<Case> {};
 
 TEST_P(FseDpStream, LayerRespectsBoundsBuffersAndRing) {

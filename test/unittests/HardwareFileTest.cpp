@@ -224,6 +224,9 @@ struct BadFile {
   const char *message;
 };
 
+/// How gtest and ctest name a case (instead of its bytes, padding and all).
+void PrintTo(const BadFile &bad, std::ostream *os) { *os << bad.what; }
+
 class MalformedHardwareFile : public ::testing::TestWithParam<BadFile> {};
 
 TEST_P(MalformedHardwareFile, IsRefusedWithItsReason) {
