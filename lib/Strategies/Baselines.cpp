@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <numeric>
 #include <set>
+#include <utility>
 
 using namespace moesaic;
 using namespace moesaic::perf;
@@ -466,8 +467,17 @@ protected:
     std::vector<unsigned> targets;
     int64_t count = 0;
     // Scratch of planShadows.
-    std::vector<int64_t> load, order;
-    std::vector<uint32_t> touched;
+    std::vector<int64_t> load, order, sorted, byLoad;
+    /// The (expert, home) entries the batch touches, ascending, as
+    /// expert * devices + home and as the home alone.
+    std::vector<uint32_t> touched, touchedHome;
+    /// Per expert with tokens in `order` (ascending before the greedy's
+    /// sort), where its entries end in `touched`.
+    std::vector<uint32_t> touchedEnd;
+    /// Bits of the touched homes per expert (`homeWords` words each) and of
+    /// the experts with tokens: all zero between decisions.
+    std::vector<uint64_t> homeBits, expertBits;
+    unsigned homeWords = 1;
     std::vector<double> injection, peak;
     LayerModel model, next;
   };
@@ -518,23 +528,54 @@ protected:
       local.assign((size_t)E * n, 0);
       load.assign(E, 0);
     } else {
-      for (uint32_t i : plan.touched) {
+      for (uint32_t i : plan.touched)
         local[i] = 0;
-        load[i / n] = 0;
+      for (int64_t e : plan.order)
+        load[e] = 0;
+    }
+    // Speed (docs/performance.md): the touched entries come out ascending
+    // from bit masks (experts with tokens; per expert, its homes) instead
+    // of being sorted, and with their expert and home (no division).
+    const unsigned W = (n + 63) / 64;
+    plan.homeWords = W;
+    std::vector<uint64_t> &homeBits = plan.homeBits;
+    std::vector<uint64_t> &expertBits = plan.expertBits;
+    homeBits.resize((size_t)E * W);
+    expertBits.resize((E + 63) / 64);
+    for (int64_t t = 0; t < (int64_t)home.size(); ++t) {
+      const int32_t *chosen = trace.experts(step, m, t);
+      unsigned h = home[t];
+      for (int64_t j = 0; j < l.topK; ++j) {
+        uint32_t e = (uint32_t)chosen[j];
+        if (local[(size_t)e * n + h]++ == 0) {
+          homeBits[(size_t)e * W + h / 64] |= uint64_t(1) << (h % 64);
+          expertBits[e / 64] |= uint64_t(1) << (e % 64);
+        }
+        ++load[e];
       }
     }
     std::vector<uint32_t> &touched = plan.touched;
+    std::vector<uint32_t> &touchedHome = plan.touchedHome;
+    std::vector<uint32_t> &touchedEnd = plan.touchedEnd;
+    // Experts with tokens, ascending (an idle expert adds 0 everywhere).
+    std::vector<int64_t> &order = plan.order;
     touched.clear();
-    for (int64_t t = 0; t < (int64_t)home.size(); ++t) {
-      const int32_t *chosen = trace.experts(step, m, t);
-      for (int64_t j = 0; j < l.topK; ++j) {
-        uint32_t i = (uint32_t)((size_t)chosen[j] * n + home[t]);
-        if (local[i]++ == 0)
-          touched.push_back(i);
-        ++load[chosen[j]];
+    touchedHome.clear();
+    touchedEnd.clear();
+    order.clear();
+    for (size_t w = 0; w < expertBits.size(); ++w)
+      for (uint64_t me = std::exchange(expertBits[w], 0); me; me &= me - 1) {
+        uint32_t e = (uint32_t)(w * 64 + __builtin_ctzll(me));
+        order.push_back(e);
+        for (unsigned hw = 0; hw < W; ++hw)
+          for (uint64_t mh = std::exchange(homeBits[(size_t)e * W + hw], 0);
+               mh; mh &= mh - 1) {
+            uint32_t h = hw * 64 + __builtin_ctzll(mh);
+            touched.push_back(e * n + h);
+            touchedHome.push_back(h);
+          }
+        touchedEnd.push_back(touched.size());
       }
-    }
-    std::sort(touched.begin(), touched.end());
     auto owner = [&](int64_t e) { return layer.expertPlacement[e][0]; };
     std::vector<double> &injection = plan.injection, &peak = plan.peak;
     injection.resize(n);
@@ -558,18 +599,13 @@ protected:
     model.a2aUs.assign(n, 0);
     model.bcastUs.assign(n, 0);
     double tokenBytes = l.tokenBytes();
-    // Experts with tokens, ascending (an idle expert adds 0 everywhere).
-    std::vector<int64_t> &order = plan.order;
-    order.clear();
-    for (uint32_t i : touched)
-      if (order.empty() || order.back() != (int64_t)(i / n))
-        order.push_back(i / n);
     size_t k = 0;
-    for (int64_t e : order) {
+    for (size_t x = 0; x < order.size(); ++x) {
+      int64_t e = order[x];
       unsigned o = owner(e);
       model.computeUs[o] += expertUs(o, load[e]);
-      for (; k < touched.size() && touched[k] / n == (uint32_t)e; ++k) {
-        unsigned h = touched[k] % n;
+      for (; k < touchedEnd[x]; ++k) {
+        unsigned h = touchedHome[k];
         if (h != o) {
           double b = plan.at(e, h) * tokenBytes;
           model.a2aUs[h] += bytesToUs(b, injection[h]);
@@ -580,8 +616,22 @@ protected:
     // Greedy: shadow the most loaded experts while the model improves
     // (stable: ties in ascending expert order; idle experts end the loop,
     // so they need not be sorted).
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int64_t a, int64_t b) { return load[a] > load[b]; });
+    // Counting sort (loads are token counts), stable like std::stable_sort.
+    {
+      int64_t maxLoad = 0;
+      for (int64_t e : order)
+        maxLoad = std::max(maxLoad, load[e]);
+      std::vector<int64_t> &at = plan.byLoad, &sorted = plan.sorted;
+      at.assign(maxLoad + 1, 0);
+      for (int64_t e : order)
+        ++at[load[e]];
+      for (int64_t v = maxLoad, next = 0; v >= 0; --v)
+        next += std::exchange(at[v], next);
+      sorted.resize(order.size());
+      for (int64_t e : order)
+        sorted[at[load[e]]++] = e;
+      order.swap(sorted);
+    }
     std::vector<bool> &shadow = plan.shadow;
     shadow.assign(E, false);
     double best = model.total();
