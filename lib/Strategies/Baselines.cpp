@@ -474,10 +474,9 @@ protected:
     /// Per expert with tokens in `order` (ascending before the greedy's
     /// sort), where its entries end in `touched`.
     std::vector<uint32_t> touchedEnd;
-    /// Bits of the touched homes per expert (`homeWords` words each) and of
-    /// the experts with tokens: all zero between decisions.
+    /// Bits of the touched homes per expert (ceil(devices / 64) words
+    /// each) and of the experts with tokens: all zero between decisions.
     std::vector<uint64_t> homeBits, expertBits;
-    unsigned homeWords = 1;
     std::vector<double> injection, peak;
     LayerModel model, next;
   };
@@ -537,7 +536,6 @@ protected:
     // from bit masks (experts with tokens; per expert, its homes) instead
     // of being sorted, and with their expert and home (no division).
     const unsigned W = (n + 63) / 64;
-    plan.homeWords = W;
     std::vector<uint64_t> &homeBits = plan.homeBits;
     std::vector<uint64_t> &expertBits = plan.expertBits;
     homeBits.resize((size_t)E * W);
