@@ -667,13 +667,20 @@ void Engine::run(const TaskGraph &window) {
       span[i] = spanOf(t);
     }
     dur[i] = durationOf(t, route);
-    if (!std::isfinite(dur[i]))
+    if (std::isnan(t.flops) || std::isnan(t.bytes) || std::isnan(dur[i])) {
+      // A NaN end time would never compare equal to the clock: the run
+      // would spin. Such a task never ends, like an unreachable one.
+      dur[i] = INFINITY;
+      warn("task " + std::to_string(base + i) +
+           " never ends: its size is not a number");
+    } else if (!std::isfinite(dur[i])) {
       warn("task " + std::to_string(base + i) + " never ends: " +
            (t.kind == TaskKind::Transfer
                 ? "device " + std::to_string(t.dst) + " is unreachable from " +
                       std::to_string(t.device)
                 : "device " + std::to_string(t.device) +
                       " lacks the compute or memory bandwidth it needs"));
+    }
     if (t.layer >= 0 && (size_t)t.layer >= layers.size())
       layers.resize(t.layer + 1);
     // Dependencies on earlier windows' tasks are met.

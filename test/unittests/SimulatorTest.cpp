@@ -260,6 +260,17 @@ TEST(Simulator, UnreachableAndUnknownDevicesAreReported) {
   llvm::raw_string_ostream(text) << timelineJSON(g2, s2, rec);
   EXPECT_TRUE(bool(llvm::json::parse(text))) << text;
   EXPECT_EQ(text.find("\"X\""), std::string::npos);
+  // A transfer whose size is not a number (a broken estimate) never ends
+  // either: it is reported and does not hang the run.
+  TaskGraph g4;
+  TaskId nan = g4.addTransfer(0, 1, std::nan(""), {});
+  g4.addCompute(1, 1e8, 0, 10, {nan});
+  SimResult r4 = simulate(g4, s);
+  EXPECT_TRUE(std::isinf(r4.makespanUs));
+  EXPECT_EQ(r4.events, 2u);
+  ASSERT_EQ(r4.warnings.size(), 1u);
+  EXPECT_NE(r4.warnings[0].find("task 0 never ends: its size is not a number"),
+            std::string::npos);
   // Many problems: a few verbatim, then a count.
   TaskGraph g3;
   for (int i = 0; i < 20; ++i)
