@@ -801,6 +801,9 @@ class SimEngine : public Engine {
 
 double moesaic::perf::taskDurationUs(const Task &task,
                                      const SystemModel &system) {
+  // As in the simulator: a size that is not a number never ends.
+  if (std::isnan(task.flops) || std::isnan(task.bytes))
+    return INFINITY;
   switch (task.kind) {
   case TaskKind::Barrier:
     return 0;

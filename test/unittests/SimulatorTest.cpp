@@ -267,6 +267,7 @@ TEST(Simulator, UnreachableAndUnknownDevicesAreReported) {
   g4.addCompute(1, 1e8, 0, 10, {nan});
   SimResult r4 = simulate(g4, s);
   EXPECT_TRUE(std::isinf(r4.makespanUs));
+  EXPECT_TRUE(std::isinf(taskDurationUs(g4[nan], s)));
   EXPECT_EQ(r4.events, 2u);
   ASSERT_EQ(r4.warnings.size(), 1u);
   EXPECT_NE(r4.warnings[0].find("task 0 never ends: its size is not a number"),
