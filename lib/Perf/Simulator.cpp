@@ -43,6 +43,12 @@ double computeUs(const Task &t, const Device &d) {
   return std::max(c, m);
 }
 
+/// A broken estimate: such a task never ends, like an unreachable one (a
+/// NaN end time would never compare equal to the clock: the run would spin).
+bool sizeIsNaN(const Task &t) {
+  return std::isnan(t.flops) || std::isnan(t.bytes);
+}
+
 double loadUs(const Task &t, const Device &d) {
   if (t.bytes <= 0)
     return 0;
@@ -345,6 +351,8 @@ void Engine::resolve(Route &route) {
 }
 
 double Engine::durationOf(const Task &t, const Route *route) {
+  if (sizeIsNaN(t))
+    return INFINITY;
   switch (t.kind) {
   case TaskKind::Barrier:
     return 0;
@@ -667,20 +675,14 @@ void Engine::run(const TaskGraph &window) {
       span[i] = spanOf(t);
     }
     dur[i] = durationOf(t, route);
-    if (std::isnan(t.flops) || std::isnan(t.bytes) || std::isnan(dur[i])) {
-      // A NaN end time would never compare equal to the clock: the run
-      // would spin. Such a task never ends, like an unreachable one.
-      dur[i] = INFINITY;
-      warn("task " + std::to_string(base + i) +
-           " never ends: its size is not a number");
-    } else if (!std::isfinite(dur[i])) {
+    if (!std::isfinite(dur[i]))
       warn("task " + std::to_string(base + i) + " never ends: " +
-           (t.kind == TaskKind::Transfer
+           (sizeIsNaN(t) ? std::string("its size is not a number")
+            : t.kind == TaskKind::Transfer
                 ? "device " + std::to_string(t.dst) + " is unreachable from " +
                       std::to_string(t.device)
                 : "device " + std::to_string(t.device) +
                       " lacks the compute or memory bandwidth it needs"));
-    }
     if (t.layer >= 0 && (size_t)t.layer >= layers.size())
       layers.resize(t.layer + 1);
     // Dependencies on earlier windows' tasks are met.
@@ -801,8 +803,7 @@ class SimEngine : public Engine {
 
 double moesaic::perf::taskDurationUs(const Task &task,
                                      const SystemModel &system) {
-  // As in the simulator: a size that is not a number never ends.
-  if (std::isnan(task.flops) || std::isnan(task.bytes))
+  if (sizeIsNaN(task))
     return INFINITY;
   switch (task.kind) {
   case TaskKind::Barrier:

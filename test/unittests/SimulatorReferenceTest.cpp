@@ -182,22 +182,29 @@ TaskGraph randomGraph(const SystemModel &s, size_t numTasks, uint64_t seed) {
   return g;
 }
 
-void expectSameAsReference(const SystemModel &s, size_t numTasks,
-                           uint64_t seed) {
-  TaskGraph g = randomGraph(s, numTasks, seed);
+/// simulate() on `g` against the reference: every start, the makespan and
+/// every device's on-chip peak (`what` names the graph in failures).
+void expectSameAsReference(const TaskGraph &g, const SystemModel &s,
+                           const std::string &what) {
   SimResult r = simulate(g, s, {/*recordTasks=*/true});
   RefResult ref = referenceSimulate(g, s);
   ASSERT_EQ(r.taskStart.size(), g.size());
-  EXPECT_EQ(r.events, g.size()) << "seed " << seed;
-  EXPECT_EQ(r.makespanUs, ref.makespan) << "seed " << seed;
+  EXPECT_EQ(r.events, g.size()) << what;
+  EXPECT_EQ(r.makespanUs, ref.makespan) << what;
   size_t mismatches = 0;
   for (TaskId i = 0; i < g.size(); ++i)
     if (r.taskStart[i] != ref.start[i] && ++mismatches <= 3)
-      ADD_FAILURE() << "seed " << seed << ": task " << i << " starts at "
+      ADD_FAILURE() << what << ": task " << i << " starts at "
                     << r.taskStart[i] << " us, reference " << ref.start[i];
-  EXPECT_EQ(mismatches, 0u) << "seed " << seed;
+  EXPECT_EQ(mismatches, 0u) << what;
   for (unsigned d = 0; d < s.numDevices(); ++d)
-    EXPECT_EQ(r.devices[d].peakOnchipBytes, ref.peak[d]) << "seed " << seed;
+    EXPECT_EQ(r.devices[d].peakOnchipBytes, ref.peak[d]) << what;
+}
+
+void expectSameAsReference(const SystemModel &s, size_t numTasks,
+                           uint64_t seed) {
+  expectSameAsReference(randomGraph(s, numTasks, seed), s,
+                        "seed " + std::to_string(seed));
 }
 
 TEST(SimulatorReference, RandomGraphsOnAMesh) {
@@ -234,13 +241,7 @@ TEST(SimulatorReference, BurstsOfLongRoutes) {
     }
     prev = g.add(Task(), ends);
   }
-  SimResult r = simulate(g, s, {true});
-  RefResult ref = referenceSimulate(g, s);
-  EXPECT_EQ(r.makespanUs, ref.makespan);
-  size_t mismatches = 0;
-  for (TaskId i = 0; i < g.size(); ++i)
-    mismatches += r.taskStart[i] != ref.start[i];
-  EXPECT_EQ(mismatches, 0u);
+  expectSameAsReference(g, s, "bursts of long routes");
 }
 
 /// Stop-the-world migrations: bursts of transfers over a few device pairs
@@ -280,14 +281,7 @@ TEST(SimulatorReference, BurstsOnFewRoutes) {
     }
     prev = g.add(Task(), ends);
   }
-  SimResult r = simulate(g, s, {true});
-  RefResult ref = referenceSimulate(g, s);
-  EXPECT_EQ(r.events, g.size());
-  EXPECT_EQ(r.makespanUs, ref.makespan);
-  size_t mismatches = 0;
-  for (TaskId i = 0; i < g.size(); ++i)
-    mismatches += r.taskStart[i] != ref.start[i];
-  EXPECT_EQ(mismatches, 0u);
+  expectSameAsReference(g, s, "bursts on few routes");
 }
 
 } // namespace
