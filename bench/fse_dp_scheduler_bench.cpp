@@ -59,13 +59,17 @@ void BM_Decide(benchmark::State &state) {
   // 1: tokens replicated on every chiplet (after tensor-parallel dense
   // layers, the fse-dp pipeline's case): the scheduler also picks holders.
   bool replicated = state.range(5);
+  // 1: the tick constants of a compiled plan (Qwen3-30B-A3B on
+  // edge-chiplet-16-mesh: 15 chunks per shard, 28 DRAM ticks per chunk,
+  // compute below a tick) instead of the short shards of the other rows.
+  bool planTicks = state.range(6);
   SchedulerConfig cfg;
   cfg.numChiplets = chiplets;
   cfg.numExperts = experts;
-  cfg.chunksPerShard = 2;
+  cfg.chunksPerShard = planTicks ? 15 : 2;
   cfg.linkTicksPerChunk = 16;
-  cfg.dramTicksPerChunk = 30;
-  cfg.computeTicksPerTokenChunk = 1;
+  cfg.dramTicksPerChunk = planTicks ? 28 : 30;
+  cfg.computeTicksPerTokenChunk = planTicks ? 0 : 1;
   TrajectoryScheduler sched(cfg);
   std::vector<Batch> batches =
       makeBatches(chiplets, experts, tokens, topK, skewed);
@@ -91,15 +95,18 @@ void BM_Decide(benchmark::State &state) {
 
 } // namespace
 
-// chiplets, experts, batch, top-k, skewed, replicated
+// chiplets, experts, batch, top-k, skewed, replicated, plan ticks
 BENCHMARK(BM_Decide)
-    ->ArgNames({"chiplets", "experts", "batch", "topk", "skewed", "repl"})
-    ->Args({16, 256, 16, 8, 0, 0}) // the target configuration
-    ->Args({16, 256, 16, 8, 0, 1})
-    ->Args({16, 256, 16, 8, 1, 0})
-    ->Args({16, 128, 16, 8, 0, 0})
-    ->Args({4, 8, 16, 2, 0, 0})
-    ->Args({8, 64, 8, 6, 0, 0})
-    ->Args({16, 256, 1, 8, 0, 0});
+    ->ArgNames(
+        {"chiplets", "experts", "batch", "topk", "skewed", "repl", "plan"})
+    ->Args({16, 256, 16, 8, 0, 0, 0}) // the target configuration
+    ->Args({16, 256, 16, 8, 0, 1, 0})
+    ->Args({16, 256, 16, 8, 1, 0, 0})
+    ->Args({16, 256, 16, 8, 0, 0, 1}) // ... with a compiled plan's ticks
+    ->Args({16, 256, 16, 8, 0, 1, 1})
+    ->Args({16, 128, 16, 8, 0, 0, 0})
+    ->Args({4, 8, 16, 2, 0, 0, 0})
+    ->Args({8, 64, 8, 6, 0, 0, 0})
+    ->Args({16, 256, 1, 8, 0, 0, 0});
 
 BENCHMARK_MAIN();

@@ -99,6 +99,51 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
           }
         }
   }
+  // The largest busy ticks of an arc of each length, and the 32-lane tables
+  // in 16-bit units of S ticks when every busy tick fits (see
+  // narrowTicksFit; busy ticks are multiples of S).
+  if (!table.empty()) {
+    std::vector<uint32_t> rowMaxOfLen(n, 0);
+    for (unsigned s = 0; s < n; ++s)
+      for (unsigned len = 0; len < n; ++len)
+        for (size_t i = 0; i < 2 * lanes; ++i)
+          rowMaxOfLen[len] = std::max(
+              rowMaxOfLen[len], work[((size_t)s * n + len) * 2 * lanes + i]);
+    uint32_t widest =
+        *std::max_element(rowMaxOfLen.begin(), rowMaxOfLen.end());
+    // Busy ticks are S x max(shards x link ticks, DRAM ticks) unless that
+    // wraps 32 bits (then the 32-bit booking keeps them); a DRAM tick keeps
+    // unit 1 apart from "never used" (see bookAvx512Narrow).
+    const uint64_t lt = cfg.linkTicksPerChunk, dt = cfg.dramTicksPerChunk;
+    const bool exactMultiples = (uint64_t)n * lt * S < (uint64_t(1) << 32) &&
+                                dt * S < (uint64_t(1) << 32) && dt >= 1;
+    if (lanes == 32 && exactMultiples && widest / S <= 0xffff) {
+      rowMaxUnits.resize(n);
+      for (unsigned len = 0; len < n; ++len)
+        rowMaxUnits[len] = rowMaxOfLen[len] / S;
+      // Per arc (start * N + len): work rows of parity 0 and 1, then their
+      // busy masks, and the arc's constants.
+      rows16.assign((size_t)n * n * 4 * 32, 0);
+      narrowArcs.resize((size_t)n * n);
+      for (unsigned s = 0; s < n; ++s)
+        for (unsigned len = 0; len < n; ++len) {
+          size_t a = (size_t)s * n + len;
+          for (unsigned par = 0; par < 2; ++par)
+            for (unsigned l = 0; l < 32; ++l) {
+              uint32_t w = work[(a * 2 + par) * 32 + l];
+              rows16[(a * 4 + par) * 32 + l] = (uint16_t)(w / S);
+              rows16[(a * 4 + 2 + par) * 32 + l] = w ? 0xffff : 0;
+            }
+          unsigned gap = n - 1 - len, half = gap / 2, end = (s + len) % n;
+          NarrowArc &na = narrowArcs[a];
+          na.fill = (len + ((n - len) >> 1)) * cfg.linkTicksPerChunk;
+          na.gaps = (uint16_t)(half | (gap - half) << 8);
+          na.cwEntry = (uint8_t)((s + n - 1) % n);
+          na.ccwEntry = (uint8_t)(n + (end + 1) % n);
+          na.odd = gap & 1;
+        }
+    }
+  }
   // Entry links per (start, len): clockwise into the start (low byte),
   // counter-clockwise into the end.
   arcEntries.assign((size_t)n * n, 0);
@@ -129,6 +174,7 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   for (unsigned len = 0; len < n; ++len)
     fillTicks[len] = (len + ((n - len) >> 1)) * cfg.linkTicksPerChunk;
   avx512 = cpuHasAvx512();
+  avx512bw = avx512 && cpuHasAvx512bw();
 }
 
 const uint8_t *TrajectoryScheduler::occ(unsigned start, unsigned len,
@@ -245,8 +291,10 @@ void TrajectoryScheduler::gather(unsigned numTokens, const uint16_t *tokenPos,
 
 // Arcs: leave the largest circular gap between holders unvisited. Kept in a
 // packed word per expert (start | len << 8 | tie << 16 | key << 24), then
-// ordered longest stream first (counting sort, stable) into the decisions,
-// whose `cwGap` holds the tie start (0xff: none) until the booking.
+// ordered longest stream first (counting sort, stable) into the decisions.
+// Until the booking, a decision's `cwGap` holds the tie start (0xff: none),
+// `startTick` the offset of its token counts (expert x N) and `endTick` its
+// arc's index (start x N + len), so the booking needs no multiplications.
 void TrajectoryScheduler::chooseArcs(bool replicated) {
   const unsigned n = cfg.numChiplets;
   const size_t na = numActive;
@@ -281,6 +329,8 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
       d.arcStart = p;
       d.arcLen = 0;
       d.cwGap = 0xff;
+      d.startTick = e * n; // scratch until the booking (see chooseArcs)
+      d.endTick = p * n;
       out[i] = d;
     }
     return;
@@ -353,6 +403,8 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     d.arcStart = a & 0xff;
     d.arcLen = (a >> 8) & 0xff;
     d.cwGap = (a >> 16) & 0xff;
+    d.startTick = e * n;
+    d.endTick = (a & 0xff) * n + ((a >> 8) & 0xff);
     out[slot] = d;
   }
 }
@@ -697,14 +749,167 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   result.makespanTicks = makespan;
 }
 
+// The same booking in 16-bit units for rings of 9 to 16 chiplets: the 32
+// lanes fit one register, so each expert costs half the vector work of the
+// 32-bit form (one permute per entry link, one blend per table row).
+//
+// Exact by construction: expert k's links start from T = k x S x dt + dt
+// and busy ticks are multiples of S, so a link's free tick is 0 (never
+// used) or dt + S x (q - 1) for a whole q >= 1. The booking keeps q (0 for
+// never used): max, add and compare on q are those on the ticks (the map
+// is increasing), T is q = k x dt + 1, and a link's end converts back
+// exactly. Used only when no q of the decision can exceed 65535 and no
+// tick 2^32 (narrowTicksFit).
+#define FSEDP_AVX512BW __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
+
+template <bool Exact>
+FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
+  constexpr unsigned Lanes = 32;
+  const unsigned n = cfg.numChiplets;
+  const uint32_t S = cfg.chunksPerShard;
+  const uint32_t dt = cfg.dramTicksPerChunk;
+  const uint32_t ct = cfg.computeTicksPerTokenChunk;
+  const uint32_t sn = S * n, ctsn = ct * S * n;
+  const uint32_t loaded = dt + (S - 1) * dt; // last chunk loaded
+  const uint32_t dramStep = S * dt;
+  const uint16_t *T = rows16.data();
+  const NarrowArc *arcsOf = narrowArcs.data();
+  uint32_t *__restrict cfree = computeFree.data();
+  const uint8_t *cnt = counts.data();
+  ExpertDecision *out = result.experts.data();
+  const size_t na = numActive;
+  __m512i f = _mm512_setzero_si512();
+  auto load = [](const uint16_t *p) FSEDP_AVX512BW {
+    return _mm512_loadu_si512(p);
+  };
+  auto entryMask = [&](const NarrowArc &a) FSEDP_AVX512BW {
+    __m512i x = _mm512_permutexvar_epi16(_mm512_set1_epi16(a.cwEntry), f);
+    __m512i y = _mm512_permutexvar_epi16(_mm512_set1_epi16(a.ccwEntry), f);
+    return _mm512_cmple_epu16_mask(x, y);
+  };
+  // Largest lane: the complement's smallest (PHMINPOSUW) over 8 lanes.
+  auto hmax16 = [](__m512i v) FSEDP_AVX512BW {
+    __m256i h = _mm256_max_epu16(_mm512_castsi512_si256(v),
+                                 _mm512_extracti64x4_epi64(v, 1));
+    __m128i q = _mm_max_epu16(_mm256_castsi256_si128(h),
+                              _mm256_extracti128_si256(h, 1));
+    q = _mm_minpos_epu16(_mm_xor_si128(q, _mm_set1_epi32(-1)));
+    return ~(uint32_t)_mm_cvtsi128_si32(q) & 0xffffu;
+  };
+  // Rows of arc `a` with parity `par`: work at 0, busy mask at 2 x Lanes.
+  auto rowOf = [&](unsigned a, unsigned par) {
+    return T + ((size_t)a * 4 + par) * Lanes;
+  };
+  auto probe = [&](const uint16_t *r, __m512i t) FSEDP_AVX512BW {
+    __m512i el = _mm512_and_si512(
+        _mm512_add_epi16(_mm512_max_epu16(f, t), load(r)),
+        load(r + 2 * Lanes));
+    return hmax16(_mm512_max_epu16(el, t));
+  };
+  uint32_t startTick = 0, makespan = 0;
+  // T in units (k x dt + 1); the step wraps only after the last expert (the
+  // bound covers every start but not the one after).
+  __m512i t = _mm512_set1_epi16(1);
+  const __m512i tStep = _mm512_set1_epi16((short)dt);
+  // Ticks of a unit count q >= 1.
+  auto ticksOf = [&](uint32_t q) { return dt + S * (q - 1); };
+  for (ExpertDecision *dp = out, *dEnd = out + na; dp != dEnd;
+       ++dp, startTick += dramStep, t = _mm512_add_epi16(t, tStep)) {
+    // Most experts have a single holder (len 0): no tie, one holder, the
+    // arc's start. Their path has no inner loop.
+    ExpertDecision &d = *dp;
+    const unsigned len = d.arcLen, tie = d.cwGap;
+    const bool single = len == 0;
+    unsigned a = d.endTick;
+    const uint8_t *c = cnt + d.startTick;
+    NarrowArc arc = arcsOf[a];
+    if (__builtin_expect(!single && tie != 0xff, 0)) {
+      // Two gaps of the same length: book the one that finishes first.
+      unsigned b = tie * cfg.numChiplets + len;
+      NarrowArc alt = arcsOf[b];
+      uint32_t e0 = probe(rowOf(a, arc.odd & entryMask(arc) & 1), t);
+      uint32_t e1 = probe(rowOf(b, alt.odd & entryMask(alt) & 1), t);
+      if (e1 < e0) {
+        d.arcStart = tie;
+        a = b;
+        arc = alt;
+      }
+    }
+    // Both parities' bookings are computed while the entry links are
+    // compared, so the loop-carried chain is permute, compare, blend.
+    const uint16_t *r = rowOf(a, 0);
+    const __m512i m0 = load(r + 2 * Lanes), m1 = load(r + 3 * Lanes);
+    const __m512i f0 = _mm512_add_epi16(
+        _mm512_max_epu16(f, _mm512_and_si512(t, m0)), load(r));
+    const __m512i f1 = _mm512_add_epi16(
+        _mm512_max_epu16(f, _mm512_and_si512(t, m1)), load(r + Lanes));
+    const __mmask32 kp = entryMask(arc);
+    const unsigned par = arc.odd & (unsigned)kp;
+    f = _mm512_mask_blend_epi16(kp, f0, f1);
+    const __m512i ml = _mm512_mask_blend_epi16(kp, m0, m1);
+    uint32_t linkEnd =
+        ticksOf(hmax16(_mm512_max_epu16(_mm512_and_si512(f, ml), t)));
+    // cwGap = half + par, ccwGap = gap - half - par (adjacent bytes).
+    uint16_t gaps = (uint16_t)(arc.gaps - 255 * par);
+    std::memcpy(&d.cwGap, &gaps, 2);
+    uint32_t arrive = std::max(linkEnd, startTick + loaded) + arc.fill;
+    uint32_t end = arrive;
+    // A holder's compute ends at or after `arrive`.
+    auto compute = [&](unsigned p) {
+      uint32_t w = c[p] * ctsn;
+      uint32_t share = Exact ? c[p] * ct : w / sn;
+      uint32_t done = std::max(cfree[p] + w, arrive + share);
+      cfree[p] = done;
+      return done;
+    };
+    if (__builtin_expect(single, 1)) {
+      end = compute(d.arcStart);
+    } else {
+      uint64_t m = d.holders;
+      do {
+        unsigned p = __builtin_ctzll(m);
+        m &= m - 1;
+        end = std::max(end, compute(p));
+      } while (m);
+    }
+    makespan = std::max(makespan, end);
+    d.startTick = startTick;
+    d.endTick = end;
+  }
+  // `linkFree` is not written back: nothing reads it after a decision (the
+  // next one starts from zero).
+  result.makespanTicks = makespan;
+}
+
 bool TrajectoryScheduler::cpuHasAvx512() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi") &&
          __builtin_cpu_supports("bmi2");
 }
+bool TrajectoryScheduler::cpuHasAvx512bw() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bw");
+}
 #else
 bool TrajectoryScheduler::cpuHasAvx512() { return false; }
+bool TrajectoryScheduler::cpuHasAvx512bw() { return false; }
 #endif
+
+// Whether this decision's booking fits 16-bit units (bookAvx512Narrow): a
+// link's free units after expert k are at most k's start (k x dt + 1) plus
+// the busy units of every expert booked so far (each at most its arc
+// length's largest), and starts only grow. The ticks those units stand for
+// must not wrap 32 bits either (the 32-bit booking would wrap them).
+bool TrajectoryScheduler::narrowTicksFit() const {
+  if (rows16.empty() || !avx512bw || record || numActive == 0)
+    return false;
+  const uint64_t S = cfg.chunksPerShard, dt = cfg.dramTicksPerChunk;
+  uint64_t units = 1 + (numActive - 1) * dt;
+  const uint32_t *rowMax = rowMaxUnits.data(), *arc = arcs.data();
+  for (size_t i = 0; i < numActive; ++i)
+    units += rowMax[(arc[i] >> 8) & 0xff];
+  return units <= 0xffff && dt + S * units < (uint64_t(1) << 32);
+}
 
 // The same choices and bookings with occupancy computed per arc (rings of
 // more than 32 chiplets).
@@ -784,6 +989,12 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   result.experts.resize(numActive);
   chooseArcs(tokenPos == nullptr);
 #if defined(__x86_64__) && defined(__GNUC__)
+  lastNarrow = false;
+  if (usesAvx512() && lanes == 32 && narrowTicksFit()) {
+    lastNarrow = true;
+    exactShare ? bookAvx512Narrow<true>() : bookAvx512Narrow<false>();
+    return result;
+  }
   if (usesAvx512()) {
     auto book = [&](auto lanesTag) {
       constexpr unsigned L = decltype(lanesTag)::value;

@@ -70,7 +70,7 @@ void expectSameDecision(const TrajectoryScheduler &a, const Decision &da,
 
 TEST(FseDpSchedulerDispatch, Avx512AndPortableBookingsAgree) {
   Rng rng{0x5eed0fd15a7c4ull};
-  bool sawAvx512 = false;
+  bool sawAvx512 = false, sawNarrow = false;
   for (unsigned n = 1; n <= 20; ++n)
     for (int iter = 0; iter < 40; ++iter) {
       SchedulerConfig cfg;
@@ -113,6 +113,8 @@ TEST(FseDpSchedulerDispatch, Avx512AndPortableBookingsAgree) {
         const uint16_t *p = replicated ? nullptr : pos.data();
         const Decision &a = fast.decide(tokens, p, experts.data(), topK);
         const Decision &b = portable.decide(tokens, p, experts.data(), topK);
+        sawNarrow |= fast.usedNarrowTicks();
+        EXPECT_FALSE(portable.usedNarrowTicks());
         expectSameDecision(fast, a, portable, b, recorded);
         if (HasFatalFailure())
           return;
@@ -121,6 +123,61 @@ TEST(FseDpSchedulerDispatch, Avx512AndPortableBookingsAgree) {
   if (!sawAvx512)
     std::printf("note: this CPU has no AVX-512; both schedulers took the "
                 "portable path\n");
+  // Rings of 9 to 16 chiplets book with 16-bit ticks when they fit.
+  EXPECT_EQ(sawNarrow, TrajectoryScheduler::narrowTicksAvailable());
+}
+
+// 16-bit units up to their limit: one gating (most tokens on one chiplet)
+// on rings of 9, 12 and 16 chiplets, one and 16 chunks per shard (the
+// plans' order), link ticks growing until a decision's units may pass
+// 65535. Every decision equals the portable one; the last decisions that
+// still fit reach past 32767 units (where signed 16-bit arithmetic would go
+// wrong), and the first that may not fit fall back to 32-bit ticks.
+TEST(FseDpSchedulerDispatch, NarrowTicksUpToTheirLimit) {
+  if (!TrajectoryScheduler::narrowTicksAvailable())
+    GTEST_SKIP() << "this CPU has no AVX-512BW";
+  Rng rng{0x16b17ull};
+  for (unsigned n : {9u, 12u, 16u})
+    for (uint32_t S : {1u, 16u}) {
+      SchedulerConfig cfg;
+      cfg.numChiplets = n;
+      cfg.numExperts = 64;
+      cfg.chunksPerShard = S;
+      cfg.dramTicksPerChunk = 3;
+      cfg.computeTicksPerTokenChunk = 1;
+      const unsigned tokens = 24, topK = 4;
+      std::vector<uint16_t> pos(tokens);
+      std::vector<int32_t> experts((size_t)tokens * topK);
+      // Most tokens on one chiplet: its entry links carry most bookings, so
+      // the units approach the bound the scheduler checks.
+      for (unsigned t = 0; t < tokens; ++t)
+        pos[t] = (uint16_t)(t % 8 ? 0 : rng.below(n));
+      for (int32_t &e : experts)
+        e = (int32_t)rng.below(cfg.numExperts);
+      uint32_t highestNarrow = 0;
+      bool sawWide = false;
+      for (uint32_t lt = 1; lt < 400 && !sawWide; ++lt) {
+        SCOPED_TRACE(::testing::Message()
+                     << "n=" << n << " S=" << S << " link ticks=" << lt);
+        cfg.linkTicksPerChunk = lt;
+        TrajectoryScheduler fast(cfg), portable(cfg);
+        portable.setPortable(true);
+        const Decision &a =
+            fast.decide(tokens, pos.data(), experts.data(), topK);
+        const Decision &b =
+            portable.decide(tokens, pos.data(), experts.data(), topK);
+        expectSameDecision(fast, a, portable, b, false);
+        if (HasFatalFailure())
+          return;
+        if (fast.usedNarrowTicks())
+          highestNarrow = a.makespanTicks;
+        else
+          sawWide = true;
+      }
+      EXPECT_TRUE(sawWide) << "n=" << n << " S=" << S;
+      // A makespan past S x 32767 ticks has a link past 32767 units.
+      EXPECT_GT(highestNarrow, S * 32767u) << "n=" << n << " S=" << S;
+    }
 }
 
 } // namespace

@@ -19,7 +19,9 @@
 // (start, len, parity) are tabulated up front for rings of up to 32
 // chiplets, so a booking is a fixed-width, branch-free vector update of the
 // links' free ticks (with AVX-512, chosen at run time, for rings of 5-16
-// chiplets: the free ticks stay in registers). No MLIR dependency.
+// chiplets: the free ticks stay in registers; rings of 9-16 chiplets book in
+// 16-bit units of S ticks, one register, when the decision's ticks fit, with
+// AVX-512BW). No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
 
@@ -103,6 +105,14 @@ public:
   bool usesAvx512() const {
     return avx512 && !table.empty() && (lanes == 16 || lanes == 32);
   }
+  /// Whether the last `decide` booked with 16-bit ticks (AVX-512BW, rings
+  /// of 9 to 16 chiplets, outside record mode, when no tick of the decision
+  /// can exceed 65535; same decisions as 32-bit ticks).
+  bool usedNarrowTicks() const { return lastNarrow; }
+  /// Whether this CPU can book with 16-bit ticks at all.
+  static bool narrowTicksAvailable() {
+    return cpuHasAvx512() && cpuHasAvx512bw();
+  }
 
   /// Shard chunks-per-chunk-slot crossing each directed link for an arc:
   /// out[l] for l in [0, 2N) (rule V3), in shard units.
@@ -124,7 +134,10 @@ private:
   void chooseArcs(bool replicated);
   template <unsigned Lanes> void bookTabulated();
   template <unsigned Lanes, bool Exact, bool Rec> void bookAvx512();
+  template <bool Exact> void bookAvx512Narrow();
+  bool narrowTicksFit() const;
   static bool cpuHasAvx512();
+  static bool cpuHasAvx512bw();
   void bookComputed();
   const uint8_t *occ(unsigned start, unsigned len, unsigned cwGap);
   uint32_t tryBook(const uint8_t *o, uint32_t t0, bool commit,
@@ -133,6 +146,8 @@ private:
   SchedulerConfig cfg;
   bool record = false;
   bool avx512 = false; ///< book with AVX-512 (CPU has it, not disabled)
+  bool avx512bw = false; ///< ... and 16-bit ticks may be used (AVX-512BW)
+  bool lastNarrow = false;
   /// counts x compute x S x N never wraps 32 bits, so a holder's compute
   /// share (work / (S x N)) is counts x compute without a division.
   bool exactShare = false;
@@ -142,6 +157,20 @@ private:
   std::vector<uint8_t> table;    // [start][len][parity][2N] when N <= 32
   std::vector<uint32_t> work;    // [start][len][parity][lanes] busy ticks
   std::vector<uint32_t> busy;    // same layout: ~0 where work (16, 32 lanes)
+  /// 16-bit booking (32 lanes: rings of 9 to 16 chiplets, when every busy
+  /// tick fits in 16-bit units of S ticks): per arc (start x N + len) its
+  /// work rows of both parities in units, then their busy masks, and its
+  /// constants; and the largest busy units of an arc of each length (any
+  /// start, either parity), the bound that decides whether a decision fits.
+  struct NarrowArc {
+    uint32_t fill = 0;  ///< pipeline fill ticks
+    uint16_t gaps = 0;  ///< cwGap | ccwGap << 8 with parity 0
+    uint8_t cwEntry = 0, ccwEntry = 0; ///< entry links (lanes)
+    uint8_t odd = 0;    ///< the gap is odd: parity 1 is a choice
+  };
+  std::vector<uint16_t> rows16;
+  std::vector<NarrowArc> narrowArcs;
+  std::vector<uint32_t> rowMaxUnits;
   std::vector<uint32_t> fillTicks; // [len] pipeline fill of an arc
   std::vector<uint32_t> arcEntries; // [start][len] entry links (2 bytes)
   std::vector<uint8_t> scratch;  // 2N, when computed on the fly
