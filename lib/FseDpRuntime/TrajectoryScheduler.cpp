@@ -818,13 +818,14 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
     // Most experts have a single holder (len 0): no tie, one holder, the
     // arc's start. Their path has no inner loop.
     ExpertDecision &d = *dp;
-    const unsigned len = d.arcLen, tie = d.cwGap;
+    const unsigned len = d.arcLen;
     const bool single = len == 0;
     unsigned a = d.endTick;
     const uint8_t *c = cnt + d.startTick;
     NarrowArc arc = arcsOf[a];
-    if (__builtin_expect(!single && tie != 0xff, 0)) {
+    if (__builtin_expect(!single && d.cwGap != 0xff, 0)) {
       // Two gaps of the same length: book the one that finishes first.
+      const unsigned tie = d.cwGap;
       unsigned b = tie * cfg.numChiplets + len;
       NarrowArc alt = arcsOf[b];
       uint32_t e0 = probe(rowOf(a, arc.odd & entryMask(arc) & 1), t);
