@@ -137,10 +137,12 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
           unsigned gap = n - 1 - len, half = gap / 2, end = (s + len) % n;
           NarrowArc &na = narrowArcs[a];
           na.fill = (len + ((n - len) >> 1)) * cfg.linkTicksPerChunk;
-          na.gaps = (uint16_t)(half | (gap - half) << 8);
-          na.cwEntry = (uint8_t)((s + n - 1) % n);
-          na.ccwEntry = (uint8_t)(n + (end + 1) % n);
-          na.odd = gap & 1;
+          // Parity 1 sends the odd shard clockwise (even gaps: the same).
+          unsigned par1 = gap & 1;
+          na.gaps[0] = (uint16_t)(half | (gap - half) << 8);
+          na.gaps[1] = (uint16_t)((half + par1) | (gap - half - par1) << 8);
+          na.cwEntry = (uint16_t)((s + n - 1) % n);
+          na.ccwEntry = (uint16_t)(n + (end + 1) % n);
         }
     }
   }
@@ -782,9 +784,9 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
   auto load = [](const uint16_t *p) FSEDP_AVX512BW {
     return _mm512_loadu_si512(p);
   };
-  auto entryMask = [&](const NarrowArc &a) FSEDP_AVX512BW {
-    __m512i x = _mm512_permutexvar_epi16(_mm512_set1_epi16(a.cwEntry), f);
-    __m512i y = _mm512_permutexvar_epi16(_mm512_set1_epi16(a.ccwEntry), f);
+  auto entryMask = [&](const NarrowArc *a) FSEDP_AVX512BW {
+    __m512i x = _mm512_permutexvar_epi16(_mm512_set1_epi16(a->cwEntry), f);
+    __m512i y = _mm512_permutexvar_epi16(_mm512_set1_epi16(a->ccwEntry), f);
     return _mm512_cmple_epu16_mask(x, y);
   };
   // Largest lane: the complement's smallest (PHMINPOSUW) over 8 lanes.
@@ -822,14 +824,15 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
     const bool single = len == 0;
     unsigned a = d.endTick;
     const uint8_t *c = cnt + d.startTick;
-    NarrowArc arc = arcsOf[a];
+    const NarrowArc *arc = arcsOf + a;
     if (__builtin_expect(!single && d.cwGap != 0xff, 0)) {
-      // Two gaps of the same length: book the one that finishes first.
+      // Two gaps of the same length: book the one that finishes first
+      // (an even gap's parity rows are equal: either mask bit will do).
       const unsigned tie = d.cwGap;
       unsigned b = tie * cfg.numChiplets + len;
-      NarrowArc alt = arcsOf[b];
-      uint32_t e0 = probe(rowOf(a, arc.odd & entryMask(arc) & 1), t);
-      uint32_t e1 = probe(rowOf(b, alt.odd & entryMask(alt) & 1), t);
+      const NarrowArc *alt = arcsOf + b;
+      uint32_t e0 = probe(rowOf(a, entryMask(arc) & 1), t);
+      uint32_t e1 = probe(rowOf(b, entryMask(alt) & 1), t);
       if (e1 < e0) {
         d.arcStart = tie;
         a = b;
@@ -845,15 +848,13 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
     const __m512i f1 = _mm512_add_epi16(
         _mm512_max_epu16(f, _mm512_and_si512(t, m1)), load(r + Lanes));
     const __mmask32 kp = entryMask(arc);
-    const unsigned par = arc.odd & (unsigned)kp;
     f = _mm512_mask_blend_epi16(kp, f0, f1);
     const __m512i ml = _mm512_mask_blend_epi16(kp, m0, m1);
-    uint32_t linkEnd =
-        ticksOf(hmax16(_mm512_max_epu16(_mm512_and_si512(f, ml), t)));
-    // cwGap = half + par, ccwGap = gap - half - par (adjacent bytes).
-    uint16_t gaps = (uint16_t)(arc.gaps - 255 * par);
-    std::memcpy(&d.cwGap, &gaps, 2);
-    uint32_t arrive = std::max(linkEnd, startTick + loaded) + arc.fill;
+    // Every arc has busy links, and a busy link ends after T.
+    uint32_t linkEnd = ticksOf(hmax16(_mm512_and_si512(f, ml)));
+    // cwGap and ccwGap (adjacent bytes) for the chosen parity.
+    std::memcpy(&d.cwGap, &arc->gaps[kp & 1], 2);
+    uint32_t arrive = std::max(linkEnd, startTick + loaded) + arc->fill;
     uint32_t end = arrive;
     // A holder's compute ends at or after `arrive`.
     auto compute = [&](unsigned p) {

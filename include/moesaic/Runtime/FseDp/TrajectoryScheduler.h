@@ -164,9 +164,8 @@ private:
   /// start, either parity), the bound that decides whether a decision fits.
   struct NarrowArc {
     uint32_t fill = 0;  ///< pipeline fill ticks
-    uint16_t gaps = 0;  ///< cwGap | ccwGap << 8 with parity 0
-    uint8_t cwEntry = 0, ccwEntry = 0; ///< entry links (lanes)
-    uint8_t odd = 0;    ///< the gap is odd: parity 1 is a choice
+    uint16_t cwEntry = 0, ccwEntry = 0; ///< entry links (lanes)
+    uint16_t gaps[2] = {}; ///< cwGap | ccwGap << 8 with parity 0 and 1
   };
   std::vector<uint16_t> rows16;
   std::vector<NarrowArc> narrowArcs;
