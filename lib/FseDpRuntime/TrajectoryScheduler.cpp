@@ -128,12 +128,18 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
       for (unsigned s = 0; s < n; ++s)
         for (unsigned len = 0; len < n; ++len) {
           size_t a = (size_t)s * n + len;
-          for (unsigned par = 0; par < 2; ++par)
+          for (unsigned par = 0; par < 2; ++par) {
+            bool busyLink = false;
             for (unsigned l = 0; l < 32; ++l) {
               uint32_t w = work[(a * 2 + par) * 32 + l];
               rows16[(a * 4 + par) * 32 + l] = (uint16_t)(w / S);
               rows16[(a * 4 + 2 + par) * 32 + l] = w ? 0xffff : 0;
+              busyLink |= w != 0;
             }
+            // The booking takes an arc's end from its busy links.
+            assert(busyLink && "every arc of 9 or more chiplets has a busy link");
+            (void)busyLink;
+          }
           unsigned gap = n - 1 - len, half = gap / 2, end = (s + len) % n;
           NarrowArc &na = narrowArcs[a];
           na.fill = (len + ((n - len) >> 1)) * cfg.linkTicksPerChunk;
