@@ -14,9 +14,11 @@ RouteTable::RouteTable(const SystemModel &system)
   for (unsigned i = 0; i < n; ++i)
     rows[i].store(nullptr, std::memory_order_relaxed);
   links.reserve(system.links.size());
+  dstOf.reserve(system.links.size());
   for (unsigned i = 0; i < system.links.size(); ++i) {
     const Link &l = system.links[i];
     links.push_back({l.src, l.dst, l.latencyNs});
+    dstOf.push_back(l.dst);
     in[l.dst].push_back(i);
   }
   // Each mesh member's link one step east/west/south/north (column first,

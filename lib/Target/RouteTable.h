@@ -50,6 +50,8 @@ public:
     return build(dst);
   }
   unsigned size() const { return n; }
+  /// The device link `li` leads to (a dense copy: route walks chase it).
+  unsigned linkDst(unsigned li) const { return dstOf[li]; }
 
 private:
   const Row &build(unsigned dst) const;
@@ -60,6 +62,7 @@ private:
     double latencyNs;
   };
   std::vector<LinkEnds> links;
+  std::vector<unsigned> dstOf;
   /// Incoming links of each device, in link order (the reverse search).
   std::vector<std::vector<unsigned>> in;
   /// A mesh topology's members with their coordinates and their link one
