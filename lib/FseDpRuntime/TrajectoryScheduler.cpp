@@ -417,6 +417,35 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
   }
 }
 
+// Holder p's compute of one expert (`c`: its token counts): it starts when
+// the holder is free and the stream has arrived, and lasts its tokens'
+// work; its share of the stream is `tokens x ct` (Exact: no division) or
+// work / (S x N). Returns its end, at or after `arrive`.
+template <bool Exact>
+static inline __attribute__((always_inline)) uint32_t
+holderDone(const uint8_t *c, uint32_t *cfree, unsigned p, uint32_t arrive,
+           uint32_t ctsn, uint32_t ct, uint32_t sn) {
+  uint32_t w = c[p] * ctsn;
+  uint32_t share = Exact ? c[p] * ct : w / sn;
+  uint32_t done = std::max(cfree[p] + w, arrive + share);
+  cfree[p] = done;
+  return done;
+}
+
+// The latest end of every holder in `m` (non-empty), at least `arrive`.
+template <bool Exact>
+static inline __attribute__((always_inline)) uint32_t
+holdersDone(const uint8_t *c, uint32_t *cfree, uint64_t m, uint32_t arrive,
+            uint32_t ctsn, uint32_t ct, uint32_t sn) {
+  uint32_t end = arrive;
+  do {
+    unsigned p = __builtin_ctzll(m);
+    m &= m - 1;
+    end = std::max(end, holderDone<Exact>(c, cfree, p, arrive, ctsn, ct, sn));
+  } while (m);
+  return end;
+}
+
 // Link booking over tabulated busy ticks, `Lanes` (>= 2N, padding lanes
 // idle) at a time in explicit 8-lane vectors (GCC/Clang vector extensions;
 // each clone of `decide` compiles them for its instruction set), branch-free.
@@ -554,29 +583,10 @@ TrajectoryScheduler::bookTabulated() {
     // (max(cwGap, ccwGap) = half + odd = (n - len) / 2).
     uint32_t fill = (len + ((n - len) >> 1)) * lt;
     uint32_t arrive = std::max(linkEnd, t0 + lastLoad) + fill;
-    uint32_t end = arrive;
     const uint8_t *c = cnt + (size_t)e * n;
-    uint64_t m = holders;
-    if (exact) {
-      do {
-        unsigned p = __builtin_ctzll(m);
-        m &= m - 1;
-        uint32_t tokens = c[p];
-        uint32_t done =
-            std::max(cfree[p] + tokens * ctsn, arrive + tokens * ct);
-        cfree[p] = done;
-        end = std::max(end, done);
-      } while (m);
-    } else {
-      do {
-        unsigned p = __builtin_ctzll(m);
-        m &= m - 1;
-        uint32_t w = c[p] * ctsn;
-        uint32_t done = std::max(cfree[p] + w, arrive + w / sn);
-        cfree[p] = done;
-        end = std::max(end, done);
-      } while (m);
-    }
+    uint32_t end =
+        exact ? holdersDone<true>(c, cfree, holders, arrive, ctsn, ct, sn)
+              : holdersDone<false>(c, cfree, holders, arrive, ctsn, ct, sn);
     makespan = std::max(makespan, end);
     d.arcStart = start;
     d.cwGap = half + par;
@@ -735,18 +745,9 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
     // Pipeline fill: the last chunk still crosses the longest leg
     // (max(cwGap, ccwGap) = (n - len) / 2).
     uint32_t arrive = std::max(linkEnd, startTick + loaded) + fillOf[len];
-    uint32_t end = arrive;
     const uint8_t *c = cnt + (size_t)d.expert * n;
-    uint64_t m = d.holders;
-    do { // every active expert has a holder
-      unsigned p = __builtin_ctzll(m);
-      m &= m - 1;
-      uint32_t w = c[p] * ctsn;
-      uint32_t share = Exact ? c[p] * ct : w / sn;
-      uint32_t done = std::max(cfree[p] + w, arrive + share);
-      cfree[p] = done;
-      end = std::max(end, done);
-    } while (m);
+    uint32_t end =
+        holdersDone<Exact>(c, cfree, d.holders, arrive, ctsn, ct, sn);
     makespan = std::max(makespan, end);
     d.startTick = startTick;
     d.endTick = end;
@@ -861,25 +862,11 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
     // cwGap and ccwGap (adjacent bytes) for the chosen parity.
     std::memcpy(&d.cwGap, &arc->gaps[kp & 1], 2);
     uint32_t arrive = std::max(linkEnd, startTick + loaded) + arc->fill;
-    uint32_t end = arrive;
-    // A holder's compute ends at or after `arrive`.
-    auto compute = [&](unsigned p) {
-      uint32_t w = c[p] * ctsn;
-      uint32_t share = Exact ? c[p] * ct : w / sn;
-      uint32_t done = std::max(cfree[p] + w, arrive + share);
-      cfree[p] = done;
-      return done;
-    };
-    if (__builtin_expect(single, 1)) {
-      end = compute(d.arcStart);
-    } else {
-      uint64_t m = d.holders;
-      do {
-        unsigned p = __builtin_ctzll(m);
-        m &= m - 1;
-        end = std::max(end, compute(p));
-      } while (m);
-    }
+    // A single holder is the arc's start: no loop over holders.
+    uint32_t end =
+        __builtin_expect(single, 1)
+            ? holderDone<Exact>(c, cfree, d.arcStart, arrive, ctsn, ct, sn)
+            : holdersDone<Exact>(c, cfree, d.holders, arrive, ctsn, ct, sn);
     makespan = std::max(makespan, end);
     d.startTick = startTick;
     d.endTick = end;
