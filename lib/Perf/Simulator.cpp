@@ -638,6 +638,11 @@ void Engine::run(const TaskGraph &window) {
   // meanwhile, so the 4-byte-per-pair table is read once per transfer, not
   // three times. Routes persist across windows.
   size_t firstNewRoute = routes.size();
+  // At most one new route per task and per device pair: room reserved once
+  // (growth by doubling copied up to 14 MB of routes and faulted in twice
+  // that).
+  routes.reserve(routes.size() +
+                 std::min(numTasks, (size_t)n * n - routes.size()));
   {
     size_t hops = 0;
     for (size_t i = 0; i < numTasks; ++i) {
