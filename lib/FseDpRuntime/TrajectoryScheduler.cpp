@@ -17,6 +17,24 @@ using namespace moesaic::fsedp;
 /// store).
 static constexpr size_t kCountsSlack = 64;
 
+namespace {
+/// The tick constants every booking derives from the configuration.
+struct TickConstants {
+  uint32_t S;        ///< chunks per shard
+  uint32_t dt;       ///< DRAM ticks per chunk
+  uint32_t ct;       ///< compute ticks per token and chunk
+  uint32_t sn, ctsn; ///< S x N, ct x S x N (a holder's share and work)
+  uint32_t loaded;   ///< from an expert's first load to its last chunk's
+  uint32_t dramStep; ///< from one expert's first load to the next's
+};
+} // namespace
+
+static TickConstants tickConstants(const SchedulerConfig &c) {
+  const uint32_t S = c.chunksPerShard, dt = c.dramTicksPerChunk;
+  const uint32_t ct = c.computeTicksPerTokenChunk, sn = S * c.numChiplets;
+  return {S, dt, ct, sn, ct * sn, dt + (S - 1) * dt, S * dt};
+}
+
 void TrajectoryScheduler::occupancy(unsigned n, unsigned start, unsigned len,
                                     unsigned cwGap, uint8_t *out) {
   unsigned gap = n - 1 - len, ccwGap = gap - cwGap;
@@ -515,11 +533,8 @@ TrajectoryScheduler::bookTabulated() {
   // Everything in locals: the decision's byte-sized fields would otherwise
   // force reloads of every member after each store (char aliasing).
   const unsigned n = cfg.numChiplets;
-  const uint32_t S = cfg.chunksPerShard;
-  const uint32_t dt = cfg.dramTicksPerChunk, lt = cfg.linkTicksPerChunk;
-  const uint32_t ct = cfg.computeTicksPerTokenChunk;
-  const uint32_t sn = S * n, ctsn = ct * S * n, lastLoad = (S - 1) * dt;
-  const uint32_t dramStep = S * dt;
+  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] = tickConstants(cfg);
+  const uint32_t lt = cfg.linkTicksPerChunk, lastLoad = loaded - dt;
   const bool exact = exactShare, rec = record;
   const uint32_t *W = work.data();
   uint32_t *__restrict free = linkFree.data();
@@ -633,12 +648,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   // template parameters.
   constexpr bool two = Lanes == 32;
   const unsigned n = cfg.numChiplets;
-  const uint32_t S = cfg.chunksPerShard;
-  const uint32_t dt = cfg.dramTicksPerChunk;
-  const uint32_t ct = cfg.computeTicksPerTokenChunk;
-  const uint32_t sn = S * n, ctsn = ct * S * n;
-  const uint32_t loaded = dt + (S - 1) * dt; // last chunk loaded
-  const uint32_t dramStep = S * dt;
+  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] = tickConstants(cfg);
   const uint32_t *W = work.data(), *M = busy.data();
   const uint32_t *fillOf = fillTicks.data();
   uint32_t *__restrict cfree = computeFree.data();
@@ -774,13 +784,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
 template <bool Exact>
 FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
   constexpr unsigned Lanes = 32;
-  const unsigned n = cfg.numChiplets;
-  const uint32_t S = cfg.chunksPerShard;
-  const uint32_t dt = cfg.dramTicksPerChunk;
-  const uint32_t ct = cfg.computeTicksPerTokenChunk;
-  const uint32_t sn = S * n, ctsn = ct * S * n;
-  const uint32_t loaded = dt + (S - 1) * dt; // last chunk loaded
-  const uint32_t dramStep = S * dt;
+  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] = tickConstants(cfg);
   const uint16_t *T = rows16.data();
   const NarrowArc *arcsOf = narrowArcs.data();
   uint32_t *__restrict cfree = computeFree.data();
@@ -820,8 +824,6 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
   // bound covers every start but not the one after).
   __m512i t = _mm512_set1_epi16(1);
   const __m512i tStep = _mm512_set1_epi16((short)dt);
-  // Ticks of a unit count q >= 1.
-  auto ticksOf = [&](uint32_t q) { return dt + S * (q - 1); };
   for (ExpertDecision *dp = out, *dEnd = out + na; dp != dEnd;
        ++dp, startTick += dramStep, t = _mm512_add_epi16(t, tStep)) {
     // Most experts have a single holder (len 0): no tie, one holder, the
@@ -858,7 +860,8 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
     f = _mm512_mask_blend_epi16(kp, f0, f1);
     const __m512i ml = _mm512_mask_blend_epi16(kp, m0, m1);
     // Every arc has busy links, and a busy link ends after T.
-    uint32_t linkEnd = ticksOf(hmax16(_mm512_and_si512(f, ml)));
+    // In ticks: q units (q >= 1) stand for dt + S x (q - 1).
+    uint32_t linkEnd = dt + S * (hmax16(_mm512_and_si512(f, ml)) - 1);
     // cwGap and ccwGap (adjacent bytes) for the chosen parity.
     std::memcpy(&d.cwGap, &arc->gaps[kp & 1], 2);
     uint32_t arrive = std::max(linkEnd, startTick + loaded) + arc->fill;
