@@ -43,13 +43,49 @@ static void printPresets(llvm::raw_ostream &os) {
        << " " << p.summary << "\n";
 }
 
+/// LLVM's code generators and Polly, linked in through libMLIR, register
+/// about 300 options of their own (--aarch64-*, --amdgpu-*, --polly-*, ...)
+/// as static objects, before main runs; none of them affects moe-opt. Hide
+/// them from --help so that it lists moe-opt's, MLIR's and the passes'
+/// options (MLIR registers its options only in registerAndParseCLIOptions,
+/// after this runs); --help-hidden still lists everything.
+static void hideLibraryOptions() {
+  static constexpr llvm::StringLiteral keep[] = {
+      "help", "help-list", "help-hidden", "help-list-hidden", "version",
+      "color", "print-options", "print-all-options"};
+  for (auto &entry : llvm::cl::getRegisteredOptions()) {
+    llvm::cl::Option *option = entry.second;
+    if (option->getOptionHiddenFlag() != llvm::cl::NotHidden ||
+        llvm::is_contained(keep, entry.first()))
+      continue;
+    if (llvm::any_of(option->Categories, [](llvm::cl::OptionCategory *c) {
+          return c->getName().starts_with("Moesaic");
+        }))
+      continue;
+    option->setHiddenFlag(llvm::cl::Hidden);
+  }
+}
+
 int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
   llvm::InitLLVM y(argc, argv);
+  hideLibraryOptions();
   auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
       argc, argv,
       "moe-opt: maps Mixture-of-Experts models onto multi-die hardware\n\n"
-      "  moe-opt model.mlir --hw=edge-chiplet-4 ...\n"
-      "  moe-opt --list-hw\n",
+      "  moe-opt model.onnx --hw=edge-chiplet-16-mesh --strategy=fse-dp "
+      "--report=-\n"
+      "  moe-opt model.mlir --hw=wafer-8x8 "
+      "--compare=er-mapping,wafer-baseline \\\n"
+      "          --workload=batch=256,trace=zipf:1.2 --report=r.json "
+      "--schedule=s.json\n"
+      "  moe-opt --list-hw\n"
+      "  moe-opt --list-strategies\n\n"
+      "moe-opt's own options come last ('Moesaic options', 'Moesaic "
+      "strategy options';\n"
+      "docs/usage.md), the passes and strategy pipelines under 'Compiler "
+      "passes to run'.\n"
+      "--help-hidden adds LLVM's code generator options, which moe-opt does "
+      "not use.\n",
       registry);
 
   if (listHw) {
