@@ -2,6 +2,7 @@
 
 #include "moesaic/Driver/MoeOptMain.h"
 #include "moesaic/Driver/ModelInput.h"
+#include "moesaic/Driver/OutputFiles.h"
 #include "moesaic/Driver/StrategyFlags.h"
 #include "moesaic/Target/HardwareFile.h"
 #include "moesaic/Transforms/Passes.h"
@@ -119,15 +120,16 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
   if (!setupStrategyEvaluation(config))
     return 1;
 
+  if (!checkOutputPath("-o", outputFilename))
+    return 1;
+
   // .onnx / .onnxtext inputs are imported into the moe dialect here.
   std::unique_ptr<llvm::MemoryBuffer> input =
       openModelInput(inputFilename, registry);
   if (!input)
     return 1;
-  // Every output is built in memory and written by writeToOutput, which
-  // writes a temporary file next to the target and renames it over the
-  // target only once complete: a failed or interrupted run leaves neither a
-  // partial file nor a temporary one, and an earlier output stays intact.
+  // Every output is built in memory and written by writeOutputFile
+  // (atomically: a failed run leaves no partial file).
   std::string irText;
   llvm::raw_string_ostream irStream(irText);
   if (modelSummaryOpt) {
@@ -138,16 +140,9 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     return 1;
   }
   irStream.flush();
-  if (llvm::Error e =
-          llvm::writeToOutput(outputFilename, [&](llvm::raw_ostream &os) {
-            os << irText;
-            return llvm::Error::success();
-          })) {
-    llvm::WithColor::error(llvm::errs(), "moe-opt")
-        << "cannot write '" << outputFilename
-        << "': " << llvm::toString(std::move(e)) << "\n";
-    return 1;
-  }
+  if (int rc = writeOutputFile(outputFilename,
+                               [&](llvm::raw_ostream &os) { os << irText; }))
+    return rc;
   if (modelSummaryOpt)
     return 0;
   // Strategies: --report, --schedule, --timeline (written the same way).

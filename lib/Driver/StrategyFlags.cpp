@@ -2,11 +2,13 @@
 
 #include "moesaic/Driver/StrategyFlags.h"
 #include "moesaic/Driver/Evaluate.h"
+#include "moesaic/Driver/OutputFiles.h"
 #include "moesaic/Driver/Strategy.h"
 #include "moesaic/InitAll.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/WithColor.h"
@@ -138,16 +140,25 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
     if (options.strategies.empty())
       return fail("--compare needs at least one strategy");
   }
-  for (const std::string &name : options.strategies)
+  llvm::StringSet<> seen;
+  for (const std::string &name : options.strategies) {
     if (!findStrategy(name))
       return fail("unknown strategy '" + name + "' (known: " +
                   strategyNames() + ")");
+    // The report keys speedups by strategy name: each appears once.
+    if (!seen.insert(name).second)
+      return fail("--compare lists '" + name + "' twice");
+  }
   llvm::Expected<WorkloadSpec> spec = parseWorkloadSpec(workloadOpt);
   if (!spec)
     return fail("--workload '" + workloadOpt +
                 "': " + llvm::toString(spec.takeError()));
   options.workload = *spec;
   options.recordTimeline = !timelineOpt.empty();
+  // Unwritable outputs fail now, not after the evaluation.
+  for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt})
+    if (!opt->empty() && !checkOutputPath("--" + opt->ArgStr.str(), *opt))
+      return false;
 
   // One clear error per problem: do not dump the whole module after a
   // strategy's diagnostic unless the user asked for it.
@@ -170,29 +181,13 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
   return true;
 }
 
-static int writeOutput(llvm::StringRef path,
-                       llvm::function_ref<void(llvm::raw_ostream &)> write) {
-  // llvm::writeToOutput writes to a temporary file renamed over `path` on
-  // success ("-" is stdout), so a failed run leaves nothing behind.
-  if (llvm::Error e = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
-        write(os);
-        return llvm::Error::success();
-      })) {
-    llvm::WithColor::error(llvm::errs(), "moe-opt")
-        << "cannot write '" << path << "': " << llvm::toString(std::move(e))
-        << "\n";
-    return 1;
-  }
-  return 0;
-}
-
 int moesaic::writeStrategyOutputs() {
   EvaluationSink &s = sink();
   if (!s.done)
     return 0;
   if (!reportOpt.empty()) {
     bool text = reportFormatOpt == "text";
-    if (int rc = writeOutput(reportOpt, [&](llvm::raw_ostream &os) {
+    if (int rc = writeOutputFile(reportOpt, [&](llvm::raw_ostream &os) {
           if (text)
             os << reportText(s.report);
           else
@@ -203,12 +198,12 @@ int moesaic::writeStrategyOutputs() {
       return rc;
   }
   if (!scheduleOpt.empty())
-    if (int rc = writeOutput(scheduleOpt, [&](llvm::raw_ostream &os) {
+    if (int rc = writeOutputFile(scheduleOpt, [&](llvm::raw_ostream &os) {
           os << llvm::formatv("{0:2}", s.scheduleJSON()) << "\n";
         }))
       return rc;
   if (!timelineOpt.empty())
-    if (int rc = writeOutput(timelineOpt, [&](llvm::raw_ostream &os) {
+    if (int rc = writeOutputFile(timelineOpt, [&](llvm::raw_ostream &os) {
           os << s.timelineJSON() << "\n";
         }))
       return rc;
