@@ -12,6 +12,8 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include "llvm/ADT/StringSet.h"
+
 #include <optional>
 
 using namespace mlir;
@@ -23,10 +25,16 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
                                           PipelineRunner runPipeline) {
   if (options.strategies.empty())
     return module.emitError() << "no strategy to evaluate";
-  for (const std::string &name : options.strategies)
+  llvm::StringSet<> seen;
+  for (const std::string &name : options.strategies) {
     if (!findStrategy(name))
       return module.emitError() << "unknown strategy '" << name
                                 << "' (known: " << strategyNames() << ")";
+    // The report keys results' speedups by strategy name.
+    if (!seen.insert(name).second)
+      return module.emitError()
+             << "strategy '" << name << "' is listed twice";
+  }
   moe::ModelOp modelOp = moe::findModel(module);
   if (!modelOp)
     return module.emitError() << "evaluating a strategy needs a moe.model";

@@ -159,6 +159,8 @@ def test_errors():
         moesaic.compare(TINY, hw="edge-chiplet-4", strategies=[])
     with pytest.raises(moesaic.Error, match="unknown strategy 'warp'"):
         moesaic.compile(TINY, hw="edge-chiplet-4", strategy="warp")
+    with pytest.raises(moesaic.Error, match="strategy 'tp' is listed twice"):
+        moesaic.compare(TINY, hw="edge-chiplet-4", strategies=["tp", "ep", "tp"])
     with pytest.raises(moesaic.Error, match="workload 'batch=0'"):
         moesaic.compile(TINY, hw="edge-chiplet-4", strategy="ep",
                         workload="batch=0")
