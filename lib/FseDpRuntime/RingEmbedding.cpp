@@ -105,6 +105,12 @@ llvm::Expected<RingEmbedding> fsedp::embedRing(const SystemModel &system) {
       return error("'" + system.name + "': the " + std::to_string(rows) +
                    " x " + std::to_string(cols) + " mesh is not fully "
                    "populated, so it has no snake ring embedding");
+    if ((rows == 1 || cols == 1) && rows * cols > 2)
+      return error("'" + system.name + "': a " + std::to_string(rows) +
+                   " x " + std::to_string(cols) +
+                   " mesh is a line, which has no Hamiltonian cycle, so "
+                   "expert streams cannot follow a logical ring (declare a "
+                   "ring topology if its ends are joined)");
     bool transpose = false;
     if (rows % 2 != 0) {
       if (cols % 2 != 0 && rows * cols > 1)

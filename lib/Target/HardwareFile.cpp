@@ -381,6 +381,16 @@ bool Reader::readTopology(const Object &obj, const std::string &path) {
       !getInt(obj, path, "cols", t.cols, t.kind == TopologyKind::Mesh, 1,
               4096))
     return false;
+  // A mesh places its members by their coordinates; say how to give them
+  // (SystemModel's check, shared with the hw dialect, says only that they
+  // are missing).
+  if (t.kind == TopologyKind::Mesh)
+    for (unsigned m : t.members)
+      if (sys.devices[m].coord.size() != 2)
+        return fail(path, "mesh member '" + sys.devices[m].name +
+                              "' has no coordinates: give its device entry "
+                              "\"coord\": [row, col], or its group "
+                              "\"grid\": [rows, cols] instead of \"count\"");
   if (const Value *hub = obj.get("hub")) {
     unsigned h = 0;
     if (!resolveDevice(hub, path + ".hub", h))

@@ -23,6 +23,24 @@ hw.schedule @plan strategy "fse-dp" model @m target @mesh9 {
 
 // -----
 
+// A 1 x 4 mesh is a line: no cycle either.
+hw.system @line4 kind chiplet {
+  hw.device @d0 kind chiplet at [0, 0] {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @d1 kind chiplet at [0, 1] {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @d2 kind chiplet at [0, 2] {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @d3 kind chiplet at [0, 3] {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology mesh [@d0, @d1, @d2, @d3] rows 1 cols 4 bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
+// expected-error @below {{'line4': a 1 x 4 mesh is a line, which has no Hamiltonian cycle, so expert streams cannot follow a logical ring (declare a ring topology if its ends are joined)}}
+hw.schedule @plan strategy "fse-dp" model @m target @line4 {
+}
+
+// -----
+
 // Not a chiplet system.
 hw.system @wafer kind wafer {
   hw.device @d0 kind die at [0, 0] {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}

@@ -421,7 +421,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "mesh member 'd_1_1' lies outside the 2 x 1 mesh"},
         BadFile{"mesh member without coordinates",
                 twoDevices("", R"(, "topology": {"kind": "mesh", "members": "all", "rows": 1, "cols": 2, "gbps": 1})"),
-                "mesh member 'a' needs coordinates [row, col]"},
+                "topology[0]: mesh member 'a' has no coordinates: give its "
+                "device entry \"coord\": [row, col], or its group \"grid\": "
+                "[rows, cols] instead of \"count\""},
         BadFile{"mesh link between non-neighbours",
                 twoDevices(R"({"name": "d", "grid": [2, 2], )" + P + "}",
                            R"(, "topology": {"kind": "mesh", "members": "d", "rows": 2, "cols": 2, "gbps": 1}, "links": [{"src": "d_0_0", "dst": "d_1_1", "gbps": 1}])"),
