@@ -82,10 +82,52 @@ void TrajectoryScheduler::shardPath(unsigned n, unsigned start, unsigned len,
   }
 }
 
+std::vector<unsigned> TrajectoryScheduler::spreadOrder(unsigned m) {
+  std::vector<unsigned> order;
+  if (m == 0)
+    return order;
+  std::vector<unsigned> nearest(m, m); // distance to the closest taken slot
+  auto dist = [m](unsigned a, unsigned b) {
+    unsigned d = a > b ? a - b : b - a;
+    return std::min(d, m - d);
+  };
+  unsigned last = 0;
+  for (unsigned k = 0; k < m; ++k) {
+    unsigned best = m;
+    if (k == 0) {
+      best = 0;
+    } else {
+      for (unsigned j = 0; j < m; ++j) {
+        if (nearest[j] == 0)
+          continue;
+        if (best == m || nearest[j] > nearest[best] ||
+            (nearest[j] == nearest[best] && dist(j, last) > dist(best, last)))
+          best = j;
+      }
+    }
+    order.push_back(best);
+    for (unsigned j = 0; j < m; ++j)
+      nearest[j] = std::min(nearest[j], dist(j, best));
+    last = best;
+  }
+  return order;
+}
+
+std::vector<uint8_t> TrajectoryScheduler::replicatedHolders(unsigned n) {
+  std::vector<uint8_t> table((size_t)n * n, 0);
+  for (unsigned m = 1; m <= n; ++m) {
+    std::vector<unsigned> order = spreadOrder(m);
+    for (unsigned i = 0; i < m; ++i)
+      table[(size_t)(m - 1) * n + i] = (uint8_t)(order[i] * n / m);
+  }
+  return table;
+}
+
 TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
     : cfg(config) {
   unsigned n = cfg.numChiplets;
   assert(n >= 1 && n <= 64 && "1..64 chiplets");
+  v4Holder = replicatedHolders(n);
   if (cfg.chunksPerShard == 0)
     cfg.chunksPerShard = 1;
   const uint32_t S = cfg.chunksPerShard;
@@ -332,19 +374,22 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
   // A single holder: the arc is that chiplet (len 0, no tie).
   const uint32_t key0 = std::min((n - 1 + 1) / 2, n);
   if (replicated) {
-    // Every chiplet holds every token: one holder per expert, the active
-    // experts spread evenly around the ring (rule V4), so their streams
-    // converge on different chiplets from both sides (complementary). All
-    // arcs have length 0: every key is equal, the stable order is the
+    // Every chiplet holds every token: one holder per expert (rule V4), the
+    // active experts spread evenly around the ring, and consecutive ones
+    // (whose DRAM loads and streams overlap in time) far apart: expert i of
+    // m <= N at slot spreadOrder(m)[i] x N / m, of m > N at
+    // spreadOrder(N)[i mod N]. A stream converging on its holder leaves
+    // the links near the opposite side, where its shards start, nearly
+    // idle: the next expert's holder sits there (complementary streams).
+    // All arcs have length 0: every key is equal, the stable order is the
     // input's.
     uint8_t *cnt = counts.data();
-    unsigned p = 0;
-    for (size_t i = 0; i < na; ++i) {
+    const uint8_t *holder =
+        v4Holder.data() + (na ? std::min<size_t>(na, n) - 1 : 0) * n;
+    for (size_t i = 0, r = 0; i < na; ++i) {
       uint32_t e = act[i];
-      if (na <= n)
-        p = (unsigned)(i * n / na);
-      else if (i)
-        p = p + 1 == n ? 0 : p + 1; // i mod n
+      unsigned p = holder[r];
+      r = r + 1 == n ? 0 : r + 1; // i mod n, without a division
       uint16_t t = tok[e];
       msk[e] = uint64_t(1) << p;
       cnt[(size_t)e * n + p] = t > 255 ? 255 : t;

@@ -388,6 +388,52 @@ TEST(FseDpScheduler, ReplicatedTokensGetOneSpreadHolderPerExpert) {
   }
 }
 
+TEST(FseDpScheduler, ReplicatedHoldersOfConsecutiveExpertsAreFarApart) {
+  // Rule V4's order: the holders of m active experts are the m evenly
+  // spaced slots (each chiplet once per round of n), and consecutive
+  // experts, whose loads and streams overlap in time, sit at least a
+  // quarter of the ring apart. The earlier rule (slot i, adjacent holders)
+  // fails the second check.
+  for (unsigned n : {4u, 8u, 12u, 16u, 32u}) {
+    SchedulerConfig cfg;
+    cfg.numChiplets = n;
+    cfg.numExperts = 3 * n;
+    TrajectoryScheduler s(cfg);
+    for (unsigned m = 1; m <= 3 * n; ++m) {
+      std::vector<int32_t> experts(m);
+      for (unsigned e = 0; e < m; ++e)
+        experts[e] = (int32_t)e; // token e picks expert e: m active
+      const Decision &d = s.decide(m, nullptr, experts.data(), 1);
+      ASSERT_EQ(d.experts.size(), m);
+      std::vector<unsigned> holder;
+      for (const ExpertDecision &e : d.experts) {
+        ASSERT_EQ(__builtin_popcountll(e.holders), 1);
+        holder.push_back(__builtin_ctzll(e.holders));
+      }
+      unsigned slots = std::min(m, n);
+      for (unsigned round = 0; round * n < m; ++round) {
+        unsigned begin = round * n, end = std::min(m, begin + n);
+        std::set<unsigned> seen(holder.begin() + begin, holder.begin() + end);
+        EXPECT_EQ(seen.size(), end - begin) << "n=" << n << " m=" << m;
+        for (unsigned i = begin; i < end; ++i) {
+          unsigned slot = 0;
+          while (slot < slots && slot * n / slots != holder[i])
+            ++slot;
+          EXPECT_LT(slot, slots) << "holder " << holder[i] << " is not an "
+                                 << "evenly spaced slot, n=" << n
+                                 << " m=" << m;
+          if (i > begin) {
+            unsigned a = holder[i - 1], b = holder[i];
+            unsigned dist = std::min((a + n - b) % n, (b + n - a) % n);
+            EXPECT_GE(dist, n / 4) << "experts " << i - 1 << " and " << i
+                                   << ", n=" << n << " m=" << m;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(FseDpScheduler, LongestStreamsGoFirst) {
   SchedulerConfig cfg;
   cfg.numChiplets = 8;

@@ -179,6 +179,7 @@ FseDpInterpreter::FseDpInterpreter(Program program,
   identity.resize(cfg.numExperts);
   for (uint32_t e = 0; e < cfg.numExperts; ++e)
     identity[e] = (int32_t)e;
+  v4Holder = fsedp::TrajectoryScheduler::replicatedHolders(n);
   linkFree.assign(2 * n, 0);
   computeFree.assign(n, 0);
   probe.assign(2 * n, 0);
@@ -275,9 +276,10 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
   } else {
     // Rule V4: the replicated port dispatches to the experts only; the
     // activation order and each expert's tokens come from there. Plain
-    // code picks one holder per expert, spread by activation rank, and the
-    // expert's tokens enter the main dispatch once, on that holder, as one
-    // counted packet (gating row e of the identity: "expert e only").
+    // code picks one holder per expert by activation rank (the direct
+    // scheduler's table), and the expert's tokens enter the main dispatch
+    // once, on that holder, as one counted packet (gating row e of the
+    // identity: "expert e only").
     for (unsigned t = 0; t < numTokens; ++t)
       exec->push(replicatedInput, t);
     const std::vector<uint32_t> &order = exec->fired(replicatedActiveNode);
@@ -285,7 +287,8 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
     exec->setGating(identity.data(), 1);
     for (size_t i = 0; i < numActive; ++i) {
       uint32_t e = (uint32_t)nodeExpert[prog.producer[order[i]]];
-      unsigned p = numActive <= n ? (unsigned)(i * n / numActive) : i % n;
+      unsigned p =
+          v4Holder[(std::min<size_t>(numActive, n) - 1) * n + i % n];
       exec->push(tokenInput[p], e, exec->count(replicatedBase + e));
     }
   }

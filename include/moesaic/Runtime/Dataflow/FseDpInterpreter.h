@@ -89,6 +89,7 @@ private:
   std::vector<unsigned> bucket;
   std::unique_ptr<Executor> exec;
   std::vector<uint32_t> tokenInput;     // [p] -> value
+  std::vector<uint8_t> v4Holder;        // TrajectoryScheduler::replicatedHolders
   uint32_t replicatedInput = 0;         // value of tokens.replicated
   uint32_t replicatedBase = 0;          // value of output 0 of its dispatch
   std::vector<uint32_t> shardInput;     // [e*N+s] -> value

@@ -87,6 +87,17 @@ public:
   const Decision &decide(unsigned numTokens, const uint16_t *tokenPos,
                          const int32_t *experts, unsigned topK);
 
+  /// The slots 0..m-1 of a cycle in an order where each is as far as
+  /// possible from those before it (ties: farthest from the previous one):
+  /// 0, 8, 4, 12, 2, 10, 6, 14, ... for m = 16.
+  static std::vector<unsigned> spreadOrder(unsigned m);
+
+  /// Rule V4's holders on a ring of n: entry [(min(m, n) - 1) * n + i mod n]
+  /// is the logical chiplet of the i-th of m active experts (spreadOrder(m)
+  /// [i] x n / m for m <= n, spreadOrder(n)[i mod n] beyond). Shared by the
+  /// scheduler and the dataflow interpreter.
+  static std::vector<uint8_t> replicatedHolders(unsigned n);
+
   /// Tokens of expert decision `i` (in order) held by logical chiplet `p`.
   unsigned tokensAt(const ExpertDecision &d, unsigned p) const {
     return counts[(size_t)d.expert * cfg.numChiplets + p];
@@ -186,6 +197,7 @@ private:
   std::vector<uint32_t> bucket;
   Decision result;
   std::vector<LinkBooking> booked;
+  std::vector<uint8_t> v4Holder; // replicatedHolders(N)
 };
 
 } // namespace moesaic::fsedp
