@@ -73,16 +73,24 @@ def FseDpScheduleTrajectories
     buffers (6 chunk slots per chiplet: own load, clockwise in,
     counter-clockwise in, each double buffered, so DRAM loads, D2D
     transfers and compute overlap), the expert order policy
-    (`longest-first`) and the booking table in ticks (one chunk per hop =
-    16 ticks; DRAM and compute in proportion). Checks the buffers against
-    every ring chiplet's SRAM: a model that cannot fit is refused with an
-    error naming the layer and the shortfall.
+    (`longest-first`), the order in which each chiplet's DRAM takes its
+    shards' granules (`loads`, rule V5: `interleaved` round-robin over the
+    batch's active experts, or `sequential` expert by expert) and the
+    booking table in ticks (one chunk per hop = 16 ticks; DRAM and compute
+    in proportion). Checks the buffers against every ring chiplet's SRAM: a
+    model that cannot fit is refused with an error naming the layer and the
+    shortfall.
 
     Output:
     ```mlir
-    hw.stream_schedule layer 0 template "arc" order "longest-first" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.343
+    hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.343
     ```
   }];
+  let options = [
+    Option<"loads", "loads", "std::string", /*default=*/"\"interleaved\"",
+           "DRAM granule order of each chiplet (rule V5): interleaved or "
+           "sequential">,
+  ];
   let dependentDialects = ["::moesaic::hw::HwDialect"];
 }
 

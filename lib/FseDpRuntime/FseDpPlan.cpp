@@ -171,6 +171,7 @@ llvm::json::Array fsedp::scheduleLayers(const Plan &plan) {
          llvm::json::Object{
              {"template", "arc"},
              {"order", "longest-first"},
+             {"loads", l.interleavedLoads ? "interleaved" : "sequential"},
              {"buffers", kStreamBuffers},
              {"buffer_bytes", l.chunkBytes},
              {"link_ticks", (int64_t)l.linkTicksPerChunk},
@@ -274,6 +275,13 @@ llvm::Expected<Plan> fsedp::planFromSchedule(const llvm::json::Object &schedule,
     l.dramTicksPerChunk = dt;
     l.computeTicksPerTokenChunk = ct;
     l.usPerTick = sc->getNumber("us_per_tick").value_or(0.0);
+    // Schedules written before rule V5 have no "loads": they were
+    // simulated expert by expert.
+    llvm::StringRef loads = sc->getString("loads").value_or("sequential");
+    if (loads != "interleaved" && loads != "sequential")
+      return fail(where + ": 'loads' must be \"interleaved\" or "
+                          "\"sequential\", not \"" + loads + "\"");
+    l.interleavedLoads = loads == "interleaved";
     if (!(l.usPerTick > 0))
       return fail(where + ": 'us_per_tick' must be positive");
     plan.layers.push_back(l);

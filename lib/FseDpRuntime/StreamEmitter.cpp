@@ -77,12 +77,22 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
   std::vector<DoubleBuffer> ownBuf(n);
   std::vector<unsigned> cwLeg, ccwLeg;
   std::vector<TaskId> deps;
-  int32_t order = 0;
-  for (const ExpertDecision &d : decision.experts) {
-    graph.setLabel("L" + std::to_string(layer.index) + " expert " +
-                   std::to_string(d.expert) + " stream");
-    for (int64_t g = 0; g < granules; ++g) {
-      int32_t priority = order * (int32_t)granules + (int32_t)g;
+  // Rule V5: granules in the order each chiplet's DRAM takes them, which
+  // is also their priority on every resource. Interleaved: granule g of
+  // every expert (in the decision's order) before granule g + 1, so all
+  // streams advance together and their shards spread over the links;
+  // sequential: expert by expert. Each home's double buffer follows this
+  // order.
+  const int64_t numDecided = decision.experts.size();
+  const std::string labelPrefix =
+      "L" + std::to_string(layer.index) + " expert ";
+  for (int64_t step = 0; step < numDecided * granules; ++step) {
+    int64_t order = plan.interleavedLoads ? step % numDecided
+                                          : step / granules;
+    const ExpertDecision &d = decision.experts[order];
+    graph.setLabel(labelPrefix + std::to_string(d.expert) + " stream");
+    {
+      int32_t priority = (int32_t)step;
       for (unsigned h = 0; h < n; ++h) {
         TrajectoryScheduler::shardPath(n, d.arcStart, d.arcLen, d.cwGap, h,
                                        cwLeg, ccwLeg);
@@ -151,7 +161,6 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
         ownBuf[h].push(std::move(ownConsumers));
       }
     }
-    ++order;
   }
 
   // Buffers freed when the chiplet's last stream task ends.

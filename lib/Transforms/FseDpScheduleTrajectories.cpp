@@ -20,6 +20,8 @@ namespace {
 struct FseDpScheduleTrajectoriesPass
     : moesaic::impl::FseDpScheduleTrajectoriesBase<
           FseDpScheduleTrajectoriesPass> {
+  using FseDpScheduleTrajectoriesBase::FseDpScheduleTrajectoriesBase;
+
   void runOnOperation() override {
     FailureOr<fsedp::FseDpTarget> t = fsedp::getFseDpTarget(
         getOperation(), "moe-fsedp-schedule-trajectories");
@@ -29,6 +31,13 @@ struct FseDpScheduleTrajectoriesPass
         fsedp::getRing(*t, "moe-fsedp-schedule-trajectories");
     if (failed(ring))
       return signalPassFailure();
+    if (loads != "interleaved" && loads != "sequential") {
+      t->schedule.emitError()
+          << "moe-fsedp-schedule-trajectories: loads must be interleaved or "
+             "sequential (rule V5), not '"
+          << loads << "'";
+      return signalPassFailure();
+    }
     Block &body = t->schedule.getBody().front();
     SmallVector<hw::StreamShardsOp> shards;
     for (Operation &op : llvm::make_early_inc_range(body)) {
@@ -98,7 +107,7 @@ struct FseDpScheduleTrajectoriesPass
             computeTicks = std::lround(flopsToUs(flops, tflops) / usPerTick);
           }
       b.create<hw::StreamScheduleOp>(
-          s.getLoc(), s.getLayer(), "arc", "longest-first",
+          s.getLoc(), s.getLayer(), "arc", "longest-first", loads,
           (int64_t)fsedp::kStreamBuffers, chunk,
           (int64_t)fsedp::kLinkTicksPerChunk, dramTicks, computeTicks,
           llvm::APFloat(usPerTick));

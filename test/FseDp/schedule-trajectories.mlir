@@ -1,11 +1,16 @@
 // RUN: moe-opt %s --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-fsedp-schedule-trajectories | FileCheck %s
+// RUN: moe-opt %s --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-fsedp-schedule-trajectories=loads=sequential | FileCheck %s --check-prefix=SEQ
+// RUN: moe-opt %s --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-fsedp-schedule-trajectories=loads=sideways --verify-diagnostics -o /dev/null
 
 // Six double-buffered chunk slots per chiplet; a chunk crosses a 128 GB/s,
 // 20 ns hop in 16 ticks (0.02 + 699050 / 128e3 = 5.4813 us, so 0.34258 us
 // per tick) and leaves 68.3 GB/s DRAM in 10.235 us = 30 ticks.
 // CHECK: hw.stream_ring
 // CHECK: hw.stream_shards layer 0
-// CHECK: hw.stream_schedule layer 0 template "arc" order "longest-first" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.342583
+// Each chiplet's DRAM takes the granules of all active experts round-robin
+// (rule V5) unless asked to load expert by expert.
+// CHECK: hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.342583
+// SEQ: hw.stream_schedule layer 0 template "arc" order "longest-first" loads "sequential" buffers 6 x 699050
 hw.system @ring4 kind chiplet {
   hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
   hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
@@ -21,5 +26,7 @@ moe.model @m {
   %c = moe.combine %e, %r : !moe.dispatched<experts = 8, hidden = 4096, bf16>, !moe.route<experts = 8, top_k = 2> -> tensor<?x4096xbf16>
   moe.output %c : tensor<?x4096xbf16>
 }
+// An unknown load order is refused (third RUN line).
+// expected-error @below {{moe-fsedp-schedule-trajectories: loads must be interleaved or sequential (rule V5), not 'sideways'}}
 hw.schedule @plan strategy "fse-dp" model @m target @ring4 {
 }

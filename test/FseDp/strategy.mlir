@@ -9,12 +9,12 @@
 // IR: hw.place_dense layer 0 "attention" on {{.*}} mode tensor
 // IR: hw.stream_shards layer 0 experts 8 homes [@c_0_0, @c_0_1, @c_0_2, @c_0_3, @c_1_3, @c_1_2, @c_1_1, @c_1_0] shard_bytes 6144 chunk_bytes 6144 chunks 1
 // IR: hw.stream_shards layer 1
-// IR: hw.stream_schedule layer 0 template "arc" order "longest-first" buffers 6 x 6144
+// IR: hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" buffers 6 x 6144
 // IR: hw.stream_schedule layer 1
 
 // The schedule JSON carries the static decisions and the runtime tables.
 // SCHED: "stream_ring":{"order":["c_0_0","c_0_1","c_0_2","c_0_3","c_1_3","c_1_2","c_1_1","c_1_0"],"rule":"snake"}
-// SCHED: "stream_schedule":{"buffer_bytes":6144,"buffers":6,"compute_ticks":0,"dram_ticks":21,"link_ticks":16,"order":"longest-first","template":"arc","us_per_tick":0.00425}
+// SCHED: "stream_schedule":{"buffer_bytes":6144,"buffers":6,"compute_ticks":0,"dram_ticks":21,"link_ticks":16,"loads":"interleaved","order":"longest-first","template":"arc","us_per_tick":0.00425}
 // SCHED-SAME: "stream_shards":{"chunk_bytes":6144,"chunks":1,"experts":8,"homes":["c_0_0","c_0_1","c_0_2","c_0_3","c_1_3","c_1_2","c_1_1","c_1_0"],"shard_bytes":6144}
 
 // The report: the stream buffers (6 x 6144 bytes) are the on-chip peak of

@@ -170,6 +170,41 @@ TEST(FseDpPlan, ScheduleJsonRoundTrip) {
             std::string::npos);
 }
 
+TEST(FseDpPlan, LoadOrderRoundTripsAndDefaultsForOldSchedules) {
+  SystemModel sys = preset("edge-chiplet-8-mesh");
+  ModelDesc model;
+  model.moeLayers = {layer(64, 6, 2048, 1408)};
+  llvm::Expected<Plan> plan = planModel(model, sys);
+  ASSERT_TRUE((bool)plan) << llvm::toString(plan.takeError());
+  EXPECT_TRUE(plan->layers[0].interleavedLoads); // rule V5's default
+  auto withLoads = [&](std::optional<llvm::StringRef> loads) {
+    llvm::json::Array layers = scheduleLayers(*plan);
+    llvm::json::Object *sc =
+        layers[1].getAsObject()->getObject("stream_schedule");
+    if (loads)
+      (*sc)["loads"] = *loads;
+    else
+      sc->erase("loads");
+    llvm::json::Object o{{"layers", std::move(layers)}};
+    return planFromSchedule(o, sys, model);
+  };
+  for (llvm::StringRef loads : {"interleaved", "sequential"}) {
+    llvm::Expected<Plan> back = withLoads(loads);
+    ASSERT_TRUE((bool)back) << llvm::toString(back.takeError());
+    EXPECT_EQ(back->layers[0].interleavedLoads, loads == "interleaved");
+  }
+  // Written before rule V5: those schedules were simulated expert by
+  // expert.
+  llvm::Expected<Plan> old = withLoads(std::nullopt);
+  ASSERT_TRUE((bool)old) << llvm::toString(old.takeError());
+  EXPECT_FALSE(old->layers[0].interleavedLoads);
+  llvm::Expected<Plan> bad = withLoads(llvm::StringRef("random"));
+  ASSERT_FALSE((bool)bad);
+  EXPECT_NE(llvm::toString(bad.takeError())
+                .find("'loads' must be \"interleaved\" or \"sequential\""),
+            std::string::npos);
+}
+
 TEST(FseDpScheduler, OccupancyMatchesShardPaths) {
   for (unsigned n : {1u, 2u, 4u, 5u, 8u, 16u}) {
     for (unsigned start = 0; start < n; ++start)

@@ -130,6 +130,10 @@ LogicalResult StreamScheduleOp::verify() {
                          << getTemplateKind() << "\"";
   if (getOrder() != "longest-first" && getOrder() != "gating")
     return emitOpError() << "order must be \"longest-first\" or \"gating\"";
+  if (getLoads() != "interleaved" && getLoads() != "sequential")
+    return emitOpError() << "loads must be \"interleaved\" or \"sequential\" "
+                            "(rule V5), not \""
+                         << getLoads() << "\"";
   if (getBuffersAttr().getInt() < 2)
     return emitOpError() << "needs at least 2 buffers (double buffering)";
   if (getBufferBytesAttr().getInt() <= 0 || getLinkTicksAttr().getInt() <= 0 ||
@@ -193,6 +197,7 @@ void StreamScheduleOp::exportTo(llvm::json::Object &layerEntry) {
   layerEntry["stream_schedule"] = llvm::json::Object{
       {"template", getTemplateKind().str()},
       {"order", getOrder().str()},
+      {"loads", getLoads().str()},
       {"buffers", (int64_t)getBuffers()},
       {"buffer_bytes", (int64_t)getBufferBytes()},
       {"link_ticks", (int64_t)getLinkTicks()},

@@ -70,6 +70,10 @@ struct LayerPlan {
   uint32_t computeTicksPerTokenChunk = 0;
   /// Microseconds per tick (one chunk over one hop / kLinkTicksPerChunk).
   double usPerTick = 0;
+  /// Rule V5: each chiplet's DRAM takes granule g of every active expert
+  /// (in the decision's order) before granule g + 1; false: expert by
+  /// expert.
+  bool interleavedLoads = true;
 
   SchedulerConfig schedulerConfig(unsigned numChiplets) const;
 };
