@@ -11,7 +11,6 @@
 #include "mlir/IR/Threading.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
-
 #include "llvm/ADT/StringSet.h"
 
 #include <optional>

@@ -84,82 +84,84 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
   // sequential: expert by expert. Each home's double buffer follows this
   // order.
   const int64_t numDecided = decision.experts.size();
-  const std::string labelPrefix =
-      "L" + std::to_string(layer.index) + " expert ";
+  std::vector<uint32_t> labels(numDecided); // interned once per expert
+  for (int64_t i = 0; i < numDecided; ++i)
+    labels[i] = graph.setLabel("L" + std::to_string(layer.index) +
+                               " expert " +
+                               std::to_string(decision.experts[i].expert) +
+                               " stream");
   for (int64_t step = 0; step < numDecided * granules; ++step) {
     int64_t order = plan.interleavedLoads ? step % numDecided
                                           : step / granules;
     const ExpertDecision &d = decision.experts[order];
-    graph.setLabel(labelPrefix + std::to_string(d.expert) + " stream");
-    {
-      int32_t priority = (int32_t)step;
-      for (unsigned h = 0; h < n; ++h) {
-        TrajectoryScheduler::shardPath(n, d.arcStart, d.arcLen, d.cwGap, h,
-                                       cwLeg, ccwLeg);
-        bool homeHolds = d.holders >> h & 1;
-        if (cwLeg.empty() && ccwLeg.empty() && !homeHolds)
-          continue; // nobody needs this shard (cannot happen with holders)
-        // Load the granule into the home's own double buffer.
-        deps.assign({start[h]});
-        deps.insert(deps.end(), ownBuf[h].waitFor().begin(),
-                    ownBuf[h].waitFor().end());
-        Task load;
-        load.kind = TaskKind::Load;
-        load.device = phys[h];
-        load.bytes = granuleBytes;
-        load.priority = priority;
-        TaskId loaded = add(load, deps);
-        touched[h].push_back(loaded);
-        std::vector<TaskId> ownConsumers;
-        auto computeAt = [&](unsigned p, TaskId after) -> TaskId {
-          unsigned tokens = sched.tokensAt(d, p);
-          Task compute;
-          compute.kind = TaskKind::Compute;
-          compute.device = phys[p];
-          compute.flops = tokens * flopsPerTokenGranule;
-          compute.tflops = system.devices[phys[p]].peakFor(layer.actType);
-          compute.priority = priority;
-          TaskId c = add(compute, {after});
-          touched[p].push_back(c);
-          return c;
-        };
-        if (homeHolds)
-          ownConsumers.push_back(computeAt(h, loaded));
-        // Each leg: hop by hop, computing wherever the granule meets tokens.
-        // The granule leaves the home's buffer with the first hop of each
-        // leg; relays forward store-and-forward, their queues bounded by
-        // the links' serialisation (docs/fse-dp.md, "Simulation").
-        for (int dir = 0; dir < 2; ++dir) {
-          const std::vector<unsigned> &leg = dir == 0 ? cwLeg : ccwLeg;
-          unsigned at = h;
-          TaskId have = loaded;
-          for (size_t i = 0; i < leg.size(); ++i) {
-            unsigned to = leg[i];
-            Task t;
-            t.kind = TaskKind::Transfer;
-            t.device = phys[at];
-            t.dst = phys[to];
-            t.bytes = granuleBytes;
-            t.priority = priority;
-            TaskId moved = add(t, {have});
-            touched[at].push_back(moved);
-            touched[to].push_back(moved);
-            if (i == 0)
-              ownConsumers.push_back(moved);
-            if (d.holders >> to & 1)
-              computeAt(to, moved);
-            if (stats) {
-              ++stats->transfers;
-              stats->byteHops += granuleBytes;
-            }
-            have = moved;
-            at = to;
+    graph.setLabelId(labels[order]);
+    int32_t priority = (int32_t)step;
+    for (unsigned h = 0; h < n; ++h) {
+      TrajectoryScheduler::shardPath(n, d.arcStart, d.arcLen, d.cwGap, h,
+                                     cwLeg, ccwLeg);
+      bool homeHolds = d.holders >> h & 1;
+      if (cwLeg.empty() && ccwLeg.empty() && !homeHolds)
+        continue; // nobody needs this shard (cannot happen with holders)
+      // Load the granule into the home's own double buffer.
+      deps.assign({start[h]});
+      deps.insert(deps.end(), ownBuf[h].waitFor().begin(),
+                  ownBuf[h].waitFor().end());
+      Task load;
+      load.kind = TaskKind::Load;
+      load.device = phys[h];
+      load.bytes = granuleBytes;
+      load.priority = priority;
+      TaskId loaded = add(load, deps);
+      touched[h].push_back(loaded);
+      std::vector<TaskId> ownConsumers;
+      auto computeAt = [&](unsigned p, TaskId after) -> TaskId {
+        unsigned tokens = sched.tokensAt(d, p);
+        Task compute;
+        compute.kind = TaskKind::Compute;
+        compute.device = phys[p];
+        compute.flops = tokens * flopsPerTokenGranule;
+        compute.tflops = system.devices[phys[p]].peakFor(layer.actType);
+        compute.priority = priority;
+        TaskId c = add(compute, {after});
+        touched[p].push_back(c);
+        return c;
+      };
+      if (homeHolds)
+        ownConsumers.push_back(computeAt(h, loaded));
+      // Each leg: hop by hop, computing wherever the granule meets tokens.
+      // The granule leaves the home's buffer with the first hop of each
+      // leg; relays forward store-and-forward, their queues bounded by
+      // the links' serialisation (docs/fse-dp.md, "Simulation").
+      for (int dir = 0; dir < 2; ++dir) {
+        const std::vector<unsigned> &leg = dir == 0 ? cwLeg : ccwLeg;
+        unsigned at = h;
+        TaskId have = loaded;
+        for (size_t i = 0; i < leg.size(); ++i) {
+          unsigned to = leg[i];
+          Task t;
+          t.kind = TaskKind::Transfer;
+          t.device = phys[at];
+          t.dst = phys[to];
+          t.bytes = granuleBytes;
+          t.priority = priority;
+          TaskId moved = add(t, {have});
+          touched[at].push_back(moved);
+          touched[to].push_back(moved);
+          if (i == 0)
+            ownConsumers.push_back(moved);
+          if (d.holders >> to & 1)
+            computeAt(to, moved);
+          if (stats) {
+            ++stats->transfers;
+            stats->byteHops += granuleBytes;
           }
+          have = moved;
+          at = to;
         }
-        if (ownConsumers.empty())
-          ownConsumers.push_back(loaded);
-        ownBuf[h].push(std::move(ownConsumers));
       }
+      if (ownConsumers.empty())
+        ownConsumers.push_back(loaded);
+      ownBuf[h].push(std::move(ownConsumers));
     }
   }
 

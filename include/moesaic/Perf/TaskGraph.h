@@ -94,6 +94,8 @@ public:
   void setPhase(Phase phase) { curPhase = phase; }
   /// Interns a label ("expert 12 shard 3") and makes it the current one.
   uint32_t setLabel(const std::string &label);
+  /// Makes an interned label (setLabel's result) the current one again.
+  void setLabelId(uint32_t id) { curLabel = id; }
   void clearLabel() { curLabel = 0; }
 
   Task &operator[](TaskId id) {
