@@ -391,7 +391,8 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
       unsigned p = holder[r];
       r = r + 1 == n ? 0 : r + 1; // i mod n, without a division
       uint16_t t = tok[e];
-      msk[e] = uint64_t(1) << p;
+      if (n > 16) // clearPrevious reads holders from it beyond 16
+        msk[e] = uint64_t(1) << p;
       cnt[(size_t)e * n + p] = t > 255 ? 255 : t;
       ExpertDecision d;
       d.expert = e;
