@@ -112,7 +112,19 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
       AttachTargetOptions options;
       options.hw = hw;
       pm.addPass(createAttachTarget(options));
-      return base.setupPassPipeline(pm);
+      if (failed(base.setupPassPipeline(pm)))
+        return failure();
+      // --pass-pipeline replaces the pass manager's passes with its own,
+      // so the target would silently be missing.
+      if (pm.size() == 0 ||
+          pm.begin()->getArgument() != "moe-attach-target") {
+        llvm::WithColor::error(llvm::errs(), "moe-opt")
+            << "--hw cannot be combined with --pass-pipeline (which "
+               "replaces the pipeline --hw starts): begin the pipeline with "
+               "moe-attach-target{hw=" << hw << "} instead\n";
+        return failure();
+      }
+      return success();
     });
   }
 
