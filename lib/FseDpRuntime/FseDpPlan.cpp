@@ -277,6 +277,12 @@ llvm::Expected<Plan> fsedp::planFromSchedule(const llvm::json::Object &schedule,
     l.usPerTick = sc->getNumber("us_per_tick").value_or(0.0);
     // Schedules written before rule V5 have no "loads": they were
     // simulated expert by expert.
+    if (sc->get("loads") && !sc->getString("loads"))
+      return fail(where + ": 'loads' must be \"interleaved\" or "
+                          "\"sequential\", not a " +
+                  (sc->get("loads")->kind() == llvm::json::Value::Number
+                       ? "number"
+                       : "non-string value"));
     llvm::StringRef loads = sc->getString("loads").value_or("sequential");
     if (loads != "interleaved" && loads != "sequential")
       return fail(where + ": 'loads' must be \"interleaved\" or "

@@ -203,6 +203,14 @@ TEST(FseDpPlan, LoadOrderRoundTripsAndDefaultsForOldSchedules) {
   EXPECT_NE(llvm::toString(bad.takeError())
                 .find("'loads' must be \"interleaved\" or \"sequential\""),
             std::string::npos);
+  // Not a string at all: refused too, not read as the default.
+  llvm::json::Array layers = scheduleLayers(*plan);
+  (*layers[1].getAsObject()->getObject("stream_schedule"))["loads"] = 1;
+  llvm::json::Object numeric{{"layers", std::move(layers)}};
+  llvm::Expected<Plan> notString = planFromSchedule(numeric, sys, model);
+  ASSERT_FALSE((bool)notString);
+  EXPECT_NE(llvm::toString(notString.takeError()).find("'loads' must be"),
+            std::string::npos);
 }
 
 TEST(FseDpScheduler, OccupancyMatchesShardPaths) {
