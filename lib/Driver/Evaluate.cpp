@@ -68,12 +68,28 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   // Lowering (MLIR: clones inserted into `module`) runs strategy by
   // strategy; the exported schedules are then evaluated concurrently.
   std::vector<llvm::json::Object> schedules;
+  std::vector<bool> fromInput;
   for (const std::string &name : options.strategies) {
     const StrategyInfo *info = findStrategy(name);
+    bool dataflow =
+        options.dataflowPrograms || options.runtime == "dataflow";
+    // A module that already holds this strategy's schedule (its passes run
+    // by hand, e.g. with their own options) is evaluated as it is; only
+    // the when/where program is (re)written when something reads it.
+    hw::ScheduleOp given = hw::findSchedule(module, name);
+    fromInput.push_back((bool)given);
     OpPassManager pm(ModuleOp::getOperationName());
-    buildStrategyPipeline(*info, pm,
-                          options.dataflowPrograms ||
-                              options.runtime == "dataflow");
+    if (!given)
+      buildStrategyPipeline(*info, pm, dataflow);
+    else if (dataflow && info->buildDataflowProgram)
+      info->buildDataflowProgram(pm);
+    if (given && pm.size() == 0) {
+      FailureOr<llvm::json::Object> exported = hw::exportSchedule(given);
+      if (failed(exported))
+        return failure();
+      schedules.push_back(std::move(*exported));
+      continue;
+    }
     // The module to lower: the input itself, or a clone nested in it (a
     // dynamic pipeline may only run on the pass's op or below).
     ModuleOp target = module;
@@ -122,6 +138,8 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   for (size_t i = 0; i < n; ++i) {
     if (!outcomes[i])
       return module.emitError() << errors[i];
+    outcomes[i]->result["schedule_source"] =
+        fromInput[i] ? "input" : "pipeline";
     sink.outcomes.push_back(std::move(*outcomes[i]));
   }
   sink.report =
