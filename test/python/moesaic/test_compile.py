@@ -294,3 +294,20 @@ def test_dataflow_program_keyword():
                            strategies=["fse-dp", "ep"], workload=WORKLOAD,
                            timeline=False, dataflow_program=False)
     assert not _has_dataflow(both.schedule)
+
+
+def test_a_module_holding_a_schedule_is_evaluated_as_it_is():
+    # compile() lowers in place: its IR holds the fse-dp schedule. Compared
+    # again, that schedule is evaluated as it is (same latency); ep, absent
+    # from the module, is lowered by its pipeline.
+    first = moesaic.compile(TINY, hw="edge-chiplet-8-mesh", strategy="fse-dp",
+                            workload=WORKLOAD)
+    assert first.report["results"][0]["schedule_source"] == "pipeline"
+    lowered = moesaic.parse(first.mlir)
+    again = moesaic.compare(lowered, strategies=["fse-dp", "ep"],
+                            workload=WORKLOAD)
+    by_name = {r["strategy"]: r for r in again.report["results"]}
+    assert by_name["fse-dp"]["schedule_source"] == "input"
+    assert by_name["ep"]["schedule_source"] == "pipeline"
+    assert by_name["fse-dp"]["latency_us"] == \
+        first.report["results"][0]["latency_us"]
