@@ -6,9 +6,12 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 
+#include <optional>
+#include <string>
+
 using namespace moesaic;
 
-std::optional<std::string> moesaic::outputPathProblem(llvm::StringRef path) {
+static std::optional<std::string> outputPathProblem(llvm::StringRef path) {
   if (path == "-")
     return std::nullopt;
   if (path.empty())

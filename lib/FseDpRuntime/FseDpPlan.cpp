@@ -171,7 +171,7 @@ llvm::json::Array fsedp::scheduleLayers(const Plan &plan) {
          llvm::json::Object{
              {"template", "arc"},
              {"order", "longest-first"},
-             {"loads", l.interleavedLoads ? "interleaved" : "sequential"},
+             {"loads", l.interleavedLoads ? kLoadsInterleaved : kLoadsSequential},
              {"buffers", kStreamBuffers},
              {"buffer_bytes", l.chunkBytes},
              {"link_ticks", (int64_t)l.linkTicksPerChunk},
@@ -283,11 +283,12 @@ llvm::Expected<Plan> fsedp::planFromSchedule(const llvm::json::Object &schedule,
                   (sc->get("loads")->kind() == llvm::json::Value::Number
                        ? "number"
                        : "non-string value"));
-    llvm::StringRef loads = sc->getString("loads").value_or("sequential");
-    if (loads != "interleaved" && loads != "sequential")
+    llvm::StringRef loads =
+        sc->getString("loads").value_or(kLoadsSequential);
+    if (!isLoadOrder(loads))
       return fail(where + ": 'loads' must be \"interleaved\" or "
                           "\"sequential\", not \"" + loads + "\"");
-    l.interleavedLoads = loads == "interleaved";
+    l.interleavedLoads = loads == kLoadsInterleaved;
     if (!(l.usPerTick > 0))
       return fail(where + ": 'us_per_tick' must be positive");
     plan.layers.push_back(l);

@@ -31,7 +31,7 @@ struct FseDpScheduleTrajectoriesPass
         fsedp::getRing(*t, "moe-fsedp-schedule-trajectories");
     if (failed(ring))
       return signalPassFailure();
-    if (loads != "interleaved" && loads != "sequential") {
+    if (!fsedp::isLoadOrder(loads)) {
       t->schedule.emitError()
           << "moe-fsedp-schedule-trajectories: loads must be interleaved or "
              "sequential (rule V5), not '"

@@ -13,18 +13,12 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <optional>
-#include <string>
-
 namespace moesaic {
 
-/// Why `path` cannot be an output file (its directory is missing or not
-/// writable, or it is a directory), or nothing when it can. "-" (stdout)
-/// always can.
-std::optional<std::string> outputPathProblem(llvm::StringRef path);
-
 /// Prints "moe-opt: error: <flag> '<path>': <problem>" and returns false
-/// when `path` cannot be written; true otherwise.
+/// when `path` cannot be an output file (its directory is missing or not
+/// writable, or it is a directory); true otherwise ("-", stdout, always
+/// can).
 bool checkOutputPath(llvm::StringRef flag, llvm::StringRef path);
 
 /// Writes `path` ("-": stdout) through a temporary file renamed over it once

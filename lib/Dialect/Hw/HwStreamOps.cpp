@@ -130,7 +130,7 @@ LogicalResult StreamScheduleOp::verify() {
                          << getTemplateKind() << "\"";
   if (getOrder() != "longest-first" && getOrder() != "gating")
     return emitOpError() << "order must be \"longest-first\" or \"gating\"";
-  if (getLoads() != "interleaved" && getLoads() != "sequential")
+  if (!fsedp::isLoadOrder(getLoads()))
     return emitOpError() << "loads must be \"interleaved\" or \"sequential\" "
                             "(rule V5), not \""
                          << getLoads() << "\"";

@@ -287,8 +287,8 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
     exec->setGating(identity.data(), 1);
     for (size_t i = 0; i < numActive; ++i) {
       uint32_t e = (uint32_t)nodeExpert[prog.producer[order[i]]];
-      unsigned p =
-          v4Holder[(std::min<size_t>(numActive, n) - 1) * n + i % n];
+      unsigned p = fsedp::TrajectoryScheduler::replicatedHolder(
+          v4Holder, n, numActive, i);
       exec->push(tokenInput[p], e, exec->count(replicatedBase + e));
     }
   }

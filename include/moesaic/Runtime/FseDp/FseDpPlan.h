@@ -32,6 +32,7 @@
 #include "moesaic/Runtime/FseDp/TrajectoryScheduler.h"
 #include "moesaic/Target/SystemModel.h"
 
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
@@ -48,6 +49,13 @@ constexpr int64_t kStreamBuffers = 6;
 constexpr int64_t kMinChunkHops = 16;
 /// Ticks of one chunk crossing one D2D hop.
 constexpr uint32_t kLinkTicksPerChunk = 16;
+/// Rule V5's load orders as the IR (`hw.stream_schedule ... loads`), the
+/// pass option and the schedule JSON spell them.
+constexpr llvm::StringLiteral kLoadsInterleaved = "interleaved";
+constexpr llvm::StringLiteral kLoadsSequential = "sequential";
+inline bool isLoadOrder(llvm::StringRef s) {
+  return s == kLoadsInterleaved || s == kLoadsSequential;
+}
 
 struct ShardRule {
   /// Share of each chiplet's SRAM given to stream buffers.

@@ -28,6 +28,7 @@
 #ifndef MOESAIC_RUNTIME_FSEDP_TRAJECTORYSCHEDULER_H
 #define MOESAIC_RUNTIME_FSEDP_TRAJECTORYSCHEDULER_H
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -97,6 +98,11 @@ public:
   /// [i] x n / m for m <= n, spreadOrder(n)[i mod n] beyond). Shared by the
   /// scheduler and the dataflow interpreter.
   static std::vector<uint8_t> replicatedHolders(unsigned n);
+  /// The holder of the i-th of m active experts in that table.
+  static unsigned replicatedHolder(const std::vector<uint8_t> &table,
+                                   unsigned n, size_t m, size_t i) {
+    return table[(std::min<size_t>(m, n) - 1) * n + i % n];
+  }
 
   /// Tokens of expert decision `i` (in order) held by logical chiplet `p`.
   unsigned tokensAt(const ExpertDecision &d, unsigned p) const {
