@@ -85,23 +85,28 @@ def Hw_StreamScheduleOp : Hw_Op<"stream_schedule", [HasParent<"ScheduleOp">,
       (rule V5): `interleaved` (granule g of every active expert, in the
       runtime's order, before granule g + 1: all experts' streams advance
       together and spread over the links) or `sequential` (expert by
-      expert).
-    Exported as `"stream_schedule": {"template", "order", "loads",
+      expert);
+    - `holders`: with replicated tokens (tensor-parallel dense layers),
+      whether the runtime may split an expert over several holders, one per
+      ring segment, each receiving its segment's shards and computing a
+      partial output (rule V6: `split`), or gives it one holder (`single`).
+    Exported as `"stream_schedule": {"template", "order", "loads", "holders",
     "buffers", "buffer_bytes", "link_ticks", "dram_ticks", "compute_ticks",
     "us_per_tick"}`.
 
     ```mlir
-    hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.343
+    hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "split" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.343
     ```
   }];
   let arguments = (ins I64Attr:$layer, StrAttr:$template_kind,
-                       StrAttr:$order, StrAttr:$loads, I64Attr:$buffers,
+                       StrAttr:$order, StrAttr:$loads, StrAttr:$holders,
+                       I64Attr:$buffers,
                        I64Attr:$buffer_bytes, I64Attr:$link_ticks,
                        I64Attr:$dram_ticks, I64Attr:$compute_ticks,
                        F64Attr:$us_per_tick);
   let assemblyFormat = [{
     `layer` $layer `template` $template_kind `order` $order `loads` $loads
-    `buffers`
+    `holders` $holders `buffers`
     $buffers `x` $buffer_bytes `ticks` `link` $link_ticks `dram` $dram_ticks
     `compute` $compute_ticks `us_per_tick` $us_per_tick attr-dict
   }];

@@ -75,7 +75,9 @@ def FseDpScheduleTrajectories
     transfers and compute overlap), the expert order policy
     (`longest-first`), the order in which each chiplet's DRAM takes its
     shards' granules (`loads`, rule V5: `interleaved` round-robin over the
-    batch's active experts, or `sequential` expert by expert) and the
+    batch's active experts, or `sequential` expert by expert), whether the
+    runtime may split an expert over several holders when every chiplet
+    holds every token (`holders`, rule V6: `split` or `single`) and the
     booking table in ticks (one chunk per hop = 16 ticks; DRAM and compute
     in proportion). Checks the buffers against every ring chiplet's SRAM: a
     model that cannot fit is refused with an error naming the layer and the
@@ -83,13 +85,16 @@ def FseDpScheduleTrajectories
 
     Output:
     ```mlir
-    hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.343
+    hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "split" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.343
     ```
   }];
   let options = [
     Option<"loads", "loads", "std::string", /*default=*/"\"interleaved\"",
            "DRAM granule order of each chiplet (rule V5): interleaved or "
            "sequential">,
+    Option<"holders", "holders", "std::string", /*default=*/"\"split\"",
+           "Holders of an expert when every chiplet holds every token (rule "
+           "V6): split (one per ring segment, sharing its shards) or single">,
   ];
   let dependentDialects = ["::moesaic::hw::HwDialect"];
 }

@@ -32,7 +32,7 @@ std::vector<TaskId> fsedp::emitStreamedExpertsCoarse(
   for (const ExpertDecision &d : decision.experts) {
     for (unsigned h = 0; h < n; ++h) {
       TrajectoryScheduler::shardPath(n, d.arcStart, d.arcLen, d.cwGap, h,
-                                     cwLeg, ccwLeg);
+                                     cwLeg, ccwLeg, d.split);
       bool homeHolds = d.holders >> h & 1;
       if (cwLeg.empty() && ccwLeg.empty() && !homeHolds)
         continue;

@@ -23,6 +23,7 @@ SchedulerConfig LayerPlan::schedulerConfig(unsigned numChiplets) const {
   c.linkTicksPerChunk = linkTicksPerChunk;
   c.dramTicksPerChunk = dramTicksPerChunk;
   c.computeTicksPerTokenChunk = computeTicksPerTokenChunk;
+  c.splitHolders = splitHolders;
   return c;
 }
 
@@ -172,6 +173,7 @@ llvm::json::Array fsedp::scheduleLayers(const Plan &plan) {
              {"template", "arc"},
              {"order", "longest-first"},
              {"loads", l.interleavedLoads ? kLoadsInterleaved : kLoadsSequential},
+             {"holders", l.splitHolders ? kHoldersSplit : kHoldersSingle},
              {"buffers", kStreamBuffers},
              {"buffer_bytes", l.chunkBytes},
              {"link_ticks", (int64_t)l.linkTicksPerChunk},
@@ -289,6 +291,17 @@ llvm::Expected<Plan> fsedp::planFromSchedule(const llvm::json::Object &schedule,
       return fail(where + ": 'loads' must be \"interleaved\" or "
                           "\"sequential\", not \"" + loads + "\"");
     l.interleavedLoads = loads == kLoadsInterleaved;
+    // Schedules written before rule V6 have no "holders": one holder per
+    // expert, as they were simulated.
+    if (sc->get("holders") && !sc->getString("holders"))
+      return fail(where + ": 'holders' must be \"split\" or \"single\", "
+                          "not a non-string value");
+    llvm::StringRef holders =
+        sc->getString("holders").value_or(kHoldersSingle);
+    if (!isHolderPolicy(holders))
+      return fail(where + ": 'holders' must be \"split\" or \"single\", "
+                          "not \"" + holders + "\"");
+    l.splitHolders = holders == kHoldersSplit;
     if (!(l.usPerTick > 0))
       return fail(where + ": 'us_per_tick' must be positive");
     plan.layers.push_back(l);

@@ -46,7 +46,7 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
   int64_t perGranule = 0;
   for (const ExpertDecision &d : decision.experts) {
     TrajectoryScheduler::occupancy(n, d.arcStart, d.arcLen, d.cwGap,
-                                   occ.data());
+                                   occ.data(), d.split);
     int64_t hops = 0;
     for (uint8_t o : occ)
       hops += o;
@@ -98,7 +98,7 @@ std::vector<TaskId> fsedp::emitStreamedExperts(
     int32_t priority = (int32_t)step;
     for (unsigned h = 0; h < n; ++h) {
       TrajectoryScheduler::shardPath(n, d.arcStart, d.arcLen, d.cwGap, h,
-                                     cwLeg, ccwLeg);
+                                     cwLeg, ccwLeg, d.split);
       bool homeHolds = d.holders >> h & 1;
       if (cwLeg.empty() && ccwLeg.empty() && !homeHolds)
         continue; // nobody needs this shard (cannot happen with holders)

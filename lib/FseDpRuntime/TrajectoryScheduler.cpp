@@ -29,14 +29,34 @@ struct TickConstants {
 };
 } // namespace
 
-static TickConstants tickConstants(const SchedulerConfig &c) {
+/// `split`: rule V6's factor of the decision (a holder computes on N /
+/// split shards).
+static TickConstants tickConstants(const SchedulerConfig &c,
+                                   unsigned split) {
   const uint32_t S = c.chunksPerShard, dt = c.dramTicksPerChunk;
-  const uint32_t ct = c.computeTicksPerTokenChunk, sn = S * c.numChiplets;
+  const uint32_t ct = c.computeTicksPerTokenChunk,
+                 sn = S * (c.numChiplets / split);
   return {S, dt, ct, sn, ct * sn, dt + (S - 1) * dt, S * dt};
 }
 
 void TrajectoryScheduler::occupancy(unsigned n, unsigned start, unsigned len,
-                                    unsigned cwGap, uint8_t *out) {
+                                    unsigned cwGap, uint8_t *out,
+                                    unsigned split) {
+  if (split > 1) {
+    // Rule V6: each segment's shards converge on its holder, cwGap of them
+    // clockwise (the link k hops before the holder carries cwGap - k + 1),
+    // the rest counter-clockwise.
+    const unsigned seg = n / split, ccw = seg - 1 - cwGap;
+    std::fill(out, out + 2 * n, 0);
+    for (unsigned j = 0; j < split; ++j) {
+      unsigned p = (start + j * seg) % n;
+      for (unsigned k = 1; k <= cwGap; ++k)
+        out[(p + n - k) % n] = (uint8_t)(cwGap - k + 1);
+      for (unsigned k = 1; k <= ccw; ++k)
+        out[n + (p + k) % n] = (uint8_t)(ccw - k + 1);
+    }
+    return;
+  }
   unsigned gap = n - 1 - len, ccwGap = gap - cwGap;
   for (unsigned r = 0; r < n; ++r) {
     unsigned p = start + r;
@@ -61,9 +81,22 @@ void TrajectoryScheduler::occupancy(unsigned n, unsigned start, unsigned len,
 void TrajectoryScheduler::shardPath(unsigned n, unsigned start, unsigned len,
                                     unsigned cwGap, unsigned home,
                                     std::vector<unsigned> &cwLeg,
-                                    std::vector<unsigned> &ccwLeg) {
+                                    std::vector<unsigned> &ccwLeg,
+                                    unsigned split) {
   cwLeg.clear();
   ccwLeg.clear();
+  if (split > 1) {
+    // Rule V6: the segment of `home` starts cwGap before its holder.
+    const unsigned seg = n / split;
+    unsigned o = (home + n - start + cwGap) % n % seg;
+    if (o < cwGap)
+      for (unsigned k = 1; k <= cwGap - o; ++k)
+        cwLeg.push_back((home + k) % n);
+    else
+      for (unsigned k = 1; k <= o - cwGap; ++k)
+        ccwLeg.push_back((home + n - k) % n);
+    return;
+  }
   auto abs = [&](unsigned r) { return (start + r) % n; };
   unsigned h = (home + n - start) % n;
   if (h <= len) {
@@ -123,6 +156,51 @@ std::vector<uint8_t> TrajectoryScheduler::replicatedHolders(unsigned n) {
   return table;
 }
 
+std::vector<uint8_t>
+TrajectoryScheduler::splitFactors(const SchedulerConfig &config) {
+  const unsigned n = config.numChiplets;
+  std::vector<uint8_t> out(2 * (size_t)std::max(n, 1u), 1);
+  if (!config.splitHolders || n < 4 || n > 32)
+    return out;
+  const uint64_t S = std::max<uint32_t>(config.chunksPerShard, 1);
+  const uint64_t lt = config.linkTicksPerChunk * S,
+                 dt = config.dramTicksPerChunk * S;
+  std::vector<uint8_t> occ(2 * n);
+  std::vector<uint64_t> load(2 * n);
+  for (unsigned a = 1; a <= 2 * n; ++a) {
+    unsigned best = 1;
+    uint64_t bestMax = UINT64_MAX;
+    for (unsigned h = 1; h <= n / 2; ++h) {
+      if (n % h)
+        continue;
+      const unsigned seg = n / h;
+      const unsigned gap = seg - 1, cwGap = gap / 2;
+      std::vector<uint8_t> holders = replicatedHolders(seg);
+      std::fill(load.begin(), load.end(), 0);
+      for (unsigned i = 0; i < a; ++i) {
+        unsigned p = replicatedHolder(holders, seg, a, i);
+        if (h == 1)
+          occupancy(n, p, 0, cwGap, occ.data());
+        else
+          occupancy(n, p, 0, cwGap, occ.data(), h);
+        for (unsigned l = 0; l < 2 * n; ++l)
+          load[l] += occ[l] * lt;
+      }
+      uint64_t busiest = *std::max_element(load.begin(), load.end());
+      if (busiest <= a * dt) {
+        best = h;
+        break;
+      }
+      if (busiest < bestMax) {
+        bestMax = busiest;
+        best = h;
+      }
+    }
+    out[a - 1] = (uint8_t)best;
+  }
+  return out;
+}
+
 TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
     : cfg(config) {
   unsigned n = cfg.numChiplets;
@@ -131,23 +209,44 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   if (cfg.chunksPerShard == 0)
     cfg.chunksPerShard = 1;
   const uint32_t S = cfg.chunksPerShard;
+  // Rule V6's split factors and their pseudo arc lengths N + k (tabulated
+  // rings only; the factors are all 1 otherwise).
+  splitOf = splitFactors(cfg);
+  splitDivisors.clear();
+  segHolders.clear();
+  if (n <= 32)
+    for (unsigned h : splitOf)
+      if (h > 1 && std::find(splitDivisors.begin(), splitDivisors.end(),
+                             h) == splitDivisors.end())
+        splitDivisors.push_back((uint8_t)h);
+  std::sort(splitDivisors.begin(), splitDivisors.end());
+  for (unsigned h : splitDivisors)
+    segHolders.push_back(replicatedHolders(n / h));
+  K = n + (unsigned)splitDivisors.size();
+  // A pseudo length's split factor, segment gap and real arc length.
+  auto splitOfLen = [&](unsigned len) -> unsigned {
+    return len < n ? 1 : splitDivisors[len - n];
+  };
+  gapOfLen.resize(K);
+  for (unsigned len = 0; len < K; ++len)
+    gapOfLen[len] = len < n ? n - 1 - len : n / splitOfLen(len) - 1;
   lanes = 2 * n;
   if (n <= 32) {
     lanes = 2 * n <= 8 ? 8 : 2 * n <= 16 ? 16 : 2 * n <= 32 ? 32 : 64;
-    table.assign((size_t)n * n * 2 * 2 * n, 0);
-    work.assign((size_t)n * n * 2 * lanes, 0);
+    table.assign((size_t)n * K * 2 * 2 * n, 0);
+    work.assign((size_t)n * K * 2 * lanes, 0);
     // Busy masks only where the AVX-512 booking may read them (16 or 32
     // lanes: at most 64 KiB).
     if (lanes == 16 || lanes == 32)
-      busy.assign((size_t)n * n * 2 * lanes, 0);
+      busy.assign((size_t)n * K * 2 * lanes, 0);
     for (unsigned s = 0; s < n; ++s)
-      for (unsigned len = 0; len < n; ++len)
+      for (unsigned len = 0; len < K; ++len)
         for (unsigned par = 0; par < 2; ++par) {
-          unsigned gap = n - 1 - len;
+          unsigned gap = gapOfLen[len];
           unsigned cwGap = gap / 2 + ((gap & 1) ? par : 0);
-          size_t row = ((size_t)s * n + len) * 2 + par;
+          size_t row = ((size_t)s * K + len) * 2 + par;
           uint8_t *o = &table[row * 2 * n];
-          occupancy(n, s, len, cwGap, o);
+          occupancy(n, s, len < n ? len : 0, cwGap, o, splitOfLen(len));
           // Busy ticks: max(shards x chunks x link ticks, chunks x DRAM
           // ticks) where shards cross, else 0 (also on padding lanes).
           for (unsigned l = 0; l < 2 * n; ++l) {
@@ -163,12 +262,12 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   // in 16-bit units of S ticks when every busy tick fits (see
   // narrowTicksFit; busy ticks are multiples of S).
   if (!table.empty()) {
-    std::vector<uint32_t> rowMaxOfLen(n, 0);
+    std::vector<uint32_t> rowMaxOfLen(K, 0);
     for (unsigned s = 0; s < n; ++s)
-      for (unsigned len = 0; len < n; ++len)
+      for (unsigned len = 0; len < K; ++len)
         for (size_t i = 0; i < 2 * lanes; ++i)
           rowMaxOfLen[len] = std::max(
-              rowMaxOfLen[len], work[((size_t)s * n + len) * 2 * lanes + i]);
+              rowMaxOfLen[len], work[((size_t)s * K + len) * 2 * lanes + i]);
     uint32_t widest =
         *std::max_element(rowMaxOfLen.begin(), rowMaxOfLen.end());
     // Busy ticks are S x max(shards x link ticks, DRAM ticks) unless that
@@ -178,16 +277,16 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
     const bool exactMultiples = (uint64_t)n * lt * S < (uint64_t(1) << 32) &&
                                 dt * S < (uint64_t(1) << 32) && dt >= 1;
     if (lanes == 32 && exactMultiples && widest / S <= 0xffff) {
-      rowMaxUnits.resize(n);
-      for (unsigned len = 0; len < n; ++len)
+      rowMaxUnits.resize(K);
+      for (unsigned len = 0; len < K; ++len)
         rowMaxUnits[len] = rowMaxOfLen[len] / S;
-      // Per arc (start * N + len): work rows of parity 0 and 1, then their
+      // Per arc (start * K + len): work rows of parity 0 and 1, then their
       // busy masks, and the arc's constants.
-      rows16.assign((size_t)n * n * 4 * 32, 0);
-      narrowArcs.resize((size_t)n * n);
+      rows16.assign((size_t)n * K * 4 * 32, 0);
+      narrowArcs.resize((size_t)n * K);
       for (unsigned s = 0; s < n; ++s)
-        for (unsigned len = 0; len < n; ++len) {
-          size_t a = (size_t)s * n + len;
+        for (unsigned len = 0; len < K; ++len) {
+          size_t a = (size_t)s * K + len;
           for (unsigned par = 0; par < 2; ++par) {
             bool busyLink = false;
             for (unsigned l = 0; l < 32; ++l) {
@@ -200,9 +299,11 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
             assert(busyLink && "every arc of 9 or more chiplets has a busy link");
             (void)busyLink;
           }
-          unsigned gap = n - 1 - len, half = gap / 2, end = (s + len) % n;
+          // A split row (rule V6) is a single holder's geometry.
+          unsigned real = len < n ? len : 0;
+          unsigned gap = gapOfLen[len], half = gap / 2, end = (s + real) % n;
           NarrowArc &na = narrowArcs[a];
-          na.fill = (len + ((n - len) >> 1)) * cfg.linkTicksPerChunk;
+          na.fill = (real + ((gap + 1) >> 1)) * cfg.linkTicksPerChunk;
           // Parity 1 sends the odd shard clockwise (even gaps: the same).
           unsigned par1 = gap & 1;
           na.gaps[0] = (uint16_t)(half | (gap - half) << 8);
@@ -214,11 +315,11 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   }
   // Entry links per (start, len): clockwise into the start (low byte),
   // counter-clockwise into the end.
-  arcEntries.assign((size_t)n * n, 0);
+  arcEntries.assign((size_t)n * K, 0);
   for (unsigned s = 0; s < n; ++s)
-    for (unsigned len = 0; len < n; ++len) {
-      unsigned end = (s + len) % n;
-      arcEntries[s * n + len] = (s + n - 1) % n | (n + (end + 1) % n) << 8;
+    for (unsigned len = 0; len < K; ++len) {
+      unsigned end = (s + (len < n ? len : 0)) % n;
+      arcEntries[s * K + len] = (s + n - 1) % n | (n + (end + 1) % n) << 8;
     }
   uint64_t sn = (uint64_t)S * n;
   exactShare = sn < (uint64_t(1) << 32) &&
@@ -238,9 +339,10 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   bucket.assign(n + 2, 0); // keys 0..N and a spare slot
   // Pipeline fill per arc length: the last chunk still crosses the longest
   // leg (max(cwGap, ccwGap) = (n - len) / 2).
-  fillTicks.resize(n);
-  for (unsigned len = 0; len < n; ++len)
-    fillTicks[len] = (len + ((n - len) >> 1)) * cfg.linkTicksPerChunk;
+  fillTicks.resize(K);
+  for (unsigned len = 0; len < K; ++len)
+    fillTicks[len] = ((len < n ? len : 0) + ((gapOfLen[len] + 1) >> 1)) *
+                     cfg.linkTicksPerChunk;
   avx512 = cpuHasAvx512();
   avx512bw = avx512 && cpuHasAvx512bw();
 }
@@ -384,6 +486,43 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     // All arcs have length 0: every key is equal, the stable order is the
     // input's.
     uint8_t *cnt = counts.data();
+    if (splitNow > 1) {
+      // Rule V6: h holders per expert, one per segment of N / h chiplets,
+      // each at the same offset in its segment (V4 on the segment ring).
+      const unsigned h = splitNow, seg = n / h;
+      const size_t k = std::find(splitDivisors.begin(), splitDivisors.end(),
+                                 h) -
+                       splitDivisors.begin();
+      const uint8_t *holder =
+          segHolders[k].data() + (std::min<size_t>(na, seg) - 1) * seg;
+      uint64_t pattern = 0;
+      for (unsigned j = 0; j < h; ++j)
+        pattern |= uint64_t(1) << (j * seg);
+      const unsigned len = n + (unsigned)k;
+      for (size_t i = 0, r = 0; i < na; ++i) {
+        uint32_t e = act[i];
+        unsigned p = holder[r];
+        r = r + 1 == seg ? 0 : r + 1;
+        uint16_t t = tok[e];
+        uint8_t c = t > 255 ? 255 : t;
+        uint64_t m = pattern << p; // p < seg: no bit wraps
+        msk[e] = m;
+        for (unsigned j = 0; j < h; ++j)
+          cnt[(size_t)e * n + p + j * seg] = c;
+        ExpertDecision d;
+        d.expert = e;
+        d.holders = m;
+        d.tokens = t;
+        d.arcStart = p;
+        d.arcLen = len; // pseudo length until the booking (see decide)
+        d.cwGap = 0xff;
+        d.split = h;
+        d.startTick = e * n;
+        d.endTick = p * K + len;
+        out[i] = d;
+      }
+      return;
+    }
     const uint8_t *holder =
         v4Holder.data() + (na ? std::min<size_t>(na, n) - 1 : 0) * n;
     for (size_t i = 0, r = 0; i < na; ++i) {
@@ -402,7 +541,7 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
       d.arcLen = 0;
       d.cwGap = 0xff;
       d.startTick = e * n; // scratch until the booking (see chooseArcs)
-      d.endTick = p * n;
+      d.endTick = p * K;
       out[i] = d;
     }
     return;
@@ -476,7 +615,7 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     d.arcLen = (a >> 8) & 0xff;
     d.cwGap = (a >> 16) & 0xff;
     d.startTick = e * n;
-    d.endTick = (a & 0xff) * n + ((a >> 8) & 0xff);
+    d.endTick = (a & 0xff) * K + ((a >> 8) & 0xff);
     out[slot] = d;
   }
 }
@@ -579,8 +718,9 @@ TrajectoryScheduler::bookTabulated() {
   // Everything in locals: the decision's byte-sized fields would otherwise
   // force reloads of every member after each store (char aliasing).
   const unsigned n = cfg.numChiplets;
-  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] = tickConstants(cfg);
-  const uint32_t lt = cfg.linkTicksPerChunk, lastLoad = loaded - dt;
+  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] =
+      tickConstants(cfg, splitNow);
+  const uint32_t lastLoad = loaded - dt;
   const bool exact = exactShare, rec = record;
   const uint32_t *W = work.data();
   uint32_t *__restrict free = linkFree.data();
@@ -593,8 +733,10 @@ TrajectoryScheduler::bookTabulated() {
   // Entry links of an arc (tabulated): clockwise into its start,
   // counter-clockwise into its end. The odd gap shard enters where the link
   // frees first.
+  const unsigned K = this->K;
+  const uint32_t *gapOf = gapOfLen.data(), *fillOf = fillTicks.data();
   auto parity = [&](unsigned start, unsigned len, unsigned odd) -> unsigned {
-    uint32_t en = entries[start * n + len];
+    uint32_t en = entries[start * K + len];
     return odd & (unsigned)(free[en & 0xff] <= free[en >> 8]);
   };
   for (size_t k = 0; k < na; ++k) {
@@ -602,15 +744,15 @@ TrajectoryScheduler::bookTabulated() {
     const uint32_t e = d.expert;
     const uint64_t holders = d.holders;
     unsigned start = d.arcStart, len = d.arcLen, tie = d.cwGap;
-    unsigned gap = n - 1 - len, half = gap >> 1, odd = gap & 1;
+    unsigned gap = gapOf[len], half = gap >> 1, odd = gap & 1;
     uint32_t startTick = dramFree;
     uint32_t t0 = dramFree + dt;
     dramFree += dramStep;
-    const uint32_t *w0 = W + ((size_t)start * n + len) * 2 * Lanes;
+    const uint32_t *w0 = W + ((size_t)start * K + len) * 2 * Lanes;
     // The odd shard's direction as a vector mask, compared in vector
     // registers (no round trip through a general register).
     auto direction = [&](unsigned from) {
-      uint32_t en = entries[from * n + len];
+      uint32_t en = entries[from * K + len];
       V8 a = (V8){} + free[en & 0xff], b = (V8){} + free[en >> 8];
       return (V8)(max8(a, b) == b) & ((V8){} - (uint32_t)odd);
     };
@@ -620,7 +762,7 @@ TrajectoryScheduler::bookTabulated() {
       unsigned par = parity(start, len, odd);
       uint32_t e0 = probeRow<Lanes>(w0 + par * Lanes, free, t0);
       unsigned altPar = parity(tie, len, odd);
-      const uint32_t *alt = W + ((size_t)tie * n + len) * 2 * Lanes;
+      const uint32_t *alt = W + ((size_t)tie * K + len) * 2 * Lanes;
       uint32_t e1 = probeRow<Lanes>(alt + altPar * Lanes, free, t0);
       if (e1 < e0) {
         start = tie;
@@ -632,7 +774,7 @@ TrajectoryScheduler::bookTabulated() {
     if (__builtin_expect(rec, 0)) {
       const uint32_t *w = w0 + par * Lanes;
       const uint8_t *o =
-          &table[(((size_t)start * n + len) * 2 + par) * 2 * n];
+          &table[(((size_t)start * K + len) * 2 + par) * 2 * n];
       for (unsigned l = 0; l < 2 * n; ++l)
         if (w[l]) {
           uint32_t s = std::max(free[l], t0);
@@ -641,8 +783,8 @@ TrajectoryScheduler::bookTabulated() {
     }
     uint32_t linkEnd = commitRow<Lanes>(w0, pm, free, t0);
     // Pipeline fill: the last chunk still crosses the longest leg
-    // (max(cwGap, ccwGap) = half + odd = (n - len) / 2).
-    uint32_t fill = (len + ((n - len) >> 1)) * lt;
+    // (max(cwGap, ccwGap) = half + odd = (gap + 1) / 2), tabulated.
+    uint32_t fill = fillOf[len];
     uint32_t arrive = std::max(linkEnd, t0 + lastLoad) + fill;
     const uint8_t *c = cnt + (size_t)e * n;
     uint32_t end =
@@ -694,7 +836,8 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   // template parameters.
   constexpr bool two = Lanes == 32;
   const unsigned n = cfg.numChiplets;
-  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] = tickConstants(cfg);
+  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] =
+      tickConstants(cfg, splitNow);
   const uint32_t *W = work.data(), *M = busy.data();
   const uint32_t *fillOf = fillTicks.data();
   uint32_t *__restrict cfree = computeFree.data();
@@ -713,8 +856,10 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   };
   // All ones where the clockwise entry link of (start, len) (into the
   // start) frees no later than the counter-clockwise one (into the end).
+  const unsigned K = this->K;
+  const uint32_t *gapOf = gapOfLen.data();
   auto entryMask = [&](unsigned start, unsigned len) FSEDP_AVX512 {
-    uint32_t en = entries[start * n + len];
+    uint32_t en = entries[start * K + len];
     __m512i ia = _mm512_set1_epi32(en & 0xff), ib = _mm512_set1_epi32(en >> 8);
     __m512i x, y;
     if (two) {
@@ -747,13 +892,13 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
        ++dp, startTick += dramStep, t = _mm512_add_epi32(t, tStep)) {
     ExpertDecision &d = *dp;
     unsigned start = d.arcStart, len = d.arcLen, tie = d.cwGap;
-    unsigned gap = n - 1 - len, odd = gap & 1;
-    size_t row = ((size_t)start * n + len) * 2 * Lanes;
+    unsigned gap = gapOf[len], odd = gap & 1;
+    size_t row = ((size_t)start * K + len) * 2 * Lanes;
     if (__builtin_expect(tie != 0xff, 0)) {
       // Two gaps of the same length: book the one that finishes first.
       size_t r0 = row + (odd & lane0(entryMask(start, len))) * Lanes;
       uint32_t e0 = probe(W + r0, M + r0, t);
-      size_t alt = ((size_t)tie * n + len) * 2 * Lanes;
+      size_t alt = ((size_t)tie * K + len) * 2 * Lanes;
       size_t r1 = alt + (odd & lane0(entryMask(tie, len))) * Lanes;
       uint32_t e1 = probe(W + r1, M + r1, t);
       if (e1 < e0) {
@@ -772,7 +917,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
         _mm512_storeu_si512(free + 16, fhi);
       const uint32_t *w = W + row + par * Lanes;
       const uint8_t *o =
-          &table[(((size_t)start * n + len) * 2 + par) * 2 * n];
+          &table[(((size_t)start * K + len) * 2 + par) * 2 * n];
       for (unsigned l = 0; l < 2 * n; ++l)
         if (w[l]) {
           uint32_t s = std::max(free[l], t0);
@@ -830,7 +975,8 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
 template <bool Exact>
 FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
   constexpr unsigned Lanes = 32;
-  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] = tickConstants(cfg);
+  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] =
+      tickConstants(cfg, splitNow);
   const uint16_t *T = rows16.data();
   const NarrowArc *arcsOf = narrowArcs.data();
   uint32_t *__restrict cfree = computeFree.data();
@@ -884,7 +1030,7 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
       // Two gaps of the same length: book the one that finishes first
       // (an even gap's parity rows are equal: either mask bit will do).
       const unsigned tie = d.cwGap;
-      unsigned b = tie * cfg.numChiplets + len;
+      unsigned b = tie * K + len;
       const NarrowArc *alt = arcsOf + b;
       uint32_t e0 = probe(rowOf(a, entryMask(arc) & 1), t);
       uint32_t e1 = probe(rowOf(b, entryMask(alt) & 1), t);
@@ -950,8 +1096,11 @@ bool TrajectoryScheduler::narrowTicksFit() const {
   const uint64_t S = cfg.chunksPerShard, dt = cfg.dramTicksPerChunk;
   uint64_t units = 1 + (numActive - 1) * dt;
   const uint32_t *rowMax = rowMaxUnits.data(), *arc = arcs.data();
-  for (size_t i = 0; i < numActive; ++i)
-    units += rowMax[(arc[i] >> 8) & 0xff];
+  if (replicatedLen != 0xff) // every arc of the decision has this length
+    units += numActive * (uint64_t)rowMax[replicatedLen];
+  else
+    for (size_t i = 0; i < numActive; ++i)
+      units += rowMax[(arc[i] >> 8) & 0xff];
   return units <= 0xffff && dt + S * units < (uint64_t(1) << 32);
 }
 
@@ -1031,13 +1180,36 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   clearPrevious();
   gather(numTokens, tokenPos, experts, topK);
   result.experts.resize(numActive);
+  // Rule V6: replicated tokens share the decision's split factor.
+  splitNow = 1;
+  replicatedLen = 0xff;
+  if (!tokenPos && numActive) {
+    splitNow = splitOf[std::min<size_t>(numActive, splitOf.size()) - 1];
+    replicatedLen =
+        splitNow == 1 ? 0
+                      : cfg.numChiplets +
+                            (unsigned)(std::find(splitDivisors.begin(),
+                                                 splitDivisors.end(),
+                                                 splitNow) -
+                                       splitDivisors.begin());
+  }
   chooseArcs(tokenPos == nullptr);
+  decideBooking();
+  // Split decisions carried their pseudo arc length through the booking.
+  if (splitNow > 1)
+    for (ExpertDecision &d : result.experts)
+      d.arcLen = 0;
+  return result;
+}
+
+FSEDP_CLONES
+void TrajectoryScheduler::decideBooking() {
 #if defined(__x86_64__) && defined(__GNUC__)
   lastNarrow = false;
   if (usesAvx512() && lanes == 32 && narrowTicksFit()) {
     lastNarrow = true;
     exactShare ? bookAvx512Narrow<true>() : bookAvx512Narrow<false>();
-    return result;
+    return;
   }
   if (usesAvx512()) {
     auto book = [&](auto lanesTag) {
@@ -1053,7 +1225,7 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
       book(std::integral_constant<unsigned, 16>());
     else
       book(std::integral_constant<unsigned, 32>());
-    return result;
+    return;
   }
 #endif
   switch (table.empty() ? 0 : lanes) {
@@ -1073,5 +1245,5 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
     bookComputed();
     break;
   }
-  return result;
+  return;
 }

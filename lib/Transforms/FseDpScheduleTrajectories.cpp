@@ -38,6 +38,13 @@ struct FseDpScheduleTrajectoriesPass
           << loads << "'";
       return signalPassFailure();
     }
+    if (!fsedp::isHolderPolicy(holders)) {
+      t->schedule.emitError()
+          << "moe-fsedp-schedule-trajectories: holders must be split or "
+             "single (rule V6), not '"
+          << holders << "'";
+      return signalPassFailure();
+    }
     Block &body = t->schedule.getBody().front();
     SmallVector<hw::StreamShardsOp> shards;
     for (Operation &op : llvm::make_early_inc_range(body)) {
@@ -107,7 +114,7 @@ struct FseDpScheduleTrajectoriesPass
             computeTicks = std::lround(flopsToUs(flops, tflops) / usPerTick);
           }
       b.create<hw::StreamScheduleOp>(
-          s.getLoc(), s.getLayer(), "arc", "longest-first", loads,
+          s.getLoc(), s.getLayer(), "arc", "longest-first", loads, holders,
           (int64_t)fsedp::kStreamBuffers, chunk,
           (int64_t)fsedp::kLinkTicksPerChunk, dramTicks, computeTicks,
           llvm::APFloat(usPerTick));

@@ -63,7 +63,7 @@ moe.model @m {
 hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
   hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000000 chunk_bytes 500000 chunks 2
   // expected-error @below {{'hw.stream_schedule' op layer 0: stream buffers need 3000000 bytes but chiplet 'c1' has 1048576 bytes of SRAM (shortfall 1951424 bytes)}}
-  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" buffers 6 x 500000 ticks link 16 dram 30 compute 0 us_per_tick 0.25
+  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "split" buffers 6 x 500000 ticks link 16 dram 30 compute 0 us_per_tick 0.25
 }
 
 // -----
@@ -80,7 +80,7 @@ moe.model @m {
 hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
   hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000 chunk_bytes 500 chunks 2
   // expected-error @below {{'hw.stream_schedule' op template must be "arc" (rule V3), not "tree"}}
-  hw.stream_schedule layer 0 template "tree" order "longest-first" loads "interleaved" buffers 6 x 500 ticks link 16 dram 30 compute 0 us_per_tick 0.25
+  hw.stream_schedule layer 0 template "tree" order "longest-first" loads "interleaved" holders "split" buffers 6 x 500 ticks link 16 dram 30 compute 0 us_per_tick 0.25
 }
 
 // -----
@@ -98,7 +98,7 @@ hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
   hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000 chunk_bytes 500 chunks 2
   // A negative tick count must be caught (I64Attr getters are unsigned).
   // expected-error @below {{'hw.stream_schedule' op buffer bytes, link/dram ticks and us_per_tick must be positive, compute ticks non-negative}}
-  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" buffers 6 x 500 ticks link 16 dram 30 compute -1 us_per_tick 0.25
+  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "split" buffers 6 x 500 ticks link 16 dram 30 compute -1 us_per_tick 0.25
 }
 
 // -----
@@ -115,5 +115,22 @@ moe.model @m {
 hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
   hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000 chunk_bytes 500 chunks 2
   // expected-error @below {{'hw.stream_schedule' op loads must be "interleaved" or "sequential" (rule V5), not "random"}}
-  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "random" buffers 6 x 500 ticks link 16 dram 30 compute 0 us_per_tick 0.25
+  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "random" holders "split" buffers 6 x 500 ticks link 16 dram 30 compute 0 us_per_tick 0.25
+}
+
+// -----
+
+hw.system @ring2 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
+hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
+  hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000 chunk_bytes 500 chunks 2
+  // expected-error @below {{'hw.stream_schedule' op holders must be "split" or "single" (rule V6), not "all"}}
+  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "all" buffers 6 x 500 ticks link 16 dram 30 compute 0 us_per_tick 0.25
 }

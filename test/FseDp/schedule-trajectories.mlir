@@ -1,6 +1,9 @@
 // RUN: moe-opt %s --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-fsedp-schedule-trajectories | FileCheck %s
 // RUN: moe-opt %s --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-fsedp-schedule-trajectories=loads=sequential | FileCheck %s --check-prefix=SEQ
 // RUN: moe-opt %s --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-fsedp-schedule-trajectories=loads=sideways --verify-diagnostics -o /dev/null
+// RUN: moe-opt %s --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-fsedp-schedule-trajectories=holders=single | FileCheck %s --check-prefix=SINGLE
+// RUN: not moe-opt %s --moe-fsedp-virtualize --moe-fsedp-shard-experts --moe-fsedp-schedule-trajectories=holders=many -o %t.never 2>&1 | FileCheck %s --check-prefix=HOLDERS
+// RUN: not test -e %t.never
 
 // Six double-buffered chunk slots per chiplet; a chunk crosses a 128 GB/s,
 // 20 ns hop in 16 ticks (0.02 + 699050 / 128e3 = 5.4813 us, so 0.34258 us
@@ -9,8 +12,12 @@
 // CHECK: hw.stream_shards layer 0
 // Each chiplet's DRAM takes the granules of all active experts round-robin
 // (rule V5) unless asked to load expert by expert.
-// CHECK: hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.342583
-// SEQ: hw.stream_schedule layer 0 template "arc" order "longest-first" loads "sequential" buffers 6 x 699050
+// Replicated tokens may split an expert over one holder per ring segment
+// (rule V6) unless asked for one holder per expert.
+// CHECK: hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "split" buffers 6 x 699050 ticks link 16 dram 30 compute 0 us_per_tick 0.342583
+// SEQ: hw.stream_schedule layer 0 template "arc" order "longest-first" loads "sequential" holders "split" buffers 6 x 699050
+// SINGLE: hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "single" buffers 6 x 699050
+// HOLDERS: error: moe-fsedp-schedule-trajectories: holders must be split or single (rule V6), not 'many'
 hw.system @ring4 kind chiplet {
   hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
   hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}

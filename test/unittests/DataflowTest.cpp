@@ -82,9 +82,11 @@ TEST(Dataflow, InterpreterAgreesWithSchedulerOnRandomGatings) {
                         {4, 8, 127, 2, 8}, {5, 16, 2, 4, 12},
                         {8, 64, 4, 8, 16}, {16, 32, 1, 2, 40},
                         {32, 8, 2, 1, 64}, {64, 16, 1, 2, 128}};
-  unsigned decisions = 0, readyFirings = 0, variedArcs = 0;
-  for (const Case &c : cases) {
+  unsigned decisions = 0, readyFirings = 0, variedArcs = 0, splitDecisions = 0;
+  for (const Case &c : cases)
+  for (bool splitHolders : {false, true}) {
     fsedp::SchedulerConfig cfg;
+    cfg.splitHolders = splitHolders; // rule V6, replicated tokens only
     cfg.numChiplets = c.n;
     cfg.numExperts = c.experts;
     cfg.chunksPerShard = c.chunks;
@@ -112,7 +114,8 @@ TEST(Dataflow, InterpreterAgreesWithSchedulerOnRandomGatings) {
       }
       std::string where = "N=" + std::to_string(c.n) + " E=" +
                           std::to_string(c.experts) + " trial " +
-                          std::to_string(trial);
+                          std::to_string(trial) +
+                          (splitHolders ? " split" : "");
       // Tokens on their chiplets, then replicated on every chiplet (rule
       // V4, tokenPos null: the scheduler picks one holder per expert).
       for (bool replicated : {false, true}) {
@@ -123,17 +126,24 @@ TEST(Dataflow, InterpreterAgreesWithSchedulerOnRandomGatings) {
         const fsedp::Decision &got =
             (*interp)->decide(tokens, at, experts.data(), c.topK);
         expectSame(want, got, w);
-        // Exactly the holders' ready nodes fired, with the scheduler's
+        // Exactly the holders' ready nodes fired (split holders, which
+        // receive one segment's shards, fire none), with the scheduler's
         // per-holder token counts.
         size_t holderCount = 0;
+        bool split = false;
         for (const fsedp::ExpertDecision &d : want.experts) {
-          holderCount += __builtin_popcountll(d.holders);
+          EXPECT_EQ(d.split, got.experts[&d - want.experts.data()].split)
+              << w;
+          split |= d.split > 1;
+          if (d.split == 1)
+            holderCount += __builtin_popcountll(d.holders);
           for (unsigned p = 0; p < c.n; ++p)
             EXPECT_EQ((*interp)->tokensAt(d.expert, p), direct.tokensAt(d, p))
                 << w << " expert " << d.expert << " chiplet " << p;
         }
         EXPECT_EQ((*interp)->readyPairs().size(), holderCount) << w;
         readyFirings += (*interp)->readyPairs().size();
+        splitDecisions += split;
         ++decisions;
         if (!want.experts.empty() && want.experts.size() > 1) {
           for (size_t i = 1; i < want.experts.size(); ++i)
@@ -144,7 +154,11 @@ TEST(Dataflow, InterpreterAgreesWithSchedulerOnRandomGatings) {
       }
     }
   }
-  EXPECT_EQ(decisions, 2u * 8u * 60u);
+  EXPECT_EQ(decisions, 2u * 2u * 8u * 60u);
+  // Rule V6 split experts in some replicated decisions (not all: its
+  // factor is 1 where one holder's links keep up with the DRAM).
+  EXPECT_GT(splitDecisions, 50u);
+  EXPECT_LT(splitDecisions, 8u * 60u);
   EXPECT_GT(readyFirings, decisions);
   // The gatings exercise different arcs and directions, not one shape.
   EXPECT_GT(variedArcs, 100u);

@@ -48,6 +48,7 @@ void expectSameDecision(const TrajectoryScheduler &a, const Decision &da,
     EXPECT_EQ(x.tokens, y.tokens) << i;
     EXPECT_EQ(x.arcStart, y.arcStart) << i;
     EXPECT_EQ(x.arcLen, y.arcLen) << i;
+    EXPECT_EQ(x.split, y.split) << i;
     EXPECT_EQ(x.cwGap, y.cwGap) << i;
     EXPECT_EQ(x.ccwGap, y.ccwGap) << i;
     EXPECT_EQ(x.startTick, y.startTick) << i;
@@ -70,7 +71,7 @@ void expectSameDecision(const TrajectoryScheduler &a, const Decision &da,
 
 TEST(FseDpSchedulerDispatch, Avx512AndPortableBookingsAgree) {
   Rng rng{0x5eed0fd15a7c4ull};
-  bool sawAvx512 = false, sawNarrow = false;
+  bool sawAvx512 = false, sawNarrow = false, sawSplit = false;
   for (unsigned n = 1; n <= 20; ++n)
     for (int iter = 0; iter < 40; ++iter) {
       SchedulerConfig cfg;
@@ -88,6 +89,8 @@ TEST(FseDpSchedulerDispatch, Avx512AndPortableBookingsAgree) {
       unsigned topK = 1 + rng.below(8);
       unsigned tokens = rng.below(iter % 6 == 0 ? 600 : 40);
       bool replicated = iter % 3 == 2, recorded = iter % 2 == 1;
+      // Rule V6's split holders on half the replicated cases.
+      cfg.splitHolders = iter % 4 < 2;
       std::vector<uint16_t> pos(tokens);
       std::vector<int32_t> experts((size_t)tokens * topK);
       TrajectoryScheduler fast(cfg), portable(cfg);
@@ -114,6 +117,8 @@ TEST(FseDpSchedulerDispatch, Avx512AndPortableBookingsAgree) {
         const Decision &a = fast.decide(tokens, p, experts.data(), topK);
         const Decision &b = portable.decide(tokens, p, experts.data(), topK);
         sawNarrow |= fast.usedNarrowTicks();
+        for (const ExpertDecision &d : a.experts)
+          sawSplit |= d.split > 1;
         EXPECT_FALSE(portable.usedNarrowTicks());
         expectSameDecision(fast, a, portable, b, recorded);
         if (HasFatalFailure())
@@ -125,6 +130,7 @@ TEST(FseDpSchedulerDispatch, Avx512AndPortableBookingsAgree) {
                 "portable path\n");
   // Rings of 9 to 16 chiplets book with 16-bit ticks when they fit.
   EXPECT_EQ(sawNarrow, TrajectoryScheduler::narrowTicksAvailable());
+  EXPECT_TRUE(sawSplit);
 }
 
 // 16-bit units up to their limit: one gating (most tokens on one chiplet)

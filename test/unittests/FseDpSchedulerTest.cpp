@@ -194,10 +194,32 @@ TEST(FseDpPlan, LoadOrderRoundTripsAndDefaultsForOldSchedules) {
     EXPECT_EQ(back->layers[0].interleavedLoads, loads == "interleaved");
   }
   // Written before rule V5: those schedules were simulated expert by
-  // expert.
+  // expert, and before rule V6 with one holder per expert.
   llvm::Expected<Plan> old = withLoads(std::nullopt);
   ASSERT_TRUE((bool)old) << llvm::toString(old.takeError());
   EXPECT_FALSE(old->layers[0].interleavedLoads);
+  EXPECT_TRUE(plan->layers[0].splitHolders); // rule V6's default
+  {
+    llvm::json::Array layers = scheduleLayers(*plan);
+    llvm::json::Object *sc =
+        layers[1].getAsObject()->getObject("stream_schedule");
+    EXPECT_EQ(sc->getString("holders"), llvm::StringRef("split"));
+    sc->erase("holders");
+    llvm::json::Object o{{"layers", std::move(layers)}};
+    llvm::Expected<Plan> v5 = planFromSchedule(o, sys, model);
+    ASSERT_TRUE((bool)v5) << llvm::toString(v5.takeError());
+    EXPECT_FALSE(v5->layers[0].splitHolders);
+    EXPECT_FALSE(v5->layers[0].schedulerConfig(8).splitHolders);
+    layers = scheduleLayers(*plan);
+    (*layers[1].getAsObject()->getObject("stream_schedule"))["holders"] =
+        "many";
+    llvm::json::Object b{{"layers", std::move(layers)}};
+    llvm::Expected<Plan> badHolders = planFromSchedule(b, sys, model);
+    ASSERT_FALSE((bool)badHolders);
+    EXPECT_NE(llvm::toString(badHolders.takeError())
+                  .find("'holders' must be \"split\" or \"single\""),
+              std::string::npos);
+  }
   llvm::Expected<Plan> bad = withLoads(llvm::StringRef("random"));
   ASSERT_FALSE((bool)bad);
   EXPECT_NE(llvm::toString(bad.takeError())
@@ -475,6 +497,120 @@ TEST(FseDpScheduler, ReplicatedHoldersOfConsecutiveExpertsAreFarApart) {
       }
     }
   }
+}
+
+TEST(FseDpScheduler, SplitHoldersShareEachExpertsShards) {
+  // Rule V6 with replicated tokens: every shard reaches exactly one of its
+  // expert's holders (the one of its segment), the holders are evenly
+  // spaced, each holds all the expert's tokens, and no directed link is
+  // booked beyond one chunk per chunk time, on every booking path.
+  std::mt19937 rng(606);
+  unsigned splitSeen = 0;
+  for (int iter = 0; iter < 240; ++iter) {
+    unsigned n = std::vector<unsigned>{4, 6, 8, 12, 16, 32}[iter % 6];
+    SchedulerConfig cfg;
+    cfg.numChiplets = n;
+    cfg.numExperts = 8 + rng() % 120;
+    cfg.chunksPerShard = 1 + rng() % 16;
+    cfg.linkTicksPerChunk = 16;
+    cfg.dramTicksPerChunk = 8 + rng() % 40;
+    cfg.computeTicksPerTokenChunk = rng() % 3;
+    cfg.splitHolders = true;
+    TrajectoryScheduler sched(cfg);
+    sched.setPortable(iter % 2);
+    sched.setRecord(iter % 3 == 0);
+    unsigned topK = 1 + rng() % std::min(8u, cfg.numExperts);
+    unsigned tokens = 1 + rng() % 16;
+    Gating g = randomGating(rng, n, cfg.numExperts, tokens, topK, iter % 2);
+    const Decision &d = sched.decide(tokens, nullptr, g.experts.data(), topK);
+    std::vector<uint8_t> factors = TrajectoryScheduler::splitFactors(cfg);
+    ASSERT_FALSE(d.experts.empty());
+    unsigned h = factors[std::min(d.experts.size(), factors.size()) - 1];
+    std::map<uint32_t, unsigned> want;
+    for (int32_t e : g.experts)
+      if (e >= 0)
+        ++want[e];
+    std::vector<unsigned> cwLeg, ccwLeg;
+    for (const ExpertDecision &e : d.experts) {
+      ASSERT_EQ(e.split, h) << "n=" << n;
+      ASSERT_EQ(e.arcLen, 0);
+      ASSERT_EQ((unsigned)__builtin_popcountll(e.holders), h);
+      ASSERT_EQ(e.cwGap + e.ccwGap + 1u, n / h);
+      for (unsigned j = 0; j < h; ++j) {
+        unsigned p = (e.arcStart + j * (n / h)) % n;
+        ASSERT_TRUE(e.holders >> p & 1) << "holders not evenly spaced";
+        ASSERT_EQ(sched.tokensAt(e, p), std::min(want[e.expert], 255u));
+      }
+      for (unsigned home = 0; home < n; ++home) {
+        TrajectoryScheduler::shardPath(n, e.arcStart, e.arcLen, e.cwGap,
+                                       home, cwLeg, ccwLeg, e.split);
+        unsigned holders = (e.holders >> home) & 1;
+        for (const std::vector<unsigned> *leg : {&cwLeg, &ccwLeg})
+          for (size_t i = 0; i < leg->size(); ++i) {
+            unsigned p = (*leg)[i];
+            holders += (e.holders >> p) & 1;
+            if (e.holders >> p & 1) {
+              ASSERT_EQ(i + 1, leg->size()) << "a leg ends at its holder";
+            }
+          }
+        ASSERT_EQ(holders, 1u) << "shard " << home << " of expert "
+                               << e.expert << " must reach one holder";
+        ASSERT_LE(cwLeg.size() + ccwLeg.size(), n / h / 2);
+      }
+      ASSERT_LE(e.startTick, e.endTick);
+    }
+    splitSeen += h > 1;
+    std::map<uint32_t, std::vector<LinkBooking>> perLink;
+    for (const LinkBooking &b : sched.bookings())
+      perLink[b.link].push_back(b);
+    for (auto &[link, list] : perLink) {
+      std::sort(list.begin(), list.end(),
+                [](auto &a, auto &b) { return a.startTick < b.startTick; });
+      for (size_t i = 1; i < list.size(); ++i)
+        ASSERT_LE(list[i - 1].endTick, list[i].startTick)
+            << "link " << link << " overbooked";
+    }
+  }
+  EXPECT_GT(splitSeen, 40u);
+}
+
+TEST(FseDpScheduler, SplitFactorKeepsLinksUnderDram) {
+  // Rule V6's factor on edge-chiplet-16-mesh's ticks (Qwen3-30B-A3B: 15
+  // chunks per shard, 28 DRAM ticks per chunk): a single holder's two
+  // in-links carry 15 shards, so two active experts need 4 holders each;
+  // with many experts halving the ring suffices (each link then carries
+  // about one shard per expert, 16 ticks against 28). A 4-ring's single
+  // holders keep up once a few experts spread over it. Off (or on data-
+  // parallel tokens) it is always 1.
+  SchedulerConfig cfg;
+  cfg.numChiplets = 16;
+  cfg.numExperts = 128;
+  cfg.chunksPerShard = 15;
+  cfg.dramTicksPerChunk = 28;
+  EXPECT_EQ(TrajectoryScheduler::splitFactors(cfg),
+            std::vector<uint8_t>(32, 1));
+  cfg.splitHolders = true;
+  std::vector<uint8_t> f = TrajectoryScheduler::splitFactors(cfg);
+  ASSERT_EQ(f.size(), 32u);
+  EXPECT_EQ(f[1], 4);  // 2 active experts
+  EXPECT_EQ(f[31], 2); // 32 and more
+  for (uint8_t h : f)
+    EXPECT_TRUE(h == 1 || h == 2 || h == 4 || h == 8) << (int)h;
+  cfg.numChiplets = 4;
+  f = TrajectoryScheduler::splitFactors(cfg);
+  EXPECT_EQ(f[7], 1);
+  // A large dram tick (slow DRAM) never needs a split.
+  cfg.numChiplets = 16;
+  cfg.dramTicksPerChunk = 1000;
+  EXPECT_EQ(TrajectoryScheduler::splitFactors(cfg),
+            std::vector<uint8_t>(32, 1));
+  // Data-parallel tokens are never split.
+  cfg.dramTicksPerChunk = 28;
+  TrajectoryScheduler s(cfg);
+  std::vector<uint16_t> pos = {0, 5};
+  std::vector<int32_t> experts = {3, 9};
+  for (const ExpertDecision &e : s.decide(2, pos.data(), experts.data(), 1).experts)
+    EXPECT_EQ(e.split, 1);
 }
 
 TEST(FseDpScheduler, LongestStreamsGoFirst) {

@@ -134,6 +134,10 @@ LogicalResult StreamScheduleOp::verify() {
     return emitOpError() << "loads must be \"interleaved\" or \"sequential\" "
                             "(rule V5), not \""
                          << getLoads() << "\"";
+  if (!fsedp::isHolderPolicy(getHolders()))
+    return emitOpError() << "holders must be \"split\" or \"single\" "
+                            "(rule V6), not \""
+                         << getHolders() << "\"";
   if (getBuffersAttr().getInt() < 2)
     return emitOpError() << "needs at least 2 buffers (double buffering)";
   if (getBufferBytesAttr().getInt() <= 0 || getLinkTicksAttr().getInt() <= 0 ||
@@ -198,6 +202,7 @@ void StreamScheduleOp::exportTo(llvm::json::Object &layerEntry) {
       {"template", getTemplateKind().str()},
       {"order", getOrder().str()},
       {"loads", getLoads().str()},
+      {"holders", getHolders().str()},
       {"buffers", (int64_t)getBuffers()},
       {"buffer_bytes", (int64_t)getBufferBytes()},
       {"link_ticks", (int64_t)getLinkTicks()},

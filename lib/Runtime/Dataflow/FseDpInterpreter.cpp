@@ -180,6 +180,11 @@ FseDpInterpreter::FseDpInterpreter(Program program,
   for (uint32_t e = 0; e < cfg.numExperts; ++e)
     identity[e] = (int32_t)e;
   v4Holder = fsedp::TrajectoryScheduler::replicatedHolders(n);
+  splitOf = fsedp::TrajectoryScheduler::splitFactors(cfg);
+  segHolders.resize(n + 1);
+  for (unsigned h : splitOf)
+    if (h > 1 && segHolders[h].empty())
+      segHolders[h] = fsedp::TrajectoryScheduler::replicatedHolders(n / h);
   linkFree.assign(2 * n, 0);
   computeFree.assign(n, 0);
   probe.assign(2 * n, 0);
@@ -239,8 +244,29 @@ void FseDpInterpreter::route(uint32_t e, unsigned start, unsigned len,
   }
 }
 
+void FseDpInterpreter::routeSplit(uint32_t e, unsigned start,
+                                  unsigned split, unsigned cwGap) {
+  // Rule V6: the segment of home s starts cwGap before its holder; the
+  // shard crosses the links between them and reaches that holder only.
+  const unsigned n = cfg.numChiplets, seg = n / split;
+  const uint32_t tr = trajectoryNode[e], cw = linksNode[e * 2],
+                 ccw = linksNode[e * 2 + 1];
+  for (unsigned s = 0; s < n; ++s) {
+    unsigned o = (s + n - start + cwGap) % n % seg;
+    unsigned holder = (s + n - o + cwGap) % n;
+    uint64_t cwLinks = 0, ccwLinks = 0;
+    for (unsigned k = 0; o < cwGap && k < cwGap - o; ++k)
+      cwLinks |= uint64_t(1) << (s + k) % n; // link p -> p+1 is p
+    for (unsigned k = 0; o > cwGap && k < o - cwGap; ++k)
+      ccwLinks |= uint64_t(1) << (s + n - k) % n; // p -> p-1 is p
+    exec->setRoute(tr, s, uint64_t(1) << holder);
+    exec->setRoute(cw, s, cwLinks);
+    exec->setRoute(ccw, s, ccwLinks);
+  }
+}
+
 void FseDpInterpreter::arcWork(unsigned start, unsigned len, unsigned cwGap,
-                               uint32_t *w) {
+                               uint32_t *w, unsigned split) {
   // Shards crossing each directed link: the static V3 geometry shared with
   // the direct scheduler (the rule, not its booking), turned into busy
   // ticks.
@@ -248,7 +274,7 @@ void FseDpInterpreter::arcWork(unsigned start, unsigned len, unsigned cwGap,
   const uint32_t S = cfg.chunksPerShard;
   const uint32_t lt = cfg.linkTicksPerChunk * S, dt = cfg.dramTicksPerChunk * S;
   uint8_t shards[2 * 64];
-  fsedp::TrajectoryScheduler::occupancy(n, start, len, cwGap, shards);
+  fsedp::TrajectoryScheduler::occupancy(n, start, len, cwGap, shards, split);
   for (unsigned p = 0; p < n; ++p) {
     uint32_t cwN = shards[p], ccwN = shards[n + p];
     w[p] = cwN ? std::max(cwN * lt, dt) : 0;
@@ -270,6 +296,7 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
   // 1. when/where: tokens enter on their chiplet's port; the gating where
   //    dispatches them, the per-expert `when` fires on the first one.
   exec->setGating(experts, topK);
+  unsigned split = 1; // rule V6's factor of this batch
   if (tokenPos) {
     for (unsigned t = 0; t < numTokens; ++t)
       exec->push(tokenInput[tokenPos[t]], t);
@@ -285,11 +312,20 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
     const std::vector<uint32_t> &order = exec->fired(replicatedActiveNode);
     const size_t numActive = order.size();
     exec->setGating(identity.data(), 1);
+    // Rule V6: split h ways, the expert's tokens enter at its holder in
+    // every segment (V4 on the segment ring, repeated).
+    if (numActive)
+      split = splitOf[std::min(numActive, splitOf.size()) - 1];
+    const unsigned seg = n / split;
+    const std::vector<uint8_t> &table =
+        split > 1 ? segHolders[split] : v4Holder;
     for (size_t i = 0; i < numActive; ++i) {
       uint32_t e = (uint32_t)nodeExpert[prog.producer[order[i]]];
       unsigned p = fsedp::TrajectoryScheduler::replicatedHolder(
-          v4Holder, n, numActive, i);
-      exec->push(tokenInput[p], e, exec->count(replicatedBase + e));
+          table, seg, numActive, i);
+      for (unsigned j = 0; j < split; ++j)
+        exec->push(tokenInput[p + j * seg], e,
+                   exec->count(replicatedBase + e));
     }
   }
 
@@ -309,6 +345,14 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
     }
     unsigned first = __builtin_ctzll(mask);
     unsigned start = first, len = 0, tie = 0xff;
+    if (split > 1) {
+      // Rule V6: the holders are one expert's copies, not an arc; its
+      // first holder (below N / split) names them, its tokens are one
+      // copy's.
+      tokens /= split;
+      items.push_back({e, mask, tokens, (uint8_t)start, 0, 0xff, 0});
+      continue;
+    }
     if (mask & (mask - 1)) {
       unsigned prev = first, bestGap = 0, bestStart = 0;
       bool firstGap = true;
@@ -368,7 +412,8 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
     d.expert = it.expert;
     d.tokens = (uint16_t)it.tokens;
     d.arcLen = it.len;
-    const unsigned len = it.len, gap = n - 1 - len;
+    d.split = (uint8_t)split;
+    const unsigned len = it.len, seg = n / split, gap = seg - 1 - len;
     d.startTick = dramFree;
     const uint32_t t0 = dramFree + cfg.dramTicksPerChunk;
     dramFree += S * cfg.dramTicksPerChunk;
@@ -392,7 +437,8 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
     };
     unsigned start = it.start, cwGap = oddShardCw(start);
     if (it.tieStart != 0xff) {
-      // Two gaps of the same length: the one whose booking ends first.
+      // Two gaps of the same length: the one whose booking ends first
+      // (never with split holders).
       arcWork(start, len, cwGap, probe.data());
       uint32_t e0 = finish(probe.data());
       unsigned altCw = oddShardCw(it.tieStart);
@@ -406,7 +452,10 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
     d.cwGap = (uint8_t)cwGap;
     d.ccwGap = (uint8_t)(gap - cwGap);
 
-    route(it.expert, start, len, cwGap);
+    if (split > 1)
+      routeSplit(it.expert, start, split, cwGap);
+    else
+      route(it.expert, start, len, cwGap);
     for (unsigned l = 0; l < lanes; ++l)
       laneBefore[l] = exec->count(laneValue[l]);
     for (unsigned s = 0; s < n; ++s)
@@ -438,13 +487,17 @@ const fsedp::Decision &FseDpInterpreter::decide(unsigned numTokens,
       ready.push_back({(uint32_t)nodeExpert[node], p});
       holders |= uint64_t(1) << p;
     }
-    d.holders = holders; // from the `ready` firings
+    // From the `ready` firings; split holders (one segment's shards each)
+    // from the dispatch.
+    if (split > 1)
+      holders = it.holders;
+    d.holders = holders;
     uint32_t end = arrive;
     for (uint64_t m = holders; m; m &= m - 1) {
       unsigned p = __builtin_ctzll(m);
       uint32_t w = tokensAt(it.expert, p) * cfg.computeTicksPerTokenChunk *
-                   S * n;
-      uint32_t c = std::max(computeFree[p] + w, arrive + w / (S * n));
+                   S * seg;
+      uint32_t c = std::max(computeFree[p] + w, arrive + w / (S * seg));
       computeFree[p] = c;
       end = std::max(end, c);
     }

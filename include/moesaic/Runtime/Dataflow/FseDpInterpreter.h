@@ -19,7 +19,12 @@
 //     the holders, rule V3, and the second candidate when two gaps are
 //     equal), the streaming order (longest stream first, stable over the
 //     activation order), the V4 holder of each expert (spread over the
-//     ring by activation rank), and the tick booking (max-plus arithmetic
+//     ring by activation rank), rule V6's split holders (the split factor
+//     of the batch, the holders one per ring segment, and each shard's
+//     route to its segment's holder: a holder that receives one segment's
+//     shards is not what the `ready` nodes wait for, all N*S chunks, so
+//     split holders come from plain code and fire no `ready`), and the
+//     tick booking (max-plus arithmetic
 //     over link and compute free times: the choice between equal gaps, the
 //     odd gap shard's direction, start/end ticks and the makespan).
 //
@@ -70,8 +75,13 @@ private:
 
   /// Sets the trajectory and links routes of expert `e` for an arc.
   void route(uint32_t e, unsigned start, unsigned len, unsigned cwGap);
+  /// ... for rule V6's split holders start + j N / split: each shard to
+  /// its segment's holder.
+  void routeSplit(uint32_t e, unsigned start, unsigned split,
+                  unsigned cwGap);
   /// Busy ticks of every directed link for an arc (the static V3 tables).
-  void arcWork(unsigned start, unsigned len, unsigned cwGap, uint32_t *w);
+  void arcWork(unsigned start, unsigned len, unsigned cwGap, uint32_t *w,
+               unsigned split = 1);
 
   /// One active expert between the graph's outputs and the booking.
   struct Item {
@@ -90,6 +100,8 @@ private:
   std::unique_ptr<Executor> exec;
   std::vector<uint32_t> tokenInput;     // [p] -> value
   std::vector<uint8_t> v4Holder;        // TrajectoryScheduler::replicatedHolders
+  std::vector<uint8_t> splitOf;         // TrajectoryScheduler::splitFactors
+  std::vector<std::vector<uint8_t>> segHolders; // [h]: replicatedHolders(N/h)
   uint32_t replicatedInput = 0;         // value of tokens.replicated
   uint32_t replicatedBase = 0;          // value of output 0 of its dispatch
   std::vector<uint32_t> shardInput;     // [e*N+s] -> value

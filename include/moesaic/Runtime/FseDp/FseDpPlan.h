@@ -56,6 +56,15 @@ constexpr llvm::StringLiteral kLoadsSequential = "sequential";
 inline bool isLoadOrder(llvm::StringRef s) {
   return s == kLoadsInterleaved || s == kLoadsSequential;
 }
+/// Rule V6's holder policies for replicated tokens (`hw.stream_schedule
+/// ... holders`, the pass option, the schedule JSON): `split` lets the
+/// runtime cut the ring into segments whose holders share an expert's
+/// shards; `single` keeps one holder per expert (rule V4 alone).
+constexpr llvm::StringLiteral kHoldersSplit = "split";
+constexpr llvm::StringLiteral kHoldersSingle = "single";
+inline bool isHolderPolicy(llvm::StringRef s) {
+  return s == kHoldersSplit || s == kHoldersSingle;
+}
 
 struct ShardRule {
   /// Share of each chiplet's SRAM given to stream buffers.
@@ -82,6 +91,9 @@ struct LayerPlan {
   /// (in the decision's order) before granule g + 1; false: expert by
   /// expert.
   bool interleavedLoads = true;
+  /// Rule V6: with replicated tokens, experts may be split over several
+  /// holders (SchedulerConfig::splitHolders).
+  bool splitHolders = true;
 
   SchedulerConfig schedulerConfig(unsigned numChiplets) const;
 };

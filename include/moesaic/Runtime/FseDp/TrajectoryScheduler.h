@@ -45,6 +45,10 @@ struct SchedulerConfig {
   uint32_t dramTicksPerChunk = 16; ///< one chunk from a chiplet's DRAM
   /// Compute of one token on one chunk of one shard (>= 0).
   uint32_t computeTicksPerTokenChunk = 0;
+  /// Rule V6: with replicated tokens, an expert may have several holders
+  /// that split its shards (splitFactors); false: one holder (V4 alone).
+  /// Rings of up to 32 chiplets (tabulated) only.
+  bool splitHolders = false;
 };
 
 /// One active expert's decision.
@@ -55,6 +59,12 @@ struct ExpertDecision {
   uint8_t arcStart = 0, arcLen = 0;
   uint8_t cwGap = 0;      ///< shards outside the arc entering at its start
   uint8_t ccwGap = 0;     ///< ... entering at its end
+  /// Rule V6 (replicated tokens): the ring is cut into `split` segments of
+  /// N / split chiplets; holder j sits at arcStart + j N / split (arcLen
+  /// 0) and receives only its segment's shards, cwGap of them clockwise
+  /// and ccwGap counter-clockwise, and computes a partial output. 1: every
+  /// holder receives every shard.
+  uint8_t split = 1;
   uint32_t startTick = 0; ///< first DRAM chunk load
   uint32_t endTick = 0;   ///< last chunk computed at the last holder
 };
@@ -98,6 +108,14 @@ public:
   /// [i] x n / m for m <= n, spreadOrder(n)[i mod n] beyond). Shared by the
   /// scheduler and the dataflow interpreter.
   static std::vector<uint8_t> replicatedHolders(unsigned n);
+  /// Rule V6's split factor of a decision with A active experts and
+  /// replicated tokens: entry [min(A, 2N) - 1] (all 1 unless
+  /// config.splitHolders and N <= 32). The smallest divisor h <= N/2 of N
+  /// for which, with the holders V4 gives on a ring of N/h (repeated in
+  /// every segment), no directed link carries more shard ticks over the
+  /// layer than each DRAM channel loads (A x S x dram ticks); else the h
+  /// whose busiest link carries the least.
+  static std::vector<uint8_t> splitFactors(const SchedulerConfig &config);
   /// The holder of the i-th of m active experts in that table.
   static unsigned replicatedHolder(const std::vector<uint8_t> &table,
                                    unsigned n, size_t m, size_t i) {
@@ -133,22 +151,26 @@ public:
 
   /// Shard chunks-per-chunk-slot crossing each directed link for an arc:
   /// out[l] for l in [0, 2N) (rule V3), in shard units.
+  /// With split > 1 (rule V6, len 0): the union of the split segments'
+  /// streams, each converging on its holder start + j N / split.
   static void occupancy(unsigned n, unsigned start, unsigned len,
-                        unsigned cwGap, uint8_t *out);
+                        unsigned cwGap, uint8_t *out, unsigned split = 1);
 
   /// The logical positions the stream of the shard homed at `home` visits
   /// in order for an arc (rule V3), split into its clockwise and
-  /// counter-clockwise legs (each excluding `home`).
+  /// counter-clockwise legs (each excluding `home`). With split > 1 (rule
+  /// V6, len 0) the shard goes to its segment's holder only.
   static void shardPath(unsigned n, unsigned start, unsigned len,
                         unsigned cwGap, unsigned home,
                         std::vector<unsigned> &cwLeg,
-                        std::vector<unsigned> &ccwLeg);
+                        std::vector<unsigned> &ccwLeg, unsigned split = 1);
 
 private:
   void clearPrevious();
   void gather(unsigned numTokens, const uint16_t *tokenPos,
               const int32_t *experts, unsigned topK);
   void chooseArcs(bool replicated);
+  void decideBooking();
   template <unsigned Lanes> void bookTabulated();
   template <unsigned Lanes, bool Exact, bool Rec> void bookAvx512();
   template <bool Exact> void bookAvx512Narrow();
@@ -204,6 +226,16 @@ private:
   Decision result;
   std::vector<LinkBooking> booked;
   std::vector<uint8_t> v4Holder; // replicatedHolders(N)
+  /// Rule V6: split factor per active count (splitFactors), the divisors
+  /// tabulated as pseudo arc lengths N + k (stride `K` = N + their count),
+  /// and V4's table on each segment ring.
+  std::vector<uint8_t> splitOf;
+  std::vector<uint8_t> splitDivisors;            // [k] = h
+  std::vector<std::vector<uint8_t>> segHolders;  // [k]: replicatedHolders(N/h)
+  std::vector<uint32_t> gapOfLen;                // [len]: shards outside
+  unsigned K = 0;
+  unsigned splitNow = 1;  ///< split factor of the current decision
+  unsigned replicatedLen = 0xff; ///< pseudo length of a replicated decision
 };
 
 } // namespace moesaic::fsedp
