@@ -2,135 +2,20 @@
 //
 // Rule V5 (docs/fse-dp.md): each chiplet's DRAM takes the granules of the
 // batch's active experts round-robin ("interleaved") rather than expert by
-// expert ("sequential"). This benchmark lowers every chiplet model of
-// bench/fse_dp_compare.py with the fse-dp pipeline once per preset, then
-// evaluates the same schedule twice per batch and trace, its "loads" set
-// each way (same decisions, same trace), and prints one row per
-// configuration: both latencies per decode step, their ratio and each
-// one's ratio to the lower bound. Summary: geomean and range of
-// interleaved / sequential, and a BENCH figure (interleaved must not be
-// slower: target <= 1).
+// expert ("sequential"). Every chiplet model of bench/fse_dp_compare.py is
+// lowered once per preset and the same schedule evaluated with its "loads"
+// set each way (FseDpAblation.h): one row per configuration, the geomean
+// and range of interleaved / sequential, and a BENCH figure (interleaved
+// must not be slower: target <= 1).
 //
 //   build/bin/moesaic-bench-fse-dp-loads
 //
 //===----------------------------------------------------------------------===//
 
-#include "LowerForBench.h"
-
-#include "moesaic/Driver/Evaluate.h"
-
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/raw_ostream.h"
-
-#include <cmath>
-#include <cstdio>
-#include <string>
-#include <vector>
-
-using namespace moesaic;
-
-namespace {
-/// latency_us and lower_bound_us of one evaluation, or an error.
-struct Figures {
-  double latencyUs = 0, boundUs = 0;
-  std::string error;
-};
-
-Figures evaluate(const bench::Lowered &lowered, llvm::StringRef loads,
-                 const WorkloadSpec &spec, const GatingTrace &trace) {
-  llvm::json::Object schedule = lowered.schedule;
-  if (llvm::json::Array *layers = schedule.getArray("layers"))
-    for (llvm::json::Value &v : *layers)
-      if (llvm::json::Object *o = v.getAsObject())
-        if (llvm::json::Object *sc = o->getObject("stream_schedule"))
-          (*sc)["loads"] = loads;
-  llvm::Expected<StrategyOutcome> out =
-      evaluateSchedule(std::move(schedule), lowered.system, lowered.model,
-                       spec, trace, /*recordTimeline=*/false);
-  Figures f;
-  if (!out) {
-    f.error = llvm::toString(out.takeError());
-    return f;
-  }
-  f.latencyUs = out->result.getNumber("latency_us").value_or(0);
-  f.boundUs = out->result.getNumber("lower_bound_us").value_or(0);
-  return f;
-}
-} // namespace
+#include "FseDpAblation.h"
 
 int main() {
-  registerAllPasses(); // registers the strategies and their runtimes
-  const std::vector<std::string> models = {"mixtral-8x7b", "qwen3-30b-a3b",
-                                           "olmoe-1b-7b", "deepseek-v2-lite",
-                                           "phi-3.5-moe"};
-  const std::vector<std::string> presets = {
-      "edge-chiplet-4", "edge-chiplet-8-mesh", "edge-chiplet-16-mesh"};
-  const std::vector<int64_t> batches = {1, 4, 16};
-  const std::vector<std::string> traces = {"uniform", "zipf:1.2"};
-  std::printf("%-17s %-21s %3s %-9s %14s %14s %8s %9s %9s\n", "model", "hw",
-              "B", "trace", "sequential ms", "interleaved ms", "int/seq",
-              "seq/bound", "int/bound");
-  double logSum = 0, lo = 1e9, hi = 0;
-  int rows = 0;
-  for (const std::string &name : models) {
-    auto buffer = llvm::MemoryBuffer::getFile(MOESAIC_SOURCE_DIR
-                                              "/examples/" + name + ".mlir");
-    if (!buffer) {
-      std::fprintf(stderr, "cannot read examples/%s.mlir\n", name.c_str());
-      return 1;
-    }
-    for (const std::string &hw : presets) {
-      bench::Lowered lowered = bench::lowerForBench(
-          (*buffer)->getBuffer().str(), hw, "fse-dp", /*batch=*/1,
-          /*steps=*/1);
-      if (!lowered.error.empty()) {
-        std::fprintf(stderr, "%s on %s: %s\n", name.c_str(), hw.c_str(),
-                     lowered.error.c_str());
-        return 1;
-      }
-      for (int64_t batch : batches)
-        for (const std::string &traceName : traces) {
-          llvm::Expected<WorkloadSpec> spec = parseWorkloadSpec(
-              "batch=" + std::to_string(batch) + ",trace=" + traceName +
-              ",seed=0,steps=1");
-          llvm::Expected<GatingTrace> trace =
-              spec ? makeTrace(*spec, lowered.model)
-                   : llvm::Expected<GatingTrace>(spec.takeError());
-          if (!trace) {
-            std::fprintf(stderr, "%s\n",
-                         llvm::toString(trace.takeError()).c_str());
-            return 1;
-          }
-          Figures seq = evaluate(lowered, "sequential", *spec, *trace);
-          Figures inter = evaluate(lowered, "interleaved", *spec, *trace);
-          if (!seq.error.empty() || !inter.error.empty()) {
-            std::fprintf(stderr, "%s on %s: %s%s\n", name.c_str(),
-                         hw.c_str(), seq.error.c_str(), inter.error.c_str());
-            return 1;
-          }
-          double ratio = inter.latencyUs / seq.latencyUs;
-          logSum += std::log(ratio);
-          lo = std::min(lo, ratio);
-          hi = std::max(hi, ratio);
-          ++rows;
-          std::printf("%-17s %-21s %3lld %-9s %14.2f %14.2f %8.3f %9.2f "
-                      "%9.2f\n",
-                      name.c_str(), hw.c_str(), (long long)batch,
-                      traceName.c_str(), seq.latencyUs / 1e3,
-                      inter.latencyUs / 1e3, ratio,
-                      seq.latencyUs / seq.boundUs,
-                      inter.latencyUs / inter.boundUs);
-        }
-    }
-  }
-  double geomean = std::exp(logSum / rows);
-  std::printf("interleaved / sequential latency over %d rows: geomean %.3f, "
-              "min %.3f, max %.3f\n",
-              rows, geomean, lo, hi);
-  std::printf("BENCH {\"bench\": \"fse_dp_loads\", \"name\": \"fse-dp "
-              "interleaved / sequential loads latency, geomean\", \"value\": "
-              "%.6f, \"unit\": \"x\", \"target\": 1, \"better\": "
-              "\"lower\"}\n",
-              geomean);
-  return 0;
+  return moesaic::bench::runAblation(
+      {"loads", "sequential", "interleaved", "fse_dp_loads",
+       "fse-dp interleaved / sequential loads latency, geomean"});
 }

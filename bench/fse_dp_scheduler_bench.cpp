@@ -70,6 +70,9 @@ void BM_Decide(benchmark::State &state) {
   cfg.linkTicksPerChunk = 16;
   cfg.dramTicksPerChunk = planTicks ? 28 : 30;
   cfg.computeTicksPerTokenChunk = planTicks ? 0 : 1;
+  // Rule V6 as the pipeline's schedules enable it (it applies to
+  // replicated tokens only).
+  cfg.splitHolders = true;
   TrajectoryScheduler sched(cfg);
   std::vector<Batch> batches =
       makeBatches(chiplets, experts, tokens, topK, skewed);
