@@ -5,6 +5,7 @@
 #include "moesaic/Dialect/Hw/HwSystemModel.h"
 #include "moesaic/Dialect/Moe/MoeModelDesc.h"
 #include "moesaic/Driver/Strategy.h"
+#include "moesaic/Driver/StrategySpec.h"
 #include "moesaic/InitAll.h"
 
 #include "mlir/IR/Builders.h"
@@ -25,14 +26,16 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   if (options.strategies.empty())
     return module.emitError() << "no strategy to evaluate";
   llvm::StringSet<> seen;
-  for (const std::string &name : options.strategies) {
-    if (!findStrategy(name))
-      return module.emitError() << "unknown strategy '" << name
-                                << "' (known: " << strategyNames() << ")";
-    // The report keys results' speedups by strategy name.
-    if (!seen.insert(name).second)
+  std::vector<StrategySpec> specs;
+  for (const std::string &text : options.strategies) {
+    llvm::Expected<StrategySpec> spec = parseStrategySpec(text);
+    if (!spec)
+      return module.emitError() << llvm::toString(spec.takeError());
+    // The report keys results' speedups by strategy (with its options).
+    if (!seen.insert(spec->text).second)
       return module.emitError()
-             << "strategy '" << name << "' is listed twice";
+             << "strategy '" << spec->text << "' is listed twice";
+    specs.push_back(std::move(*spec));
   }
   moe::ModelOp modelOp = moe::findModel(module);
   if (!modelOp)
@@ -47,8 +50,9 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   FailureOr<SystemModel> system = hw::buildSystemModel(systemOp);
   if (failed(system))
     return failure();
-  for (const std::string &name : options.strategies) {
-    const StrategyInfo *info = findStrategy(name);
+  for (const StrategySpec &spec : specs) {
+    const StrategyInfo *info = spec.info;
+    const std::string &name = spec.name;
     if (!servesKind(*info, system->kind))
       return module.emitError()
              << "strategy '" << name << "' does not serve "
@@ -63,25 +67,33 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
            << "': " << llvm::toString(trace.takeError());
 
   std::string workloadText = options.workload.str();
-  bool inPlace = options.lowerInPlace && options.strategies.size() == 1;
+  bool inPlace = options.lowerInPlace && specs.size() == 1;
   sink.outcomes.clear();
   // Lowering (MLIR: clones inserted into `module`) runs strategy by
   // strategy; the exported schedules are then evaluated concurrently.
   std::vector<llvm::json::Object> schedules;
   std::vector<bool> fromInput;
-  for (const std::string &name : options.strategies) {
-    const StrategyInfo *info = findStrategy(name);
+  for (const StrategySpec &spec : specs) {
+    const StrategyInfo *info = spec.info;
+    const std::string &name = spec.name;
     bool dataflow =
         options.dataflowPrograms || options.runtime == "dataflow";
     // A module that already holds this strategy's schedule (its passes run
     // by hand, e.g. with their own options) is evaluated as it is; only
     // the when/where program is (re)written when something reads it.
     hw::ScheduleOp given = hw::findSchedule(module, name);
+    if (given && !spec.options.empty())
+      return module.emitError()
+             << "strategy '" << spec.text << "': the module already holds "
+             << "a '" << name << "' schedule, lowered with the options it "
+             << "was lowered with; give the module without it, or drop "
+             << "the options";
     fromInput.push_back((bool)given);
     OpPassManager pm(ModuleOp::getOperationName());
-    if (!given)
-      buildStrategyPipeline(*info, pm, dataflow);
-    else if (dataflow && info->buildDataflowProgram)
+    if (!given) {
+      if (llvm::Error e = buildStrategySpecPipeline(spec, pm, dataflow))
+        return module.emitError() << llvm::toString(std::move(e));
+    } else if (dataflow && info->buildDataflowProgram)
       info->buildDataflowProgram(pm);
     if (given && pm.size() == 0) {
       FailureOr<llvm::json::Object> exported = hw::exportSchedule(given);
@@ -140,6 +152,13 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
       return module.emitError() << errors[i];
     outcomes[i]->result["schedule_source"] =
         fromInput[i] ? "input" : "pipeline";
+    // A strategy with options is reported under what the user wrote, so
+    // variants of one strategy stay apart in results and speedups.
+    if (!specs[i].options.empty()) {
+      outcomes[i]->strategy = specs[i].text;
+      outcomes[i]->result["strategy"] = specs[i].text;
+      outcomes[i]->result["strategy_options"] = specs[i].options;
+    }
     sink.outcomes.push_back(std::move(*outcomes[i]));
   }
   sink.report =

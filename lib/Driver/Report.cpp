@@ -6,6 +6,8 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+
 using namespace moesaic;
 
 llvm::json::Object
@@ -57,9 +59,17 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
   if (wl)
     os << "workload: " << wl->getString("spec").value_or("") << "\n";
   os << "\n";
-  os << llvm::formatv("{0,-14} {1,12} {2,12} {3,12} {4,7} {5,12} {6,12} "
+  // The first column is as wide as the longest strategy (with options).
+  size_t width = 14;
+  if (const llvm::json::Array *results = report.getArray("results"))
+    for (const llvm::json::Value &v : *results)
+      if (const llvm::json::Object *r = v.getAsObject())
+        width = std::max(width,
+                         r->getString("strategy").value_or("").size());
+  auto column = [&](llvm::StringRef s) { return llvm::left_justify(s, width); };
+  os << llvm::formatv("{0} {1,12} {2,12} {3,12} {4,7} {5,12} {6,12} "
                       "{7,12} {8,12} {9,8}\n",
-                      "strategy", "latency_us", "moe_us", "bound_us",
+                      column("strategy"), "latency_us", "moe_us", "bound_us",
                       "x_bound", "analytic_us", "comm", "offchip",
                       "peak_onchip", "speedup");
   const llvm::json::Object *speedup = report.getObject("speedup");
@@ -70,9 +80,9 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
         continue;
       llvm::StringRef name = r->getString("strategy").value_or("?");
       os << llvm::formatv(
-          "{0,-14} {1,12:F2} {2,12:F2} {3,12:F2} {4,7:F2} {5,12:F2} {6,12} "
+          "{0} {1,12:F2} {2,12:F2} {3,12:F2} {4,7:F2} {5,12:F2} {6,12} "
           "{7,12} {8,12} {9,8:F2}\n",
-          name, r->getNumber("latency_us").value_or(0),
+          column(name), r->getNumber("latency_us").value_or(0),
           r->getNumber("moe_latency_us").value_or(0),
           r->getNumber("lower_bound_us").value_or(0),
           r->getNumber("bound_ratio").value_or(0),

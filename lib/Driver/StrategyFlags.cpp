@@ -4,6 +4,7 @@
 #include "moesaic/Driver/Evaluate.h"
 #include "moesaic/Driver/OutputFiles.h"
 #include "moesaic/Driver/Strategy.h"
+#include "moesaic/Driver/StrategySpec.h"
 #include "moesaic/InitAll.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -22,12 +23,16 @@ llvm::cl::OptionCategory strategyCategory("Moesaic strategy options");
 llvm::cl::opt<std::string> strategyOpt(
     "strategy",
     llvm::cl::desc("Lower with the named strategy and evaluate it (see "
-                   "--list-strategies)"),
-    llvm::cl::value_desc("name"), llvm::cl::cat(strategyCategory));
+                   "--list-strategies); options for its passes in braces, "
+                   "e.g. fse-dp{holders=single}"),
+    llvm::cl::value_desc("name[{opt=value ...}]"),
+    llvm::cl::cat(strategyCategory));
 llvm::cl::opt<std::string> compareOpt(
     "compare",
     llvm::cl::desc("Evaluate several strategies side by side (comma "
-                   "separated); speedups are against the first"),
+                   "separated, each with its options if any: "
+                   "fse-dp,fse-dp{holders=single},tp); speedups are "
+                   "against the first"),
     llvm::cl::value_desc("s1,s2,..."), llvm::cl::cat(strategyCategory));
 llvm::cl::opt<std::string> workloadOpt(
     "workload",
@@ -133,21 +138,21 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
     options.strategies.push_back(strategyOpt);
     options.lowerInPlace = true;
   } else {
-    llvm::SmallVector<llvm::StringRef> names;
-    llvm::StringRef(compareOpt).split(names, ',', -1, false);
-    for (llvm::StringRef n : names)
-      options.strategies.push_back(n.trim().str());
+    for (std::string &s : splitStrategyList(compareOpt))
+      options.strategies.push_back(std::move(s));
     if (options.strategies.empty())
       return fail("--compare needs at least one strategy");
   }
   llvm::StringSet<> seen;
-  for (const std::string &name : options.strategies) {
-    if (!findStrategy(name))
-      return fail("unknown strategy '" + name + "' (known: " +
-                  strategyNames() + ")");
-    // The report keys speedups by strategy name: each appears once.
-    if (!seen.insert(name).second)
-      return fail("--compare lists '" + name + "' twice");
+  for (std::string &text : options.strategies) {
+    llvm::Expected<StrategySpec> spec = parseStrategySpec(text);
+    if (!spec)
+      return fail(llvm::toString(spec.takeError()));
+    text = spec->text;
+    // The report keys speedups by strategy (with its options): each
+    // appears once.
+    if (!seen.insert(text).second)
+      return fail("--compare lists '" + text + "' twice");
   }
   llvm::Expected<WorkloadSpec> spec = parseWorkloadSpec(workloadOpt);
   if (!spec)

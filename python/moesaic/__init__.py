@@ -285,7 +285,9 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True,
     model     a path (.onnx, .onnxtext, .mlir), ONNX bytes or a Module
     hw        a preset name or hardware file; None: the module's own
               hw.system, else the default preset
-    strategy  a name from list_strategies()
+    strategy  a name from list_strategies(), optionally with options for
+              its passes in MLIR's pipeline syntax: "fse-dp{holders=single}"
+              (docs/strategies.md); the report names it as written
     workload  a spec string ("batch=8,trace=zipf:1.2,seed=0,steps=16"),
               a dict of the same keys, or None for the defaults
     timeline  record the per-task timeline (Result.timeline())
@@ -314,15 +316,33 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True,
                     task_granularity, dataflow_program)
 
 
+def _split_strategies(text):
+    """"a,b{x=1,2},c" -> ["a", "b{x=1,2}", "c"]: commas inside braces
+    belong to an option's value."""
+    out, current, depth = [], "", 0
+    for c in text:
+        depth += (c == "{") - (c == "}")
+        if c == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += c
+    out.append(current.strip())
+    return [s for s in out if s]
+
+
 def compare(model, hw=None, strategies=(), workload=None, timeline=True,
             runtime="direct", task_granularity="fine", dataflow_program=True):
     """Evaluates several strategies on the same model, hardware and
-    workload; the report's "speedup" is relative to the first. `runtime`
+    workload; the report's "speedup" is relative to the first. Each may
+    carry options for its passes, so variants of one strategy compare side
+    by side: ["fse-dp", "fse-dp{holders=single}", "tp"] (a string is split
+    at the commas outside braces). `runtime`
     as for compile() (every strategy must have a dataflow path);
     `task_granularity` as for compile() (strategies without a coarse mode
     run fine); `dataflow_program` as for compile()."""
     if isinstance(strategies, str):
-        strategies = [s for s in strategies.split(",") if s]
+        strategies = _split_strategies(strategies)
     strategies = list(strategies)
     if not strategies:
         names = ", ".join(s["name"] for s in list_strategies())

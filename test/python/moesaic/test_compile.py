@@ -311,3 +311,24 @@ def test_a_module_holding_a_schedule_is_evaluated_as_it_is():
     assert by_name["ep"]["schedule_source"] == "pipeline"
     assert by_name["fse-dp"]["latency_us"] == \
         first.report["results"][0]["latency_us"]
+
+
+def test_variants_of_a_strategy_compare_side_by_side():
+    # Options for a strategy's passes (MLIR pipeline syntax): each variant
+    # is reported under what was written, with its options.
+    out = moesaic.compare(TINY, hw="edge-chiplet-8-mesh",
+                          strategies="fse-dp,fse-dp{holders=single},tp",
+                          workload=WORKLOAD, timeline=False)
+    names = [r["strategy"] for r in out.report["results"]]
+    assert names == ["fse-dp", "fse-dp{holders=single}", "tp"]
+    assert out.report["results"][1]["strategy_options"] == "holders=single"
+    assert "strategy_options" not in out.report["results"][0]
+    assert set(out.report["speedup"]) == set(names)
+    with pytest.raises(moesaic.Error, match="has no option 'hodlers'"):
+        moesaic.compile(TINY, hw="edge-chiplet-8-mesh",
+                        strategy="fse-dp{hodlers=single}", workload=WORKLOAD)
+
+
+def test_strategy_lists_split_outside_braces():
+    from moesaic import _split_strategies
+    assert _split_strategies("a, b{x=1,2 y=3},c,") == ["a", "b{x=1,2 y=3}", "c"]

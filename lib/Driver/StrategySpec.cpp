@@ -1,0 +1,162 @@
+//===- StrategySpec.cpp - A strategy name with pass options ---------------===//
+
+#include "moesaic/Driver/StrategySpec.h"
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace moesaic;
+
+static llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 message.str());
+}
+
+/// The `key=value` items of an option string, split at spaces outside
+/// braces and quotes (as MLIR's pipeline parser splits them).
+static llvm::SmallVector<std::string> splitOptions(llvm::StringRef options) {
+  llvm::SmallVector<std::string> items;
+  std::string current;
+  int depth = 0;
+  char quote = 0;
+  for (char c : options) {
+    if (quote) {
+      quote = c == quote ? 0 : quote;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}') {
+      --depth;
+    } else if (c == ' ' && depth == 0) {
+      if (!current.empty())
+        items.push_back(std::move(current));
+      current.clear();
+      continue;
+    }
+    current.push_back(c);
+  }
+  if (!current.empty())
+    items.push_back(std::move(current));
+  return items;
+}
+
+/// The option names a pass declares, read from its textual form
+/// (`name{key=value ...}`).
+static void optionNames(Pass &pass, llvm::StringSet<> &names) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  pass.printAsTextualPipeline(os);
+  size_t open = text.find('{');
+  if (open == std::string::npos || text.empty() || text.back() != '}')
+    return;
+  for (const std::string &item :
+       splitOptions(llvm::StringRef(text).slice(open + 1, text.size() - 1)))
+    names.insert(llvm::StringRef(item).split('=').first);
+}
+
+/// Applies `spec.options` to every pass of `pm` that declares each key.
+static llvm::Error applyOptions(const StrategySpec &spec, OpPassManager &pm) {
+  for (const std::string &item : splitOptions(spec.options)) {
+    llvm::StringRef key = llvm::StringRef(item).split('=').first.trim();
+    if (!llvm::StringRef(item).contains('='))
+      return error("strategy '" + spec.name + "': option '" + item +
+                   "' needs a value (" + item + "=...)");
+    unsigned taken = 0;
+    llvm::StringSet<> known;
+    for (Pass &pass : pm.getPasses()) {
+      llvm::StringSet<> names;
+      optionNames(pass, names);
+      for (const auto &n : names)
+        known.insert(n.getKey());
+      if (!names.contains(key))
+        continue;
+      std::string why;
+      if (failed(pass.initializeOptions(item, [&](const llvm::Twine &msg) {
+            why = msg.str();
+            return failure();
+          })))
+        return error("strategy '" + spec.name + "': option '" + item +
+                     "' of pass '" + pass.getArgument() + "': " +
+                     (why.empty() ? std::string("invalid value") : why));
+      ++taken;
+    }
+    if (!taken) {
+      std::vector<std::string> sorted;
+      for (const auto &n : known)
+        sorted.push_back(n.getKey().str());
+      llvm::sort(sorted);
+      return error("strategy '" + spec.name + "' has no option '" + key +
+                   "'" +
+                   (sorted.empty()
+                        ? std::string(" (its passes take none)")
+                        : " (its passes take: " + llvm::join(sorted, ", ") +
+                              ")"));
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error moesaic::buildStrategySpecPipeline(const StrategySpec &spec,
+                                               OpPassManager &pm,
+                                               bool dataflowProgram) {
+  buildStrategyPipeline(*spec.info, pm, dataflowProgram);
+  return applyOptions(spec, pm);
+}
+
+llvm::Expected<StrategySpec>
+moesaic::parseStrategySpec(llvm::StringRef text) {
+  StrategySpec spec;
+  text = text.trim();
+  spec.text = text.str();
+  size_t brace = text.find('{');
+  llvm::StringRef name = text.take_front(brace).trim();
+  if (brace != llvm::StringRef::npos) {
+    if (!text.ends_with("}"))
+      return error("strategy '" + text + "': options go between braces, "
+                   "e.g. fse-dp{holders=single}");
+    spec.options =
+        text.slice(brace + 1, text.size() - 1).trim().str();
+  }
+  spec.name = name.str();
+  spec.info = findStrategy(name);
+  if (!spec.info)
+    return error("unknown strategy '" + name + "' (known: " +
+                 strategyNames() + ")");
+  if (!spec.options.empty()) {
+    // Checked now (no context needed), not after reading the model.
+    OpPassManager pm("builtin.module");
+    if (llvm::Error e = buildStrategySpecPipeline(spec, pm, false))
+      return std::move(e);
+  } else if (brace != llvm::StringRef::npos) {
+    spec.text = spec.name; // `fse-dp{}` is fse-dp
+  }
+  return spec;
+}
+
+llvm::SmallVector<std::string>
+moesaic::splitStrategyList(llvm::StringRef list) {
+  llvm::SmallVector<std::string> out;
+  std::string current;
+  int depth = 0;
+  for (char c : list) {
+    if (c == '{')
+      ++depth;
+    else if (c == '}')
+      --depth;
+    if (c == ',' && depth == 0) {
+      if (!llvm::StringRef(current).trim().empty())
+        out.push_back(llvm::StringRef(current).trim().str());
+      current.clear();
+      continue;
+    }
+    current.push_back(c);
+  }
+  if (!llvm::StringRef(current).trim().empty())
+    out.push_back(llvm::StringRef(current).trim().str());
+  return out;
+}
