@@ -490,4 +490,46 @@ TEST(FseDpSchedulerEquivalence, GoldenHashOfFixedDecisions) {
   EXPECT_EQ(hash.h, 0x94e1ab05b646e648ull) << std::hex << "hash 0x" << hash.h;
 }
 
+TEST(FseDpSchedulerEquivalence, GoldenHashOfSplitDecisions) {
+  // Rule V6 (split holders, replicated tokens) on the same shapes: taken
+  // when V6 landed, so a later change of its decisions or bookings shows
+  // here. Rings of 48 never split (beyond the 32 tabulated).
+  Rng rng{6};
+  Fnv hash;
+  unsigned split = 0;
+  for (unsigned n : {4u, 8u, 12u, 16u, 32u, 48u})
+    for (unsigned tokens : {1u, 2u, 4u, 8u, 16u, 64u})
+      for (unsigned flavour = 0; flavour < 4; ++flavour) {
+        Case c = makeCase(rng, n, 256, tokens, 8, /*replicated=*/true,
+                          flavour);
+        c.cfg.splitHolders = true;
+        TrajectoryScheduler s(c.cfg);
+        s.setRecord(true);
+        const Decision &d =
+            s.decide(c.tokens, nullptr, c.experts.data(), c.topK);
+        hash.add(d.makespanTicks);
+        for (const ExpertDecision &e : d.experts) {
+          split += e.split > 1;
+          hash.add(e.expert);
+          hash.add(e.holders);
+          hash.add(e.tokens);
+          hash.add(e.arcStart | e.arcLen << 8 | e.cwGap << 16 |
+                   (uint64_t)e.ccwGap << 24 | (uint64_t)e.split << 32);
+          hash.add(e.startTick);
+          hash.add(e.endTick);
+          for (unsigned p = 0; p < n; ++p)
+            hash.add(s.tokensAt(e, p));
+        }
+        for (const LinkBooking &b : s.bookings()) {
+          hash.add(b.expert);
+          hash.add(b.link);
+          hash.add(b.startTick);
+          hash.add(b.endTick);
+          hash.add(b.chunks);
+        }
+      }
+  EXPECT_GT(split, 1000u);
+  EXPECT_EQ(hash.h, 0x4eda69a6076f8332ull) << std::hex << "hash 0x" << hash.h;
+}
+
 } // namespace
