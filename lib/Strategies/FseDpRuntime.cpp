@@ -8,9 +8,10 @@
 // Loads, hop-by-hop D2D Transfers and holder Computes with buffer
 // allocation (StreamEmitter.h). Tokens never move: when the dense part left
 // every token on every chiplet (tensor parallel), each active expert gets
-// one holder, spread around the ring (rule V4), and the holders' partial
-// outputs are all-reduced; otherwise the tokens' home chiplets are the
-// holders.
+// one holder, spread around the ring (rule V4), or one per ring segment
+// sharing its shards (rule V6, when the schedule's `holders` is "split"),
+// and the holders' partial outputs are all-reduced; otherwise the tokens'
+// home chiplets are the holders.
 //
 // With useDataflowDecisions() (moe-opt --runtime=dataflow) the decisions
 // come instead from each layer's when/where program in the schedule JSON
