@@ -49,9 +49,11 @@ std::vector<TaskId> fsedp::emitStreamedExpertsCoarse(
         at = to;
       }
     }
+    // A holder computes on the shards it receives: all of them, or its
+    // segment's 1 / split of them (rule V6).
     for (unsigned p = 0; p < n; ++p)
       if (d.holders >> p & 1)
-        flops[p] += sched.tokensAt(d, p) * plan.expertFlopsPerToken;
+        flops[p] += sched.tokensAt(d, p) * plan.expertFlopsPerToken / d.split;
   }
 
   const int64_t bufferBytes = plan.bufferBytes;

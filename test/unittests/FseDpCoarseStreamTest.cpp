@@ -91,7 +91,11 @@ TEST_P(FseDpCoarseStream, SameBusyTimePerResourceAsFine) {
     const std::vector<unsigned> &accel = sys.acceleratorDevices();
     for (int64_t t = 0; t < c.batch; ++t)
       pos.push_back(plan->ring.physicalToLogical[accel[t % accel.size()]]);
-    const Decision &d = sched.decide(c.batch, pos.data(),
+    // Tokens on their chiplets, and replicated (the pipeline's case:
+    // rule V6 may split holders).
+    for (bool replicated : {false, true}) {
+    const Decision &d = sched.decide(c.batch,
+                                     replicated ? nullptr : pos.data(),
                                      trace.experts(0, 0, 0),
                                      model.moeLayers[0].topK);
     ASSERT_FALSE(d.experts.empty());
@@ -118,7 +122,8 @@ TEST_P(FseDpCoarseStream, SameBusyTimePerResourceAsFine) {
     const SimResult &fine = sims[0], &coarse = sims[1];
     std::string what = std::string(c.hw) + " batch " +
                        std::to_string(c.batch) + " " + c.trace + " E=" +
-                       std::to_string(model.moeLayers[0].numExperts);
+                       std::to_string(model.moeLayers[0].numExperts) +
+                       (replicated ? " replicated" : "");
 
     // DRAM and compute: the same bytes and FLOPs, hence the same busy time.
     ASSERT_EQ(fine.devices.size(), coarse.devices.size());
@@ -165,6 +170,7 @@ TEST_P(FseDpCoarseStream, SameBusyTimePerResourceAsFine) {
                 what.c_str(), fine.makespanUs, graphs[0].size(),
                 coarse.makespanUs, graphs[1].size(),
                 coarse.makespanUs / fine.makespanUs, lb.max());
+    }
   }
 }
 
