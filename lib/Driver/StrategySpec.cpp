@@ -132,7 +132,10 @@ moesaic::parseStrategySpec(llvm::StringRef text) {
     OpPassManager pm("builtin.module");
     if (llvm::Error e = buildStrategySpecPipeline(spec, pm, false))
       return std::move(e);
-  } else if (brace != llvm::StringRef::npos) {
+    // One spelling per variant: `fse-dp{ holders=single }` is reported
+    // (and checked for duplicates) as `fse-dp{holders=single}`.
+    spec.text = spec.name + "{" + spec.options + "}";
+  } else {
     spec.text = spec.name; // `fse-dp{}` is fse-dp
   }
   return spec;
