@@ -184,6 +184,32 @@ llvm::json::Array fsedp::scheduleLayers(const Plan &plan) {
   return layers;
 }
 
+/// One of two spellings under `key` of a stream_schedule (`older` when the
+/// key is missing: a schedule written before the rule), or an error naming
+/// the key, both spellings and what was found.
+static llvm::Expected<bool> readChoice(const llvm::json::Object &sc,
+                                       llvm::StringRef key,
+                                       llvm::StringRef yes,
+                                       llvm::StringRef no,
+                                       llvm::StringRef older) {
+  const llvm::json::Value *v = sc.get(key);
+  llvm::StringRef value = older;
+  if (v) {
+    std::optional<llvm::StringRef> s = v->getAsString();
+    if (!s)
+      return error("'" + key + "' must be \"" + yes + "\" or \"" + no +
+                   "\", not a " +
+                   (v->kind() == llvm::json::Value::Number
+                        ? "number"
+                        : "non-string value"));
+    value = *s;
+  }
+  if (value != yes && value != no)
+    return error("'" + key + "' must be \"" + yes + "\" or \"" + no +
+                 "\", not \"" + value + "\"");
+  return value == yes;
+}
+
 static std::vector<std::string> names(const llvm::json::Array *a) {
   std::vector<std::string> out;
   if (a)
@@ -277,31 +303,19 @@ llvm::Expected<Plan> fsedp::planFromSchedule(const llvm::json::Object &schedule,
     l.dramTicksPerChunk = dt;
     l.computeTicksPerTokenChunk = ct;
     l.usPerTick = sc->getNumber("us_per_tick").value_or(0.0);
-    // Schedules written before rule V5 have no "loads": they were
-    // simulated expert by expert.
-    if (sc->get("loads") && !sc->getString("loads"))
-      return fail(where + ": 'loads' must be \"interleaved\" or "
-                          "\"sequential\", not a " +
-                  (sc->get("loads")->kind() == llvm::json::Value::Number
-                       ? "number"
-                       : "non-string value"));
-    llvm::StringRef loads =
-        sc->getString("loads").value_or(kLoadsSequential);
-    if (!isLoadOrder(loads))
-      return fail(where + ": 'loads' must be \"interleaved\" or "
-                          "\"sequential\", not \"" + loads + "\"");
-    l.interleavedLoads = loads == kLoadsInterleaved;
-    // Schedules written before rule V6 have no "holders": one holder per
-    // expert, as they were simulated.
-    if (sc->get("holders") && !sc->getString("holders"))
-      return fail(where + ": 'holders' must be \"split\" or \"single\", "
-                          "not a non-string value");
-    llvm::StringRef holders =
-        sc->getString("holders").value_or(kHoldersSingle);
-    if (!isHolderPolicy(holders))
-      return fail(where + ": 'holders' must be \"split\" or \"single\", "
-                          "not \"" + holders + "\"");
-    l.splitHolders = holders == kHoldersSplit;
+    // Schedules written before rule V5 have no "loads" (they were
+    // simulated expert by expert), before V6 no "holders" (one holder per
+    // expert).
+    llvm::Expected<bool> interleaved = readChoice(
+        *sc, "loads", kLoadsInterleaved, kLoadsSequential, kLoadsSequential);
+    if (!interleaved)
+      return fail(where + ": " + llvm::toString(interleaved.takeError()));
+    l.interleavedLoads = *interleaved;
+    llvm::Expected<bool> split = readChoice(*sc, "holders", kHoldersSplit,
+                                            kHoldersSingle, kHoldersSingle);
+    if (!split)
+      return fail(where + ": " + llvm::toString(split.takeError()));
+    l.splitHolders = *split;
     if (!(l.usPerTick > 0))
       return fail(where + ": 'us_per_tick' must be positive");
     plan.layers.push_back(l);

@@ -165,35 +165,44 @@ TrajectoryScheduler::splitFactors(const SchedulerConfig &config) {
   const uint64_t S = std::max<uint32_t>(config.chunksPerShard, 1);
   const uint64_t lt = config.linkTicksPerChunk * S,
                  dt = config.dramTicksPerChunk * S;
-  std::vector<uint8_t> occ(2 * n);
+  // Per candidate h (divisors of N up to N/2): V4's table on the segment
+  // ring and the link occupancy of a split expert whose first holder is p
+  // (p < N/h), both independent of the active count.
+  struct Candidate {
+    unsigned h, seg;
+    std::vector<uint8_t> holders; // replicatedHolders(seg)
+    std::vector<uint8_t> occ;     // [p][2N]
+  };
+  std::vector<Candidate> candidates;
+  for (unsigned h = 1; h <= n / 2; ++h) {
+    if (n % h)
+      continue;
+    Candidate c{h, n / h, replicatedHolders(n / h), {}};
+    c.occ.resize((size_t)c.seg * 2 * n);
+    for (unsigned p = 0; p < c.seg; ++p)
+      occupancy(n, p, 0, (c.seg - 1) / 2, &c.occ[(size_t)p * 2 * n], h);
+    candidates.push_back(std::move(c));
+  }
   std::vector<uint64_t> load(2 * n);
   for (unsigned a = 1; a <= 2 * n; ++a) {
     unsigned best = 1;
     uint64_t bestMax = UINT64_MAX;
-    for (unsigned h = 1; h <= n / 2; ++h) {
-      if (n % h)
-        continue;
-      const unsigned seg = n / h;
-      const unsigned gap = seg - 1, cwGap = gap / 2;
-      std::vector<uint8_t> holders = replicatedHolders(seg);
+    for (const Candidate &c : candidates) {
       std::fill(load.begin(), load.end(), 0);
       for (unsigned i = 0; i < a; ++i) {
-        unsigned p = replicatedHolder(holders, seg, a, i);
-        if (h == 1)
-          occupancy(n, p, 0, cwGap, occ.data());
-        else
-          occupancy(n, p, 0, cwGap, occ.data(), h);
+        const uint8_t *o =
+            &c.occ[(size_t)replicatedHolder(c.holders, c.seg, a, i) * 2 * n];
         for (unsigned l = 0; l < 2 * n; ++l)
-          load[l] += occ[l] * lt;
+          load[l] += o[l] * lt;
       }
       uint64_t busiest = *std::max_element(load.begin(), load.end());
       if (busiest <= a * dt) {
-        best = h;
+        best = c.h;
         break;
       }
       if (busiest < bestMax) {
         bestMax = busiest;
-        best = h;
+        best = c.h;
       }
     }
     out[a - 1] = (uint8_t)best;
@@ -223,6 +232,14 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   for (unsigned h : splitDivisors)
     segHolders.push_back(replicatedHolders(n / h));
   K = n + (unsigned)splitDivisors.size();
+  // The pseudo arc length of each active count's split (0: not split).
+  splitLenOf.assign(splitOf.size(), 0);
+  for (size_t a = 0; a < splitOf.size(); ++a)
+    if (splitOf[a] > 1)
+      splitLenOf[a] = (uint8_t)(n + (std::find(splitDivisors.begin(),
+                                              splitDivisors.end(),
+                                              splitOf[a]) -
+                                    splitDivisors.begin()));
   // A pseudo length's split factor, segment gap and real arc length.
   auto splitOfLen = [&](unsigned len) -> unsigned {
     return len < n ? 1 : splitDivisors[len - n];
@@ -489,16 +506,12 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     if (splitNow > 1) {
       // Rule V6: h holders per expert, one per segment of N / h chiplets,
       // each at the same offset in its segment (V4 on the segment ring).
-      const unsigned h = splitNow, seg = n / h;
-      const size_t k = std::find(splitDivisors.begin(), splitDivisors.end(),
-                                 h) -
-                       splitDivisors.begin();
+      const unsigned h = splitNow, seg = n / h, len = replicatedLen;
       const uint8_t *holder =
-          segHolders[k].data() + (std::min<size_t>(na, seg) - 1) * seg;
+          segHolders[len - n].data() + (std::min<size_t>(na, seg) - 1) * seg;
       uint64_t pattern = 0;
       for (unsigned j = 0; j < h; ++j)
         pattern |= uint64_t(1) << (j * seg);
-      const unsigned len = n + (unsigned)k;
       for (size_t i = 0, r = 0; i < na; ++i) {
         uint32_t e = act[i];
         unsigned p = holder[r];
@@ -1184,14 +1197,9 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   splitNow = 1;
   replicatedLen = 0xff;
   if (!tokenPos && numActive) {
-    splitNow = splitOf[std::min<size_t>(numActive, splitOf.size()) - 1];
-    replicatedLen =
-        splitNow == 1 ? 0
-                      : cfg.numChiplets +
-                            (unsigned)(std::find(splitDivisors.begin(),
-                                                 splitDivisors.end(),
-                                                 splitNow) -
-                                       splitDivisors.begin());
+    size_t a = std::min<size_t>(numActive, splitOf.size()) - 1;
+    splitNow = splitOf[a];
+    replicatedLen = splitLenOf[a];
   }
   chooseArcs(tokenPos == nullptr);
   decideBooking();

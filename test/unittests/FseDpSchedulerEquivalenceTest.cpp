@@ -447,6 +447,31 @@ struct Fnv {
       h *= 0x100000001b3ull;
     }
   }
+  /// Every field of a decision and its recorded bookings; `withSplit`
+  /// adds rule V6's split factor (the hash taken before V6 lacks it).
+  void addDecision(const TrajectoryScheduler &s, const Decision &d,
+                   unsigned n, bool withSplit) {
+    add(d.makespanTicks);
+    for (const ExpertDecision &e : d.experts) {
+      add(e.expert);
+      add(e.holders);
+      add(e.tokens);
+      add(e.arcStart | e.arcLen << 8 | e.cwGap << 16 |
+          (uint64_t)e.ccwGap << 24 |
+          (withSplit ? (uint64_t)e.split << 32 : 0));
+      add(e.startTick);
+      add(e.endTick);
+      for (unsigned p = 0; p < n; ++p)
+        add(s.tokensAt(e, p));
+    }
+    for (const LinkBooking &b : s.bookings()) {
+      add(b.expert);
+      add(b.link);
+      add(b.startTick);
+      add(b.endTick);
+      add(b.chunks);
+    }
+  }
 };
 
 TEST(FseDpSchedulerEquivalence, GoldenHashOfFixedDecisions) {
@@ -467,25 +492,7 @@ TEST(FseDpSchedulerEquivalence, GoldenHashOfFixedDecisions) {
           const Decision &d = s.decide(
               c.tokens, replicated ? nullptr : c.pos.data(), c.experts.data(),
               c.topK);
-          hash.add(d.makespanTicks);
-          for (const ExpertDecision &e : d.experts) {
-            hash.add(e.expert);
-            hash.add(e.holders);
-            hash.add(e.tokens);
-            hash.add(e.arcStart | e.arcLen << 8 | e.cwGap << 16 |
-                     (uint64_t)e.ccwGap << 24);
-            hash.add(e.startTick);
-            hash.add(e.endTick);
-            for (unsigned p = 0; p < n; ++p)
-              hash.add(s.tokensAt(e, p));
-          }
-          for (const LinkBooking &b : s.bookings()) {
-            hash.add(b.expert);
-            hash.add(b.link);
-            hash.add(b.startTick);
-            hash.add(b.endTick);
-            hash.add(b.chunks);
-          }
+          hash.addDecision(s, d, n, /*withSplit=*/false);
         }
   EXPECT_EQ(hash.h, 0x94e1ab05b646e648ull) << std::hex << "hash 0x" << hash.h;
 }
@@ -507,26 +514,9 @@ TEST(FseDpSchedulerEquivalence, GoldenHashOfSplitDecisions) {
         s.setRecord(true);
         const Decision &d =
             s.decide(c.tokens, nullptr, c.experts.data(), c.topK);
-        hash.add(d.makespanTicks);
-        for (const ExpertDecision &e : d.experts) {
+        for (const ExpertDecision &e : d.experts)
           split += e.split > 1;
-          hash.add(e.expert);
-          hash.add(e.holders);
-          hash.add(e.tokens);
-          hash.add(e.arcStart | e.arcLen << 8 | e.cwGap << 16 |
-                   (uint64_t)e.ccwGap << 24 | (uint64_t)e.split << 32);
-          hash.add(e.startTick);
-          hash.add(e.endTick);
-          for (unsigned p = 0; p < n; ++p)
-            hash.add(s.tokensAt(e, p));
-        }
-        for (const LinkBooking &b : s.bookings()) {
-          hash.add(b.expert);
-          hash.add(b.link);
-          hash.add(b.startTick);
-          hash.add(b.endTick);
-          hash.add(b.chunks);
-        }
+        hash.addDecision(s, d, n, /*withSplit=*/true);
       }
   EXPECT_GT(split, 1000u);
   EXPECT_EQ(hash.h, 0x4eda69a6076f8332ull) << std::hex << "hash 0x" << hash.h;

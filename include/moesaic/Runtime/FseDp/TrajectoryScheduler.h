@@ -230,6 +230,7 @@ private:
   /// tabulated as pseudo arc lengths N + k (stride `K` = N + their count),
   /// and V4's table on each segment ring.
   std::vector<uint8_t> splitOf;
+  std::vector<uint8_t> splitLenOf; // [A - 1]: pseudo length, 0 unsplit
   std::vector<uint8_t> splitDivisors;            // [k] = h
   std::vector<std::vector<uint8_t>> segHolders;  // [k]: replicatedHolders(N/h)
   std::vector<uint32_t> gapOfLen;                // [len]: shards outside
