@@ -63,6 +63,9 @@ void BM_Decide(benchmark::State &state) {
   // edge-chiplet-16-mesh: 15 chunks per shard, 28 DRAM ticks per chunk,
   // compute below a tick) instead of the short shards of the other rows.
   bool planTicks = state.range(6);
+  // 0: every decision computed in full (replicated tokens' kept link
+  // bookings per active count off: the cost of a count's first decision).
+  bool memo = state.range(7);
   SchedulerConfig cfg;
   cfg.numChiplets = chiplets;
   cfg.numExperts = experts;
@@ -74,6 +77,7 @@ void BM_Decide(benchmark::State &state) {
   // replicated tokens only).
   cfg.splitHolders = true;
   TrajectoryScheduler sched(cfg);
+  sched.setMemo(memo);
   std::vector<Batch> batches =
       makeBatches(chiplets, experts, tokens, topK, skewed);
   size_t i = 0, n = 0;
@@ -98,18 +102,23 @@ void BM_Decide(benchmark::State &state) {
 
 } // namespace
 
-// chiplets, experts, batch, top-k, skewed, replicated, plan ticks
+// chiplets, experts, batch, top-k, skewed, replicated, plan ticks, kept
+// bookings (replicated rows: with them, after the 64 gatings' active
+// counts have been seen once; without, every decision computed in full)
 BENCHMARK(BM_Decide)
-    ->ArgNames(
-        {"chiplets", "experts", "batch", "topk", "skewed", "repl", "plan"})
-    ->Args({16, 256, 16, 8, 0, 0, 0}) // the target configuration
-    ->Args({16, 256, 16, 8, 0, 1, 0})
-    ->Args({16, 256, 16, 8, 1, 0, 0})
-    ->Args({16, 256, 16, 8, 0, 0, 1}) // ... with a compiled plan's ticks
-    ->Args({16, 256, 16, 8, 0, 1, 1})
-    ->Args({16, 128, 16, 8, 0, 0, 0})
-    ->Args({4, 8, 16, 2, 0, 0, 0})
-    ->Args({8, 64, 8, 6, 0, 0, 0})
-    ->Args({16, 256, 1, 8, 0, 0, 0});
+    ->ArgNames({"chiplets", "experts", "batch", "topk", "skewed", "repl",
+                "plan", "memo"})
+    ->Args({16, 256, 16, 8, 0, 0, 0, 1}) // the target configuration
+    ->Args({16, 256, 16, 8, 0, 1, 0, 1})
+    ->Args({16, 256, 16, 8, 0, 1, 0, 0})
+    ->Args({16, 256, 16, 8, 1, 0, 0, 1})
+    ->Args({16, 256, 16, 8, 1, 1, 0, 1})
+    ->Args({16, 256, 16, 8, 0, 0, 1, 1}) // ... with a compiled plan's ticks
+    ->Args({16, 256, 16, 8, 0, 1, 1, 1})
+    ->Args({16, 256, 16, 8, 0, 1, 1, 0})
+    ->Args({16, 128, 16, 8, 0, 0, 0, 1})
+    ->Args({4, 8, 16, 2, 0, 0, 0, 1})
+    ->Args({8, 64, 8, 6, 0, 0, 0, 1})
+    ->Args({16, 256, 1, 8, 0, 0, 0, 1});
 
 BENCHMARK_MAIN();

@@ -351,6 +351,8 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   tokensOf.assign(cfg.numExperts, 0);
   active.assign(cfg.numExperts + 1, 0);
   arcs.assign(cfg.numExperts, 0);
+  arrivals.assign(cfg.numExperts, 0);
+  memoAt.assign(cfg.numExperts + 1, ~0u);
   multi.assign(cfg.numExperts + 1, 0);
   result.experts.reserve(cfg.numExperts);
   bucket.assign(n + 2, 0); // keys 0..N and a spare slot
@@ -569,6 +571,10 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
   }
   std::fill(bucket.begin(), bucket.end(), 0);
   bucket[key0] = na - nm;
+  // The 16-bit booking's bound (narrowTicksFit): every arc's largest busy
+  // units, a single holder's for all but the multi-holder experts.
+  const uint32_t *rowMax = rowMaxUnits.empty() ? nullptr : rowMaxUnits.data();
+  uint64_t units = rowMax ? (uint64_t)(na - nm) * rowMax[0] : 0;
   for (size_t k = 0; k < nm; ++k) {
     size_t i = mul[k];
     uint64_t m = msk[act[i]];
@@ -598,7 +604,9 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
     unsigned key = std::min(len + (bestGap + 1) / 2, n); // longest link stream
     ++bucket[key];
     arc[i] = bestStart | len << 8 | tieStart << 16 | key << 24;
+    units += rowMax ? rowMax[len] : 0;
   }
+  arcUnits = units;
   uint32_t *pos = bucket.data();
   for (unsigned k = n + 1, at = 0; k-- > 0;) {
     unsigned c = pos[k];
@@ -738,6 +746,7 @@ TrajectoryScheduler::bookTabulated() {
   const uint32_t *W = work.data();
   uint32_t *__restrict free = linkFree.data();
   uint32_t *__restrict cfree = computeFree.data();
+  uint32_t *__restrict arr = arrivals.data();
   const uint8_t *cnt = counts.data();
   ExpertDecision *out = result.experts.data();
   const uint32_t *entries = arcEntries.data();
@@ -799,6 +808,7 @@ TrajectoryScheduler::bookTabulated() {
     // (max(cwGap, ccwGap) = half + odd = (gap + 1) / 2), tabulated.
     uint32_t fill = fillOf[len];
     uint32_t arrive = std::max(linkEnd, t0 + lastLoad) + fill;
+    arr[k] = arrive;
     const uint8_t *c = cnt + (size_t)e * n;
     uint32_t end =
         exact ? holdersDone<true>(c, cfree, holders, arrive, ctsn, ct, sn)
@@ -854,6 +864,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
   const uint32_t *W = work.data(), *M = busy.data();
   const uint32_t *fillOf = fillTicks.data();
   uint32_t *__restrict cfree = computeFree.data();
+  uint32_t *__restrict arr = arrivals.data();
   const uint8_t *cnt = counts.data();
   ExpertDecision *out = result.experts.data();
   const uint32_t *entries = arcEntries.data();
@@ -959,6 +970,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
     // Pipeline fill: the last chunk still crosses the longest leg
     // (max(cwGap, ccwGap) = (n - len) / 2).
     uint32_t arrive = std::max(linkEnd, startTick + loaded) + fillOf[len];
+    arr[dp - out] = arrive;
     const uint8_t *c = cnt + (size_t)d.expert * n;
     uint32_t end =
         holdersDone<Exact>(c, cfree, d.holders, arrive, ctsn, ct, sn);
@@ -993,6 +1005,7 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
   const uint16_t *T = rows16.data();
   const NarrowArc *arcsOf = narrowArcs.data();
   uint32_t *__restrict cfree = computeFree.data();
+  uint32_t *__restrict arr = arrivals.data();
   const uint8_t *cnt = counts.data();
   ExpertDecision *out = result.experts.data();
   const size_t na = numActive;
@@ -1070,6 +1083,7 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
     // cwGap and ccwGap (adjacent bytes) for the chosen parity.
     std::memcpy(&d.cwGap, &arc->gaps[kp & 1], 2);
     uint32_t arrive = std::max(linkEnd, startTick + loaded) + arc->fill;
+    arr[dp - out] = arrive;
     // A single holder is the arc's start: no loop over holders.
     uint32_t end =
         __builtin_expect(single, 1)
@@ -1108,12 +1122,10 @@ bool TrajectoryScheduler::narrowTicksFit() const {
     return false;
   const uint64_t S = cfg.chunksPerShard, dt = cfg.dramTicksPerChunk;
   uint64_t units = 1 + (numActive - 1) * dt;
-  const uint32_t *rowMax = rowMaxUnits.data(), *arc = arcs.data();
   if (replicatedLen != 0xff) // every arc of the decision has this length
-    units += numActive * (uint64_t)rowMax[replicatedLen];
-  else
-    for (size_t i = 0; i < numActive; ++i)
-      units += rowMax[(arc[i] >> 8) & 0xff];
+    units += numActive * (uint64_t)rowMaxUnits[replicatedLen];
+  else // summed by chooseArcs
+    units += arcUnits;
   return units <= 0xffff && dt + S * units < (uint64_t(1) << 32);
 }
 
@@ -1161,6 +1173,7 @@ void TrajectoryScheduler::bookComputed() {
                     cfg.linkTicksPerChunk;
     uint32_t arrive = std::max(linkEnd, t0 + (S - 1) * cfg.dramTicksPerChunk) +
                       fill;
+    arrivals[k] = arrive;
     uint32_t end = arrive;
     for (uint64_t m = d.holders; m; m &= m - 1) {
       unsigned p = __builtin_ctzll(m);
@@ -1196,10 +1209,17 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   // Rule V6: replicated tokens share the decision's split factor.
   splitNow = 1;
   replicatedLen = 0xff;
-  if (!tokenPos && numActive) {
+  lastMemo = false;
+  const bool replicated = !tokenPos && numActive;
+  if (replicated) {
     size_t a = std::min<size_t>(numActive, splitOf.size()) - 1;
     splitNow = splitOf[a];
     replicatedLen = splitLenOf[a];
+    // Record mode needs the link bookings: computed in full.
+    if (memoOn && !record && memoAt[numActive] != ~0u) {
+      decideFromMemo(&memo[memoAt[numActive]]);
+      return result;
+    }
   }
   chooseArcs(tokenPos == nullptr);
   decideBooking();
@@ -1207,7 +1227,81 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   if (splitNow > 1)
     for (ExpertDecision &d : result.experts)
       d.arcLen = 0;
+  if (replicated && memoOn)
+    keepMemo();
   return result;
+}
+
+// Keeps the links' part of this replicated decision for its active count
+// (chooseArcs and the booking depend on nothing else: the holders follow
+// from the count, every arc has the same length, and the links' free ticks
+// from the arcs booked before).
+void TrajectoryScheduler::keepMemo() {
+  const size_t na = numActive;
+  if (memoAt[na] != ~0u || memo.size() + na > kMemoMaxEntries)
+    return;
+  memoAt[na] = (uint32_t)memo.size();
+  const ExpertDecision *out = result.experts.data();
+  for (size_t k = 0; k < na; ++k)
+    memo.push_back(arrivals[k] | (uint64_t)out[k].arcStart << 32 |
+                   (uint64_t)out[k].cwGap << 40 |
+                   (uint64_t)out[k].ccwGap << 48);
+}
+
+// A replicated decision from its active count's kept slots: slot k's
+// expert is the k-th active one (in order of first appearance, as
+// chooseArcs orders them), its holders rule V4's / V6's from the kept
+// start, and only the holders' compute is booked (as the bookings do).
+void TrajectoryScheduler::decideFromMemo(const uint64_t *slots) {
+  lastMemo = true;
+  const unsigned n = cfg.numChiplets, h = splitNow, seg = n / h;
+  const auto [S, dt, ct, sn, ctsn, loaded, dramStep] =
+      tickConstants(cfg, splitNow);
+  (void)S, (void)dt, (void)loaded;
+  uint64_t pattern = 0;
+  for (unsigned j = 0; j < h; ++j)
+    pattern |= uint64_t(1) << (j * seg);
+  const uint32_t *act = active.data();
+  const uint16_t *tok = tokensOf.data();
+  uint64_t *msk = masks.data();
+  uint8_t *cnt = counts.data();
+  uint32_t *cfree = computeFree.data();
+  ExpertDecision *out = result.experts.data();
+  const bool exact = exactShare;
+  uint32_t startTick = 0, makespan = 0;
+  for (size_t k = 0, na = numActive; k < na; ++k, startTick += dramStep) {
+    const uint64_t slot = slots[k];
+    const uint32_t e = act[k], arrive = (uint32_t)slot;
+    const unsigned p = (slot >> 32) & 0xff;
+    const uint16_t t = tok[e];
+    const uint32_t c = t > 255 ? 255 : t;
+    const uint64_t m = pattern << p; // p < seg: no bit wraps
+    uint8_t *row = cnt + (size_t)e * n;
+    msk[e] = m;
+    // Each holder's compute, as holdersDone books it (from the count in a
+    // register, not read back).
+    const uint32_t w = c * ctsn, share = exact ? c * ct : w / sn;
+    uint32_t end = arrive;
+    for (unsigned j = 0, q = p; j < h; ++j, q += seg) {
+      row[q] = (uint8_t)c;
+      uint32_t done = std::max(cfree[q] + w, arrive + share);
+      cfree[q] = done;
+      end = std::max(end, done);
+    }
+    makespan = std::max(makespan, end);
+    ExpertDecision &d = out[k];
+    d.expert = e;
+    d.holders = m;
+    d.tokens = t;
+    d.arcStart = p;
+    d.arcLen = 0;
+    d.cwGap = (slot >> 40) & 0xff;
+    d.ccwGap = (slot >> 48) & 0xff;
+    d.split = h;
+    d.startTick = startTick;
+    d.endTick = end;
+  }
+  result.makespanTicks = makespan;
 }
 
 FSEDP_CLONES

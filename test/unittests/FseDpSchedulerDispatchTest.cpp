@@ -95,6 +95,10 @@ TEST(FseDpSchedulerDispatch, Avx512AndPortableBookingsAgree) {
       std::vector<int32_t> experts((size_t)tokens * topK);
       TrajectoryScheduler fast(cfg), portable(cfg);
       portable.setPortable(true);
+      // Every decision through the bookings (KeptReplicatedDecisions...
+      // tests the kept ones).
+      fast.setMemo(false);
+      portable.setMemo(false);
       EXPECT_FALSE(portable.usesAvx512());
       sawAvx512 |= fast.usesAvx512();
       fast.setRecord(recorded);
@@ -131,6 +135,96 @@ TEST(FseDpSchedulerDispatch, Avx512AndPortableBookingsAgree) {
   // Rings of 9 to 16 chiplets book with 16-bit ticks when they fit.
   EXPECT_EQ(sawNarrow, TrajectoryScheduler::narrowTicksAvailable());
   EXPECT_TRUE(sawSplit);
+}
+
+// Replicated tokens: a scheduler that keeps each active count's link
+// bookings (the default) decides exactly as one that computes every
+// decision in full, on rings with every booking path (16-bit and 32-bit
+// AVX-512, portable tables, computed occupancy beyond 32 chiplets), with
+// and without rule V6, with tick constants that wrap 32 bits and with
+// compute-heavy ones, tokens beyond the 255 a count holds, data-parallel
+// decisions and recorded ones (which never come from the kept bookings)
+// in between. A few active counts recur, so most replicated decisions come
+// from the kept bookings; the kept slots are one per active expert of each
+// count seen.
+TEST(FseDpSchedulerDispatch, KeptReplicatedDecisionsMatchComputedOnes) {
+  Rng rng{0x4e3e0ull};
+  size_t kept = 0, computed = 0;
+  for (unsigned n : {1u, 2u, 3u, 4u, 5u, 8u, 9u, 12u, 16u, 17u, 24u, 32u,
+                     33u, 48u, 64u})
+    for (unsigned flavour = 0; flavour < 4; ++flavour) {
+      SchedulerConfig cfg;
+      cfg.numChiplets = n;
+      cfg.numExperts = 8 + rng.below(300);
+      cfg.chunksPerShard = 1 + rng.below(16);
+      const bool wrap = flavour == 2;
+      cfg.linkTicksPerChunk = wrap ? 0x30000000u + rng.below(1000)
+                                   : 1 + rng.below(40);
+      cfg.dramTicksPerChunk = wrap ? 0x28000000u + rng.below(1000)
+                                   : 1 + rng.below(60);
+      cfg.computeTicksPerTokenChunk =
+          flavour == 3 ? 0x01000000u + rng.below(100) : rng.below(4);
+      cfg.splitHolders = flavour % 2 == 0;
+      TrajectoryScheduler withMemo(cfg), full(cfg);
+      full.setMemo(false);
+      // Three active counts recur.
+      unsigned counts[3];
+      for (unsigned &a : counts)
+        a = 1 + rng.below(std::min(cfg.numExperts, 2 * n + 40));
+      std::vector<unsigned> seen;
+      std::vector<int32_t> pool(cfg.numExperts);
+      for (int call = 0; call < 40; ++call) {
+        const unsigned a = counts[rng.below(3)];
+        const unsigned topK = 1 + rng.below(8);
+        // Sometimes one expert gets more than 255 tokens.
+        const unsigned tokens =
+            (a + topK - 1) / topK + rng.below(call % 9 == 4 ? 400 : 12);
+        for (unsigned e = 0; e < cfg.numExperts; ++e)
+          pool[e] = (int32_t)e;
+        for (unsigned i = 0; i < a; ++i) // the first a: a random subset
+          std::swap(pool[i], pool[i + rng.below(cfg.numExperts - i)]);
+        std::vector<int32_t> experts((size_t)tokens * topK);
+        for (size_t i = 0; i < experts.size(); ++i) {
+          unsigned u = rng.below(100);
+          experts[i] = i < a     ? pool[i]
+                       : u < 5   ? -1
+                       : u < 50  ? pool[0]
+                                 : pool[rng.below(a)];
+        }
+        // Shuffle the picks: first appearances in a new order each time.
+        for (size_t i = experts.size(); i > 1; --i)
+          std::swap(experts[i - 1], experts[rng.below(i)]);
+        const bool dataParallel = call % 7 == 6, recorded = call % 5 == 3;
+        std::vector<uint16_t> pos(tokens);
+        for (uint16_t &p : pos)
+          p = (uint16_t)rng.below(n);
+        SCOPED_TRACE(::testing::Message()
+                     << "n=" << n << " flavour=" << flavour
+                     << " call=" << call << " active=" << a
+                     << " tokens=" << tokens << " topK=" << topK);
+        withMemo.setRecord(recorded);
+        full.setRecord(recorded);
+        const uint16_t *p = dataParallel ? pos.data() : nullptr;
+        const bool known = std::find(seen.begin(), seen.end(), a) != seen.end();
+        const Decision &x = withMemo.decide(tokens, p, experts.data(), topK);
+        const Decision &y = full.decide(tokens, p, experts.data(), topK);
+        ASSERT_EQ(x.experts.size(), dataParallel ? x.experts.size() : a);
+        EXPECT_FALSE(full.usedMemo());
+        EXPECT_EQ(withMemo.usedMemo(), !dataParallel && !recorded && known);
+        if (!dataParallel && !known) // recorded ones are kept too
+          seen.push_back(a);
+        (withMemo.usedMemo() ? kept : computed) += 1;
+        expectSameDecision(withMemo, x, full, y, recorded);
+        if (HasFatalFailure())
+          return;
+      }
+      size_t slots = 0;
+      for (unsigned a : seen)
+        slots += a;
+      EXPECT_EQ(withMemo.memoEntries(), slots);
+      EXPECT_EQ(full.memoEntries(), 0u);
+    }
+  EXPECT_GT(kept, computed);
 }
 
 // 16-bit units up to their limit: one gating (most tokens on one chiplet)

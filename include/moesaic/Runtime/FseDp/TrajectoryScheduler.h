@@ -131,6 +131,21 @@ public:
   void setRecord(bool on) { record = on; }
   const std::vector<LinkBooking> &bookings() const { return booked; }
 
+  /// Replicated tokens: the links' part of a decision (each slot's holder,
+  /// gaps and arrival tick) depends on the active count alone, so the
+  /// scheduler keeps it per active count once computed and later decisions
+  /// with that count book only the holders' compute from it (same
+  /// decisions). At most kMemoMaxEntries slots over all active counts
+  /// (E x (E + 1) / 2 for E experts when every count occurs); beyond that,
+  /// decisions of new counts are computed in full. On by default; off:
+  /// every decision is computed in full (for tests and benchmarks).
+  void setMemo(bool on) { memoOn = on; }
+  /// Slots kept so far.
+  size_t memoEntries() const { return memo.size(); }
+  static constexpr size_t kMemoMaxEntries = size_t(1) << 19; // 4 MiB
+  /// Whether the last `decide` came from the kept slots.
+  bool usedMemo() const { return lastMemo; }
+
   /// Books with the portable code even where the CPU has AVX-512 (for
   /// tests comparing both; the decisions are identical).
   void setPortable(bool on) { avx512 = !on && cpuHasAvx512(); }
@@ -167,6 +182,8 @@ public:
 
 private:
   void clearPrevious();
+  void decideFromMemo(const uint64_t *slots);
+  void keepMemo();
   void gather(unsigned numTokens, const uint16_t *tokenPos,
               const int32_t *experts, unsigned topK);
   void chooseArcs(bool replicated);
@@ -221,6 +238,7 @@ private:
   std::vector<uint32_t> active;  // numExperts + 1 slots (branch-free append)
   size_t numActive = 0;
   std::vector<uint32_t> arcs;     // packed per active expert
+  uint64_t arcUnits = 0; ///< data-parallel: the arcs' rowMaxUnits, summed
   std::vector<uint32_t> multi;    // active experts with several holders
   std::vector<uint32_t> bucket;
   Decision result;
@@ -234,6 +252,14 @@ private:
   std::vector<uint8_t> splitDivisors;            // [k] = h
   std::vector<std::vector<uint8_t>> segHolders;  // [k]: replicatedHolders(N/h)
   std::vector<uint32_t> gapOfLen;                // [len]: shards outside
+  /// Arrival tick of each slot's stream at its holders (every booking).
+  std::vector<uint32_t> arrivals;
+  /// Replicated decisions kept per active count A: memoAt[A] is the offset
+  /// of its A slots in `memo` (~0: none), each arrival | start << 32 |
+  /// cwGap << 40 | ccwGap << 48.
+  std::vector<uint32_t> memoAt;
+  std::vector<uint64_t> memo;
+  bool memoOn = true, lastMemo = false;
   unsigned K = 0;
   unsigned splitNow = 1;  ///< split factor of the current decision
   unsigned replicatedLen = 0xff; ///< pseudo length of a replicated decision
