@@ -74,7 +74,9 @@ llvm::cl::opt<std::string> taskGranularityOpt(
     llvm::cl::init("fine"), llvm::cl::value_desc("fine|coarse"),
     llvm::cl::cat(strategyCategory));
 llvm::cl::opt<bool> listStrategiesOpt(
-    "list-strategies", llvm::cl::desc("List the strategies and exit"),
+    "list-strategies",
+    llvm::cl::desc("List the strategies (served system kinds, summary, "
+                   "options with defaults) and exit"),
     llvm::cl::cat(strategyCategory));
 
 /// Owned by the driver, filled by the evaluation pass.
@@ -93,10 +95,19 @@ std::optional<int> moesaic::handleStrategyListing(llvm::raw_ostream &os) {
   if (!listStrategiesOpt)
     return std::nullopt;
   registerAllPasses();
-  for (const StrategyInfo &s : listStrategies())
+  for (const StrategyInfo &s : listStrategies()) {
     os << llvm::left_justify(s.name, 16) << " "
        << llvm::left_justify("[" + llvm::join(targetNames(s), ",") + "]", 32)
        << " " << s.summary << "\n";
+    // What `name{key=value ...}` may set, with the defaults.
+    std::vector<StrategyOption> options = strategyOptions(s);
+    if (options.empty())
+      continue;
+    os.indent(17) << "options:";
+    for (const StrategyOption &o : options)
+      os << " " << o.name << "=" << o.value;
+    os << "\n";
+  }
   return 0;
 }
 

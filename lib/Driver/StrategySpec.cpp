@@ -45,18 +45,60 @@ static llvm::SmallVector<std::string> splitOptions(llvm::StringRef options) {
   return items;
 }
 
-/// The option names a pass declares, read from its textual form
-/// (`name{key=value ...}`).
-static void optionNames(Pass &pass, llvm::StringSet<> &names) {
+/// The `key=value` options a pass declares with their current values, read
+/// from its textual form (`name{key=value ...}`).
+static llvm::SmallVector<std::pair<std::string, std::string>>
+optionItems(Pass &pass) {
+  llvm::SmallVector<std::pair<std::string, std::string>> items;
   std::string text;
   llvm::raw_string_ostream os(text);
   pass.printAsTextualPipeline(os);
   size_t open = text.find('{');
   if (open == std::string::npos || text.empty() || text.back() != '}')
-    return;
+    return items;
   for (const std::string &item :
-       splitOptions(llvm::StringRef(text).slice(open + 1, text.size() - 1)))
-    names.insert(llvm::StringRef(item).split('=').first);
+       splitOptions(llvm::StringRef(text).slice(open + 1, text.size() - 1))) {
+    auto [key, value] = llvm::StringRef(item).split('=');
+    items.push_back({key.str(), value.str()});
+  }
+  return items;
+}
+
+/// Options that make a strategy what it is: `moe-create-schedule`'s
+/// `strategy` (the schedule's name) and `targets` (the system kinds it
+/// serves). Not listed, not settable.
+static bool isIdentityOption(const Pass &pass, llvm::StringRef key) {
+  return pass.getArgument() == "moe-create-schedule" &&
+         (key == "strategy" || key == "targets");
+}
+
+static void optionNames(Pass &pass, llvm::StringSet<> &names) {
+  for (const auto &item : optionItems(pass))
+    if (!isIdentityOption(pass, item.first))
+      names.insert(item.first);
+}
+
+std::vector<StrategyOption>
+moesaic::strategyOptions(const StrategyInfo &info) {
+  OpPassManager pm("builtin.module");
+  buildStrategyPipeline(info, pm, /*dataflowProgram=*/false);
+  std::vector<StrategyOption> options;
+  for (Pass &pass : pm.getPasses())
+    for (const auto &[key, value] : optionItems(pass)) {
+      if (isIdentityOption(pass, key))
+        continue;
+      auto it = llvm::find_if(options, [&, &key = key](const StrategyOption &o) {
+        return o.name == key;
+      });
+      if (it == options.end())
+        it = options.insert(options.end(), {key, value, {}});
+      if (!llvm::is_contained(it->passes, pass.getArgument()))
+        it->passes.push_back(pass.getArgument().str());
+    }
+  llvm::sort(options, [](const StrategyOption &a, const StrategyOption &b) {
+    return a.name < b.name;
+  });
+  return options;
 }
 
 /// Applies `spec.options` to every pass of `pm` that declares each key.
@@ -68,6 +110,11 @@ static llvm::Error applyOptions(const StrategySpec &spec, OpPassManager &pm) {
                    "' needs a value (" + item + "=...)");
     unsigned taken = 0;
     llvm::StringSet<> known;
+    for (Pass &pass : pm.getPasses())
+      if (isIdentityOption(pass, key))
+        return error("strategy '" + spec.name + "': option '" + key +
+                     "' is fixed by the strategy (it names the schedule "
+                     "and the system kinds the strategy serves)");
     for (Pass &pass : pm.getPasses()) {
       llvm::StringSet<> names;
       optionNames(pass, names);

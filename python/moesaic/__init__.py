@@ -137,7 +137,9 @@ def list_hw():
 
 def list_strategies():
     """The registered strategies: a list of {"name", "summary",
-    "targets"} (the system kinds each serves)."""
+    "targets", "options"}: the system kinds each serves, and the options
+    its passes take (`strategy="name{key=value ...}"`), each
+    {"name", "default", "passes"}."""
     return _core.list_strategies()
 
 

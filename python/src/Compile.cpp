@@ -10,6 +10,7 @@
 #include "moesaic/Dialect/Hw/HwSystemModel.h"
 #include "moesaic/Driver/Evaluate.h"
 #include "moesaic/Driver/Strategy.h"
+#include "moesaic/Driver/StrategySpec.h"
 #include "moesaic/Target/HardwareFile.h"
 #include "moesaic/Transforms/Passes.h"
 
@@ -22,8 +23,13 @@ using namespace moesaic::python;
 
 std::vector<StrategyEntry> moesaic::python::listStrategies() {
   std::vector<StrategyEntry> out;
-  for (const StrategyInfo &info : moesaic::listStrategies())
-    out.push_back({info.name, info.summary, targetNames(info)});
+  for (const StrategyInfo &info : moesaic::listStrategies()) {
+    StrategyEntry entry{info.name, info.summary, targetNames(info), {}};
+    for (const StrategyOption &o : strategyOptions(info))
+      entry.options.push_back(
+          {o.name, o.value, {o.passes.begin(), o.passes.end()}});
+    out.push_back(std::move(entry));
+  }
   return out;
 }
 

@@ -152,6 +152,12 @@ std::vector<HardwareEntry> listHardware();
 struct StrategyEntry {
   std::string name, summary;
   std::vector<std::string> targets;
+  /// What `name{key=value ...}` may set: name, default, passes taking it.
+  struct Option {
+    std::string name, value;
+    std::vector<std::string> passes;
+  };
+  std::vector<Option> options;
 };
 std::vector<StrategyEntry> listStrategies();
 

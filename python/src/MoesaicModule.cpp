@@ -258,6 +258,15 @@ moesaic.parse() or Module.from_file().)doc")
       d["name"] = e.name;
       d["summary"] = e.summary;
       d["targets"] = e.targets;
+      py::list options;
+      for (const StrategyEntry::Option &o : e.options) {
+        py::dict od;
+        od["name"] = o.name;
+        od["default"] = o.value;
+        od["passes"] = o.passes;
+        options.append(od);
+      }
+      d["options"] = options;
       out.append(d);
     }
     return out;

@@ -19,6 +19,7 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir {
 class OpPassManager;
@@ -32,6 +33,18 @@ struct StrategySpec {
   std::string options; ///< between the braces: `holders=single`
   const StrategyInfo *info = nullptr;
 };
+
+/// One option of a strategy's passes: what `name{key=value ...}` may set.
+struct StrategyOption {
+  std::string name;
+  std::string value; ///< its default, as the pass prints it
+  llvm::SmallVector<std::string> passes; ///< the passes that take it
+};
+
+/// The options of `info`'s lowering passes, sorted by name (where passes
+/// disagree on a default, the first pass's is shown). Passes must be
+/// registered.
+std::vector<StrategyOption> strategyOptions(const StrategyInfo &info);
 
 /// Parses `name` or `name{key=value ...}`: the name must be registered and
 /// every option must be taken by one of its pipeline's passes with a value

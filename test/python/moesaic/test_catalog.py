@@ -67,3 +67,14 @@ def test_list_strategies():
         assert s["summary"]
         assert s["targets"]
         assert set(s["targets"]) <= {"chiplet", "wafer", "gpu-ndp", "gpu-cluster"}
+        names = [o["name"] for o in s["options"]]
+        assert names == sorted(names)
+        # What makes the strategy itself is not an option.
+        assert "strategy" not in names and "targets" not in names
+        for o in s["options"]:
+            assert o["passes"] and all(p.startswith("moe-") for p in o["passes"])
+    by_name = {s["name"]: s for s in strategies}
+    fse = {o["name"]: o for o in by_name["fse-dp"]["options"]}
+    assert fse["holders"]["default"] == "split"
+    assert fse["holders"]["passes"] == ["moe-fsedp-schedule-trajectories"]
+    assert fse["loads"]["default"] == "interleaved"
