@@ -997,7 +997,7 @@ FSEDP_AVX512 void TrajectoryScheduler::bookAvx512() {
 // tick 2^32 (narrowTicksFit).
 #define FSEDP_AVX512BW __attribute__((target("avx512f,avx512bw,bmi,bmi2")))
 
-template <bool Exact>
+template <bool Exact, bool Keep>
 FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
   constexpr unsigned Lanes = 32;
   const auto [S, dt, ct, sn, ctsn, loaded, dramStep] =
@@ -1083,7 +1083,8 @@ FSEDP_AVX512BW void TrajectoryScheduler::bookAvx512Narrow() {
     // cwGap and ccwGap (adjacent bytes) for the chosen parity.
     std::memcpy(&d.cwGap, &arc->gaps[kp & 1], 2);
     uint32_t arrive = std::max(linkEnd, startTick + loaded) + arc->fill;
-    arr[dp - out] = arrive;
+    if (Keep) // only replicated decisions are kept (keepMemo)
+      arr[dp - out] = arrive;
     // A single holder is the arc's start: no loop over holders.
     uint32_t end =
         __builtin_expect(single, 1)
@@ -1310,7 +1311,13 @@ void TrajectoryScheduler::decideBooking() {
   lastNarrow = false;
   if (usesAvx512() && lanes == 32 && narrowTicksFit()) {
     lastNarrow = true;
-    exactShare ? bookAvx512Narrow<true>() : bookAvx512Narrow<false>();
+    // The arrival ticks only where keepMemo reads them.
+    if (replicatedLen != 0xff && memoOn)
+      exactShare ? bookAvx512Narrow<true, true>()
+                 : bookAvx512Narrow<false, true>();
+    else
+      exactShare ? bookAvx512Narrow<true, false>()
+                 : bookAvx512Narrow<false, false>();
     return;
   }
   if (usesAvx512()) {

@@ -190,7 +190,7 @@ private:
   void decideBooking();
   template <unsigned Lanes> void bookTabulated();
   template <unsigned Lanes, bool Exact, bool Rec> void bookAvx512();
-  template <bool Exact> void bookAvx512Narrow();
+  template <bool Exact, bool Keep> void bookAvx512Narrow();
   bool narrowTicksFit() const;
   static bool cpuHasAvx512();
   static bool cpuHasAvx512bw();
@@ -252,7 +252,8 @@ private:
   std::vector<uint8_t> splitDivisors;            // [k] = h
   std::vector<std::vector<uint8_t>> segHolders;  // [k]: replicatedHolders(N/h)
   std::vector<uint32_t> gapOfLen;                // [len]: shards outside
-  /// Arrival tick of each slot's stream at its holders (every booking).
+  /// Arrival tick of each slot's stream at its holders (every booking;
+  /// the 16-bit one for replicated decisions only, which keepMemo reads).
   std::vector<uint32_t> arrivals;
   /// Replicated decisions kept per active count A: memoAt[A] is the offset
   /// of its A slots in `memo` (~0: none), each arrival | start << 32 |
