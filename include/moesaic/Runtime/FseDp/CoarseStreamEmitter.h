@@ -5,7 +5,7 @@
 // layer's decision (TrajectoryScheduler) as a few tasks per busy resource
 // instead of one per shard granule and hop (StreamEmitter.h). Each
 // resource's work in the layer is summed over the active experts and split
-// into `options.coarseWaves` equal waves (default 4); per wave w:
+// into `options.coarseWaves` equal waves (default 6); per wave w:
 //   - per ring chiplet, one Load of its share of every shard its DRAM
 //     streams in the layer, after the layer's stream buffers are allocated;
 //   - per directed ring link, one Transfer of its share of every shard

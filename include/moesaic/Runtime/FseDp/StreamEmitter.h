@@ -47,10 +47,11 @@ struct StreamEmitOptions {
   /// Granules per shard never exceed this.
   int64_t maxGranules = 8;
   /// Coarse emission only (CoarseStreamEmitter.h): each resource's busy
-  /// interval is split into this many pipelined waves. 4 keeps the coarse
-  /// latency within ~4 % of the fine one where DRAM is the limit
-  /// (docs/fse-dp.md, "Task granularity").
-  unsigned coarseWaves = 4;
+  /// interval is split into this many pipelined waves. The fill and drain
+  /// of the waves are what coarse adds over fine; 6 keeps coarse within
+  /// 9 % of fine on the 150 fse_dp_compare rows (geomean 1.043) with 13x
+  /// fewer tasks (docs/fse-dp.md, "Task granularity").
+  unsigned coarseWaves = 6;
 };
 
 struct StreamEmitStats {
