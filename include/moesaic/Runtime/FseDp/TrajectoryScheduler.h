@@ -15,7 +15,8 @@
 //     `linkTicksPerChunk` ticks at most) and of each holder's compute.
 //
 // All state lives in buffers sized at construction: `decide` allocates
-// nothing (except bookings in record mode). Occupancy and busy ticks of each
+// nothing (except bookings in record mode, and the kept link bookings of a
+// replicated decision's active count the first time it occurs). Occupancy and busy ticks of each
 // (start, len, parity) are tabulated up front for rings of up to 32
 // chiplets, so a booking is a fixed-width, branch-free vector update of the
 // links' free ticks (with AVX-512, chosen at run time, for rings of 5-16
