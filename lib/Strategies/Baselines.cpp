@@ -467,7 +467,7 @@ protected:
     std::vector<unsigned> targets;
     int64_t count = 0;
     // Scratch of planShadows.
-    std::vector<int64_t> load, order, sorted, byLoad;
+    std::vector<int64_t> load, order;
     /// The (expert, home) entries the batch touches, ascending, as
     /// expert * devices + home and as the home alone.
     std::vector<uint32_t> touched, touchedHome;
@@ -477,7 +477,11 @@ protected:
     /// Bits of the touched homes per expert (ceil(devices / 64) words
     /// each) and of the experts with tokens: all zero between decisions.
     std::vector<uint64_t> homeBits, expertBits;
-    std::vector<double> injection, peak;
+    /// Per device: injection bandwidth and peak for `peakDtype`, looked up
+    /// for `peakSystem` (the peak is a map lookup by dtype name).
+    std::vector<double> injection, peak, weightsUs;
+    const SystemModel *peakSystem = nullptr;
+    std::string peakDtype;
     LayerModel model, next;
   };
 
@@ -576,19 +580,31 @@ protected:
       }
     auto owner = [&](int64_t e) { return layer.expertPlacement[e][0]; };
     std::vector<double> &injection = plan.injection, &peak = plan.peak;
-    injection.resize(n);
-    peak.resize(n);
-    for (unsigned d = 0; d < n; ++d) {
-      injection[d] = injectionGBps(sys, d);
-      peak[d] = sys.devices[d].peakFor(l.actType);
+    // Speed (docs/performance.md): once per system and dtype, not per
+    // decision (16 string-keyed lookups cost about 0.8 us a decision).
+    if (plan.peakSystem != &sys || plan.peakDtype != l.actType ||
+        peak.size() != n) {
+      injection.resize(n);
+      peak.resize(n);
+      for (unsigned d = 0; d < n; ++d) {
+        injection[d] = injectionGBps(sys, d);
+        peak[d] = sys.devices[d].peakFor(l.actType);
+      }
+      plan.peakSystem = &sys;
+      plan.peakDtype = l.actType;
     }
     double flopsPerToken = l.expertFlopsPerToken();
     double expertBytes = l.expertBytes();
+    // The weights' read time per device, once (the same value every call).
+    std::vector<double> &weightsUs = plan.weightsUs;
+    weightsUs.resize(n);
+    for (unsigned d = 0; d < n; ++d)
+      weightsUs[d] = bytesToUs(expertBytes, sys.devices[d].offchipGBps);
     auto expertUs = [&](unsigned d, int64_t tokens) {
       if (tokens == 0)
         return 0.0;
       return std::max(flopsToUs(flopsPerToken * tokens, peak[d]),
-                      bytesToUs(expertBytes, sys.devices[d].offchipGBps));
+                      weightsUs[d]);
     };
 
     // The model without shadows.
@@ -612,31 +628,40 @@ protected:
       }
     }
     // Greedy: shadow the most loaded experts while the model improves
-    // (stable: ties in ascending expert order; idle experts end the loop,
-    // so they need not be sorted).
-    // Counting sort (loads are token counts), stable like std::stable_sort.
-    {
-      int64_t maxLoad = 0;
-      for (int64_t e : order)
-        maxLoad = std::max(maxLoad, load[e]);
-      std::vector<int64_t> &at = plan.byLoad, &sorted = plan.sorted;
-      at.assign(maxLoad + 1, 0);
-      for (int64_t e : order)
-        ++at[load[e]];
-      for (int64_t v = maxLoad, next = 0; v >= 0; --v)
-        next += std::exchange(at[v], next);
-      sorted.resize(order.size());
-      for (int64_t e : order)
-        sorted[at[load[e]]++] = e;
-      order.swap(sorted);
-    }
+    // (ties in ascending expert order; idle experts end the loop).
+    // Speed (docs/performance.md): the candidates are visited load level by
+    // level, scanning the ascending `order` for each, instead of sorting
+    // them all first: the same sequence, and the greedy usually stops after
+    // the first few (the sort's counters were a store-to-load chain).
+    int64_t maxLoad = 0;
+    for (int64_t e : order)
+      maxLoad = std::max(maxLoad, load[e]);
     std::vector<bool> &shadow = plan.shadow;
     shadow.assign(E, false);
     double best = model.total();
     int64_t count = 0;
     LayerModel &next = plan.next;
-    for (int64_t e : order) {
-      if (count >= maxShadows || load[e] == 0)
+    // The next candidate (-1: none): the next expert of the current load
+    // in ascending order, else the first of the next lower load present
+    // (found by a scan, so empty load levels cost nothing).
+    size_t at = 0;
+    int64_t level = maxLoad;
+    auto nextCandidate = [&]() -> int64_t {
+      while (level >= 1) {
+        for (; at < order.size(); ++at)
+          if (load[order[at]] == level)
+            return order[at++];
+        int64_t lower = 0;
+        for (int64_t x : order)
+          if (load[x] < level)
+            lower = std::max(lower, load[x]);
+        level = lower;
+        at = 0;
+      }
+      return -1;
+    };
+    for (int64_t e = nextCandidate(); e >= 0; e = nextCandidate()) {
+      if (count >= maxShadows)
         break;
       next = model;
       unsigned o = owner(e);
