@@ -227,6 +227,50 @@ TEST(FseDpSchedulerDispatch, KeptReplicatedDecisionsMatchComputedOnes) {
   EXPECT_GT(kept, computed);
 }
 
+// The kept slots stop at kMemoMaxEntries: counts first seen after that are
+// computed in full every time (and still decide as the full computation
+// does), counts kept before keep being used.
+TEST(FseDpSchedulerDispatch, KeptBookingsStopAtTheirCap) {
+  SchedulerConfig cfg;
+  cfg.numChiplets = 16;
+  cfg.numExperts = 1400;
+  cfg.chunksPerShard = 4;
+  cfg.computeTicksPerTokenChunk = 1;
+  cfg.splitHolders = true;
+  TrajectoryScheduler withMemo(cfg), full(cfg);
+  full.setMemo(false);
+  // Every count from 1 to 1400 once: 980 700 slots would be kept without
+  // the cap.
+  auto decideCount = [&](unsigned a) {
+    // a distinct experts, one token each, starting at a different expert
+    // for each count.
+    std::vector<int32_t> experts(a);
+    for (unsigned i = 0; i < a; ++i)
+      experts[i] = (int32_t)((i + a) % cfg.numExperts);
+    const Decision &x = withMemo.decide(a, nullptr, experts.data(), 1);
+    const Decision &y = full.decide(a, nullptr, experts.data(), 1);
+    EXPECT_EQ(x.experts.size(), a);
+    expectSameDecision(withMemo, x, full, y, false);
+  };
+  unsigned lastKept = 0;
+  for (unsigned a = 1; a <= cfg.numExperts && !HasFatalFailure(); ++a) {
+    size_t before = withMemo.memoEntries();
+    decideCount(a);
+    if (withMemo.memoEntries() > before)
+      lastKept = a;
+  }
+  EXPECT_LE(withMemo.memoEntries(), TrajectoryScheduler::kMemoMaxEntries);
+  // 1 + 2 + ... + lastKept slots, and the next count did not fit.
+  EXPECT_EQ(withMemo.memoEntries(), (size_t)lastKept * (lastKept + 1) / 2);
+  EXPECT_GT(withMemo.memoEntries() + lastKept + 1,
+            TrajectoryScheduler::kMemoMaxEntries);
+  // A count beyond the cap: computed in full again; one within: kept.
+  decideCount(lastKept + 1);
+  EXPECT_FALSE(withMemo.usedMemo());
+  decideCount(lastKept);
+  EXPECT_TRUE(withMemo.usedMemo());
+}
+
 // 16-bit units up to their limit: one gating (most tokens on one chiplet)
 // on rings of 9, 12 and 16 chiplets, one and 16 chunks per shard (the
 // plans' order), link ticks growing until a decision's units may pass
