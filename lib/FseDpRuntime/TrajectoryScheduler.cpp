@@ -656,19 +656,27 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
   }
 }
 
-// Holder p's compute of one expert (`c`: its token counts): it starts when
+// Holder p's compute of one expert on its `tokens` there: it starts when
 // the holder is free and the stream has arrived, and lasts its tokens'
 // work; its share of the stream is `tokens x ct` (Exact: no division) or
 // work / (S x N). Returns its end, at or after `arrive`.
 template <bool Exact>
 static inline __attribute__((always_inline)) uint32_t
-holderDone(const uint8_t *c, uint32_t *cfree, unsigned p, uint32_t arrive,
-           uint32_t ctsn, uint32_t ct, uint32_t sn) {
-  uint32_t w = c[p] * ctsn;
-  uint32_t share = Exact ? c[p] * ct : w / sn;
+holderDoneWith(uint32_t tokens, uint32_t *cfree, unsigned p, uint32_t arrive,
+               uint32_t ctsn, uint32_t ct, uint32_t sn) {
+  uint32_t w = tokens * ctsn;
+  uint32_t share = Exact ? tokens * ct : w / sn;
   uint32_t done = std::max(cfree[p] + w, arrive + share);
   cfree[p] = done;
   return done;
+}
+
+// The same with the tokens read from the expert's counts `c`.
+template <bool Exact>
+static inline __attribute__((always_inline)) uint32_t
+holderDone(const uint8_t *c, uint32_t *cfree, unsigned p, uint32_t arrive,
+           uint32_t ctsn, uint32_t ct, uint32_t sn) {
+  return holderDoneWith<Exact>(c[p], cfree, p, arrive, ctsn, ct, sn);
 }
 
 // The latest end of every holder in `m` (non-empty), at least `arrive`.
@@ -1218,6 +1226,7 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   replicatedLen = 0xff;
   lastMemo = false;
   const bool replicated = !tokenPos && numActive;
+  keepArrivals = replicated && memoOn; // keepMemo reads them
   if (replicated) {
     size_t a = std::min<size_t>(numActive, splitOf.size()) - 1;
     splitNow = splitOf[a];
@@ -1234,7 +1243,7 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   if (splitNow > 1)
     for (ExpertDecision &d : result.experts)
       d.arcLen = 0;
-  if (replicated && memoOn)
+  if (keepArrivals)
     keepMemo();
   return result;
 }
@@ -1286,15 +1295,14 @@ void TrajectoryScheduler::decideFromMemo(const uint64_t *slots) {
     const uint64_t m = pattern << p; // p < seg: no bit wraps
     uint8_t *row = cnt + (size_t)e * n;
     msk[e] = m;
-    // Each holder's compute, as holdersDone books it (from the count in a
-    // register, not read back).
-    const uint32_t w = c * ctsn, share = exact ? c * ct : w / sn;
+    // Each holder's compute, from the count in a register (not read back).
     uint32_t end = arrive;
     for (unsigned j = 0, q = p; j < h; ++j, q += seg) {
       row[q] = (uint8_t)c;
-      uint32_t done = std::max(cfree[q] + w, arrive + share);
-      cfree[q] = done;
-      end = std::max(end, done);
+      end = std::max(end, exact ? holderDoneWith<true>(c, cfree, q, arrive,
+                                                       ctsn, ct, sn)
+                                : holderDoneWith<false>(c, cfree, q, arrive,
+                                                        ctsn, ct, sn));
     }
     makespan = std::max(makespan, end);
     ExpertDecision &d = out[k];
@@ -1319,7 +1327,7 @@ void TrajectoryScheduler::decideBooking() {
   if (usesAvx512() && lanes == 32 && narrowTicksFit()) {
     lastNarrow = true;
     // The arrival ticks only where keepMemo reads them.
-    if (replicatedLen != 0xff && memoOn)
+    if (keepArrivals)
       exactShare ? bookAvx512Narrow<true, true>()
                  : bookAvx512Narrow<false, true>();
     else

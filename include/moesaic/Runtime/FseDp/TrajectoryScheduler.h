@@ -262,6 +262,7 @@ private:
   std::vector<uint32_t> memoAt;
   std::vector<uint64_t> memo;
   bool memoOn = true, lastMemo = false;
+  bool keepArrivals = false; ///< this decision is kept (keepMemo)
   unsigned K = 0;
   unsigned splitNow = 1;  ///< split factor of the current decision
   unsigned replicatedLen = 0xff; ///< pseudo length of a replicated decision
