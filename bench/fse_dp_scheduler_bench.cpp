@@ -78,10 +78,19 @@ void BM_Decide(benchmark::State &state) {
   cfg.splitHolders = true;
   TrajectoryScheduler sched(cfg);
   sched.setMemo(memo);
+  // With keeping on, the tables of every active count a batch can have
+  // are prepared first, as a controller does at load (BM_Prepare times it).
+  timespec c0, c1;
+  if (memo && replicated) {
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    sched.prepareReplicated(std::min(experts, tokens * topK));
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    state.counters["prepare_us"] = (c1.tv_sec - c0.tv_sec) * 1e6 +
+                                   (c1.tv_nsec - c0.tv_nsec) * 1e-3;
+  }
   std::vector<Batch> batches =
       makeBatches(chiplets, experts, tokens, topK, skewed);
   size_t i = 0, n = 0;
-  timespec c0, c1;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
   for (auto _ : state) {
     const Batch &b = batches[i++ & 63];
@@ -100,11 +109,47 @@ void BM_Decide(benchmark::State &state) {
   state.counters["ratio_vs_1us_limit"] = us / 1.0;
 }
 
+// The one-time preparation of the replicated tables (prepareReplicated)
+// for every active count up to `bound` (context for BM_Decide's kept rows:
+// a controller pays it once, at load).
+void BM_Prepare(benchmark::State &state) {
+  SchedulerConfig cfg;
+  cfg.numChiplets = state.range(0);
+  cfg.numExperts = state.range(1);
+  cfg.chunksPerShard = 2;
+  cfg.linkTicksPerChunk = 16;
+  cfg.dramTicksPerChunk = 30;
+  cfg.computeTicksPerTokenChunk = 1;
+  cfg.splitHolders = true;
+  const unsigned bound = state.range(2);
+  size_t slots = 0;
+  for (auto _ : state) {
+    state.PauseTiming(); // the scheduler's own tables are not part of it
+    TrajectoryScheduler sched(cfg);
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(sched.prepareReplicated(bound));
+    slots = sched.memoEntries();
+    state.PauseTiming();
+    sched = TrajectoryScheduler(cfg); // destroyed untimed below
+    state.ResumeTiming();
+  }
+  state.counters["kept_slots"] = (double)slots;
+  state.counters["table_kib"] = slots * 8 / 1024.0;
+}
+
 } // namespace
 
+BENCHMARK(BM_Prepare)
+    ->ArgNames({"chiplets", "experts", "bound"})
+    ->Args({16, 256, 128}) // batch 16 x top-8
+    ->Args({16, 256, 256})
+    ->Unit(benchmark::kMicrosecond);
+
 // chiplets, experts, batch, top-k, skewed, replicated, plan ticks, kept
-// bookings (replicated rows: with them, after the 64 gatings' active
-// counts have been seen once; without, every decision computed in full)
+// bookings (replicated rows: with them, prepared for every active count
+// of batch x top-k picks before the timing, as a controller does at load;
+// without, every decision computed in full: a count's first decision when
+// nothing was prepared)
 BENCHMARK(BM_Decide)
     ->ArgNames({"chiplets", "experts", "batch", "topk", "skewed", "repl",
                 "plan", "memo"})

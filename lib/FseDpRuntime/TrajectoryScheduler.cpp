@@ -1248,6 +1248,27 @@ const Decision &TrajectoryScheduler::decide(unsigned numTokens,
   return result;
 }
 
+unsigned TrajectoryScheduler::prepareReplicated(unsigned maxActive) {
+  const unsigned top = std::min(maxActive, cfg.numExperts);
+  unsigned kept = 0;
+  if (!memoOn || record)
+    return kept;
+  // One token routed to experts 0..A-1: A active experts, replicated.
+  std::vector<int32_t> picks(top);
+  for (unsigned e = 0; e < top; ++e)
+    picks[e] = (int32_t)e;
+  for (unsigned a = 1; a <= top; ++a) {
+    if (memoAt[a] == ~0u) {
+      if (memo.size() + a > kMemoMaxEntries)
+        break; // larger counts do not fit either
+      decide(1, nullptr, picks.data(), a);
+    }
+    kept += memoAt[a] != ~0u;
+  }
+  decide(0, nullptr, picks.data(), 0);
+  return kept;
+}
+
 // Keeps the links' part of this replicated decision for its active count
 // (chooseArcs and the booking depend on nothing else: the holders follow
 // from the count, every arc has the same length, and the links' free ticks

@@ -271,6 +271,78 @@ TEST(FseDpSchedulerDispatch, KeptBookingsStopAtTheirCap) {
   EXPECT_TRUE(withMemo.usedMemo());
 }
 
+// Tables prepared ahead of the first batch (prepareReplicated): every
+// replicated decision with at most the prepared count of active experts
+// comes from them from the first call on, and decides exactly as a
+// scheduler computing every decision in full, on rings taking each booking
+// path, with and without rule V6. Counts above the prepared bound are
+// computed (and kept) as before; data-parallel decisions in between leave
+// the tables alone.
+TEST(FseDpSchedulerDispatch, PreparedTablesServeEveryCountFromTheFirstBatch) {
+  Rng rng{0x9e7a1ull};
+  for (unsigned n : {1u, 3u, 4u, 8u, 12u, 16u, 24u, 40u})
+    for (bool split : {false, true}) {
+      SchedulerConfig cfg;
+      cfg.numChiplets = n;
+      cfg.numExperts = 40 + rng.below(120);
+      cfg.chunksPerShard = 1 + rng.below(16);
+      cfg.linkTicksPerChunk = 1 + rng.below(40);
+      cfg.dramTicksPerChunk = 1 + rng.below(60);
+      cfg.computeTicksPerTokenChunk = rng.below(4);
+      cfg.splitHolders = split;
+      TrajectoryScheduler prepared(cfg), full(cfg);
+      full.setMemo(false);
+      const unsigned bound = 1 + rng.below(cfg.numExperts);
+      SCOPED_TRACE(::testing::Message() << "n=" << n << " split=" << split
+                                        << " bound=" << bound);
+      EXPECT_EQ(prepared.prepareReplicated(bound), bound);
+      EXPECT_EQ(prepared.memoEntries(), (size_t)bound * (bound + 1) / 2);
+      EXPECT_EQ(full.prepareReplicated(bound), 0u); // keeping off
+      // Preparing again adds nothing.
+      EXPECT_EQ(prepared.prepareReplicated(bound), bound);
+      EXPECT_EQ(prepared.memoEntries(), (size_t)bound * (bound + 1) / 2);
+      std::vector<int32_t> pool(cfg.numExperts);
+      std::vector<unsigned> keptAbove;
+      for (int call = 0; call < 30; ++call) {
+        const bool above = call % 6 == 5 && bound < cfg.numExperts;
+        const unsigned a =
+            above ? bound + 1 + rng.below(cfg.numExperts - bound)
+                  : 1 + rng.below(bound);
+        const unsigned topK = 1 + rng.below(8);
+        const unsigned tokens = (a + topK - 1) / topK + rng.below(6);
+        for (unsigned e = 0; e < cfg.numExperts; ++e)
+          pool[e] = (int32_t)e;
+        for (unsigned i = 0; i < a; ++i)
+          std::swap(pool[i], pool[i + rng.below(cfg.numExperts - i)]);
+        std::vector<int32_t> experts((size_t)tokens * topK);
+        for (size_t i = 0; i < experts.size(); ++i)
+          experts[i] = i < a ? pool[i] : pool[rng.below(a)];
+        for (size_t i = experts.size(); i > 1; --i)
+          std::swap(experts[i - 1], experts[rng.below(i)]);
+        const bool dataParallel = call % 4 == 2;
+        std::vector<uint16_t> pos(tokens);
+        for (uint16_t &p : pos)
+          p = (uint16_t)rng.below(n);
+        const uint16_t *p = dataParallel ? pos.data() : nullptr;
+        SCOPED_TRACE(::testing::Message() << "call=" << call << " active="
+                                          << a << " dp=" << dataParallel);
+        const Decision &x = prepared.decide(tokens, p, experts.data(), topK);
+        const Decision &y = full.decide(tokens, p, experts.data(), topK);
+        if (!dataParallel) {
+          // A count above the bound is kept once computed.
+          const bool known = std::find(keptAbove.begin(), keptAbove.end(),
+                                       a) != keptAbove.end();
+          EXPECT_EQ(prepared.usedMemo(), !above || known);
+          if (above && !known)
+            keptAbove.push_back(a);
+        }
+        expectSameDecision(prepared, x, full, y, false);
+        if (HasFatalFailure())
+          return;
+      }
+    }
+}
+
 // 16-bit units up to their limit: one gating (most tokens on one chiplet)
 // on rings of 9, 12 and 16 chiplets, one and 16 chunks per shard (the
 // plans' order), link ticks growing until a decision's units may pass

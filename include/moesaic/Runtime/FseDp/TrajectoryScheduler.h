@@ -141,6 +141,17 @@ public:
   /// decisions of new counts are computed in full. On by default; off:
   /// every decision is computed in full (for tests and benchmarks).
   void setMemo(bool on) { memoOn = on; }
+  /// Keeps, ahead of the first batch, the links' part of every replicated
+  /// decision with 1 to min(maxActive, E) active experts (each computed
+  /// once, as the first decision of that count would be, from a synthetic
+  /// gating: the kept slots depend on the count alone), so that every later
+  /// replicated decision with such a count books only the holders' compute.
+  /// For a controller that must meet its per-batch deadline from the first
+  /// batch: maxActive = min(E, batch x top-k) bounds what can occur. Counts
+  /// already kept are skipped; stops at kMemoMaxEntries. Does nothing with
+  /// keeping off or in record mode. Returns the counts kept afterwards among
+  /// 1..maxActive. Leaves the scheduler as after a decision with no tokens.
+  unsigned prepareReplicated(unsigned maxActive);
   /// Slots kept so far.
   size_t memoEntries() const { return memo.size(); }
   static constexpr size_t kMemoMaxEntries = size_t(1) << 19; // 4 MiB
