@@ -16,6 +16,7 @@
 #include <benchmark/benchmark.h>
 
 #include <ctime>
+#include <memory>
 #include <cmath>
 #include <random>
 #include <set>
@@ -122,17 +123,17 @@ void BM_Prepare(benchmark::State &state) {
   cfg.computeTicksPerTokenChunk = 1;
   cfg.splitHolders = true;
   const unsigned bound = state.range(2);
-  size_t slots = 0;
+  std::unique_ptr<TrajectoryScheduler> sched;
   for (auto _ : state) {
-    state.PauseTiming(); // the scheduler's own tables are not part of it
-    TrajectoryScheduler sched(cfg);
-    state.ResumeTiming();
-    benchmark::DoNotOptimize(sched.prepareReplicated(bound));
-    slots = sched.memoEntries();
+    // A fresh scheduler each time; building (and freeing) its own tables
+    // is not part of the preparation.
     state.PauseTiming();
-    sched = TrajectoryScheduler(cfg); // destroyed untimed below
+    sched.reset();
+    sched = std::make_unique<TrajectoryScheduler>(cfg);
     state.ResumeTiming();
+    benchmark::DoNotOptimize(sched->prepareReplicated(bound));
   }
+  const size_t slots = sched ? sched->memoEntries() : 0;
   state.counters["kept_slots"] = (double)slots;
   state.counters["table_kib"] = slots * 8 / 1024.0;
 }

@@ -1253,6 +1253,9 @@ unsigned TrajectoryScheduler::prepareReplicated(unsigned maxActive) {
   unsigned kept = 0;
   if (!memoOn || record)
     return kept;
+  // Room for every count's slots at once (at most the cap).
+  memo.reserve(std::min<size_t>(
+      kMemoMaxEntries, memo.size() + (size_t)top * (top + 1) / 2));
   // One token routed to experts 0..A-1: A active experts, replicated.
   std::vector<int32_t> picks(top);
   for (unsigned e = 0; e < top; ++e)
