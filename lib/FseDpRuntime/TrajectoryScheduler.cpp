@@ -365,6 +365,11 @@ TrajectoryScheduler::TrajectoryScheduler(const SchedulerConfig &config)
   arcs.assign(cfg.numExperts, 0);
   arrivals.assign(cfg.numExperts, 0);
   memoAt.assign(cfg.numExperts + 1, ~0u);
+  // Room for every count's slots (at most the cap), so that keeping a new
+  // count never copies the kept ones inside a decision (up to 4 MiB);
+  // pages are touched only as slots are kept.
+  memo.reserve(std::min<size_t>(
+      kMemoMaxEntries, (size_t)cfg.numExperts * (cfg.numExperts + 1) / 2));
   multi.assign(cfg.numExperts + 1, 0);
   result.experts.reserve(cfg.numExperts);
   bucket.assign(n + 2, 0); // keys 0..N and a spare slot
@@ -1253,9 +1258,6 @@ unsigned TrajectoryScheduler::prepareReplicated(unsigned maxActive) {
   unsigned kept = 0;
   if (!memoOn || record)
     return kept;
-  // Room for every count's slots at once (at most the cap).
-  memo.reserve(std::min<size_t>(
-      kMemoMaxEntries, memo.size() + (size_t)top * (top + 1) / 2));
   // One token routed to experts 0..A-1: A active experts, replicated.
   std::vector<int32_t> picks(top);
   for (unsigned e = 0; e < top; ++e)
