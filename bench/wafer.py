@@ -33,7 +33,7 @@ MODELS = ["deepseek-v3", "qwen3-235b-a22b", "mixtral-8x22b"]
 BATCHES = [64, 256, 1024]
 TRACE = "zipf:1.2,drift=0.05"
 STEPS = 10
-MOE_LAYERS = 2
+MOE_LAYERS = 8
 NVL_BATCH = 256
 NVL_STEPS = 2
 HBM_TBPS = {"wafer-8x8": 1.2288, "nvl72": 8.0}

@@ -316,7 +316,8 @@ std::vector<double> NIBalancer::spareBytes(const std::vector<double> &linkLoad,
                                            double durationUs) const {
   std::vector<double> spare(sys.links.size());
   for (size_t l = 0; l < spare.size(); ++l)
-    spare[l] = std::max(0.0, durationUs * sys.links[l].bandwidthGBps * 1e3 -
+    spare[l] = std::max(0.0, cfg.fillFraction * durationUs *
+                                     sys.links[l].bandwidthGBps * 1e3 -
                                  (l < linkLoad.size() ? linkLoad[l] : 0.0));
   return spare;
 }

@@ -42,6 +42,14 @@ struct BalancerConfig {
   /// phase's busiest link; chunks only use links that are not hot.
   double coldFraction = 0.5;
   int64_t horizon = 8;      ///< Steps before pending chunks are flushed.
+  /// Share of a cold link's capacity in a slot (its bandwidth x the
+  /// phase's compute time) that the phase's own bytes and the chunks may
+  /// fill. A chunk holds every link of its route at once, so chunks whose
+  /// routes cross serialise beyond what per-link sums count, and one still
+  /// running when the phase's own transfers start delays them; a quarter
+  /// left idle absorbs that (measured: docs/wafer.md, "NI-Balancer"). A
+  /// rule of the runtime, not a schedule setting.
+  double fillFraction = 0.75;
   Staging staging = Staging::NonInvasive;
 };
 
@@ -120,7 +128,8 @@ public:
   };
   const std::deque<PendingMove> &pendingMoves() const { return pending; }
   /// Spare bytes of every link during a phase of `durationUs` with this
-  /// load (what fillSlot lets chunks use).
+  /// load (what fillSlot lets chunks use): fillFraction of its capacity
+  /// over the phase minus the load, at least 0.
   std::vector<double> spareBytes(const std::vector<double> &linkLoad,
                                  double durationUs) const;
   /// Places counts[i] chunks of pending move i into the slot (fillSlot's
