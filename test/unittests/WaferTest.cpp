@@ -174,7 +174,7 @@ struct BalancerRig {
   SystemModel sys = wafer8x8();
   WaferLayout layout;
   std::unique_ptr<NIBalancer> bal;
-  explicit BalancerRig(Staging staging) {
+  explicit BalancerRig(Staging staging, double fillFraction = 0.75) {
     // Two experts per die: a die's hot pair can be split by a swap.
     ModelDesc model = moeModel(128, 4, 1);
     WaferShape shape = *chooseShape(model, sys, 8);
@@ -185,6 +185,7 @@ struct BalancerRig {
     c.cooldown = 2;
     c.chunks = 6;
     c.horizon = 50;
+    c.fillFraction = fillFraction;
     bal = std::make_unique<NIBalancer>(c, sys, layout, 1,
                                        std::vector<double>{12.0e6});
   }
@@ -245,6 +246,49 @@ TEST(NIBalancer, ChunksNeverUseAPhaseHotLinkAndPlacementLands) {
   for (const Move &m : rig.bal->moves())
     moveBytes += m.bytes;
   EXPECT_NEAR(chunkBytes, moveBytes, 1e-6 * moveBytes);
+}
+
+// The chunks one slot takes fill at most `fillFraction` of each link's
+// capacity over the phase, the phase's own bytes included (chunks hold
+// whole routes and are not preempted: the rest is slack); allowed the whole
+// capacity, the same pending moves put more chunks into the same slot.
+TEST(NIBalancer, ChunksFillAtMostTheirShareOfALinksCapacity) {
+  auto fill = [](double fraction) {
+    BalancerRig rig(Staging::NonInvasive, fraction);
+    const SystemModel &sys = rig.sys;
+    int64_t step = 0;
+    for (; step < 40 && rig.bal->pendingMoves().empty(); ++step)
+      rig.bal->observe(step, rig.skewed());
+    EXPECT_FALSE(rig.bal->pendingMoves().empty());
+    // A light phase (one busy link makes every other one cold) lasting
+    // 4.5 chunks of the slowest link's time.
+    double chunk = rig.bal->pendingMoves().front().chunkBytes, slowest = 1e30;
+    for (const auto &l : sys.links)
+      slowest = std::min(slowest, l.bandwidthGBps);
+    const double durationUs = 4.5 * chunk / (slowest * 1e3);
+    std::vector<double> load(sys.links.size(), 0.1 * chunk);
+    load.back() = 4 * chunk;
+    std::vector<double> bytes(sys.links.size(), 0.0);
+    std::vector<int64_t> placed =
+        rig.bal->fillSlot(step, 0, SlotPhase::Moe, load, durationUs);
+    for (int64_t c : placed) {
+      const Chunk &ch = rig.bal->chunks()[c];
+      const Move &mv = rig.bal->moves()[ch.move];
+      for (unsigned l : sys.route(mv.from, mv.to))
+        bytes[l] += ch.bytes;
+    }
+    for (size_t l = 0; l < bytes.size(); ++l)
+      if (bytes[l] > 0) { // the links the slot's chunks use
+        EXPECT_LE(bytes[l] + load[l],
+                  fraction * durationUs * sys.links[l].bandwidthGBps * 1e3 +
+                      1e-6 * chunk)
+            << "link " << l << " over its share";
+      }
+    return placed.size();
+  };
+  size_t threeQuarters = fill(0.75), whole = fill(1.0);
+  EXPECT_GT(threeQuarters, 0u);
+  EXPECT_GT(whole, threeQuarters);
 }
 
 TEST(NIBalancer, StopTheWorldSameDecisionsAllExposed) {
