@@ -29,6 +29,15 @@ using namespace moesaic::fsedp;
 /// store).
 static constexpr size_t kCountsSlack = 64;
 
+/// Rule V6's holders of an expert whose first holder is 0: one per segment
+/// of `seg` chiplets, `h` of them (shifted by the first holder's position).
+static uint64_t splitPattern(unsigned h, unsigned seg) {
+  uint64_t pattern = 0;
+  for (unsigned j = 0; j < h; ++j)
+    pattern |= uint64_t(1) << (j * seg);
+  return pattern;
+}
+
 namespace {
 /// The tick constants every booking derives from the configuration.
 struct TickConstants {
@@ -531,9 +540,7 @@ void TrajectoryScheduler::chooseArcs(bool replicated) {
       const unsigned h = splitNow, seg = n / h, len = replicatedLen;
       const uint8_t *holder =
           segHolders[len - n].data() + (std::min<size_t>(na, seg) - 1) * seg;
-      uint64_t pattern = 0;
-      for (unsigned j = 0; j < h; ++j)
-        pattern |= uint64_t(1) << (j * seg);
+      const uint64_t pattern = splitPattern(h, seg);
       for (size_t i = 0, r = 0; i < na; ++i) {
         uint32_t e = act[i];
         unsigned p = holder[r];
@@ -1263,12 +1270,11 @@ unsigned TrajectoryScheduler::prepareReplicated(unsigned maxActive) {
   for (unsigned e = 0; e < top; ++e)
     picks[e] = (int32_t)e;
   for (unsigned a = 1; a <= top; ++a) {
-    if (memoAt[a] == ~0u) {
-      if (memo.size() + a > kMemoMaxEntries)
-        break; // larger counts do not fit either
-      decide(1, nullptr, picks.data(), a);
-    }
-    kept += memoAt[a] != ~0u;
+    if (memoAt[a] == ~0u)
+      decide(1, nullptr, picks.data(), a); // keepMemo keeps it
+    if (memoAt[a] == ~0u)
+      break; // past the cap: larger counts do not fit either
+    ++kept;
   }
   decide(0, nullptr, picks.data(), 0);
   return kept;
@@ -1301,9 +1307,7 @@ void TrajectoryScheduler::decideFromMemo(const uint64_t *slots) {
   const auto [S, dt, ct, sn, ctsn, loaded, dramStep] =
       tickConstants(cfg, splitNow);
   (void)S, (void)dt, (void)loaded;
-  uint64_t pattern = 0;
-  for (unsigned j = 0; j < h; ++j)
-    pattern |= uint64_t(1) << (j * seg);
+  const uint64_t pattern = splitPattern(h, seg);
   const uint32_t *act = active.data();
   const uint16_t *tok = tokensOf.data();
   uint64_t *msk = masks.data();

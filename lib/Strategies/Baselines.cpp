@@ -479,9 +479,13 @@ protected:
     std::vector<uint64_t> homeBits, expertBits;
     /// Per device: injection bandwidth and peak for `peakDtype`, looked up
     /// for `peakSystem` (the peak is a map lookup by dtype name).
-    std::vector<double> injection, peak, weightsUs;
+    std::vector<double> injection, peak;
     const SystemModel *peakSystem = nullptr;
     std::string peakDtype;
+    /// Per device: the read time of `weightsBytes` of expert weights on
+    /// `peakSystem` (layers share the plan; their experts may differ).
+    std::vector<double> weightsUs;
+    double weightsBytes = -1;
     LayerModel model, next;
   };
 
@@ -592,14 +596,18 @@ protected:
       }
       plan.peakSystem = &sys;
       plan.peakDtype = l.actType;
+      plan.weightsBytes = -1;
     }
     double flopsPerToken = l.expertFlopsPerToken();
     double expertBytes = l.expertBytes();
-    // The weights' read time per device, once (the same value every call).
+    // The weights' read time per device, once per system and expert size.
     std::vector<double> &weightsUs = plan.weightsUs;
-    weightsUs.resize(n);
-    for (unsigned d = 0; d < n; ++d)
-      weightsUs[d] = bytesToUs(expertBytes, sys.devices[d].offchipGBps);
+    if (plan.weightsBytes != expertBytes || weightsUs.size() != n) {
+      weightsUs.resize(n);
+      for (unsigned d = 0; d < n; ++d)
+        weightsUs[d] = bytesToUs(expertBytes, sys.devices[d].offchipGBps);
+      plan.weightsBytes = expertBytes;
+    }
     auto expertUs = [&](unsigned d, int64_t tokens) {
       if (tokens == 0)
         return 0.0;
@@ -674,9 +682,8 @@ protected:
           next.a2aUs[h] -= bytesToUs(b, injection[h]);
           next.a2aUs[o] -= bytesToUs(b, injection[o]);
         }
-      next.bcastUs[o] += bytesToUs((double)l.expertBytes() *
-                                       (targets.size() - 1),
-                                   injection[o]);
+      next.bcastUs[o] +=
+          bytesToUs(expertBytes * (targets.size() - 1), injection[o]);
       double t = next.total();
       if (!(t < best))
         break;

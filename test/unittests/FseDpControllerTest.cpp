@@ -11,18 +11,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "moesaic/Dialect/Hw/HwScheduleExport.h"
-#include "moesaic/Dialect/Moe/MoeModelDesc.h"
-#include "moesaic/Driver/Strategy.h"
-#include "moesaic/InitAll.h"
+#include "LowerTestUtil.h"
+
 #include "moesaic/Runtime/FseDp/FseDpPlan.h"
 #include "moesaic/Target/HardwareFile.h"
-#include "moesaic/Transforms/Passes.h"
 #include "moesaic/Workload/Workload.h"
 
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include "gtest/gtest.h"
@@ -42,27 +36,16 @@ TEST(FseDpController, ScheduleJsonDrivesPreparedDecisions) {
   registerAllDialects(registry);
   registerAllPasses();
   MLIRContext context(registry);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(
-      MOESAIC_SOURCE_DIR "/examples/qwen3-30b-a3b.mlir", &context);
-  ASSERT_TRUE(module);
-  const StrategyInfo *info = findStrategy("fse-dp");
-  ASSERT_NE(info, nullptr);
-  PassManager pm(&context);
-  AttachTargetOptions attach;
-  attach.hw = "edge-chiplet-16-mesh";
-  pm.addPass(createAttachTarget(attach));
-  info->buildPipeline(pm);
-  ASSERT_TRUE(succeeded(pm.run(*module)));
-  FailureOr<llvm::json::Object> exported =
-      hw::exportSchedule(hw::findSchedule(*module, "fse-dp"));
-  ASSERT_TRUE(succeeded(exported));
+  testutil::LoweredExample lowered;
+  ASSERT_TRUE(testutil::lowerExample(context, "qwen3-30b-a3b.mlir",
+                                     "edge-chiplet-16-mesh", "fse-dp",
+                                     lowered));
   std::string text =
-      llvm::formatv("{0}", llvm::json::Value(std::move(*exported))).str();
+      llvm::formatv("{0}", llvm::json::Value(std::move(lowered.schedule)))
+          .str();
 
   SystemModel system = *loadHardware("edge-chiplet-16-mesh");
-  FailureOr<ModelDesc> model =
-      moe::describeModel(moe::findModel(module->getOperation()));
-  ASSERT_TRUE(succeeded(model));
+  const ModelDesc *model = &lowered.model;
   GatingTrace trace = *makeTrace(
       *parseWorkloadSpec("batch=16,trace=zipf:1.2,seed=3,steps=3"), *model);
   const unsigned batch = (unsigned)trace.batch;

@@ -7,17 +7,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "moesaic/Dialect/Hw/HwScheduleExport.h"
-#include "moesaic/Dialect/Moe/MoeModelDesc.h"
-#include "moesaic/Driver/Evaluate.h"
-#include "moesaic/Driver/Strategy.h"
-#include "moesaic/InitAll.h"
-#include "moesaic/Target/HardwareFile.h"
-#include "moesaic/Transforms/Passes.h"
+#include "LowerTestUtil.h"
 
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
+#include "moesaic/Driver/Evaluate.h"
+#include "moesaic/Target/HardwareFile.h"
+
 #include "llvm/Support/FormatVariadic.h"
 
 #include "gtest/gtest.h"
@@ -32,40 +26,26 @@ TEST(FseDpSchedule, ReloadedScheduleSimulatesIdentically) {
   registerAllDialects(registry);
   registerAllPasses();
   MLIRContext context(registry);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(
-      MOESAIC_SOURCE_DIR "/examples/olmoe-1b-7b.mlir", &context);
-  ASSERT_TRUE(module);
-  const StrategyInfo *info = findStrategy("fse-dp");
-  ASSERT_NE(info, nullptr);
-  PassManager pm(&context);
-  AttachTargetOptions attach;
-  attach.hw = "edge-chiplet-8-mesh";
-  pm.addPass(createAttachTarget(attach));
-  info->buildPipeline(pm);
-  ASSERT_TRUE(succeeded(pm.run(*module)));
-
-  hw::ScheduleOp schedule = hw::findSchedule(*module, "fse-dp");
-  ASSERT_TRUE(schedule);
-  FailureOr<llvm::json::Object> exported = hw::exportSchedule(schedule);
-  ASSERT_TRUE(succeeded(exported));
+  testutil::LoweredExample lowered;
+  ASSERT_TRUE(testutil::lowerExample(context, "olmoe-1b-7b.mlir",
+                                     "edge-chiplet-8-mesh", "fse-dp", lowered));
+  const llvm::json::Object &exported = lowered.schedule;
 
   std::string text = llvm::formatv("{0:2}", llvm::json::Value(
-                                                llvm::json::Object(*exported)))
+                                                llvm::json::Object(exported)))
                          .str();
   llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
   ASSERT_TRUE((bool)parsed) << llvm::toString(parsed.takeError());
   ASSERT_NE(parsed->getAsObject(), nullptr);
 
   SystemModel system = *loadHardware("edge-chiplet-8-mesh");
-  FailureOr<ModelDesc> model =
-      moe::describeModel(moe::findModel(module->getOperation()));
-  ASSERT_TRUE(succeeded(model));
+  const ModelDesc *model = &lowered.model;
   WorkloadSpec spec =
       *parseWorkloadSpec("batch=4,trace=zipf:1.2,seed=5,steps=2");
   GatingTrace trace = *makeTrace(spec, *model);
 
   llvm::Expected<StrategyOutcome> inMemory =
-      evaluateSchedule(*exported, system, *model, spec, trace, false);
+      evaluateSchedule(exported, system, *model, spec, trace, false);
   ASSERT_TRUE((bool)inMemory) << llvm::toString(inMemory.takeError());
   llvm::Expected<StrategyOutcome> reloaded = evaluateSchedule(
       *parsed->getAsObject(), system, *model, spec, trace, false);

@@ -35,6 +35,22 @@ struct Rng {
   unsigned below(unsigned n) { return (unsigned)(next() % n); }
 };
 
+/// Fills `pool` (one entry per expert) with the experts, a random subset of
+/// `a` of them first.
+void randomSubsetFirst(Rng &rng, unsigned a, std::vector<int32_t> &pool) {
+  const unsigned numExperts = (unsigned)pool.size();
+  for (unsigned e = 0; e < numExperts; ++e)
+    pool[e] = (int32_t)e;
+  for (unsigned i = 0; i < a; ++i)
+    std::swap(pool[i], pool[i + rng.below(numExperts - i)]);
+}
+
+/// Shuffles a gating's picks: first appearances in a new order.
+void shufflePicks(Rng &rng, std::vector<int32_t> &experts) {
+  for (size_t i = experts.size(); i > 1; --i)
+    std::swap(experts[i - 1], experts[rng.below(i)]);
+}
+
 void expectSameDecision(const TrajectoryScheduler &a, const Decision &da,
                         const TrajectoryScheduler &b, const Decision &db,
                         bool recorded) {
@@ -179,10 +195,7 @@ TEST(FseDpSchedulerDispatch, KeptReplicatedDecisionsMatchComputedOnes) {
         // Sometimes one expert gets more than 255 tokens.
         const unsigned tokens =
             (a + topK - 1) / topK + rng.below(call % 9 == 4 ? 400 : 12);
-        for (unsigned e = 0; e < cfg.numExperts; ++e)
-          pool[e] = (int32_t)e;
-        for (unsigned i = 0; i < a; ++i) // the first a: a random subset
-          std::swap(pool[i], pool[i + rng.below(cfg.numExperts - i)]);
+        randomSubsetFirst(rng, a, pool);
         std::vector<int32_t> experts((size_t)tokens * topK);
         for (size_t i = 0; i < experts.size(); ++i) {
           unsigned u = rng.below(100);
@@ -191,9 +204,7 @@ TEST(FseDpSchedulerDispatch, KeptReplicatedDecisionsMatchComputedOnes) {
                        : u < 50  ? pool[0]
                                  : pool[rng.below(a)];
         }
-        // Shuffle the picks: first appearances in a new order each time.
-        for (size_t i = experts.size(); i > 1; --i)
-          std::swap(experts[i - 1], experts[rng.below(i)]);
+        shufflePicks(rng, experts);
         const bool dataParallel = call % 7 == 6, recorded = call % 5 == 3;
         std::vector<uint16_t> pos(tokens);
         for (uint16_t &p : pos)
@@ -310,15 +321,11 @@ TEST(FseDpSchedulerDispatch, PreparedTablesServeEveryCountFromTheFirstBatch) {
                   : 1 + rng.below(bound);
         const unsigned topK = 1 + rng.below(8);
         const unsigned tokens = (a + topK - 1) / topK + rng.below(6);
-        for (unsigned e = 0; e < cfg.numExperts; ++e)
-          pool[e] = (int32_t)e;
-        for (unsigned i = 0; i < a; ++i)
-          std::swap(pool[i], pool[i + rng.below(cfg.numExperts - i)]);
+        randomSubsetFirst(rng, a, pool);
         std::vector<int32_t> experts((size_t)tokens * topK);
         for (size_t i = 0; i < experts.size(); ++i)
           experts[i] = i < a ? pool[i] : pool[rng.below(a)];
-        for (size_t i = experts.size(); i > 1; --i)
-          std::swap(experts[i - 1], experts[rng.below(i)]);
+        shufflePicks(rng, experts);
         const bool dataParallel = call % 4 == 2;
         std::vector<uint16_t> pos(tokens);
         for (uint16_t &p : pos)
