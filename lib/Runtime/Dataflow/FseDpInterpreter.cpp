@@ -1,7 +1,7 @@
 //===- FseDpInterpreter.cpp - fse-dp decisions from a when/where program --===//
 //
 // Reproduces the direct runtime scheduler's decision (the arithmetic of
-// lib/FseDpRuntime/TrajectoryScheduler.cpp, rules V3, V4 and V6) from the
+// lib/FseDpRuntime/Trajectory*.cpp, rules V3, V4 and V6) from the
 // program's firings and edge counts; see the header and docs/dataflow.md
 // for what is read from the graph and what is plain code.
 //
