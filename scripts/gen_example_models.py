@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the bundled example models (examples/*.mlir) in the `moe` dialect.
 
-The shapes are those of ../shared/REFERENCE.md's table (public model cards).
+The shapes are those of the models' public model cards (each model's config.json;
+docs/models.md lists the models and their sources).
 Run with /usr/bin/python3:  scripts/gen_example_models.py examples/
 """
 import os
