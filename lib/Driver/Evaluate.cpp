@@ -162,7 +162,8 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
     sink.outcomes.push_back(std::move(*outcomes[i]));
   }
   sink.report =
-      buildReport(*model, *system, options.workload, sink.outcomes);
+      buildReport(*model, *system, options.workload, *trace,
+                  sink.outcomes);
   sink.done = true;
   return success();
 }

@@ -306,7 +306,8 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
   if (!runtime)
     return runtime.takeError();
 
-  int64_t context = workload.context > 0 ? workload.context : 4096;
+  int64_t context =
+      workload.context > 0 ? workload.context : kDefaultContext;
   // Speed (docs/performance.md): simulated in windows of steps unless the
   // timeline needs the whole graph.
   SimulatedSteps steps;

@@ -12,10 +12,10 @@ using namespace moesaic;
 
 llvm::json::Object
 moesaic::buildReport(const ModelDesc &model, const SystemModel &system,
-                     const WorkloadSpec &workload,
+                     const WorkloadSpec &workload, const GatingTrace &trace,
                      const std::vector<StrategyOutcome> &outcomes) {
-  llvm::json::Object workloadEntry = workloadSummary(workload);
-  workloadEntry["batch_tokens"] = workload.batch;
+  // The batch and steps the trace really has (a file fixes them).
+  llvm::json::Object workloadEntry = workloadSummary(workload, trace);
   llvm::json::Array results;
   llvm::json::Object speedup;
   double base = 0;

@@ -16,6 +16,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 using namespace moesaic;
 using llvm::StringRef;
@@ -140,22 +142,38 @@ llvm::Expected<WorkloadSpec> moesaic::parseWorkloadSpec(StringRef spec) {
   return out;
 }
 
+/// The shortest decimal form that reads back as exactly `v` (the spec
+/// string is parsed again, e.g. by EPLB's pass, so it must round-trip;
+/// 0.05, not 0.050000000000000003).
+static std::string roundTrip(double v) {
+  char buf[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v)
+      break;
+  }
+  return buf;
+}
+
 std::string WorkloadSpec::str() const {
   std::string s;
   llvm::raw_string_ostream os(s);
-  os << "batch=" << batch << ",steps=" << steps << ",seed=" << seed;
+  // A trace file fixes the batch and the steps (makeTrace): only the
+  // synthetic traces take them from the spec.
   if (trace == "file")
-    os << ",trace=" << path;
-  else if (trace == "zipf")
-    os << ",trace=zipf:" << llvm::format("%.17g", skew);
+    os << "seed=" << seed << ",trace=" << path;
   else
+    os << "batch=" << batch << ",steps=" << steps << ",seed=" << seed;
+  if (trace == "zipf")
+    os << ",trace=zipf:" << roundTrip(skew);
+  else if (trace != "file")
     os << ",trace=" << trace;
   if (locality != 0)
-    os << ",locality=" << llvm::format("%.17g", locality);
+    os << ",locality=" << roundTrip(locality);
   if (layerCorrelation != 0)
-    os << ",layer_corr=" << llvm::format("%.17g", layerCorrelation);
+    os << ",layer_corr=" << roundTrip(layerCorrelation);
   if (drift != 0)
-    os << ",drift=" << llvm::format("%.17g", drift);
+    os << ",drift=" << roundTrip(drift);
   if (context != 0)
     os << ",context=" << context;
   return s;
@@ -177,7 +195,7 @@ llvm::json::Object moesaic::workloadSummary(const WorkloadSpec &spec) {
                        {"locality", spec.locality},
                        {"layer_corr", spec.layerCorrelation},
                        {"drift", spec.drift},
-                       {"context", spec.context}};
+                       {"context", spec.context > 0 ? spec.context : kDefaultContext}};
   if (spec.trace == "zipf")
     o["skew"] = spec.skew;
   return o;

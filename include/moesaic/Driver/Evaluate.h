@@ -99,10 +99,12 @@ evaluateSchedule(llvm::json::Object &&schedule, const SystemModel &system,
                  llvm::StringRef taskGranularity = "fine",
                  bool pipelined = false);
 
-/// The report: model, hardware, workload, results, speedup vs the first.
+/// The report: model, hardware, workload (as `trace` has it), results,
+/// speedup vs the first.
 llvm::json::Object buildReport(const ModelDesc &model,
                                const SystemModel &system,
                                const WorkloadSpec &workload,
+                               const GatingTrace &trace,
                                const std::vector<StrategyOutcome> &outcomes);
 
 /// A readable table of a report (`--report-format=text`).

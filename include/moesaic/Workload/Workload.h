@@ -25,6 +25,9 @@
 
 namespace moesaic {
 
+/// The KV-cache length each token attends to when the workload gives none.
+inline constexpr int64_t kDefaultContext = 4096;
+
 /// `--workload=batch=8,trace=zipf:1.2,seed=0,steps=64` and friends.
 struct WorkloadSpec {
   int64_t batch = 1;          ///< Tokens per decode step.
@@ -36,7 +39,7 @@ struct WorkloadSpec {
   double drift = 0.0;         ///< Popularity rotation per step (0: static).
   uint64_t seed = 0;
   int64_t steps = 16;
-  int64_t context = 0;        ///< KV length override (0: the model's).
+  int64_t context = 0;        ///< KV length override (0: kDefaultContext).
   std::string path;           ///< trace file for trace=file.
 
   /// The spec as a string `parseWorkloadSpec` accepts.
