@@ -42,8 +42,10 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
     return module.emitError() << "evaluating a strategy needs a moe.model";
   hw::SystemOp systemOp = hw::findSystem(module);
   if (!systemOp)
-    return module.emitError() << "evaluating a strategy needs a target: pass "
-                                 "--hw=<preset|file> or add a hw.system";
+    return module.emitError()
+           << "evaluating a strategy needs a target: pass "
+              "--hw=<preset|file> (e.g. --hw=edge-chiplet-4; --list-hw "
+              "lists the presets) or add a hw.system";
   FailureOr<ModelDesc> model = moe::describeModel(modelOp);
   if (failed(model))
     return failure();

@@ -97,6 +97,28 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
   if (std::optional<int> rc = handleStrategyListing(llvm::outs()))
     return *rc;
 
+  llvm::StringMap<llvm::cl::Option *> &registered =
+      llvm::cl::getRegisteredOptions();
+  auto given = [&](llvm::StringRef name) {
+    auto it = registered.find(name);
+    return it != registered.end() && it->second->getNumOccurrences() > 0;
+  };
+  // One clear error per problem: a pass's diagnostic on the module does not
+  // dump the whole module unless the user asks for it.
+  if (!given("mlir-print-op-on-diagnostic"))
+    if (auto *flag = static_cast<llvm::cl::opt<bool> *>(
+            registered.lookup("mlir-print-op-on-diagnostic")))
+      flag->setValue(false);
+  // --pass-pipeline replaces the pipeline --hw starts, so the target would
+  // be missing or another one (its own moe-attach-target).
+  if (!hwOpt.empty() && given("pass-pipeline")) {
+    llvm::WithColor::error(llvm::errs(), "moe-opt")
+        << "--hw cannot be combined with --pass-pipeline (which replaces "
+           "the pipeline --hw starts): begin the pipeline with "
+           "moe-attach-target{hw=" << hwOpt << "} instead\n";
+    return 1;
+  }
+
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
   if (!hwOpt.empty()) {
     // Check the hardware up front so a bad file is one clear error.
@@ -112,19 +134,7 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
       AttachTargetOptions options;
       options.hw = hw;
       pm.addPass(createAttachTarget(options));
-      if (failed(base.setupPassPipeline(pm)))
-        return failure();
-      // --pass-pipeline replaces the pass manager's passes with its own,
-      // so the target would silently be missing.
-      if (pm.size() == 0 ||
-          pm.begin()->getArgument() != "moe-attach-target") {
-        llvm::WithColor::error(llvm::errs(), "moe-opt")
-            << "--hw cannot be combined with --pass-pipeline (which "
-               "replaces the pipeline --hw starts): begin the pipeline with "
-               "moe-attach-target{hw=" << hw << "} instead\n";
-        return failure();
-      }
-      return success();
+      return base.setupPassPipeline(pm);
     });
   }
 
@@ -152,9 +162,20 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     return 1;
   }
   irStream.flush();
-  if (int rc = writeOutputFile(outputFilename,
-                               [&](llvm::raw_ostream &os) { os << irText; }))
-    return rc;
+  // A report (or schedule, or timeline) on stdout is what the user reads
+  // there: the IR is printed too only when -o names where.
+  bool irWanted = !strategyOutputOnStdout() || given("o");
+  if (irWanted && outputFilename == "-" && strategyOutputOnStdout()) {
+    llvm::WithColor::error(llvm::errs(), "moe-opt")
+        << "-o - and a strategy output on stdout (--report=-, --schedule=- "
+           "or --timeline=-) would interleave: write one of them to a file\n";
+    return 1;
+  }
+  if (irWanted)
+    if (int rc = writeOutputFile(outputFilename, [&](llvm::raw_ostream &os) {
+          os << irText;
+        }))
+      return rc;
   if (modelSummaryOpt)
     return 0;
   // Strategies: --report, --schedule, --timeline (written the same way).

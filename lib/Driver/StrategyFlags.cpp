@@ -176,15 +176,6 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
     if (!opt->empty() && !checkOutputPath("--" + opt->ArgStr.str(), *opt))
       return false;
 
-  // One clear error per problem: do not dump the whole module after a
-  // strategy's diagnostic unless the user asked for it.
-  llvm::StringMap<llvm::cl::Option *> &registered =
-      llvm::cl::getRegisteredOptions();
-  auto it = registered.find("mlir-print-op-on-diagnostic");
-  if (it != registered.end() && it->second->getNumOccurrences() == 0)
-    if (auto *flag = static_cast<llvm::cl::opt<bool> *>(it->second))
-      flag->setValue(false);
-
   MlirOptMainConfig base = config;
   std::function<LogicalResult(PassManager &)> previous =
       [base](PassManager &pm) { return base.setupPassPipeline(pm); };
@@ -195,6 +186,10 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
     return success();
   });
   return true;
+}
+
+bool moesaic::strategyOutputOnStdout() {
+  return reportOpt == "-" || scheduleOpt == "-" || timelineOpt == "-";
 }
 
 int moesaic::writeStrategyOutputs() {

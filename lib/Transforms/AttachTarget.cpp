@@ -37,8 +37,9 @@ struct AttachTargetPass
         InFlightDiagnostic diag =
             module.emitError()
             << "the module already targets @" << existing.getSymName()
-            << "; pass 'replace=true' to target '" << model->name
-            << "' instead";
+            << "; to target '" << model->name << "' instead, set replace=true "
+            << "(moe-opt --moe-attach-target='hw=" << hw
+            << " replace=true' in place of --hw)";
         diag.attachNote(existing.getLoc()) << "existing system is here";
         return signalPassFailure();
       }

@@ -24,6 +24,9 @@ std::optional<int> handleStrategyListing(llvm::raw_ostream &os);
 /// `error:` line) on bad flags.
 bool setupStrategyEvaluation(mlir::MlirOptMainConfig &config);
 
+/// Whether --report, --schedule or --timeline is `-` (stdout).
+bool strategyOutputOnStdout();
+
 /// After a successful MlirOptMain: writes --report, --schedule and
 /// --timeline (each atomically). Returns the exit code.
 int writeStrategyOutputs();
