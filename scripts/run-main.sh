@@ -2,14 +2,17 @@
 # The main job, from a fresh checkout: installs what is missing, builds
 # moe-opt and the bundled ONNX models, compiles one onto a target system with
 # every strategy that serves it, and prints the cost report.
-#   scripts/run-main.sh                          # Mixtral 8x7B (ONNX) on edge-chiplet-4
+#   scripts/run-main.sh                          # Qwen3-30B-A3B (ONNX) on edge-chiplet-4
+#   scripts/run-main.sh build/examples/mixtral-8x7b.onnx edge-chiplet-8-mesh
 #   scripts/run-main.sh examples/deepseek-v3.mlir wafer-8x8
 #   WORKLOAD=batch=16,trace=uniform,steps=16 scripts/run-main.sh
 # Also writes build/run-main/<model>.<hw>.{mlir,schedule.json}.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
-model=${1:-$build/examples/mixtral-8x7b.onnx}
+# The default model fits the default target's 64 GiB of LPDDR5X (Mixtral-8x7B,
+# 87 GiB, needs 8 chiplets: moe-opt warns when the weights do not fit).
+model=${1:-$build/examples/qwen3-30b-a3b.onnx}
 hw=${2:-edge-chiplet-4}
 workload=${WORKLOAD:-batch=4,trace=zipf:1.2,seed=0,steps=8}
 

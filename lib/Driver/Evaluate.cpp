@@ -11,6 +11,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Threading.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -52,6 +53,27 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   FailureOr<SystemModel> system = hw::buildSystemModel(systemOp);
   if (failed(system))
     return failure();
+  // Chiplet packages and GPU clusters keep the weights in their devices'
+  // off-chip memory and are simulated whatever it holds (gpu-ndp and wafer
+  // strategies refuse a model that does not fit): say so when it cannot.
+  if (system->kind == SystemKind::Chiplet ||
+      system->kind == SystemKind::GpuCluster) {
+    int64_t capacity = 0;
+    for (const Device &d : system->devices)
+      if (d.kind == DeviceKind::Chiplet || d.kind == DeviceKind::Die ||
+          d.kind == DeviceKind::Gpu)
+        capacity += d.offchipBytes;
+    int64_t weights = model->paramsBytes();
+    if (capacity > 0 && weights > capacity) {
+      std::string text = llvm::formatv(
+          "the model's weights ({0:F1} GiB) exceed the off-chip memory of "
+          "'{1}' ({2:F1} GiB in all): the results assume they fit",
+          weights / double(1 << 30), system->name,
+          capacity / double(1 << 30));
+      mlir::emitWarning(module.getLoc()) << text;
+      model->warnings.push_back(text);
+    }
+  }
   for (const StrategySpec &spec : specs) {
     const StrategyInfo *info = spec.info;
     const std::string &name = spec.name;
