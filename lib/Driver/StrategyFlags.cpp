@@ -6,6 +6,7 @@
 #include "moesaic/Driver/Strategy.h"
 #include "moesaic/Driver/StrategySpec.h"
 #include "moesaic/InitAll.h"
+#include "moesaic/Support/NumberFormat.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
@@ -85,6 +86,15 @@ EvaluationSink &sink() {
   return s;
 }
 
+/// A pass option's default as a user would type it: MLIR prints a double
+/// option as 5.000000e-01; 0.5 reads better and parses the same.
+std::string readableValue(llvm::StringRef value) {
+  double d;
+  if (!value.contains_insensitive("e") || value.getAsDouble(d))
+    return value.str();
+  return shortestRoundTrip(d);
+}
+
 bool fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "moe-opt") << message << "\n";
   return false;
@@ -95,17 +105,19 @@ std::optional<int> moesaic::handleStrategyListing(llvm::raw_ostream &os) {
   if (!listStrategiesOpt)
     return std::nullopt;
   registerAllPasses();
+  // One line per strategy: name, served kinds, summary, then what
+  // `name{key=value ...}` may set, with the defaults.
   for (const StrategyInfo &s : listStrategies()) {
     os << llvm::left_justify(s.name, 16) << " "
        << llvm::left_justify("[" + llvm::join(targetNames(s), ",") + "]", 32)
-       << " " << s.summary << "\n";
-    // What `name{key=value ...}` may set, with the defaults.
+       << " " << s.summary;
     std::vector<StrategyOption> options = strategyOptions(s);
-    if (options.empty())
-      continue;
-    os.indent(17) << "options:";
-    for (const StrategyOption &o : options)
-      os << " " << o.name << "=" << o.value;
+    if (!options.empty()) {
+      os << " (options:";
+      for (const StrategyOption &o : options)
+        os << " " << o.name << "=" << readableValue(o.value);
+      os << ")";
+    }
     os << "\n";
   }
   return 0;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "moesaic/Workload/Workload.h"
+#include "moesaic/Support/NumberFormat.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -16,8 +17,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace moesaic;
 using llvm::StringRef;
@@ -142,19 +141,6 @@ llvm::Expected<WorkloadSpec> moesaic::parseWorkloadSpec(StringRef spec) {
   return out;
 }
 
-/// The shortest decimal form that reads back as exactly `v` (the spec
-/// string is parsed again, e.g. by EPLB's pass, so it must round-trip;
-/// 0.05, not 0.050000000000000003).
-static std::string roundTrip(double v) {
-  char buf[32];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-    if (std::strtod(buf, nullptr) == v)
-      break;
-  }
-  return buf;
-}
-
 std::string WorkloadSpec::str() const {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -165,15 +151,15 @@ std::string WorkloadSpec::str() const {
   else
     os << "batch=" << batch << ",steps=" << steps << ",seed=" << seed;
   if (trace == "zipf")
-    os << ",trace=zipf:" << roundTrip(skew);
+    os << ",trace=zipf:" << shortestRoundTrip(skew);
   else if (trace != "file")
     os << ",trace=" << trace;
   if (locality != 0)
-    os << ",locality=" << roundTrip(locality);
+    os << ",locality=" << shortestRoundTrip(locality);
   if (layerCorrelation != 0)
-    os << ",layer_corr=" << roundTrip(layerCorrelation);
+    os << ",layer_corr=" << shortestRoundTrip(layerCorrelation);
   if (drift != 0)
-    os << ",drift=" << roundTrip(drift);
+    os << ",drift=" << shortestRoundTrip(drift);
   if (context != 0)
     os << ",context=" << context;
   return s;
