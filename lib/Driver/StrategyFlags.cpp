@@ -38,13 +38,19 @@ llvm::cl::opt<std::string> compareOpt(
 llvm::cl::opt<std::string> workloadOpt(
     "workload",
     llvm::cl::desc("Token batch and gating trace, e.g. "
-                   "batch=8,trace=zipf:1.2,seed=0,steps=64 (docs/workloads.md)"),
+                   "batch=8,trace=zipf:1.2,seed=0,steps=64 or "
+                   "trace=path.{json,csv,npy} (default: "
+                   "batch=1,steps=16,seed=0,trace=uniform; "
+                   "docs/workloads.md)"),
     llvm::cl::value_desc("spec"), llvm::cl::cat(strategyCategory));
 llvm::cl::opt<std::string> reportOpt(
-    "report", llvm::cl::desc("Write the cost report ('-' for stdout)"),
+    "report",
+    llvm::cl::desc("Write the cost report ('-' for stdout; the IR then "
+                   "needs -o <file>)"),
     llvm::cl::value_desc("path|-"), llvm::cl::cat(strategyCategory));
 llvm::cl::opt<std::string> reportFormatOpt(
-    "report-format", llvm::cl::desc("Report format: json or text"),
+    "report-format",
+    llvm::cl::desc("Report format: json (default) or text"),
     llvm::cl::init("json"), llvm::cl::value_desc("json|text"),
     llvm::cl::cat(strategyCategory));
 llvm::cl::opt<std::string> scheduleOpt(
@@ -58,7 +64,8 @@ llvm::cl::opt<std::string> timelineOpt(
 llvm::cl::opt<std::string> runtimeOpt(
     "runtime",
     llvm::cl::desc("Where the simulated runtime takes its per-batch "
-                   "decisions: direct (the strategy's runtime scheduler) or "
+                   "decisions: direct (default: the strategy's runtime "
+                   "scheduler) or "
                    "dataflow (the schedule's when/where program, run by the "
                    "dataflow interpreter; fse-dp, ndp-tp and er-mapping, "
                    "docs/dataflow.md)"),
@@ -67,7 +74,8 @@ llvm::cl::opt<std::string> runtimeOpt(
 llvm::cl::opt<std::string> taskGranularityOpt(
     "task-granularity",
     llvm::cl::desc("Simulator tasks of runtimes that offer a choice (fse-dp): "
-                   "fine (one per shard chunk transfer and compute) or "
+                   "fine (default: one per shard chunk transfer and "
+                   "compute) or "
                    "coarse (one per layer and chiplet or link busy "
                    "interval; faster on large models, latency differs, "
                    "docs/fse-dp.md); the report's "
