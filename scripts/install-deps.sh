@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Moesaic needs (see ../shared/TOOLCHAIN.md).
+# Installs the Debian packages Moesaic needs (listed below; README.md, "Building
+# by hand", says what each is for).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 

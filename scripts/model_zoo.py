@@ -3,7 +3,7 @@
 
 Two families:
 
-* ``fused``: whole decoders at the exact sizes of ../shared/REFERENCE.md's
+* ``fused``: whole decoders at the exact sizes of docs/models.md's
   table, in the form the onnxruntime-genai model builder writes (token
   embedding, com.microsoft SimplifiedLayerNormalization, GroupQueryAttention
   with Q/K/V/O MatMuls, com.microsoft MoE, LM head). Every weight is a graph

@@ -166,7 +166,7 @@ std::string WorkloadSpec::str() const {
 }
 
 llvm::json::Object moesaic::workloadSummary(const WorkloadSpec &spec) {
-  // SPEC.md: batch_tokens, trace, seed, steps; the rest describes the
+  // The report contract (docs/strategies.md): batch_tokens, trace, seed, steps; the rest describes the
   // synthetic generator's knobs.
   std::string trace = spec.trace;
   if (spec.trace == "file")

@@ -104,7 +104,7 @@ struct ModelDesc {
   int64_t nonExpertBytes() const;
 };
 
-/// The report's "model" section (../shared/SPEC.md), with "warnings".
+/// The report's "model" section (docs/strategies.md, "Report"), with "warnings".
 llvm::json::Object modelSummary(const ModelDesc &model);
 
 } // namespace moesaic

@@ -1,5 +1,5 @@
 """Checks a moe-opt cost report against the contract of docs/strategies.md
-(SPEC.md's "Report JSON"): every field present with its type, one result per
+(the report schema, docs/strategies.md "Report"): every field present with its type, one result per
 strategy in order, latency never below the lower bound, speedups against the
 first strategy, analytic notes where the estimate is off by more than 5 %.
 
