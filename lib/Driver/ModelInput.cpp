@@ -1,6 +1,7 @@
 //===- ModelInput.cpp - moe-opt's model inputs: ONNX import, summary ------===//
 
 #include "moesaic/Driver/ModelInput.h"
+#include "moesaic/Support/InputChecks.h"
 #include "moesaic/Dialect/Moe/MoeModelDesc.h"
 #ifdef MOESAIC_HAVE_ONNX
 #include "moesaic/Frontend/OnnxImporter.h"
@@ -34,6 +35,14 @@ static bool isOnnxInput(llvm::StringRef path) {
 
 std::unique_ptr<llvm::MemoryBuffer>
 moesaic::openModelInput(llvm::StringRef path, DialectRegistry &registry) {
+  // Standard input is read as mlir-opt reads it; a named FIFO or device
+  // would block or never end.
+  if (path != "-")
+    if (std::optional<std::string> why = notARegularFile(path)) {
+      llvm::WithColor::error(llvm::errs(), "moe-opt")
+          << "cannot read '" << path << "': " << *why << "\n";
+      return nullptr;
+    }
   if (!isOnnxInput(path)) {
     std::string error;
     std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(path, &error);

@@ -1,6 +1,7 @@
 //===- OnnxImporter.cpp - The ONNX frontend's public entry points ---------===//
 
 #include "moesaic/Frontend/OnnxImporter.h"
+#include "moesaic/Support/InputChecks.h"
 
 #include "ModelEmitter.h"
 #include "OnnxGraph.h"
@@ -82,6 +83,12 @@ moesaic::importOnnxModel(const onnx::ModelProto &model,
 OwningOpRef<ModuleOp> moesaic::importOnnxFile(llvm::StringRef path,
                                               MLIRContext *context,
                                               const OnnxImportOptions &options) {
+  if (path != "-")
+    if (std::optional<std::string> why = notARegularFile(path)) {
+      emitError(FileLineColLoc::get(context, path, 0, 0))
+          << "cannot read the file: " << *why;
+      return nullptr;
+    }
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
                                          /*RequiresNullTerminator=*/false);

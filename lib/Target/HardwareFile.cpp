@@ -1,6 +1,7 @@
 //===- HardwareFile.cpp - JSON hardware descriptions and presets ----------===//
 
 #include "moesaic/Target/HardwareFile.h"
+#include "moesaic/Support/InputChecks.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -522,6 +523,11 @@ llvm::Expected<SystemModel> moesaic::parseHardwareJSON(llvm::StringRef text,
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "hardware file '" + source +
                                        "': larger than 16 MiB");
+  if (std::optional<std::string> deep = jsonNestingProblem(text))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "hardware file '" + source +
+                                       "': not a hardware description: " +
+                                       *deep);
   llvm::Expected<Value> parsed = llvm::json::parse(text);
   if (!parsed)
     return llvm::createStringError(
@@ -533,6 +539,9 @@ llvm::Expected<SystemModel> moesaic::parseHardwareJSON(llvm::StringRef text,
 }
 
 llvm::Expected<SystemModel> moesaic::loadHardwareFile(llvm::StringRef path) {
+  if (std::optional<std::string> why = notARegularFile(path))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "hardware file '" + path + "': " + *why);
   uint64_t size = 0;
   if (std::error_code ec = llvm::sys::fs::file_size(path, size))
     return llvm::createStringError(ec, "hardware file '" + path +

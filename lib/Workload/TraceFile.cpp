@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "TraceInternal.h"
+#include "moesaic/Support/InputChecks.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -76,6 +77,8 @@ llvm::Error checkDistinct(const FileError &err, const int32_t *e, int64_t k,
 
 llvm::Expected<GatingTrace> readJSON(const FileError &err, StringRef text,
                                      const ModelShape &shape) {
+  if (std::optional<std::string> deep = jsonNestingProblem(text))
+    return err("not a trace: " + *deep);
   llvm::Expected<json::Value> root = json::parse(text);
   if (!root)
     return err("invalid JSON: " + llvm::toString(root.takeError()));
@@ -366,6 +369,8 @@ llvm::Expected<GatingTrace> readNpy(const FileError &err, StringRef data,
 llvm::Expected<GatingTrace>
 moesaic::workload::readTraceFile(StringRef path, const ModelDesc &model) {
   FileError err(path);
+  if (std::optional<std::string> why = notARegularFile(path))
+    return err("cannot be read: " + *why);
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)

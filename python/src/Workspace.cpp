@@ -2,6 +2,7 @@
 
 #include "Workspace.h"
 #include "moesaic/InitAll.h"
+#include "moesaic/Support/InputChecks.h"
 
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
@@ -98,6 +99,10 @@ OwningOpRef<ModuleOp> Workspace::load(const ModelSource &source) {
   case ModelSource::MlirFile: {
     std::unique_ptr<llvm::MemoryBuffer> buffer;
     if (source.kind == ModelSource::MlirFile) {
+      if (std::optional<std::string> why = notARegularFile(source.data)) {
+        error("cannot read '" + source.data + "': " + *why);
+        return nullptr;
+      }
       std::string message;
       buffer = openInputFile(source.data, &message);
       if (!buffer) {
