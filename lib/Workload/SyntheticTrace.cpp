@@ -46,7 +46,14 @@ public:
   /// Appends draws to `ranks` until it holds k distinct ranks.
   void draw(Xoshiro256 &rng, int64_t k, std::vector<int32_t> &ranks) {
     int64_t n = cdf.size();
+    // Membership of `ranks` (a flag per rank, cleared before returning):
+    // a linear search per draw made k close to E cost O(k^2) per token.
+    if ((int64_t)taken.size() != n)
+      taken.assign(n, 0);
+    for (int32_t r : ranks)
+      taken[r] = 1;
     int misses = 0;
+    bool treeBuilt = false;
     while ((int64_t)ranks.size() < k) {
       int32_t r;
       if (misses < 64) {
@@ -55,35 +62,92 @@ public:
                       cdf.begin());
         if (r >= n)
           r = n - 1;
-      } else {
+      } else if (n <= kScanMax) {
         // Heavily skewed and k close to E: draw exactly from what is left.
         double left = 0;
         for (int32_t i = 0; i < n; ++i)
-          if (!taken(ranks, i))
+          if (!taken[i])
             left += weights[i];
         double u = rng.uniform() * left;
-        r = -1;
-        for (int32_t i = 0; i < n; ++i) {
-          if (taken(ranks, i))
-            continue;
-          r = i;
-          if ((u -= weights[i]) < 0)
-            break;
+        r = scanRemaining(u);
+      } else {
+        // The same draw over more than kScanMax ranks from a Fenwick tree
+        // of the remaining weights (built once per token: O(log E) per
+        // draw instead of O(E); sums in another order, so the draws can
+        // differ in the last bits from the scan's, which keeps every trace
+        // of up to kScanMax experts as it was).
+        if (!treeBuilt) {
+          buildTree();
+          treeBuilt = true;
         }
+        double u = rng.uniform() * treeTotal();
+        r = treeFind(u);
+        if (r < 0 || r >= n || taken[r])
+          r = scanRemaining(u); // rounding at the end of the tree
       }
-      if (taken(ranks, r)) {
+      if (taken[r]) {
         ++misses;
         continue;
       }
       ranks.push_back(r);
+      taken[r] = 1;
+      if (treeBuilt)
+        treeAdd(r, -weights[r]);
     }
+    for (int32_t r : ranks)
+      taken[r] = 0;
   }
 
 private:
-  static bool taken(const std::vector<int32_t> &ranks, int32_t r) {
-    return std::find(ranks.begin(), ranks.end(), r) != ranks.end();
+  static constexpr int64_t kScanMax = 4096;
+
+  /// The first remaining rank where `u` runs out (the last remaining one
+  /// when rounding leaves some of `u`).
+  int32_t scanRemaining(double u) const {
+    int32_t r = -1;
+    for (int32_t i = 0, n = (int32_t)weights.size(); i < n; ++i) {
+      if (taken[i])
+        continue;
+      r = i;
+      if ((u -= weights[i]) < 0)
+        break;
+    }
+    return r;
   }
+
+  void buildTree() {
+    int64_t n = weights.size();
+    tree.assign(n + 1, 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      if (!taken[i])
+        treeAdd((int32_t)i, weights[i]);
+  }
+  void treeAdd(int32_t r, double w) {
+    for (size_t i = r + 1; i < tree.size(); i += i & (~i + 1))
+      tree[i] += w;
+  }
+  double treeTotal() const {
+    double sum = 0;
+    for (size_t i = tree.size() - 1; i > 0; i -= i & (~i + 1))
+      sum += tree[i];
+    return sum;
+  }
+  /// The smallest rank whose prefix of remaining weights exceeds `u`.
+  int32_t treeFind(double u) const {
+    size_t pos = 0, step = 1;
+    while (step * 2 < tree.size())
+      step *= 2;
+    for (; step; step /= 2)
+      if (pos + step < tree.size() && tree[pos + step] <= u) {
+        pos += step;
+        u -= tree[pos];
+      }
+    return (int32_t)pos; // rank pos (tree index pos + 1)
+  }
+
   std::vector<double> cdf, weights;
+  std::vector<uint8_t> taken;
+  std::vector<double> tree; // Fenwick tree over remaining weights
 };
 
 } // namespace
@@ -144,6 +208,9 @@ moesaic::workload::makeSyntheticTrace(const WorkloadSpec &spec,
   // Ranks each token drew in the previous layer (for layer correlation).
   std::vector<std::vector<int32_t>> prevRanks(spec.batch);
   std::vector<int32_t> ranks;
+  // Ranks already kept from the previous layer (a flag per rank, cleared
+  // after each token).
+  std::vector<uint8_t> kept;
   for (int64_t s = 0; s < spec.steps; ++s) {
     for (size_t l = 0; l < numLayers; ++l) {
       int64_t e = numExperts[l], k = topK[l];
@@ -160,12 +227,17 @@ moesaic::workload::makeSyntheticTrace(const WorkloadSpec &spec,
         ranks.clear();
         if (l > 0 && spec.layerCorrelation > 0 &&
             rng.uniform() < spec.layerCorrelation) {
+          if ((int64_t)kept.size() < e)
+            kept.assign(e, 0);
           for (int32_t r : prevRanks[t]) {
             int32_t rr = (int32_t)(r % e);
-            if ((int64_t)ranks.size() < k &&
-                std::find(ranks.begin(), ranks.end(), rr) == ranks.end())
+            if ((int64_t)ranks.size() < k && !kept[rr]) {
+              kept[rr] = 1;
               ranks.push_back(rr);
+            }
           }
+          for (int32_t r : ranks)
+            kept[r] = 0;
         }
         samplers[l].draw(rng, k, ranks);
         for (int64_t i = 0; i < k; ++i)

@@ -242,6 +242,23 @@ TEST(SyntheticTrace, DriftRotatesPopularity) {
     EXPECT_EQ(topExpert(still, s), topExpert(still, 0));
 }
 
+// Every expert picked by every token (top-k = E), skewed so that the
+// sampler must draw from what is left, on both sides of its exact scan's
+// limit (4096 ranks; above it a Fenwick tree): each token still picks
+// every expert once, with layer correlation too. Before, membership was a
+// linear search and the draw from what is left a scan of E per pick: E =
+// 65536 did not finish in minutes.
+TEST(SyntheticTrace, TopKEqualToExpertsDrawsEveryExpertOnce) {
+  for (int64_t e : {4096, 8192, 65536}) {
+    ModelDesc m = tinyModel(e, e, 2);
+    GatingTrace t = mustTrace("batch=2,steps=2,trace=zipf:1.5,layer_corr=0.5", m);
+    expectValid(t);
+    GatingTrace again =
+        mustTrace("batch=2,steps=2,trace=zipf:1.5,layer_corr=0.5", m);
+    EXPECT_TRUE(sameTrace(t, again)) << e << " experts";
+  }
+}
+
 TEST(SyntheticTrace, RefusesAbsurdSizesBeforeAllocating) {
   ModelDesc m = tinyModel(8, 2, 64);
   auto spec = parseWorkloadSpec("batch=1000000,steps=1000000");
