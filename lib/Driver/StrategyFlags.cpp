@@ -132,6 +132,15 @@ std::optional<int> moesaic::handleStrategyListing(llvm::raw_ostream &os) {
 }
 
 bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
+  // `--report=` and friends given empty would silently do nothing.
+  if (strategyOpt.getNumOccurrences() && strategyOpt.empty())
+    return fail("--strategy needs a strategy name (--list-strategies lists "
+                "them)");
+  if (compareOpt.getNumOccurrences() && compareOpt.empty())
+    return fail("--compare needs a comma-separated list of strategies");
+  for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt})
+    if (opt->getNumOccurrences() && opt->empty())
+      return fail("--" + opt->ArgStr + " needs a path ('-' for stdout)");
   bool evaluating = !strategyOpt.empty() || !compareOpt.empty();
   if (!evaluating) {
     for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt})
@@ -169,8 +178,12 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
     options.strategies.push_back(strategyOpt);
     options.lowerInPlace = true;
   } else {
-    for (std::string &s : splitStrategyList(compareOpt))
+    for (std::string &s : splitStrategyList(compareOpt)) {
+      if (s.empty())
+        return fail("--compare '" + compareOpt +
+                    "' has an empty item (a stray comma)");
       options.strategies.push_back(std::move(s));
+    }
     if (options.strategies.empty())
       return fail("--compare needs at least one strategy");
   }

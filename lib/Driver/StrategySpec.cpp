@@ -8,6 +8,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace moesaic;
 
@@ -108,6 +110,14 @@ static llvm::Error applyOptions(const StrategySpec &spec, OpPassManager &pm) {
     if (!llvm::StringRef(item).contains('='))
       return error("strategy '" + spec.name + "': option '" + item +
                    "' needs a value (" + item + "=...)");
+    // A NaN or an infinity would pass the passes' own range checks (every
+    // comparison with NaN is false) and reach the schedule JSON, which has
+    // no spelling for them.
+    double number;
+    llvm::StringRef value = llvm::StringRef(item).split('=').second.trim();
+    if (!value.getAsDouble(number) && !std::isfinite(number))
+      return error("strategy '" + spec.name + "': option '" + item +
+                   "' must be a finite number");
     unsigned taken = 0;
     llvm::StringSet<> known;
     for (Pass &pass : pm.getPasses())
@@ -199,14 +209,13 @@ moesaic::splitStrategyList(llvm::StringRef list) {
     else if (c == '}')
       --depth;
     if (c == ',' && depth == 0) {
-      if (!llvm::StringRef(current).trim().empty())
-        out.push_back(llvm::StringRef(current).trim().str());
+      out.push_back(llvm::StringRef(current).trim().str());
       current.clear();
       continue;
     }
     current.push_back(c);
   }
-  if (!llvm::StringRef(current).trim().empty())
+  if (!out.empty() || !llvm::StringRef(current).trim().empty())
     out.push_back(llvm::StringRef(current).trim().str());
   return out;
 }
