@@ -258,9 +258,9 @@ bool Reader::readDevice(const Object &obj, const std::string &path) {
       return false;
     proto.attachedTo = host;
   }
-  if ((int64_t)sys.devices.size() + std::max<int64_t>(count, 1) +
-          (grid.empty() ? 0 : grid[0] * grid[1]) >
-      kMaxDevices)
+  // This entry adds a grid's devices, `count` of them, or one.
+  int64_t adds = !grid.empty() ? grid[0] * grid[1] : std::max<int64_t>(count, 1);
+  if ((int64_t)sys.devices.size() + adds > kMaxDevices)
     return fail(path, "the system has more than " +
                           std::to_string(kMaxDevices) + " devices");
   if (!grid.empty()) {

@@ -346,6 +346,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"negative coordinates",
                 twoDevices(R"({"name": "a", "coord": [0, -1], )" + P + "}"),
                 "'coord' entries must be non-negative integers"},
+        BadFile{"one device past the limit after a full grid",
+                twoDevices(R"({"name": "g", "grid": [64, 64], )" + P +
+                           R"(}, {"name": "x", )" + P + "}"),
+                "devices[1]: the system has more than 4096 devices"},
         BadFile{"huge grid",
                 twoDevices(R"({"name": "a", "grid": [4096, 4096], )" + P + "}"),
                 "'grid' has more than 4096 devices"},
@@ -456,6 +460,18 @@ INSTANTIATE_TEST_SUITE_P(
         name += std::isalnum((unsigned char)c) ? c : '_';
       return name;
     });
+
+// The device limit is inclusive for a grid as for a count: a 64 x 64 grid
+// is 4096 devices (it was refused as one more).
+TEST(HardwareFile, AGridOfExactlyTheDeviceLimitLoads) {
+  llvm::Expected<SystemModel> sys = parseHardwareJSON(
+      R"({"name": "t", "kind": "chiplet", "devices": [{"name": "c",
+          "grid": [64, 64], "peak_tflops": {"bf16": 1}}],
+          "topology": {"kind": "ring", "members": "c", "gbps": 1}})",
+      "grid.json");
+  ASSERT_TRUE(bool(sys)) << llvm::toString(sys.takeError());
+  EXPECT_EQ(sys->numDevices(), 4096u);
+}
 
 TEST(HardwareFile, OversizedTextIsRefused) {
   std::string text(16 * 1024 * 1024 + 1, ' ');
