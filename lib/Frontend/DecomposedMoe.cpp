@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Patterns.h"
+#include "moesaic/Model/ModelDesc.h"
 
 #include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/DenseMap.h"
@@ -336,6 +337,12 @@ llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
     b.form = experts.front().experts > 0 ? "batched" : "per-expert";
     b.hidden = r.hidden;
     b.experts = a.experts;
+    if (a.experts > moesaic::kMaxExperts)
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          llvm::formatv("router '{0}' scores {1} experts, more than the {2} "
+                        "a MoE layer may have",
+                        anchor.name, a.experts, moesaic::kMaxExperts));
     RoutingFacts facts = analyzeRouting(r, a, r.warnings);
     if (facts.topK <= 0 || facts.topK > a.experts)
       return llvm::createStringError(

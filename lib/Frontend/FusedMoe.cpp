@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Patterns.h"
+#include "moesaic/Model/ModelDesc.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -107,6 +108,12 @@ static llvm::Expected<MoeBlock> matchFused(Recognition &r, int index) {
   if (b.experts <= 0 || fc1Out <= 0)
     return nodeError(n, "fc1_experts_weights " + dimsStr(w1.dims) +
                             " has an empty dimension");
+  if (b.experts > moesaic::kMaxExperts)
+    return nodeError(n, "fc1_experts_weights " + dimsStr(w1.dims) +
+                            " holds " + std::to_string(b.experts) +
+                            " experts, more than the " +
+                            std::to_string(moesaic::kMaxExperts) +
+                            " a MoE layer may have");
 
   std::string act = n.strAttr("activation_type", "relu");
   int64_t fusion = n.intAttr("swiglu_fusion", -1);

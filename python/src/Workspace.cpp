@@ -99,7 +99,10 @@ OwningOpRef<ModuleOp> Workspace::load(const ModelSource &source) {
   case ModelSource::MlirFile: {
     std::unique_ptr<llvm::MemoryBuffer> buffer;
     if (source.kind == ModelSource::MlirFile) {
-      if (std::optional<std::string> why = notARegularFile(source.data)) {
+      if (std::optional<std::string> why =
+              llvm::sys::fs::exists(source.data)
+                  ? notARegularFile(source.data)
+                  : std::nullopt) {
         error("cannot read '" + source.data + "': " + *why);
         return nullptr;
       }
