@@ -297,9 +297,14 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
     else if (taskGranularity != "fine")
       return evalError("unknown task granularity '" + taskGranularity +
                        "' (expected fine or coarse)");
-    if (llvm::Error e = runtime->load(schedule, system, model))
-      return evalError("strategy '" + out.strategy +
-                       "': " + llvm::toString(std::move(e)));
+    if (llvm::Error e = runtime->load(schedule, system, model)) {
+      // Some runtimes name the strategy themselves: once is enough.
+      std::string prefix = "strategy '" + out.strategy + "': ";
+      std::string text = llvm::toString(std::move(e));
+      return evalError(llvm::StringRef(text).starts_with(prefix)
+                           ? text
+                           : prefix + text);
+    }
     return std::move(runtime);
   };
   llvm::Expected<std::unique_ptr<StrategyRuntime>> runtime = makeRuntime();

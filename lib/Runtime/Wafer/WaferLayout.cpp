@@ -245,15 +245,27 @@ llvm::Expected<WaferShape> wafer::chooseShape(const ModelDesc &model,
     // GPUs) divides that by 8 at a small all-reduce cost, so rings have 8
     // dies unless the weights need more.
     shape.ringSize = 0;
+    const int64_t smallest = std::min<int64_t>(kDefaultRingSize, shape.dies);
+    bool candidates = false;
     for (int64_t g = 1; g <= shape.dies; g *= 2) {
       if (shape.dies % g)
         break;
-      if (g >= std::min<int64_t>(kDefaultRingSize, shape.dies) &&
-          expertPerDie + dense / double(g) <= double(capacity)) {
+      if (g < smallest)
+        continue;
+      candidates = true;
+      if (expertPerDie + dense / double(g) <= double(capacity)) {
         shape.ringSize = g;
         break;
       }
     }
+    if (!shape.ringSize && !candidates)
+      return fail(llvm::formatv(
+                      "no ring size for the {0} dies: the rings are powers "
+                      "of two of at least {1} dies dividing the die count "
+                      "(give the strategy's ring-size option another "
+                      "divisor of {0})",
+                      shape.dies, smallest)
+                      .str());
     if (!shape.ringSize)
       return fail("the mesh is too small: experts (" + gb(expertPerDie) +
                   " per die) plus the dense weights split over any ring "
