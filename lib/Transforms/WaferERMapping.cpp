@@ -27,10 +27,15 @@ struct WaferERMappingPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     const char *arg = "moe-wafer-er-mapping";
-    if (batch <= 0 || profileSteps <= 0 || searchIters < 0) {
+    // Each search step evaluates a whole layout (milliseconds on a large
+    // mesh): past a million the pass would run for hours.
+    constexpr int64_t kMaxSearchIters = 1000000;
+    if (batch <= 0 || profileSteps <= 0 || searchIters < 0 ||
+        searchIters > kMaxSearchIters) {
       module.emitError() << arg
                          << ": batch and profile-steps must be positive and "
-                            "search-iters non-negative";
+                            "search-iters in [0, "
+                         << kMaxSearchIters << "]";
       return signalPassFailure();
     }
     FailureOr<WaferContext> wc = getWaferContext(module, arg, ringSize, true);

@@ -67,7 +67,12 @@ LayoutCost wafer::evaluate(const MappingProblem &p, const WaferLayout &layout,
   const SystemModel &sys = *p.system;
   double tokenBytes = (double)p.layer->tokenBytes();
   LayoutCost cost;
-  std::vector<Flow> flows;
+  // The local search evaluates thousands of layouts: the flow list keeps
+  // its capacity from one to the next (growing it afresh each time cost
+  // more than half the search in reallocations and page faults on large
+  // meshes). One per thread: candidates may be searched concurrently.
+  thread_local std::vector<Flow> flows;
+  flows.clear();
   ringFlows(layout, p.batch, tokenBytes, allReducesPerLayer(layout), flows);
   LinkLoad ring;
   accumulate(flows, sys, ring);
