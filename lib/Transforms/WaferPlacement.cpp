@@ -13,6 +13,10 @@ FailureOr<WaferContext> moesaic::getWaferContext(ModuleOp module,
                                                  StringRef passArg,
                                                  int64_t ringSize,
                                                  bool needPlacement) {
+  if (ringSize < 0)
+    return module.emitError() << passArg << ": ring-size must be 0 (chosen "
+                              << "from the model) or positive, got "
+                              << ringSize;
   FailureOr<ScheduleContext> ctx = getScheduleContext(module, passArg);
   if (failed(ctx))
     return failure();

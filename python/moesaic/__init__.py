@@ -93,6 +93,12 @@ def workload_spec(workload):
     if isinstance(workload, str):
         return workload
     if isinstance(workload, dict):
+        # A value holding ',' or '=' would smuggle in other keys
+        # ({"trace": "zipf,batch=3"}): refused, like the spec's own errors.
+        for k, v in workload.items():
+            if any(c in str(k) + str(v) for c in ",="):
+                raise Error(f"error: workload {{{k!r}: {v!r}}}: keys and "
+                            "values cannot contain ',' or '='")
         return ",".join(f"{k}={v}" for k, v in workload.items())
     raise TypeError("workload must be None, a spec string or a dict, not "
                     f"{type(workload).__name__}")

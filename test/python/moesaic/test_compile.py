@@ -332,3 +332,10 @@ def test_variants_of_a_strategy_compare_side_by_side():
 def test_strategy_lists_split_outside_braces():
     from moesaic import _split_strategies
     assert _split_strategies("a, b{x=1,2 y=3},c,") == ["a", "b{x=1,2 y=3}", "c"]
+
+
+def test_workload_dict_values_cannot_add_keys():
+    # {"trace": "zipf,batch=3"} would have become "trace=zipf,batch=3".
+    with pytest.raises(moesaic.Error, match="cannot contain ','"):
+        moesaic.compile(TINY, hw="edge-chiplet-4", strategy="ep",
+                        workload={"trace": "zipf,batch=3"})
