@@ -39,6 +39,23 @@ static llvm::Expected<MoeBlock> matchFused(Recognition &r, int index) {
   bool quant = n.opType == "QMoE";
   MoeBlock b;
   b.form = "com.microsoft." + n.opType;
+  // The attributes the import reads, with the kind the contrib op
+  // defines: one of another kind is an error, not its default (k = "two"
+  // became top-1).
+  static const std::pair<const char *, Attr::Kind> kinds[] = {
+      {"k", Attr::Int},
+      {"activation_type", Attr::String},
+      {"swiglu_fusion", Attr::Int},
+      {"normalize_routing_weights", Attr::Int},
+      {"use_sparse_mixer", Attr::Int},
+      {"expert_weight_bits", Attr::Int},
+      {"block_size", Attr::Int},
+      {"quant_type", Attr::String}};
+  for (const auto &[name, kind] : kinds)
+    if (const Attr *a = n.attr(name); a && a->kind != kind)
+      return nodeError(n, std::string("attribute '") + name + "' must be " +
+                              (kind == Attr::Int ? "an integer"
+                                                 : "a string"));
   int in = n.input(0), router = n.input(1), fc1 = n.input(2);
   int fc1Bias = n.input(quant ? 4 : 3), fc2 = n.input(quant ? 5 : 4);
   int fc3 = n.input(quant ? 8 : 6);
