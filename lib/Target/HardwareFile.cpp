@@ -2,6 +2,7 @@
 
 #include "moesaic/Target/HardwareFile.h"
 #include "moesaic/Support/InputChecks.h"
+#include "moesaic/Support/NumberFormat.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -134,6 +135,12 @@ bool Reader::getNumber(const Object &obj, const std::string &path,
     return fail(path, std::string("'") + key + "' must be a " +
                           (positive ? "positive" : "non-negative") +
                           " number, got " + llvm::formatv("{0}", *d).str());
+  // Rates (TFLOP/s, GB/s) and latencies (ns) far outside any hardware:
+  // 1e-300 TFLOP/s made tick counts overflow inside the passes.
+  if (*d > 1e9 || (positive && *d < 1e-6))
+    return fail(path, std::string("'") + key + "' = " +
+                          shortestRoundTrip(*d) +
+                          " is outside the plausible range [1e-06, 1e+09]");
   out = *d;
   return true;
 }

@@ -350,6 +350,12 @@ INSTANTIATE_TEST_SUITE_P(
                 twoDevices(R"({"name": "g", "grid": [64, 64], )" + P +
                            R"(}, {"name": "x", )" + P + "}"),
                 "devices[1]: the system has more than 4096 devices"},
+        BadFile{"implausibly slow device",
+                twoDevices(R"({"name": "a", "peak_tflops": {"bf16": 1e-300}})"),
+                "devices[0].peak_tflops: 'bf16' = 1e-300 is outside the plausible range [1e-06, 1e+09]"},
+        BadFile{"implausibly fast link",
+                twoDevices("", R"(, "links": [{"src": "a", "dst": "b", "gbps": 1e12}])"),
+                "links[0]: 'gbps' = 1e+12 is outside the plausible range [1e-06, 1e+09]"},
         BadFile{"huge grid",
                 twoDevices(R"({"name": "a", "grid": [4096, 4096], )" + P + "}"),
                 "'grid' has more than 4096 devices"},
