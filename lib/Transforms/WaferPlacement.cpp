@@ -29,9 +29,19 @@ FailureOr<WaferContext> moesaic::getWaferContext(ModuleOp module,
            << "' is not a wafer mesh (needs kind wafer and a rows x cols "
               "mesh of dies)";
   bool hasPlacement = false;
-  for (Operation &op : ctx->schedule.getBody().front())
+  int64_t placedRingSize = 0;
+  for (Operation &op : ctx->schedule.getBody().front()) {
     if (isa<hw::WaferRingsOp, hw::WaferExpertsOp>(op))
       hasPlacement = true;
+    if (auto rings = dyn_cast<hw::WaferRingsOp>(op))
+      if (!rings.getRings().empty())
+        if (auto first = dyn_cast<ArrayAttr>(rings.getRings()[0]))
+          placedRingSize = first.size();
+  }
+  // Passes after the placement work with its rings (a placement made with
+  // ring-size=3 is not re-derived as the default).
+  if (!needPlacement && ringSize == 0)
+    ringSize = placedRingSize;
   if (needPlacement && hasPlacement)
     return ctx->schedule.emitError()
            << passArg << ": schedule @" << ctx->schedule.getSymName()
