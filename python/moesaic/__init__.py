@@ -18,6 +18,7 @@ GIL, so several threads may compile at once.
 
 import json as _json
 import os as _os
+import stat as _stat
 import warnings as _warnings
 
 from . import _core
@@ -63,10 +64,18 @@ def import_onnx(model, name=None):
             module = Module.from_file(path)
         else:
             try:
+                # A FIFO would block and a device never end: regular files
+                # only, as moe-opt reads them.
+                mode = _os.stat(path).st_mode
+                if _stat.S_ISDIR(mode):
+                    raise Error(f"error: cannot read '{path}': is a directory")
+                if not _stat.S_ISREG(mode):
+                    raise Error(f"error: cannot read '{path}': not a regular "
+                                "file (a FIFO, a device or a socket)")
                 with open(path, "rb") as f:
                     data = f.read()
             except OSError as e:
-                raise Error(f"cannot read '{path}': {e.strerror}") from None
+                raise Error(f"error: cannot read '{path}': {e.strerror}") from None
             module = Module.from_onnx_bytes(data, name or path)
     _warn(module.load_warnings)
     try:

@@ -2,6 +2,8 @@
 # REQUIRES: python-module
 """Modules: moesaic.parse, Module.from_file, import_onnx, summary()."""
 
+import os
+
 import pytest
 
 import moesaic
@@ -92,3 +94,15 @@ def test_import_onnx_without_the_frontend(tmp_path):
 def test_error_is_an_exception_with_diagnostics():
     assert issubclass(moesaic.Error, Exception)
     assert moesaic.Error("x").diagnostics == ()
+
+
+def test_inputs_that_are_not_regular_files(tmp_path):
+    # A directory, a device that never ends and a FIFO that would block are
+    # refused before reading, with the error: prefix of every message.
+    fifo = tmp_path / "model.bin"
+    os.mkfifo(fifo)
+    for path, why in [(str(tmp_path), "is a directory"),
+                      ("/dev/zero", "not a regular file"),
+                      (str(fifo), "not a regular file")]:
+        with pytest.raises(moesaic.Error, match="^error: cannot read .*" + why):
+            moesaic.import_onnx(path)
