@@ -13,6 +13,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <optional>
+#include <string>
 
 namespace moesaic {
 
@@ -23,6 +24,9 @@ std::optional<int> handleStrategyListing(llvm::raw_ostream &os);
 /// evaluation to `config`'s pipeline. Returns false (after printing one
 /// `error:` line) on bad flags.
 bool setupStrategyEvaluation(mlir::MlirOptMainConfig &config);
+
+/// The flag (report, schedule or timeline) that writes `path`, if any.
+std::optional<std::string> strategyOutputWriting(llvm::StringRef path);
 
 /// Whether --report, --schedule or --timeline is `-` (stdout).
 bool strategyOutputOnStdout();
