@@ -433,6 +433,16 @@ llvm::Expected<SystemModel> Reader::read(const Value &rootValue) {
       !getString(*root, "", "kind", kind, true) ||
       !getString(*root, "", "description", sys.description, false))
     return makeError();
+  // The name is echoed in every error and becomes the IR symbol: one
+  // printable line.
+  if (sys.name.empty() ||
+      llvm::any_of(sys.name, [](char c) {
+        return (unsigned char)c < 0x20 || c == 0x7f;
+      })) {
+    fail("", "the system 'name' must be non-empty, one line of printable "
+             "characters");
+    return makeError();
+  }
   auto k = parseSystemKind(kind);
   if (!k) {
     fail("", "unknown system kind '" + kind +
