@@ -37,7 +37,7 @@ std::unique_ptr<llvm::MemoryBuffer>
 moesaic::openModelInput(llvm::StringRef path, DialectRegistry &registry) {
   // Standard input is read as mlir-opt reads it; a named FIFO or device
   // would block or never end.
-  if (path != "-" && llvm::sys::fs::exists(path))
+  if (path != "-")
     if (std::optional<std::string> why = notARegularFile(path)) {
       llvm::WithColor::error(llvm::errs(), "moe-opt")
           << "cannot read '" << path << "': " << *why << "\n";

@@ -142,13 +142,9 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
   if (!setupStrategyEvaluation(config))
     return 1;
 
-  if (!checkOutputPath("-o", outputFilename))
+  if (!checkOutputPath("-o", outputFilename) ||
+      !checkOutputsDistinct(outputFilename))
     return 1;
-  if (std::optional<std::string> flag = strategyOutputWriting(outputFilename)) {
-    llvm::WithColor::error(llvm::errs(), "moe-opt")
-        << "-o and --" << *flag << " both write '" << outputFilename << "'\n";
-    return 1;
-  }
 
   // .onnx / .onnxtext inputs are imported into the moe dialect here.
   std::unique_ptr<llvm::MemoryBuffer> input =

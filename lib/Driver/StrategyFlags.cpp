@@ -204,18 +204,6 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
                 "': " + llvm::toString(spec.takeError()));
   options.workload = *spec;
   options.recordTimeline = !timelineOpt.empty();
-  // Two outputs to one file: the last writer would silently win.
-  {
-    llvm::StringMap<std::string> byPath;
-    for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt}) {
-      if (opt->empty() || *opt == "-")
-        continue;
-      auto [it, fresh] = byPath.try_emplace(*opt, opt->ArgStr.str());
-      if (!fresh)
-        return fail("--" + it->second + " and --" + opt->ArgStr +
-                    " both write '" + *opt + "'");
-    }
-  }
   // Unwritable outputs fail now, not after the evaluation.
   for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt})
     if (!opt->empty() && !checkOutputPath("--" + opt->ArgStr.str(), *opt))
@@ -233,12 +221,20 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
   return true;
 }
 
-std::optional<std::string>
-moesaic::strategyOutputWriting(llvm::StringRef path) {
-  for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt})
-    if (!opt->empty() && *opt != "-" && *opt == path)
-      return opt->ArgStr.str();
-  return std::nullopt;
+bool moesaic::checkOutputsDistinct(llvm::StringRef irPath) {
+  // Two outputs to one file: the last writer would silently win.
+  llvm::StringMap<std::string> byPath;
+  if (irPath != "-")
+    byPath.try_emplace(irPath, "-o");
+  for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt}) {
+    if (opt->empty() || *opt == "-")
+      continue;
+    auto [it, fresh] = byPath.try_emplace(*opt, "--" + opt->ArgStr.str());
+    if (!fresh)
+      return fail(it->second + " and --" + opt->ArgStr + " both write '" +
+                  *opt + "'");
+  }
+  return true;
 }
 
 bool moesaic::strategyOutputOnStdout() {

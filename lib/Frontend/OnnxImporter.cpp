@@ -83,7 +83,7 @@ moesaic::importOnnxModel(const onnx::ModelProto &model,
 OwningOpRef<ModuleOp> moesaic::importOnnxFile(llvm::StringRef path,
                                               MLIRContext *context,
                                               const OnnxImportOptions &options) {
-  if (path != "-" && llvm::sys::fs::exists(path))
+  if (path != "-")
     if (std::optional<std::string> why = notARegularFile(path)) {
       emitError(FileLineColLoc::get(context, path, 0, 0))
           << "cannot read the file: " << *why;

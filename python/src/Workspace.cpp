@@ -99,10 +99,7 @@ OwningOpRef<ModuleOp> Workspace::load(const ModelSource &source) {
   case ModelSource::MlirFile: {
     std::unique_ptr<llvm::MemoryBuffer> buffer;
     if (source.kind == ModelSource::MlirFile) {
-      if (std::optional<std::string> why =
-              llvm::sys::fs::exists(source.data)
-                  ? notARegularFile(source.data)
-                  : std::nullopt) {
+      if (std::optional<std::string> why = notARegularFile(source.data)) {
         error("cannot read '" + source.data + "': " + *why);
         return nullptr;
       }

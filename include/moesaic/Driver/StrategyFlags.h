@@ -25,8 +25,9 @@ std::optional<int> handleStrategyListing(llvm::raw_ostream &os);
 /// `error:` line) on bad flags.
 bool setupStrategyEvaluation(mlir::MlirOptMainConfig &config);
 
-/// The flag (report, schedule or timeline) that writes `path`, if any.
-std::optional<std::string> strategyOutputWriting(llvm::StringRef path);
+/// Checks that -o (`irPath`), --report, --schedule and --timeline name
+/// different files (stdout aside); false after printing one `error:` line.
+bool checkOutputsDistinct(llvm::StringRef irPath);
 
 /// Whether --report, --schedule or --timeline is `-` (stdout).
 bool strategyOutputOnStdout();

@@ -19,12 +19,13 @@
 
 namespace moesaic {
 
-/// Why `path` cannot be read as an input file (missing, a directory, a
-/// FIFO, a device), or nothing when it is a regular file.
+/// Why `path` cannot be read as an input file (a directory, a FIFO, a
+/// device), or nothing when it is a regular file or cannot be looked at
+/// (missing, unreadable: the reader's own open reports that, as before).
 inline std::optional<std::string> notARegularFile(llvm::StringRef path) {
   llvm::sys::fs::file_status status;
-  if (std::error_code ec = llvm::sys::fs::status(path, status))
-    return ec.message();
+  if (llvm::sys::fs::status(path, status))
+    return std::nullopt;
   switch (status.type()) {
   case llvm::sys::fs::file_type::regular_file:
     return std::nullopt;
