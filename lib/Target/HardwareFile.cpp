@@ -551,6 +551,10 @@ llvm::Expected<SystemModel> moesaic::parseHardwareJSON(llvm::StringRef text,
         llvm::inconvertibleErrorCode(),
         "hardware file '" + source +
             "': not valid JSON: " + llvm::toString(parsed.takeError()));
+  if (std::optional<std::string> dup = jsonDuplicateKey(text))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "hardware file '" + source + "': " + *dup +
+                                       ": a key may appear once per object");
   Reader reader(source.str());
   return reader.read(*parsed);
 }

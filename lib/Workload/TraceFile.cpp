@@ -82,6 +82,8 @@ llvm::Expected<GatingTrace> readJSON(const FileError &err, StringRef text,
   llvm::Expected<json::Value> root = json::parse(text);
   if (!root)
     return err("invalid JSON: " + llvm::toString(root.takeError()));
+  if (std::optional<std::string> dup = jsonDuplicateKey(text))
+    return err(*dup + ": a key may appear once per object");
   const json::Object *obj = root->getAsObject();
   const json::Array *steps = obj ? obj->getArray("steps") : nullptr;
   if (!steps)

@@ -9,6 +9,7 @@
 #include "moesaic/Dialect/Hw/HwDialect.h"
 #include "moesaic/Dialect/Hw/HwOps.h"
 #include "moesaic/Dialect/Hw/HwSystemModel.h"
+#include "moesaic/Support/InputChecks.h"
 #include "moesaic/Target/HardwareFile.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -480,6 +481,50 @@ TEST(HardwareFile, AGridOfExactlyTheDeviceLimitLoads) {
       "grid.json");
   ASSERT_TRUE(bool(sys)) << llvm::toString(sys.takeError());
   EXPECT_EQ(sys->numDevices(), 4096u);
+}
+
+// llvm::json keeps the last of two equal keys: a repeated key in a
+// hand-written file is refused with its position, wherever it is nested.
+TEST(HardwareFile, ARepeatedKeyIsRefusedWithItsPosition) {
+  const char *base = R"({"name": "t", "kind": "chiplet", "devices": [{"name": "c",
+    "count": 4, "peak_tflops": {"bf16": 1}%s}],
+    "topology": {"kind": "ring", "members": "c", "gbps": 1}})";
+  auto with = [&](const char *extra) {
+    std::string text = base;
+    text.replace(text.find("%s"), 2, extra);
+    return text;
+  };
+  ASSERT_EQ(errorOf(parseHardwareJSON(with(""), "d.json")), "");
+  EXPECT_EQ(errorOf(parseHardwareJSON(with(R"(, "count": 8)"), "d.json")),
+            "hardware file 'd.json': duplicate key \"count\" (line 2, column "
+            "45): a key may appear once per object");
+  EXPECT_EQ(
+      errorOf(parseHardwareJSON(R"({"name": "a", "name": "b"})", "d.json")),
+      "hardware file 'd.json': duplicate key \"name\" (line 1, column 15): a "
+      "key may appear once per object");
+}
+
+TEST(JsonDuplicateKey, EqualKeysOfDifferentObjectsAreFine) {
+  // Sibling and nested objects, arrays of objects, values equal to keys,
+  // and brackets, commas and quotes inside strings.
+  EXPECT_FALSE(jsonDuplicateKey(R"({"a": {"a": 1, "b": {"a": [1, {"a": 2}]}},
+      "b": [{"x": 1}, {"x": 2}], "c": "a", "d": "{\"e\": 1, \"e\": 2}",
+      "e,": "]", "f": ["a", "a"]})"));
+  EXPECT_FALSE(jsonDuplicateKey(R"([{"k": 1}, [{"k": 2}], {"k": 3}])"));
+  EXPECT_FALSE(jsonDuplicateKey(R"({"\"q": 1, "q": 2})"));
+  EXPECT_FALSE(jsonDuplicateKey("{}"));
+}
+
+TEST(JsonDuplicateKey, RepeatedKeysAreFoundAtAnyDepth) {
+  EXPECT_EQ(jsonDuplicateKey(R"({"a": 1, "a": 2})"),
+            std::optional<std::string>("duplicate key \"a\" (line 1, column 10)"));
+  EXPECT_EQ(jsonDuplicateKey("[1, {\"b\": [{}],\n  \"c\": {\"d\": 1},\n  \"b\": 0}]"),
+            std::optional<std::string>("duplicate key \"b\" (line 3, column 3)"));
+  // After a nested object closes, the outer object's keys still count.
+  EXPECT_EQ(jsonDuplicateKey(R"({"x": {"y": 1}, "y": 2, "x": 3})"),
+            std::optional<std::string>("duplicate key \"x\" (line 1, column 25)"));
+  EXPECT_EQ(jsonDuplicateKey(R"({"e\"": 1, "e\"": 2})"),
+            std::optional<std::string>("duplicate key \"e\\\"\" (line 1, column 12)"));
 }
 
 TEST(HardwareFile, OversizedTextIsRefused) {

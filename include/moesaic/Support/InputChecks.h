@@ -4,18 +4,22 @@
 // the path names a regular file (a FIFO would block, a device such as
 // /dev/zero would be read without end), and JSON text is not nested
 // deeper than a document of ours can be (llvm::json::parse recurses once
-// per level: 50 000 '[' overflow the stack).
+// per level: 50 000 '[' overflow the stack), and no object of it repeats a
+// key (llvm::json keeps the last value silently: a hand-written hardware
+// file's second "offchip_gbps" would win unnoticed).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef MOESAIC_SUPPORT_INPUTCHECKS_H
 #define MOESAIC_SUPPORT_INPUTCHECKS_H
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace moesaic {
 
@@ -63,6 +67,79 @@ inline std::optional<std::string> jsonNestingProblem(llvm::StringRef text) {
                std::to_string(kMaxJsonDepth) + " levels";
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Where valid JSON `text` repeats a key in one object: "duplicate key
+/// \"k\" (line L, column C)" for the first repetition, or nothing. Keys
+/// are compared as written (escapes not decoded). Call it once
+/// llvm::json::parse has accepted the text.
+inline std::optional<std::string> jsonDuplicateKey(llvm::StringRef text) {
+  struct Frame {
+    bool object = false, expectKey = false;
+    llvm::DenseSet<llvm::StringRef> keys;
+  };
+  // Frames are reused (not popped) so that their sets keep their room.
+  std::vector<Frame> frames;
+  size_t depth = 0;
+  bool inString = false, escaped = false, isKey = false;
+  size_t stringStart = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        inString = false;
+        if (isKey) {
+          Frame &top = frames[depth - 1];
+          top.expectKey = false;
+          llvm::StringRef key = text.slice(stringStart, i);
+          if (!top.keys.insert(key).second) {
+            llvm::StringRef before = text.take_front(stringStart);
+            size_t line = before.count('\n') + 1;
+            size_t nl = before.rfind('\n');
+            size_t column = nl == llvm::StringRef::npos ? stringStart
+                                                        : stringStart - nl - 1;
+            return "duplicate key \"" + key.str() + "\" (line " +
+                   std::to_string(line) + ", column " +
+                   std::to_string(column) + ")";
+          }
+        }
+      }
+      continue;
+    }
+    switch (c) {
+    case '"':
+      inString = true;
+      stringStart = i + 1;
+      isKey = depth > 0 && frames[depth - 1].object &&
+              frames[depth - 1].expectKey;
+      break;
+    case '{':
+    case '[':
+      if (depth == frames.size())
+        frames.emplace_back();
+      frames[depth].object = c == '{';
+      frames[depth].expectKey = c == '{';
+      frames[depth].keys.clear();
+      ++depth;
+      break;
+    case '}':
+    case ']':
+      if (depth > 0)
+        --depth;
+      break;
+    case ',':
+      if (depth > 0 && frames[depth - 1].object)
+        frames[depth - 1].expectKey = true;
+      break;
+    default:
+      break;
     }
   }
   return std::nullopt;
