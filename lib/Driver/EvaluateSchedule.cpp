@@ -11,6 +11,7 @@
 #include "moesaic/Perf/StepWindows.h"
 #include "moesaic/Perf/StrategyRuntime.h"
 
+#include "moesaic/Support/NumberFormat.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/ThreadPool.h"
 
@@ -357,17 +358,23 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
   }
 
   double offchip = 0;
-  int64_t peak = 0;
-  int64_t staticBytes = (*runtime)->staticOnchipBytes();
-  for (const DeviceStats &d : sim.devices) {
+  for (const DeviceStats &d : sim.devices)
     offchip += d.offchipBytes;
-    peak = std::max(peak, d.peakOnchipBytes);
-  }
-  peak += staticBytes;
 
   // Per device: what the report's totals are the maximum or sum of, so users
   // (and the Python module's memory plot) see which device is the limit. The
-  // static allocation is reserved on every device the strategy uses.
+  // static allocation is reserved on every device the strategy uses. The
+  // memory a strategy manages is SRAM on chiplets and dies, VRAM on a GPU
+  // (its SRAM is a cache nothing allocates): there a GPU's figure is what
+  // the runtime keeps in VRAM plus the run's dynamic buffers, against the
+  // VRAM's size.
+  int64_t staticBytes = (*runtime)->staticOnchipBytes();
+  std::vector<int64_t> vram;
+  if (system.kind == SystemKind::GpuNdp ||
+      system.kind == SystemKind::GpuCluster)
+    vram = (*runtime)->vramBytes();
+  int64_t peak = 0;
+  std::string memoryNote;
   llvm::json::Array devices;
   for (unsigned i = 0; i < system.devices.size() && i < sim.devices.size();
        ++i) {
@@ -375,11 +382,20 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
     if (device.kind == DeviceKind::Switch)
       continue;
     const DeviceStats &d = sim.devices[i];
+    bool isVram = device.kind == DeviceKind::Gpu && i < vram.size();
+    int64_t inUse = d.peakOnchipBytes + (isVram ? vram[i] : staticBytes);
+    int64_t capacity = isVram ? device.offchipBytes : device.onchipBytes;
+    peak = std::max(peak, inUse);
+    if (isVram && capacity > 0 && inUse > capacity && memoryNote.empty())
+      memoryNote = "needs " + humanBytes(inUse) + " of VRAM on '" +
+                   device.name + "', which has " + humanBytes(capacity) +
+                   ": the results assume it fits";
     devices.push_back(llvm::json::Object{
         {"name", device.name},
         {"kind", toString(device.kind)},
-        {"peak_onchip_bytes", d.peakOnchipBytes + staticBytes},
-        {"onchip_capacity_bytes", device.onchipBytes},
+        {"memory", isVram ? "vram" : "sram"},
+        {"peak_onchip_bytes", inUse},
+        {"onchip_capacity_bytes", capacity},
         {"offchip_bytes", (int64_t)std::llround(d.offchipBytes)},
         {"compute_busy_us", d.computeBusyUs / numSteps},
         {"memory_busy_us", d.memoryBusyUs / numSteps}});
@@ -427,6 +443,8 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
     std::string note = (*runtime)->analyticNote();
     result["analytic_note"] = note.empty() ? why : why + "; " + note;
   }
+  if (!memoryNote.empty())
+    result["memory_note"] = memoryNote;
   (*runtime)->report(result);
   out.result = std::move(result);
   out.simulatorWindows = steps.windows;

@@ -3,6 +3,7 @@
 #include "moesaic/Driver/Evaluate.h"
 #include "moesaic/Target/HardwareFile.h"
 
+#include "moesaic/Support/NumberFormat.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -34,16 +35,6 @@ moesaic::buildReport(const ModelDesc &model, const SystemModel &system,
                             {"speedup", std::move(speedup)}};
 }
 
-static std::string humanBytes(double bytes) {
-  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 4) {
-    bytes /= 1024;
-    ++u;
-  }
-  return llvm::formatv("{0:F1} {1}", bytes, units[u]).str();
-}
-
 std::string moesaic::reportText(const llvm::json::Object &report) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -52,10 +43,18 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
   const llvm::json::Object *wl = report.getObject("workload");
   os << "model:    " << (model ? model->getString("name").value_or("?") : "?")
      << "\n";
-  if (hw)
+  if (hw) {
+    int64_t n = hw->getInteger("num_devices").value_or(0);
     os << "hardware: " << hw->getString("name").value_or("?") << " ("
-       << hw->getString("kind").value_or("?") << ", "
-       << hw->getInteger("num_devices").value_or(0) << " devices)\n";
+       << hw->getString("kind").value_or("?") << ", " << n
+       << (n == 1 ? " device" : " devices");
+    if (int64_t units = hw->getInteger("num_ndp_units").value_or(0))
+      os << ", " << units << (units == 1 ? " NDP unit" : " NDP units");
+    os << ")\n";
+  }
+  // GPU systems report VRAM in the memory column (EvaluateSchedule.cpp).
+  llvm::StringRef kind = hw ? hw->getString("kind").value_or("") : "";
+  bool gpuSystem = kind == "gpu-ndp" || kind == "gpu-cluster";
   if (wl)
     os << "workload: " << wl->getString("spec").value_or("") << "\n";
   os << "\n";
@@ -71,7 +70,7 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
                       "{7,12} {8,12} {9,8}\n",
                       column("strategy"), "latency_us", "moe_us", "bound_us",
                       "x_bound", "analytic_us", "comm", "offchip",
-                      "peak_onchip", "speedup");
+                      gpuSystem ? "peak_vram" : "peak_onchip", "speedup");
   const llvm::json::Object *speedup = report.getObject("speedup");
   if (const llvm::json::Array *results = report.getArray("results"))
     for (const llvm::json::Value &v : *results) {
@@ -98,6 +97,12 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
         if (auto note = r->getString("analytic_note"))
           os << "note (" << r->getString("strategy").value_or("?")
              << ", analytic vs simulated): " << *note << "\n";
+  if (const llvm::json::Array *results = report.getArray("results"))
+    for (const llvm::json::Value &v : *results)
+      if (const llvm::json::Object *r = v.getAsObject())
+        if (auto note = r->getString("memory_note"))
+          os << "note (" << r->getString("strategy").value_or("?")
+             << ", memory): " << *note << "\n";
   return text;
 }
 

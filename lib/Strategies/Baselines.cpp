@@ -33,7 +33,23 @@ public:
     // token batch's activations); otherwise they stream every step.
     weights = weightBytesPerDevice(tables, system, model);
     resident = residentDevices(weights, system, reserveBytes(system, model));
+    sys = &system;
+    mdl = &model;
     return llvm::Error::success();
+  }
+
+  std::vector<int64_t> vramBytes() const override {
+    if (!sys || !llvm::any_of(sys->devices, [](const Device &d) {
+          return d.kind == DeviceKind::Gpu;
+        }))
+      return {};
+    std::vector<int64_t> kv =
+        kvBytesPerDevice(tables, *sys, *mdl, maxBatch, context);
+    std::vector<int64_t> bytes(sys->numDevices(), 0);
+    for (unsigned d = 0; d < sys->numDevices(); ++d)
+      if (sys->devices[d].kind == DeviceKind::Gpu)
+        bytes[d] = (d < peakWeights.size() ? peakWeights[d] : 0) + kv[d];
+    return bytes;
   }
 
   int64_t staticOnchipBytes() const override {
@@ -49,6 +65,13 @@ public:
     StepEmitter emitter(ctx, graph, start);
     emitter.resident = resident;
     prologue(emitter);
+    // What VRAM holds at its fullest (vramBytes): the weights of every
+    // placement so far (eplb-rebalance moves them), the largest batch's KV.
+    maxBatch = std::max(maxBatch, ctx.trace.batch);
+    context = ctx.context;
+    peakWeights.resize(weights.size(), 0);
+    for (size_t d = 0; d < weights.size(); ++d)
+      peakWeights[d] = std::max(peakWeights[d], weights[d]);
     TaskId end = emitLayers(emitter, tables,
                             [&](StepEmitter &em, const MoeLayerDesc &l,
                                 size_t m, const LayerSchedule *layer) {
@@ -134,6 +157,10 @@ protected:
   ScheduleTables tables;
   std::vector<int64_t> weights;
   std::vector<bool> resident;
+  const SystemModel *sys = nullptr;
+  const ModelDesc *mdl = nullptr;
+  int64_t maxBatch = 0, context = 0;
+  std::vector<int64_t> peakWeights;
 };
 
 //===----------------------------------------------------------------------===//

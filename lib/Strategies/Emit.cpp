@@ -185,6 +185,30 @@ moesaic::perf::weightBytesPerDevice(const ScheduleTables &tables,
   return bytes;
 }
 
+std::vector<int64_t> moesaic::perf::kvBytesPerDevice(
+    const ScheduleTables &tables, const SystemModel &system,
+    const ModelDesc &model, int64_t batch, int64_t context) {
+  std::vector<int64_t> bytes(system.numDevices(), 0);
+  for (const DenseOpDesc &op : model.denseOps) {
+    if (op.kvBytesPerContextToken <= 0)
+      continue;
+    const DensePlacement *p = findDense(tables.layer(op.layer), op.kind);
+    if (!p || p->devices.empty())
+      continue;
+    int64_t perToken = op.kvBytesPerContextToken * context;
+    int64_t n = (int64_t)p->devices.size();
+    if (p->mode == DenseMode::Tensor)
+      for (unsigned d : p->devices)
+        bytes[d] += (perToken * batch + n - 1) / n;
+    else if (p->mode == DenseMode::Single)
+      bytes[p->devices.front()] += perToken * batch;
+    else
+      for (unsigned d : p->devices)
+        bytes[d] += perToken * ((batch + n - 1) / n);
+  }
+  return bytes;
+}
+
 std::vector<bool>
 moesaic::perf::residentDevices(const std::vector<int64_t> &weightBytes,
                                const SystemModel &system,

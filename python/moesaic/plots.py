@@ -237,10 +237,11 @@ def comparison(report, ax=None, title=None):
 
 def memory(report, hardware, ax=None, title=None):
     """On-chip memory per device for each strategy against the device's
-    capacity. Uses the per-device entries of a result ("devices": [{"name",
-    "peak_onchip_bytes"}]) when the report has them; otherwise each
-    strategy's peak over devices against the smallest accelerator's
-    capacity."""
+    capacity (a GPU's VRAM on GPU systems: the report's "memory" of the
+    device says which). Uses the per-device entries of a result ("devices":
+    [{"name", "peak_onchip_bytes", "onchip_capacity_bytes"}]) when the
+    report has them; otherwise each strategy's peak over devices against
+    the smallest accelerator's capacity."""
     import numpy as np
     from matplotlib.ticker import FuncFormatter
     results = report["results"]
@@ -249,7 +250,15 @@ def memory(report, hardware, ax=None, title=None):
                 for d in hardware.get("devices", [])
                 if not accel or d["name"] in accel}
     per_device = all(isinstance(r.get("devices"), list) for r in results)
+    vram = False
     if per_device:
+        # The report's own capacities: the size of the memory it counted
+        # (VRAM for a GPU whose strategy accounts for it).
+        for r in results:
+            for d in r["devices"]:
+                if d["name"] in capacity and "onchip_capacity_bytes" in d:
+                    capacity[d["name"]] = d["onchip_capacity_bytes"]
+                vram = vram or d.get("memory") == "vram"
         devices = [d for d in capacity]
         fig, ax = _axes(ax, (max(6, 0.45 * len(devices) * len(results) + 2), 4))
         x = np.arange(len(devices))
@@ -263,7 +272,8 @@ def memory(report, hardware, ax=None, title=None):
         ax.set_xticks(x)
         ax.set_xticklabels(devices, rotation=90 if len(devices) > 8 else 0,
                            fontsize=7)
-        ax.set_title(title or "On-chip memory per device")
+        ax.set_title(title or ("Memory in use per device (VRAM on GPUs)"
+                               if vram else "On-chip memory per device"))
     else:
         names = [r["strategy"] for r in results]
         fig, ax = _axes(ax, (max(5, 1.1 * len(names) + 2), 4))
@@ -274,7 +284,7 @@ def memory(report, hardware, ax=None, title=None):
             ax.axhline(cap, color="#c44e52", linestyle="--",
                        label=f"smallest device capacity ({_human_bytes(cap)})")
         ax.set_title(title or "Peak on-chip memory (max over devices)")
-    ax.set_ylabel("on-chip bytes")
+    ax.set_ylabel("bytes in use (SRAM / VRAM)" if vram else "on-chip bytes")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _human_bytes(v)))
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)

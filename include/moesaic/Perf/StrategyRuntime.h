@@ -105,6 +105,14 @@ public:
   /// buffers, resident experts); the simulator adds dynamic allocations.
   virtual int64_t staticOnchipBytes() const { return 0; }
 
+  /// Called after all steps, for GPU systems: per device (indexed like
+  /// SystemModel::devices), the bytes the strategy keeps in each GPU's VRAM
+  /// for the steps that ran (the weights it places there, the KV cache of
+  /// the largest batch at the workload's context, expert caches at their
+  /// peak), 0 for other devices. Empty: not accounted (the report then
+  /// shows on-chip SRAM alone).
+  virtual std::vector<int64_t> vramBytes() const { return {}; }
+
   /// The per-batch decision for MoE layer `moeLayer` (an index into
   /// ModelDesc::moeLayers) of step `ctx.step` alone, without emitting
   /// tasks: what a controller computes from the gating before it issues

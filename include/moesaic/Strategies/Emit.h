@@ -301,6 +301,15 @@ std::vector<int64_t> weightBytesPerDevice(const ScheduleTables &tables,
                                           const SystemModel &system,
                                           const ModelDesc &model);
 
+/// KV-cache bytes each device holds for `batch` tokens attending to
+/// `context` tokens: an attention op's cache follows its placement (tensor:
+/// a 1/n share of every token's on each of n devices; data: the tokens are
+/// split over the devices, ceil(batch / n) each; single: all on one).
+std::vector<int64_t> kvBytesPerDevice(const ScheduleTables &tables,
+                                      const SystemModel &system,
+                                      const ModelDesc &model, int64_t batch,
+                                      int64_t context);
+
 /// Devices whose weights (per weightBytesPerDevice) fit in their on-chip
 /// memory: a deployment keeps them resident instead of streaming them
 /// every step. `reservedBytes` per device stays free for buffers.

@@ -247,6 +247,21 @@ std::string NdpRuntimeBase::analyticNote() const {
          "the overlap of one layer's tail with the next";
 }
 
+int64_t NdpRuntimeBase::vramUsedBytes() const {
+  int64_t kv = 0;
+  for (const DenseOpDesc &op : mdl->denseOps)
+    kv += op.kvBytesPerContextToken * lastContext * maxBatch;
+  return mdl->nonExpertBytes() + kv + peakCacheBytes;
+}
+
+std::vector<int64_t> NdpRuntimeBase::vramBytes() const {
+  if (!sys)
+    return {};
+  std::vector<int64_t> bytes(sys->numDevices(), 0);
+  bytes[gpu] = vramUsedBytes();
+  return bytes;
+}
+
 void NdpRuntimeBase::report(llvm::json::Object &result) const {
   double maxv = 0, sum = 0;
   for (double v : unitBusyUs) {
@@ -254,9 +269,6 @@ void NdpRuntimeBase::report(llvm::json::Object &result) const {
     sum += v;
   }
   double balance = sum > 0 ? maxv / (sum / unitBusyUs.size()) : 0.0;
-  int64_t kv = 0;
-  for (const DenseOpDesc &op : mdl->denseOps)
-    kv += op.kvBytesPerContextToken * lastContext * maxBatch;
   llvm::json::Array busy;
   for (double v : unitBusyUs)
     busy.push_back(v);
@@ -264,7 +276,7 @@ void NdpRuntimeBase::report(llvm::json::Object &result) const {
       {"ndp_balance", balance},
       {"ndp_unit_busy_us", std::move(busy)},
       {"pcie_bytes", (int64_t)pcieBytes},
-      {"vram_used_bytes", mdl->nonExpertBytes() + kv + peakCacheBytes},
+      {"vram_used_bytes", vramUsedBytes()},
       {"vram_expert_cache_bytes", peakCacheBytes},
       {"vram_expert_budget_bytes", plan.vram.expertCacheBytes},
       {"experts_activated", activated},

@@ -30,6 +30,7 @@ public:
   double analyticStepUs(const perf::StepContext &ctx) override;
   std::string analyticNote() const override;
   void report(llvm::json::Object &result) const override;
+  std::vector<int64_t> vramBytes() const override;
 
 protected:
   /// Strategy-specific set-up after the plan is read.
@@ -50,6 +51,9 @@ protected:
   /// Bytes of experts in VRAM now.
   virtual int64_t cachedExpertBytes() const = 0;
   virtual void reportExtra(llvm::json::Object &result) const {}
+  /// VRAM in use at its fullest: non-expert weights, the largest batch's
+  /// KV cache, the expert cache at its peak.
+  int64_t vramUsedBytes() const;
 
   // Helpers for subclasses.
   perf::TaskId gpuCompute(perf::TaskGraph &g, double flops, double bytes,

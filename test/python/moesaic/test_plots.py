@@ -105,6 +105,23 @@ def test_plot_memory(mesh_compare):
             assert r["peak_onchip_bytes"] in heights
 
 
+def test_plot_memory_shows_vram_on_gpu_systems():
+    # A GPU's bar is what its strategy keeps in VRAM, its capacity marker
+    # the VRAM's size (not the GPU's SRAM).
+    result = moesaic.compile(TINY, hw="gpu-ndp-edge", strategy="ndp-tp",
+                             workload="batch=2,steps=2")
+    gpu = next(d for d in result.report["results"][0]["devices"]
+               if d["kind"] == "gpu")
+    assert gpu["memory"] == "vram"
+    assert gpu["onchip_capacity_bytes"] == result.report["hardware"]["offchip_bytes"]
+    fig = renders(result.plot_memory())
+    ax = fig.axes[0]
+    assert gpu["peak_onchip_bytes"] in [p.get_height() for p in ax.patches]
+    marks = [y for c in ax.collections for _, y in c.get_offsets()]
+    assert gpu["onchip_capacity_bytes"] in marks
+    assert "VRAM" in ax.get_title()
+
+
 def test_plots_draw_into_given_axes(ring_result):
     fig = Figure()
     ax1, ax2 = fig.subplots(1, 2)
