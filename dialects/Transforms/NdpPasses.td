@@ -21,7 +21,11 @@ def NdpVramPlan : Pass<"moe-ndp-vram-plan", "mlir::ModuleOp"> {
     positions and a workspace (`workspace-fraction` of VRAM) in the GPU's
     VRAM and gives the rest to a routed-expert cache filled by `policy`:
     `online` (ndp-tp's dataset-free prefetcher), `lru` (MoE-OnDemand) or
-    `profile` (Fiddler, MoNDE). A model whose non-expert weights alone, or
+    `profile` (Fiddler, MoNDE). `max-batch` and `context` default to the
+    workload's batch and context (the module's `moesaic.workload`, which
+    `--strategy`/`--compare` set from `--workload`; 4 tokens and 4096
+    positions without one), so that the KV cache the plan reserves is the
+    one the evaluation reads. A model whose non-expert weights alone, or
     with the KV cache and workspace, exceed VRAM is rejected with an error
     naming the GPU and the sizes.
 
@@ -40,10 +44,12 @@ def NdpVramPlan : Pass<"moe-ndp-vram-plan", "mlir::ModuleOp"> {
   let options = [
     Option<"policy", "policy", "std::string", /*default=*/"\"online\"",
            "Expert cache policy: online, lru or profile">,
-    Option<"maxBatch", "max-batch", "int64_t", /*default=*/"4",
-           "Most tokens per decode step (sizes the KV cache)">,
-    Option<"context", "context", "int64_t", /*default=*/"4096",
-           "Positions each token attends to (sizes the KV cache)">,
+    Option<"maxBatch", "max-batch", "int64_t", /*default=*/"0",
+           "Most tokens per decode step (sizes the KV cache; 0: the "
+           "workload's batch, 4 without a workload)">,
+    Option<"context", "context", "int64_t", /*default=*/"0",
+           "Positions each token attends to (sizes the KV cache; 0: the "
+           "workload's context, 4096 without one)">,
     Option<"workspaceFraction", "workspace-fraction", "double",
            /*default=*/"0.05", "Share of VRAM kept for activations and scratch">,
     Option<"decay", "decay", "double", /*default=*/"0.9",

@@ -3,6 +3,7 @@
 #include "moesaic/Runtime/Ndp/NdpPlan.h"
 #include "moesaic/Transforms/NdpScheduleTarget.h"
 #include "moesaic/Transforms/Passes.h"
+#include "moesaic/Workload/Workload.h"
 
 namespace moesaic {
 #define GEN_PASS_DEF_NDPVRAMPLAN
@@ -29,19 +30,59 @@ struct NdpVramPlanPass : moesaic::impl::NdpVramPlanBase<NdpVramPlanPass> {
                               << policy << "' (expected online, lru or profile)";
       return signalPassFailure();
     }
-    if (maxBatch <= 0 || context <= 0 || workspaceFraction < 0 ||
+    if (maxBatch < 0 || context < 0 || workspaceFraction < 0 ||
         workspaceFraction >= 1 || decay <= 0 || decay > 1 || hysteresis < 1 ||
         chunkBytes <= 0) {
       t->schedule.emitError()
-          << "moe-ndp-vram-plan: max-batch, context and chunk-bytes must be "
-             "positive, workspace-fraction in [0, 1), decay in (0, 1], "
-             "hysteresis at least 1";
+          << "moe-ndp-vram-plan: max-batch and context must be non-negative "
+             "(0: the workload's), chunk-bytes positive, workspace-fraction "
+             "in [0, 1), decay in (0, 1], hysteresis at least 1";
       return signalPassFailure();
     }
+    // The KV cache the evaluation reads: the workload's batch (a trace
+    // file's own) and context unless given.
+    int64_t batch = maxBatch, positions = context;
+    bool fromWorkload = false;
+    if (batch == 0 || positions == 0) {
+      std::optional<WorkloadSpec> spec;
+      if (auto attr = module->getAttrOfType<StringAttr>("moesaic.workload")) {
+        llvm::Expected<WorkloadSpec> parsed = parseWorkloadSpec(attr.str());
+        if (!parsed) {
+          module.emitError() << "moe-ndp-vram-plan: workload '" << attr.str()
+                             << "': " << llvm::toString(parsed.takeError());
+          return signalPassFailure();
+        }
+        spec = *parsed;
+        fromWorkload = true;
+      }
+      if (positions == 0)
+        positions = spec && spec->context > 0 ? spec->context
+                                              : kDefaultContext;
+      if (batch == 0) {
+        batch = 4;
+        if (spec) {
+          llvm::Expected<GatingTrace> trace = makeTrace(*spec, t->model);
+          if (!trace) {
+            module.emitError() << "moe-ndp-vram-plan: workload '"
+                               << module->getAttrOfType<StringAttr>(
+                                      "moesaic.workload")
+                                      .str()
+                               << "': " << llvm::toString(trace.takeError());
+            return signalPassFailure();
+          }
+          batch = std::max<int64_t>(trace->batch, 1);
+        }
+      }
+    }
     llvm::Expected<ndp::VramPlan> plan = ndp::planVram(
-        t->system, t->model, maxBatch, context, workspaceFraction);
+        t->system, t->model, batch, positions, workspaceFraction);
     if (!plan) {
-      t->schedule.emitError() << llvm::toString(plan.takeError());
+      std::string message = llvm::toString(plan.takeError());
+      if (fromWorkload && llvm::StringRef(message).contains("KV cache"))
+        message += " (the KV cache is sized for the workload's batch and "
+                   "context: a smaller batch or a shorter context=N in "
+                   "--workload needs less)";
+      t->schedule.emitError() << message;
       return signalPassFailure();
     }
     OpBuilder b = t->builderAtEnd();
@@ -53,7 +94,7 @@ struct NdpVramPlanPass : moesaic::impl::NdpVramPlanBase<NdpVramPlanPass> {
         b.getI64IntegerAttr(plan->workspaceBytes),
         b.getI64IntegerAttr(plan->expertCacheBytes),
         hw::NdpCachePolicyAttr::get(b.getContext(), *pol),
-        b.getI64IntegerAttr(maxBatch), b.getI64IntegerAttr(context),
+        b.getI64IntegerAttr(batch), b.getI64IntegerAttr(positions),
         b.getF64FloatAttr(decay), b.getF64FloatAttr(hysteresis),
         b.getI64IntegerAttr(chunkBytes));
     if (failed(op.verify()))

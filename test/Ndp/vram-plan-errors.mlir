@@ -16,7 +16,7 @@ moe.model @tiny {
   %c = moe.combine %e, %r : !moe.dispatched<experts = 8, hidden = 64, bf16>, !moe.route<experts = 8, top_k = 2> -> tensor<?x64xbf16>
   moe.output %c : tensor<?x64xbf16>
 }
-// expected-error @+1 {{model 'tiny' does not fit on 'gpu': its non-expert weights alone need 0.00 GiB (25600 bytes) but the GPU has 0.00 GiB (16384 bytes) of VRAM}}
+// expected-error @+1 {{model 'tiny' does not fit on 'gpu': its non-expert weights alone need 25.0 KiB (25600 bytes) but the GPU has 16.0 KiB (16384 bytes) of VRAM}}
 hw.schedule @p strategy "ndp-tp" model @tiny target @small {
 }
 
@@ -38,7 +38,7 @@ moe.model @tiny {
   %c = moe.combine %e, %r : !moe.dispatched<experts = 8, hidden = 64, bf16>, !moe.route<experts = 8, top_k = 2> -> tensor<?x64xbf16>
   moe.output %c : tensor<?x64xbf16>
 }
-// expected-error @+1 {{model 'tiny' does not fit on 'gpu': non-expert weights (0.00 GiB (25600 bytes)) + KV cache for 4 x 4096 tokens (0.00 GiB (2097152 bytes)) + workspace (0.00 GiB (52428 bytes)) exceed its 0.00 GiB (1048576 bytes) of VRAM}}
+// expected-error @+1 {{model 'tiny' does not fit on 'gpu': non-expert weights (25.0 KiB (25600 bytes)) + KV cache for 4 x 4096 tokens (2.0 MiB (2097152 bytes)) + workspace (51.2 KiB (52428 bytes)) exceed its 1.0 MiB (1048576 bytes) of VRAM}}
 hw.schedule @p strategy "ndp-tp" model @tiny target @small {
 }
 

@@ -3,6 +3,7 @@
 #include "moesaic/Runtime/Ndp/NdpPlan.h"
 #include "moesaic/Runtime/Ndp/Balancer.h"
 
+#include "moesaic/Support/NumberFormat.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -11,10 +12,9 @@
 using namespace moesaic;
 using namespace moesaic::ndp;
 
+/// "4.5 MiB (4718592 bytes)": readable at any size, exact for checking.
 static std::string gib(int64_t bytes) {
-  return llvm::formatv("{0:F2} GiB ({1} bytes)",
-                       bytes / (1024.0 * 1024.0 * 1024.0), bytes)
-      .str();
+  return humanBytes(bytes) + " (" + std::to_string(bytes) + " bytes)";
 }
 
 llvm::Expected<unsigned> moesaic::ndp::findGpu(const SystemModel &system) {
