@@ -9,8 +9,11 @@
 // one busy resource they need; when that resource frees, its best waiter is
 // retried first. Waiting tasks that need the same resources (one route, one
 // device's engines) queue behind the best of them: they fail whenever it
-// does and cannot start while it waits. Candidates are tried in order of (ready time, priority, id),
-// which makes the run deterministic.
+// does and cannot start while it waits. Candidates are tried in order of
+// (ready time, priority, id), which makes the run deterministic. A transfer
+// holds every link of its route while its bytes cross (bytes / the slowest
+// link's bandwidth) and arrives the route's latency later: latency delays a
+// message without occupying the links, as on any pipelined network.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,6 +71,12 @@ inline Key makeKey(double ready, int32_t priority, TaskId id) {
          uint64_t(uint32_t(priority) ^ 0x80000000u) << 32 | id;
 }
 inline TaskId idOf(Key k) { return (TaskId)k; }
+/// The priority of a transfer's arrival event: its links freed at the
+/// event of priority 0, its route's latency later it arrives.
+constexpr int32_t kArrival = 1;
+inline bool isArrival(Key k) {
+  return uint32_t(k >> 32) == (uint32_t(kArrival) ^ 0x80000000u);
+}
 /// The time a key was made with.
 inline double timeOf(Key k) {
   uint64_t bits = (uint64_t)(k >> 64);
@@ -207,7 +216,11 @@ public:
   /// The last window's first task and its recorded start times.
   TaskId windowBase = 0;
   std::vector<double> startAt;
+  /// Per task: how long it holds its resources, and for a transfer the
+  /// latency of its route after that (it arrives dur + tail after its
+  /// start; its links are free again after dur).
   std::vector<double> dur;
+  std::vector<double> tail;
 
 private:
   void init();
@@ -226,7 +239,10 @@ private:
   static constexpr size_t kMaxWarnings = 8;
   size_t numWarnings = 0;
   void tryStart(Key key, double now);
-  void finish(TaskId t, double now);
+  /// A task's resources free at the end of its hold...
+  void release(TaskId t, double now);
+  /// ... and it completes (its successors may start) `tail` later.
+  void complete(TaskId t, double now);
   /// Moves the best waiter of `res` into the candidates when `res` is free.
   void pullWaiters(uint32_t res) {
     if (hot[res])
@@ -305,8 +321,9 @@ private:
   std::vector<Key> drained;
   // Per layer (flat while running; SimResult::layers at the end).
   std::vector<LayerStats> layers;
-  // Completion events: earliest end first, then lowest id (keys of the end
-  // time, priority 0 and the id).
+  // Events: earliest first, then lowest id: the end of a task's hold (keys
+  // of the time, priority 0 and the id) and a transfer's arrival its
+  // route's latency later (priority kArrival).
   KeyQueue events;
   std::vector<int64_t> onchip;
   // Per link: latency in us (latencyNs * 1e-3) and bandwidth.
@@ -375,7 +392,9 @@ double Engine::durationOf(const Task &t, const Route *route) {
     }
     if (!route || route->span.len == 0)
       return INFINITY; // unreachable
-    return route->latencyUs + bytesToUs(t.bytes, route->slowestGBps);
+    // The links are held while the bytes cross them; the route's latency
+    // delays the arrival without holding them (run() sets the tail).
+    return bytesToUs(t.bytes, route->slowestGBps);
   }
   }
   return 0;
@@ -487,8 +506,8 @@ inline __attribute__((always_inline)) void Engine::tryStart(Key key,
   const Task &t = tasks[id];
   if (opts.recordTasks)
     startAt[id] = now;
-  double end = now + dur[id];
-  events.push(makeKey(end, 0, id));
+  events.push(makeKey(now + dur[id], 0, id));
+  double end = now + dur[id] + tail[id];
   if (t.allocBytes != 0) {
     uint32_t d = t.kind == TaskKind::Transfer ? t.dst : t.device;
     if (d < n) {
@@ -514,8 +533,8 @@ inline __attribute__((always_inline)) void Engine::tryStart(Key key,
   }
 }
 
-inline __attribute__((always_inline)) void Engine::finish(TaskId id,
-                                                   double now) {
+inline __attribute__((always_inline)) void Engine::release(TaskId id,
+                                                    double now) {
   const Task &t = tasks[id];
   Span s = span[id];
   const uint32_t *r = pool.data() + s.begin;
@@ -563,13 +582,24 @@ inline __attribute__((always_inline)) void Engine::finish(TaskId id,
       result.byteHops += t.bytes * s.len;
     }
     if (t.phase == Phase::Moe)
-      result.moeCommUs += d;
+      result.moeCommUs += d + tail[id];
     break;
   case TaskKind::Barrier:
     break;
   }
   if (t.phase == Phase::Migration)
-    result.migrationUs += d;
+    result.migrationUs += d + tail[id];
+  if (tail[id] > 0)
+    events.push(makeKey(now + tail[id], kArrival, id));
+  else
+    complete(id, now);
+  // The freed resources' best waiters compete with the newly ready tasks.
+  for (uint32_t i = 0; i < s.len; ++i)
+    pullWaiters(r[i]);
+}
+
+inline __attribute__((always_inline)) void Engine::complete(TaskId id,
+                                                     double now) {
   result.makespanUs = std::max(result.makespanUs, now);
   ++result.events;
   for (uint32_t i = succBegin[id]; i < succBegin[id + 1]; ++i) {
@@ -578,10 +608,9 @@ inline __attribute__((always_inline)) void Engine::finish(TaskId id,
     if (--pending[sId] == 0)
       pushCandidate(keyOf(sId));
   }
-  // The freed resources' best waiters compete with the newly ready tasks.
-  for (uint32_t i = 0; i < s.len; ++i)
-    pullWaiters(r[i]);
 }
+
+
 
 void Engine::init() {
   result.devices.assign(n, {});
@@ -624,6 +653,7 @@ void Engine::run(const TaskGraph &window) {
   // next window. Task start times are kept only when recorded.
   assignFresh(span, numTasks, Span{});
   assignFresh(dur, numTasks, 0.0);
+  assignFresh(tail, numTasks, 0.0);
   // A window's tasks are ready no earlier than it starts: its dependencies
   // in earlier windows are done by then.
   assignFresh(readyAt, numTasks, now);
@@ -680,6 +710,8 @@ void Engine::run(const TaskGraph &window) {
       span[i] = spanOf(t);
     }
     dur[i] = durationOf(t, route);
+    if (route && dur[i] > 0)
+      tail[i] = route->latencyUs;
     if (!std::isfinite(dur[i]))
       warn("task " + std::to_string(base + i) + " never ends: " +
            (sizeIsNaN(t) ? std::string("its size is not a number")
@@ -747,7 +779,8 @@ void Engine::run(const TaskGraph &window) {
     // Complete every task that ends at the next event time.
     now = timeOf(events.top());
     while (!events.empty() && timeOf(events.top()) == now) {
-      TaskId t = idOf(events.pop());
+      Key k = events.pop();
+      TaskId t = idOf(k);
       if (!events.empty()) {
         TaskId next = idOf(events.top());
         __builtin_prefetch(&tasks[next]);
@@ -755,7 +788,10 @@ void Engine::run(const TaskGraph &window) {
         __builtin_prefetch(&dur[next]);
         __builtin_prefetch(&succBegin[next]);
       }
-      finish(t, now);
+      if (isArrival(k))
+        complete(t, now);
+      else
+        release(t, now);
     }
   }
   uint64_t ran = result.events - eventsBefore;
@@ -793,7 +829,7 @@ SimResult Engine::take() {
     result.taskStart = std::move(startAt);
     result.taskEnd.resize(result.taskStart.size());
     for (size_t i = 0; i < result.taskStart.size(); ++i)
-      result.taskEnd[i] = result.taskStart[i] + dur[i];
+      result.taskEnd[i] = result.taskStart[i] + dur[i] + tail[i];
   }
   return std::move(result);
 }
@@ -865,7 +901,7 @@ double Simulator::startUs(TaskId id) const {
 
 double Simulator::endUs(TaskId id) const {
   size_t i = id - engine->windowBase;
-  return engine->startAt[i] + engine->dur[i];
+  return engine->startAt[i] + engine->dur[i] + engine->tail[i];
 }
 
 SimResult Simulator::take() { return engine->take(); }

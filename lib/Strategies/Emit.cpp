@@ -663,20 +663,25 @@ TaskId StepEmitter::finish() {
 
 double StepEmitter::analyticUs() const {
   // Per stage, the uncontended work on each resource: compute engines
-  // (index d), memory engines (n + d), links (2n + link).
+  // (index d), memory engines (n + d), links (2n + link). A link is held
+  // for the bytes of its transfers (the simulator's rule); the latest of
+  // them arrives its route's latency after that, so a link's stage time is
+  // its bytes' time plus the longest route latency among its transfers.
   // Speed (docs/performance.md): stages only grow along stageOf (add()
   // records the current stage, beginStage() increments it), so one flat
   // array per resource, flushed when the stage changes, replaces a map of
   // maps (a node allocation per task and resource).
   unsigned n = system.numDevices();
   std::vector<double> busy(2 * n + system.links.size(), 0.0);
+  std::vector<double> latency(busy.size(), 0.0);
   std::vector<unsigned> touched, route;
   double total = 0;
   auto flush = [&] {
     double worst = 0;
     for (unsigned r : touched) {
-      worst = std::max(worst, busy[r]);
+      worst = std::max(worst, busy[r] + latency[r]);
       busy[r] = 0;
+      latency[r] = 0;
     }
     touched.clear();
     total += worst;
@@ -708,12 +713,18 @@ double StepEmitter::analyticUs() const {
     case TaskKind::Load:
       charge(n + t.device, us);
       break;
-    case TaskKind::Transfer:
+    case TaskKind::Transfer: {
       route.clear();
       system.appendRoute(t.device, t.dst, route);
+      double lat = 0;
       for (unsigned link : route)
-        charge(2 * n + link, us);
+        lat += system.links[link].latencyNs * 1e-3;
+      for (unsigned link : route) {
+        charge(2 * n + link, us - lat);
+        latency[2 * n + link] = std::max(latency[2 * n + link], lat);
+      }
       break;
+    }
     case TaskKind::Barrier:
       break;
     }

@@ -10,8 +10,10 @@
 //  - a task that finds a busy resource waits in the queue of the first busy
 //    one in its route order, and the best waiter of each of its other free
 //    resources becomes a candidate;
-//  - a finishing task makes its ready successors candidates, then the best
-//    waiter of each resource it frees.
+//  - a task frees its resources after its hold (a transfer: its bytes over
+//    the slowest link of its route) and completes then, or a transfer the
+//    route's latency later; completing makes its ready successors
+//    candidates; then the best waiter of each resource it freed.
 // The reference keeps ordered sets and recomputes routes per task: slow and
 // simple.
 //
@@ -42,7 +44,8 @@ RefResult referenceSimulate(const TaskGraph &g, const SystemModel &s) {
   size_t numTasks = g.size();
   // Resources: compute 2d, memory 2d+1, link l 2n+l (as in Simulator.cpp).
   std::vector<std::vector<unsigned>> res(numTasks);
-  std::vector<double> dur(numTasks), ready(numTasks, 0), start(numTasks, 0);
+  std::vector<double> dur(numTasks), tail(numTasks, 0), ready(numTasks, 0),
+      start(numTasks, 0);
   std::vector<unsigned> pending(numTasks);
   std::vector<std::vector<TaskId>> succ(numTasks);
   for (TaskId i = 0; i < numTasks; ++i) {
@@ -58,9 +61,16 @@ RefResult referenceSimulate(const TaskGraph &g, const SystemModel &s) {
       res[i].push_back(2 * t.device + 1);
       break;
     case TaskKind::Transfer:
-      if (t.device != t.dst && t.bytes > 0)
-        for (unsigned l : s.route(t.device, t.dst))
+      if (t.device != t.dst && t.bytes > 0) {
+        double latency = 0, slowest = 1e300;
+        for (unsigned l : s.route(t.device, t.dst)) {
           res[i].push_back(2 * n + l);
+          latency += s.links[l].latencyNs * 1e-3;
+          slowest = std::min(slowest, s.links[l].bandwidthGBps);
+        }
+        dur[i] = bytesToUs(t.bytes, slowest);
+        tail[i] = latency;
+      }
       break;
     case TaskKind::Barrier:
       break;
@@ -75,7 +85,8 @@ RefResult referenceSimulate(const TaskGraph &g, const SystemModel &s) {
   std::vector<bool> busy(numRes, false);
   std::vector<std::set<Key>> waiters(numRes);
   std::set<Key> candidates;
-  std::set<std::pair<double, TaskId>> events;
+  // (time, 0: hold ends / 1: arrival, task)
+  std::set<std::tuple<double, int, TaskId>> events;
   std::vector<int64_t> onchip(n, 0), peak(n, 0);
   auto pull = [&](unsigned r) {
     if (!busy[r] && !waiters[r].empty()) {
@@ -107,7 +118,7 @@ RefResult referenceSimulate(const TaskGraph &g, const SystemModel &s) {
       for (unsigned x : r)
         busy[x] = true;
       start[id] = now;
-      events.insert({now + dur[id], id});
+      events.insert({now + dur[id], 0, id});
       const Task &t = g[id];
       unsigned d = t.kind == TaskKind::Transfer ? t.dst : t.device;
       if (t.allocBytes != 0 && d < n) {
@@ -117,22 +128,32 @@ RefResult referenceSimulate(const TaskGraph &g, const SystemModel &s) {
     }
     if (events.empty())
       break;
-    now = events.begin()->first;
-    while (!events.empty() && events.begin()->first == now) {
-      TaskId id = events.begin()->second;
-      events.erase(events.begin());
-      const Task &t = g[id];
-      for (unsigned x : res[id])
-        busy[x] = false;
-      unsigned d = t.kind == TaskKind::Transfer ? t.dst : t.device;
-      if (t.freeBytes != 0 && d < n)
-        onchip[d] -= t.freeBytes;
+    now = std::get<0>(*events.begin());
+    auto complete = [&](TaskId id) {
       makespan = std::max(makespan, now);
       for (TaskId sId : succ[id]) {
         ready[sId] = std::max(ready[sId], now);
         if (--pending[sId] == 0)
           candidates.insert(keyOf(sId));
       }
+    };
+    while (!events.empty() && std::get<0>(*events.begin()) == now) {
+      auto [time, kind, id] = *events.begin();
+      events.erase(events.begin());
+      if (kind == 1) {
+        complete(id);
+        continue;
+      }
+      const Task &t = g[id];
+      for (unsigned x : res[id])
+        busy[x] = false;
+      unsigned d = t.kind == TaskKind::Transfer ? t.dst : t.device;
+      if (t.freeBytes != 0 && d < n)
+        onchip[d] -= t.freeBytes;
+      if (tail[id] > 0)
+        events.insert({now + tail[id], 1, id});
+      else
+        complete(id);
       for (unsigned x : res[id])
         pull(x);
     }
