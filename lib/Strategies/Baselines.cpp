@@ -201,9 +201,9 @@ protected:
            const LayerSchedule &layer) override {
     em.router(l);
     shared(em, l, layer);
-    std::vector<int64_t> next(l.numExperts, 0);
-    Dispatch d = em.dispatch(l, m, [&](int64_t, int32_t e, int64_t) {
-      return replica(layer, next, e);
+    chooser.begin(em.system, l, resident);
+    Dispatch d = em.dispatch(l, m, [&](int64_t t, int32_t e, int64_t) {
+      return chooser.choose(layer.expertPlacement[e], em.home[t], t, e);
     });
     std::vector<TaskId> done = em.experts(l, d, 1.0, l.expertBytes());
     em.combine(l, d, done);
@@ -215,25 +215,96 @@ protected:
   bool decide(const StepContext &ctx, const MoeLayerDesc &l, size_t m,
               const LayerSchedule &layer) override {
     tokenHomes(ctx, decisionHome);
-    decisionNext.assign(l.numExperts, 0);
+    chooser.begin(ctx.system, l, resident);
     planDispatch(ctx.trace, ctx.step, m, l, decisionHome,
                  ctx.system.numDevices(),
-                 [&](int64_t, int32_t e, int64_t) {
-                   return replica(layer, decisionNext, e);
+                 [&](int64_t t, int32_t e, int64_t) {
+                   return chooser.choose(layer.expertPlacement[e],
+                                         decisionHome[t], t, e);
                  },
                  decision);
     return true;
   }
 
-  /// Replicas share an expert's tokens round-robin, so each gets
-  /// tokens/replicas of them (EPLB's assumption when packing).
-  static unsigned replica(const LayerSchedule &layer,
-                          std::vector<int64_t> &next, int32_t e) {
-    const std::vector<unsigned> &r = layer.expertPlacement[e];
-    return r[next[e]++ % r.size()];
-  }
+  /// Which replica of an expert serves a (token, expert) pair. EPLB decides
+  /// where replicas live and leaves this to the serving system; ours
+  /// assigns the layer's pairs greedily to the replica that finishes them
+  /// first: each device's expert work so far plus this pair's (its token's
+  /// FLOPs, and the expert's weights streamed from the device's DRAM
+  /// unless that device already runs the expert this layer or keeps its
+  /// weights on chip). At decode, where reading weights dominates, an
+  /// expert's tokens thus stay on one replica and hot experts spread over
+  /// devices; at large batches the FLOPs split them. Ties: a replica
+  /// already running the expert, then one on the token's own device (no
+  /// transfer), then an order rotated by token and expert, so equal loads
+  /// do not all start at the lowest-numbered device. (Round-robin over
+  /// replicas, which this replaced, put a batch-1 token's hot experts on
+  /// one chiplet, one after the other, and at batch 8 made every replica
+  /// stream the whole expert for a token or two.)
+  struct ReplicaChooser {
+    std::vector<double> load, weightUs, tokenUs;
+    std::vector<uint32_t> stamp; // [expert * n + device] == epoch: runs it
+    uint32_t epoch = 0;
+    unsigned n = 0;
 
-  std::vector<int64_t> decisionNext;
+    void begin(const SystemModel &system, const MoeLayerDesc &l,
+               const std::vector<bool> &resident) {
+      n = system.numDevices();
+      load.assign(n, 0.0);
+      weightUs.assign(n, 0.0);
+      tokenUs.assign(n, 0.0);
+      for (unsigned d = 0; d < n; ++d) {
+        const Device &dev = system.devices[d];
+        double peak = dev.peakFor(l.actType);
+        tokenUs[d] = peak > 0 ? flopsToUs(l.expertFlopsPerToken(), peak) : 0;
+        bool onChip = d < resident.size() && resident[d];
+        weightUs[d] = onChip || dev.offchipGBps <= 0
+                          ? 0
+                          : bytesToUs(l.expertBytes(), dev.offchipGBps);
+      }
+      size_t cells = (size_t)l.numExperts * n;
+      if (stamp.size() < cells)
+        stamp.assign(cells, 0);
+      if (++epoch == 0) {
+        std::fill(stamp.begin(), stamp.end(), 0);
+        epoch = 1;
+      }
+    }
+
+    unsigned choose(const std::vector<unsigned> &r, unsigned home, int64_t t,
+                    int32_t e) {
+      size_t size = r.size();
+      if (size == 1)
+        return r[0];
+      size_t first = (size_t)(t + e) % size, best = first;
+      double bestEnd = 0;
+      bool bestRuns = false, bestHome = false;
+      for (size_t k = 0; k < size; ++k) {
+        size_t i = (first + k) % size;
+        unsigned d = r[i];
+        bool runs = stamp[(size_t)e * n + d] == epoch;
+        double end = load[d] + tokenUs[d] + (runs ? 0 : weightUs[d]);
+        bool isHome = d == home;
+        if (k > 0) {
+          double tol = 1e-9 * std::max(end, bestEnd);
+          if (end > bestEnd + tol)
+            continue;
+          if (end >= bestEnd - tol &&
+              (bestRuns > runs || (bestRuns == runs && bestHome >= isHome)))
+            continue;
+        }
+        best = i;
+        bestEnd = end;
+        bestRuns = runs;
+        bestHome = isHome;
+      }
+      unsigned d = r[best];
+      load[d] = bestEnd;
+      stamp[(size_t)e * n + d] = epoch;
+      return d;
+    }
+  };
+  ReplicaChooser chooser;
 };
 
 //===----------------------------------------------------------------------===//
