@@ -197,6 +197,10 @@ struct Route {
   Span span;
   uint32_t src = 0, dst = 0;
   double latencyUs = 0, slowestGBps = 0;
+  /// A copy's route (Task::memoryCopy): the span starts with the source's
+  /// memory engine and ends with the destination's, around the links, and
+  /// the slowest bandwidth counts both memories.
+  bool copy = false;
 };
 
 /// The simulator's state. Resources, routes and statistics persist across
@@ -274,6 +278,8 @@ private:
   // (~0u: no transfer uses the pair), 4 bytes per pair instead of a whole
   // Route, so a 32x32 mesh's 10^6 pairs cost 4 MB, not 32 MB to clear.
   std::vector<uint32_t> routeIndex;
+  /// The same for copies (Task::memoryCopy), allocated at the first one.
+  std::vector<uint32_t> copyIndex;
   std::vector<Route> routes; // the pairs transfers use, lazily resolved
 
   std::vector<Span> span;
@@ -355,13 +361,27 @@ void Engine::resolve(Route &route) {
   // resource numbers; the link facts come from compact per-link arrays.
   pool.push_back(kNoWaiter); // header: who waits for this span
   uint32_t begin = pool.size();
+  if (route.copy)
+    pool.push_back(2 * route.src + 1);
+  uint32_t links = pool.size();
   sys.appendRoute(route.src, route.dst, pool);
   double slowest = std::numeric_limits<double>::infinity();
-  for (size_t k = begin; k < pool.size(); ++k) {
+  for (size_t k = links; k < pool.size(); ++k) {
     uint32_t l = pool[k];
     route.latencyUs += linkLatencyUs[l];
     slowest = std::min(slowest, linkGBps[l]);
     pool[k] = 2 * n + l;
+  }
+  if (route.copy) {
+    if (pool.size() == links) { // unreachable: no span, like a transfer's
+      pool.resize(begin);
+      route.span = {begin, 0};
+      return;
+    }
+    pool.push_back(2 * route.dst + 1);
+    // A memory without bandwidth never completes the copy.
+    slowest = std::min({slowest, sys.devices[route.src].offchipGBps,
+                        sys.devices[route.dst].offchipGBps});
   }
   route.slowestGBps = slowest;
   route.span = {begin, (uint32_t)(pool.size() - begin)};
@@ -390,8 +410,8 @@ double Engine::durationOf(const Task &t, const Route *route) {
            " -> " + std::to_string(t.dst) + " takes no time");
       return 0;
     }
-    if (!route || route->span.len == 0)
-      return INFINITY; // unreachable
+    if (!route || route->span.len == 0 || !(route->slowestGBps > 0))
+      return INFINITY; // unreachable (or a copy to or from no memory)
     // The links are held while the bytes cross them; the route's latency
     // delays the arrival without holding them (run() sets the tail).
     return bytesToUs(t.bytes, route->slowestGBps);
@@ -571,19 +591,29 @@ inline __attribute__((always_inline)) void Engine::release(TaskId id,
     if (t.phase == Phase::Moe)
       result.moeComputeUs += d;
     break;
-  case TaskKind::Transfer:
-    for (uint32_t i = 0; i < s.len; ++i) {
+  case TaskKind::Transfer: {
+    // A copy's span is the source's memory engine, the links, the
+    // destination's memory engine: it reads and writes off-chip memory.
+    uint32_t ends = t.memoryCopy && s.len ? 1 : 0;
+    for (uint32_t i = ends; i + ends < s.len; ++i) {
       LinkStats &ls = result.links[r[i] - 2 * n];
       ls.bytes += t.bytes;
       ls.busyUs += d;
     }
+    if (ends)
+      for (uint32_t dev : {t.device, t.dst}) {
+        DeviceStats &ds = result.devices[dev];
+        ds.memoryBusyUs += d;
+        ds.offchipBytes += t.bytes;
+      }
     if (s.len) {
       result.commBytes += t.bytes;
-      result.byteHops += t.bytes * s.len;
+      result.byteHops += t.bytes * (s.len - 2 * ends);
     }
     if (t.phase == Phase::Moe)
       result.moeCommUs += d + tail[id];
     break;
+  }
   case TaskKind::Barrier:
     break;
   }
@@ -672,7 +702,7 @@ void Engine::run(const TaskGraph &window) {
   // (growth by doubling copied up to 14 MB of routes and faulted in twice
   // that).
   routes.reserve(routes.size() +
-                 std::min(numTasks, (size_t)n * n - routes.size()));
+                 std::min(numTasks, 2 * (size_t)n * n - routes.size()));
   {
     size_t hops = 0;
     for (size_t i = 0; i < numTasks; ++i) {
@@ -680,13 +710,19 @@ void Engine::run(const TaskGraph &window) {
       if (t.kind != TaskKind::Transfer || t.device >= n || t.dst >= n ||
           t.device == t.dst || t.bytes <= 0)
         continue;
-      uint32_t &index = routeIndex[(size_t)t.device * n + t.dst];
+      if (t.memoryCopy && copyIndex.empty())
+        copyIndex.assign((size_t)n * n, ~0u);
+      uint32_t &index = (t.memoryCopy ? copyIndex : routeIndex)[
+          (size_t)t.device * n + t.dst];
       if (index == ~0u) {
         index = routes.size();
         routes.emplace_back();
         routes.back().src = t.device;
         routes.back().dst = t.dst;
-        hops += 1 + std::max(sys.hops(t.device, t.dst), 0); // + header
+        routes.back().copy = t.memoryCopy;
+        // + header (+ the two memory engines of a copy)
+        hops += 1 + std::max(sys.hops(t.device, t.dst), 0) +
+                (t.memoryCopy ? 2 : 0);
       }
       span[i] = {index, ~0u};
     }
@@ -873,6 +909,11 @@ double moesaic::perf::taskDurationUs(const Task &task,
         lat += system.links[l].latencyNs * 1e-3;
         slowest = std::min(slowest, system.links[l].bandwidthGBps);
       }
+      if (task.memoryCopy)
+        slowest = std::min({slowest, system.devices[task.device].offchipGBps,
+                            system.devices[task.dst].offchipGBps});
+      if (!(slowest > 0))
+        return INFINITY;
       return lat + bytesToUs(task.bytes, slowest);
     }
   }

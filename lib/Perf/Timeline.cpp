@@ -131,6 +131,10 @@ json::Value moesaic::perf::timelineJSON(const TaskGraph &graph,
       }
       for (unsigned l : route)
         slice(linkPid, l + 1);
+      if (t.memoryCopy) { // read at the source, written at the destination
+        slice(t.device + 1, 2);
+        slice(t.dst + 1, 2);
+      }
       break;
     case TaskKind::Barrier:
       break;

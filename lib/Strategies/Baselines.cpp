@@ -404,8 +404,10 @@ protected:
     for (const Move &mv : moves) {
       em.at(mv.layer, Phase::Migration);
       em.graph.setLabel(llvm::formatv("L{0} EPLB move", mv.layer).str());
-      moved.push_back(em.add(em.transferTask(mv.src, mv.dst, mv.bytes),
-                             {em.ready[mv.src]}));
+      // Weights go from the source's DRAM to the destination's.
+      Task copy = em.transferTask(mv.src, mv.dst, mv.bytes);
+      copy.memoryCopy = true;
+      moved.push_back(em.add(copy, {em.ready[mv.src]}));
     }
     for (TaskId r : em.ready)
       moved.push_back(r);
@@ -850,8 +852,14 @@ protected:
         if (h == o)
           continue;
         Task t = em.transferTask(o, h, l.expertBytes());
+        // Read from the owner's DRAM; a worker without an on-chip copy
+        // writes it into its own DRAM, from which its compute streams it.
+        // (A worker with an on-chip copy is a plain transfer: the owner's
+        // read for it is not charged.)
         if (plan.at(e, h) > 0 && em.buffersWhole(h, l.expertBytes()))
           t.allocBytes = l.expertBytes();
+        else
+          t.memoryCopy = true;
         arrived[{e, h}] = em.add(t, {em.ready[o]});
       }
     }

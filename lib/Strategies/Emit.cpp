@@ -723,6 +723,10 @@ double StepEmitter::analyticUs() const {
         charge(2 * n + link, us - lat);
         latency[2 * n + link] = std::max(latency[2 * n + link], lat);
       }
+      if (t.memoryCopy) { // both memory engines are held as long
+        charge(n + t.device, us - lat);
+        charge(n + t.dst, us - lat);
+      }
       break;
     }
     case TaskKind::Barrier:

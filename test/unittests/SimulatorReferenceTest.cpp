@@ -62,11 +62,20 @@ RefResult referenceSimulate(const TaskGraph &g, const SystemModel &s) {
       break;
     case TaskKind::Transfer:
       if (t.device != t.dst && t.bytes > 0) {
+        // A copy also holds the source's and the destination's memory
+        // engines, and runs at the slowest of them and the links.
         double latency = 0, slowest = 1e300;
+        if (t.memoryCopy)
+          res[i].push_back(2 * t.device + 1);
         for (unsigned l : s.route(t.device, t.dst)) {
           res[i].push_back(2 * n + l);
           latency += s.links[l].latencyNs * 1e-3;
           slowest = std::min(slowest, s.links[l].bandwidthGBps);
+        }
+        if (t.memoryCopy) {
+          res[i].push_back(2 * t.dst + 1);
+          slowest = std::min({slowest, s.devices[t.device].offchipGBps,
+                              s.devices[t.dst].offchipGBps});
         }
         dur[i] = bytesToUs(t.bytes, slowest);
         tail[i] = latency;
@@ -162,7 +171,8 @@ RefResult referenceSimulate(const TaskGraph &g, const SystemModel &s) {
 }
 
 /// A random DAG on `s`: computes (with and without off-chip bytes), loads,
-/// transfers between random devices and barriers, with dependencies on
+/// transfers (a third of them copies between off-chip memories) between
+/// random devices and barriers, with dependencies on
 /// random earlier tasks, 3 sizes and 3 priorities (many exact ties).
 TaskGraph randomGraph(const SystemModel &s, size_t numTasks, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -191,6 +201,7 @@ TaskGraph randomGraph(const SystemModel &s, size_t numTasks, uint64_t seed) {
       t.kind = TaskKind::Transfer;
       t.dst = rng() % n;
       t.bytes = size;
+      t.memoryCopy = rng() % 3 == 0; // weights from DRAM to DRAM
     }
     t.priority = (int32_t)(rng() % 3) - 1;
     t.layer = (int32_t)(i / 50);

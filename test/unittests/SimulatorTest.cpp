@@ -46,6 +46,43 @@ TEST(Simulator, TransferQueuesBehindAnotherOnOneLink) {
   EXPECT_TRUE(r.warnings.empty());
 }
 
+// Moving weights reads the source's off-chip memory and writes the
+// destination's while the bytes cross: a copy holds both memory engines,
+// runs at the slowest of them and the links, and counts its bytes on both.
+TEST(Simulator, AMemoryCopyHoldsBothMemoryEngines) {
+  SystemModel s = line3();
+  s.devices[0].offchipGBps = 50; // a's memory is the bottleneck
+  TaskGraph g;
+  TaskId load = g.addLoad(0, 1e6); // 20 us on a's memory engine
+  Task copy;
+  copy.kind = TaskKind::Transfer;
+  copy.device = 0;
+  copy.dst = 1;
+  copy.bytes = 1e6;
+  copy.memoryCopy = true;
+  TaskId c = g.add(copy, {});
+  // A plain transfer on the same link is not a copy: it waits for the link
+  // only, after the copy.
+  TaskId plain = g.addTransfer(0, 1, 1e6);
+  // A load on b waits for the copy's write.
+  TaskId loadB = g.addLoad(1, 1e6);
+  SimResult r = simulate(g, s, {true});
+  EXPECT_DOUBLE_EQ(r.taskStart[load], 0);
+  EXPECT_DOUBLE_EQ(r.taskStart[c], 20);       // after a's load
+  EXPECT_DOUBLE_EQ(r.taskEnd[c], 20 + 20 + 1); // 1e6 B at 50 GB/s, + 1 us
+  EXPECT_DOUBLE_EQ(r.taskStart[loadB], 0);     // ran before the copy began
+  EXPECT_DOUBLE_EQ(r.taskStart[plain], 0);     // the link was free first
+  EXPECT_DOUBLE_EQ(r.devices[0].offchipBytes, 2e6); // load + copy read
+  EXPECT_DOUBLE_EQ(r.devices[1].offchipBytes, 2e6); // load + copy write
+  EXPECT_DOUBLE_EQ(r.devices[0].memoryBusyUs, 40);
+  EXPECT_DOUBLE_EQ(r.devices[1].memoryBusyUs, 10 + 20);
+  unsigned ab = *s.directLink(0, 1);
+  EXPECT_DOUBLE_EQ(r.links[ab].busyUs, 10 + 20);
+  EXPECT_DOUBLE_EQ(r.commBytes, 2e6);
+  EXPECT_DOUBLE_EQ(r.byteHops, 2e6);
+  EXPECT_DOUBLE_EQ(taskDurationUs(g[c], s), 21);
+}
+
 TEST(Simulator, OppositeDirectionsDoNotQueue) {
   SystemModel s = line3();
   TaskGraph g;

@@ -44,6 +44,11 @@ enum class Phase : uint8_t { Dense, Moe, Migration, Other };
 struct Task {
   TaskKind kind = TaskKind::Barrier;
   Phase phase = Phase::Other;
+  /// Transfer only: a copy between off-chip memories (moving weights): the
+  /// source's memory engine reads the bytes and the destination's writes
+  /// them while they cross the route, so both memory engines are held too
+  /// and the copy runs at the slowest of the links and the two memories.
+  bool memoryCopy = false;
   /// Compute/Load: the device. Transfer: the source device.
   uint32_t device = 0;
   /// Transfer: the destination device.

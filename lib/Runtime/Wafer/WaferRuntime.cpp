@@ -311,7 +311,10 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
       std::vector<TaskId> blk;
       for (auto [m, bytes] : bytesPerMove) {
         const Move &mv = bal->moves()[m];
-        blk.push_back(graph.addTransfer(mv.from, mv.to, bytes, {start}));
+        // From the source die's HBM into the destination's.
+        TaskId t = graph.addTransfer(mv.from, mv.to, bytes, {start});
+        graph[t].memoryCopy = true;
+        blk.push_back(t);
         st.migrationBytes += bytes;
       }
       blk.push_back(start);
@@ -352,6 +355,7 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
       const Move &mv = bal->moves()[ch.move];
       TaskId t = graph.addTransfer(mv.from, mv.to, ch.bytes, {dep});
       graph[t].priority = 100; // behind the phase's own traffic
+      graph[t].memoryCopy = true; // HBM to HBM
       migTasks.push_back(t);
       st.migrationBytes += ch.bytes;
       ++st.chunksHidden;
