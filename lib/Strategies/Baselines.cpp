@@ -371,10 +371,22 @@ protected:
         continue;
       std::vector<std::vector<int64_t>> placed =
           eplbPlacement(load, n, redundant);
+      // Packs go where most of their replicas already are (only the rest
+      // moves; pack p went to device p, which moved about 90 %).
+      std::vector<int64_t> slotOf(sys.numDevices(), -1);
+      for (int64_t q = 0; q < n; ++q)
+        slotOf[accel[q]] = q;
+      std::vector<std::vector<int64_t>> current(l.numExperts);
+      for (int64_t e = 0; e < l.numExperts; ++e)
+        for (unsigned d : layer.expertPlacement[e])
+          if (slotOf[d] >= 0)
+            current[e].push_back(slotOf[d]);
+      std::vector<int64_t> packAt = eplbMatchPacks(placed, current, n);
       for (int64_t e = 0; e < l.numExperts; ++e) {
         std::vector<unsigned> next;
         for (int64_t p : placed[e])
-          next.push_back(accel[p]);
+          next.push_back(accel[packAt[p]]);
+        llvm::sort(next);
         const std::vector<unsigned> &old = layer.expertPlacement[e];
         for (unsigned d : next) {
           if (llvm::is_contained(old, d))

@@ -3,6 +3,7 @@
 #include "moesaic/Strategies/EplbPlacement.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 using namespace moesaic;
 
@@ -70,4 +71,41 @@ moesaic::eplbPlacement(const std::vector<int64_t> &load, int64_t n,
   for (std::vector<int64_t> &h : holders)
     std::sort(h.begin(), h.end());
   return holders;
+}
+
+std::vector<int64_t>
+moesaic::eplbMatchPacks(const std::vector<std::vector<int64_t>> &placed,
+                        const std::vector<std::vector<int64_t>> &current,
+                        int64_t numDevices) {
+  uint64_t n = (uint64_t)std::max<int64_t>(numDevices, 0);
+  std::unordered_map<uint64_t, int64_t> shared; // pack * n + device
+  for (size_t e = 0; e < placed.size() && e < current.size(); ++e)
+    for (int64_t p : placed[e])
+      for (int64_t d : current[e])
+        if (p >= 0 && (uint64_t)p < n && d >= 0 && (uint64_t)d < n)
+          ++shared[(uint64_t)p * n + (uint64_t)d];
+  std::vector<std::pair<int64_t, uint64_t>> pairs; // (-shared, key)
+  pairs.reserve(shared.size());
+  for (auto [key, count] : shared)
+    pairs.emplace_back(-count, key);
+  std::sort(pairs.begin(), pairs.end());
+  std::vector<int64_t> deviceOf(n, -1);
+  std::vector<bool> taken(n, false);
+  for (auto [negCount, key] : pairs) {
+    uint64_t p = key / n, d = key % n;
+    if (deviceOf[p] >= 0 || taken[d])
+      continue;
+    deviceOf[p] = (int64_t)d;
+    taken[d] = true;
+  }
+  uint64_t d = 0;
+  for (uint64_t p = 0; p < n; ++p) {
+    if (deviceOf[p] >= 0)
+      continue;
+    while (taken[d])
+      ++d;
+    deviceOf[p] = (int64_t)d;
+    taken[d] = true;
+  }
+  return deviceOf;
 }

@@ -27,6 +27,19 @@ std::vector<std::vector<int64_t>>
 eplbPlacement(const std::vector<int64_t> &load, int64_t numDevices,
               int64_t redundant);
 
+/// Where each of eplbPlacement's packs goes when the placement is
+/// recomputed: the packs are only a partition, so a deployment puts each
+/// on the device that already holds most of its replicas (greedy on the
+/// replicas a pack and a device share, most first; ties to the lower pack,
+/// then the lower device; packs sharing nothing fill the free devices in
+/// order) and moves only the rest. `placed`: eplbPlacement's result;
+/// `current[e]`: positions in [0, numDevices) now holding expert e.
+/// Returns the position of each pack.
+std::vector<int64_t>
+eplbMatchPacks(const std::vector<std::vector<int64_t>> &placed,
+               const std::vector<std::vector<int64_t>> &current,
+               int64_t numDevices);
+
 } // namespace moesaic
 
 #endif // MOESAIC_STRATEGIES_EPLBPLACEMENT_H
