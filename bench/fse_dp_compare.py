@@ -3,19 +3,29 @@
 
 For every model (examples/*.mlir), chiplet preset (4 ring, 8 mesh, 16 mesh),
 batch (1, 2, 4, 8, 16) and trace (uniform, zipf:1.2 skewed) it runs
-`moe-opt --compare=fse-dp,ep,tp,eplb,fastermoe` once and prints one row:
-mean latency per decode step (ms) of each strategy, the lower bound, fse-dp's
-speedup over the best baseline of the row (below 1: fse-dp is slower), and
-the peak on-chip memory of each, and beside fse-dp's the on-chip bytes an
-expert-parallel design needs when it buffers whole experts (double-buffered,
-per chiplet: ep's `whole_expert_buffer_bytes`, from the model's expert
-bytes). Summary lines: geomean and max speedup (all rows and batch <= 8),
-fse-dp over the lower bound (geomean), on-chip saving against whole-expert
-buffering (min/geomean/max) and against the baselines' actual peaks, and
-`BENCH` figures for bench/run-all.sh. Two moe-opt processes run at a time
-(2 cores), the most expensive rows (fse-dp on the largest meshes and
-batches) first so neither worker idles at the end; the wall and CPU time of
-the run is printed last.
+`moe-opt --compare=fse-dp,ep,tp,eplb,fastermoe,ep{mode=tensor},...` once and
+prints one row: mean latency per decode step (ms) of each strategy, the
+lower bound, fse-dp's speedup over the best baseline of the row (below 1:
+fse-dp is slower), and the peak on-chip memory of each, and beside fse-dp's
+the on-chip bytes an expert-parallel design needs when it buffers whole
+experts (double-buffered, per chiplet: ep's `whole_expert_buffer_bytes`,
+from the model's expert bytes).
+
+The expert-parallel family (ep, eplb, fastermoe) runs twice: as registered
+(`mode=data`: attention and dense layers data parallel, each chiplet its
+own tokens) and with `mode=tensor` (attention and dense layers tensor
+parallel, as DeepSpeed-MoE inference slices non-expert parameters; columns
+`ep:tensor`, ...). Every one of them, and `tp`, is a baseline of the "best
+baseline" column. Summary lines: geomean and max speedup (all rows and
+batch <= 8) over the best baseline and over the best of the EP family in
+data mode, in tensor mode and in either; fse-dp over the lower bound
+(geomean); on-chip saving against whole-expert buffering (min/geomean/max)
+and against the baselines' actual peaks; the same speedups and bound ratio
+per preset and batch (geomean over models and traces); and `BENCH` figures
+for bench/run-all.sh. Two moe-opt processes run at a time (2 cores), the
+most expensive rows (fse-dp on the largest meshes and batches) first so
+neither worker idles at the end; the wall and CPU time of the run is
+printed last.
 
     /usr/bin/python3 bench/fse_dp_compare.py [--build build] [--steps 1]
         [--models mixtral-8x7b,...] [--hw edge-chiplet-4,...] [--batches 1,2]
@@ -37,8 +47,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _benchlib as benchlib  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STRATEGIES = ["fse-dp", "ep", "tp", "eplb", "fastermoe"]
+# The expert-parallel family as registered (attention and dense layers data
+# parallel) and with tensor-parallel attention and dense layers.
+EP_DATA = ["ep", "eplb", "fastermoe"]
+EP_TENSOR = [s + "{mode=tensor}" for s in EP_DATA]
+STRATEGIES = ["fse-dp", "ep", "tp", "eplb", "fastermoe"] + EP_TENSOR
 BASELINES = STRATEGIES[1:]
+# The baselines as registered (the `speedup` and `vs` columns).
+REGISTERED = ["ep", "tp", "eplb", "fastermoe"]
 MODELS = ["mixtral-8x7b", "qwen3-30b-a3b", "olmoe-1b-7b", "deepseek-v2-lite",
           "phi-3.5-moe"]
 HW = ["edge-chiplet-4", "edge-chiplet-8-mesh", "edge-chiplet-16-mesh"]
@@ -67,6 +83,11 @@ def cost_rank(row):
     return -(chiplets * (1 + math.log2(batch)) *
              (2 if model in ("qwen3-30b-a3b", "olmoe-1b-7b", "deepseek-v2-lite")
               else 1))
+
+
+def label(strategy):
+    """Column label: `ep{mode=tensor}` -> `ep:tensor`."""
+    return strategy.replace("{mode=tensor}", ":tensor")
 
 
 def mib(b):
@@ -110,14 +131,27 @@ def main():
     wall = time.perf_counter() - wall
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
+    width = {s: max(13, len(label(s)) + 5) for s in STRATEGIES}
     head = (f"{'model':<17}{'hw':<21}{'B':>3} {'trace':<8}"
-            + "".join(f"{s + ' ms':>13}" for s in STRATEGIES)
-            + f"{'bound ms':>11}{'speedup':>9}{'vs':>10}"
+            + "".join(f"{label(s) + ' ms':>{width[s]}}" for s in STRATEGIES)
+            + f"{'bound ms':>11}{'spd-all':>9}{'speedup':>9}{'vs':>10}"
             + f"{'fse-dp MiB':>14}{'whole-exp MiB':>15}"
-            + "".join(f"{s + ' MiB':>14}" for s in BASELINES))
+            + "".join(f"{label(s) + ' MiB':>{width[s] + 1}}"
+                      for s in BASELINES))
+    print("x:tensor = x{mode=tensor}: attention and dense layers tensor "
+          "parallel; ep, eplb, fastermoe as registered run them data parallel."
+          "\nspeedup: fse-dp over the best of ep, tp, eplb, fastermoe as "
+          "registered (vs: which); spd-all: over the best of every baseline, "
+          "x:tensor included")
     print(head)
     print("-" * len(head))
     speedups, low_batch, bound_ratios, savings, whole_savings = [], [], [], [], []
+    registered, registered_low = [], []
+    # fse-dp's speedup over the best of the EP family per row, by mode.
+    families = {"data": EP_DATA, "tensor": EP_TENSOR,
+                "either": EP_DATA + EP_TENSOR}
+    family = {k: [] for k in families}
+    per_cell = {}  # (hw, batch) -> lists of the row figures
     for model, hw, batch, trace, res in results:
         lat = {s: res[s]["latency_us"] for s in STRATEGIES}
         mem = {s: res[s]["peak_onchip_bytes"] for s in STRATEGIES}
@@ -126,27 +160,58 @@ def main():
         # model's expert bytes whether or not it fits.
         whole = res["ep"]["whole_expert_buffer_bytes"]
         bound = res["fse-dp"]["lower_bound_us"]
-        best = min(BASELINES, key=lambda s: lat[s])
-        speedup = lat[best] / lat["fse-dp"]
+        speedup = min(lat[s] for s in BASELINES) / lat["fse-dp"]
         speedups.append(speedup)
         if batch <= 8:
             low_batch.append(speedup)
+        best = min(REGISTERED, key=lambda s: lat[s])
+        reg = lat[best] / lat["fse-dp"]
+        registered.append(reg)
+        if batch <= 8:
+            registered_low.append(reg)
         bound_ratios.append(lat["fse-dp"] / bound)
+        fam = {k: min(lat[s] for s in v) / lat["fse-dp"]
+               for k, v in families.items()}
+        for k, v in fam.items():
+            family[k].append((v, batch))
+        cell = per_cell.setdefault((hw, batch), {"best": [], "bound": [],
+                                                  **{k: [] for k in families}})
+        cell["best"].append(speedup)
+        cell["bound"].append(lat["fse-dp"] / bound)
+        for k, v in fam.items():
+            cell[k].append(v)
         most = max(mem[s] for s in BASELINES)
         if most > 0:
             savings.append((1 - mem["fse-dp"] / most, model, hw))
         whole_savings.append((1 - mem["fse-dp"] / whole, model, hw))
         print(f"{model:<17}{hw:<21}{batch:>3} {trace:<8}"
-              + "".join(f"{lat[s] / 1e3:>13.2f}" for s in STRATEGIES)
-              + f"{bound / 1e3:>11.2f}{speedup:>9.2f}{best:>10}"
+              + "".join(f"{lat[s] / 1e3:>{width[s]}.2f}" for s in STRATEGIES)
+              + f"{bound / 1e3:>11.2f}{speedup:>9.2f}{reg:>9.2f}{best:>10}"
               + f"{mib(mem['fse-dp']):>14.2f}{mib(whole):>15.2f}"
-              + "".join(f"{mib(mem[s]):>14.2f}" for s in BASELINES))
+              + "".join(f"{mib(mem[s]):>{width[s] + 1}.2f}"
+                        for s in BASELINES))
 
     print("-" * len(head))
-    print(f"fse-dp speedup over the best baseline per row: geomean "
+    print(f"fse-dp speedup over the best baseline per row (every baseline, "
+          f"x:tensor included): geomean "
           f"{geomean(speedups):.2f}x, max {max(speedups):.2f}x "
           f"(all {len(speedups)} rows); batch <= 8: geomean "
           f"{geomean(low_batch):.2f}x, max {max(low_batch or [0]):.2f}x")
+    print(f"fse-dp speedup over the best of ep, tp, eplb, fastermoe as "
+          f"registered per row: geomean {geomean(registered):.2f}x, max "
+          f"{max(registered):.2f}x (all rows); batch <= 8: geomean "
+          f"{geomean(registered_low):.2f}x, max "
+          f"{max(registered_low or [0]):.2f}x")
+    names = {"data": "data-parallel attention (mode=data, their default)",
+             "tensor": "tensor-parallel attention (mode=tensor)",
+             "either": "either mode (the best of the six)"}
+    for k in families:
+        xs = [v for v, _ in family[k]]
+        low = [v for v, b in family[k] if b <= 8]
+        print(f"fse-dp speedup over the best of ep/eplb/fastermoe per row, "
+              f"{names[k]}: geomean {geomean(xs):.2f}x, max {max(xs):.2f}x "
+              f"(all rows); batch <= 8: geomean {geomean(low):.2f}x, max "
+              f"{max(low or [0]):.2f}x")
     print(f"fse-dp latency / lower bound: geomean {geomean(bound_ratios):.2f}x,"
           f" max {max(bound_ratios):.2f}x")
     ws = [w[0] for w in whole_savings]
@@ -168,6 +233,19 @@ def main():
               f"stream weights inside their compute tasks and report 0)")
     else:
         print("on-chip memory saving: no baseline allocates on-chip memory")
+    print()
+    print("per preset and batch, geomean over models and traces: fse-dp's "
+          "speedup over the best baseline, over the best of the EP family "
+          "(data / tensor / either mode), fse-dp / lower bound")
+    print(f"{'hw':<21}{'B':>3}{'best':>8}{'EP data':>9}{'EP tensor':>11}"
+          f"{'EP either':>11}{'/bound':>8}")
+    for (hw, batch), c in sorted(per_cell.items(),
+                                 key=lambda kv: (HW.index(kv[0][0])
+                                                 if kv[0][0] in HW else 99,
+                                                 kv[0][0], kv[0][1])):
+        print(f"{hw:<21}{batch:>3}{geomean(c['best']):>7.2f}x"
+              f"{geomean(c['data']):>8.2f}x{geomean(c['tensor']):>10.2f}x"
+              f"{geomean(c['either']):>10.2f}x{geomean(c['bound']):>8.2f}")
     print(f"{len(results)} rows in {wall:.0f} s wall, "
           f"{children.ru_utime + children.ru_stime:.0f} s CPU of the moe-opt "
           f"processes ({args.jobs} at a time, load average "
