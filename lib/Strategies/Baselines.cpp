@@ -201,9 +201,9 @@ protected:
            const LayerSchedule &layer) override {
     em.router(l);
     shared(em, l, layer);
-    chooser.begin(em.system, l, resident);
+    chooser.plan(em.ctx, m, l, layer, resident);
     Dispatch d = em.dispatch(l, m, [&](int64_t t, int32_t e, int64_t) {
-      return chooser.choose(layer.expertPlacement[e], em.home[t], t, e);
+      return chooser.choose(layer.expertPlacement[e], em.home[t], e);
     });
     std::vector<TaskId> done = em.experts(l, d, 1.0, l.expertBytes());
     em.combine(l, d, done);
@@ -215,40 +215,45 @@ protected:
   bool decide(const StepContext &ctx, const MoeLayerDesc &l, size_t m,
               const LayerSchedule &layer) override {
     tokenHomes(ctx, decisionHome);
-    chooser.begin(ctx.system, l, resident);
+    chooser.plan(ctx, m, l, layer, resident);
     planDispatch(ctx.trace, ctx.step, m, l, decisionHome,
                  ctx.system.numDevices(),
                  [&](int64_t t, int32_t e, int64_t) {
                    return chooser.choose(layer.expertPlacement[e],
-                                         decisionHome[t], t, e);
+                                         decisionHome[t], e);
                  },
                  decision);
     return true;
   }
 
   /// Which replica of an expert serves a (token, expert) pair. EPLB decides
-  /// where replicas live and leaves this to the serving system; ours
-  /// assigns the layer's pairs greedily to the replica that finishes them
-  /// first: each device's expert work so far plus this pair's (its token's
-  /// FLOPs, and the expert's weights streamed from the device's DRAM
-  /// unless that device already runs the expert this layer or keeps its
-  /// weights on chip). At decode, where reading weights dominates, an
-  /// expert's tokens thus stay on one replica and hot experts spread over
-  /// devices; at large batches the FLOPs split them. Ties: a replica
-  /// already running the expert, then one on the token's own device (no
-  /// transfer), then an order rotated by token and expert, so equal loads
-  /// do not all start at the lowest-numbered device. (Round-robin over
-  /// replicas, which this replaced, put a batch-1 token's hot experts on
-  /// one chiplet, one after the other, and at batch 8 made every replica
-  /// stream the whole expert for a token or two.)
+  /// where replicas live and leaves this to the serving system; ours plans
+  /// each layer before dispatching, longest processing time first: the
+  /// active experts, most tokens first, each go to the replicas that finish
+  /// them first given the devices' expert work so far (an expert's weights
+  /// streamed from a device's DRAM unless kept on chip, plus its tokens'
+  /// FLOPs), on the one best replica or split evenly over the k best when
+  /// that finishes earlier (only when its tokens' FLOPs outweigh another
+  /// read of its weights). At decode an expert's tokens thus share one
+  /// weight read and hot experts spread over devices; at large batches the
+  /// FLOPs split them. A token then takes a replica with quota left, its
+  /// own device's first (no transfer). Ties go to an order of the replicas
+  /// rotated by the expert. (Round-robin over replicas
+  /// put a batch-1 token's hot experts on one chiplet, one after the other;
+  /// a greedy choice per token split an expert's few tokens over replicas
+  /// that each read its weights.)
   struct ReplicaChooser {
     std::vector<double> load, weightUs, tokenUs;
-    std::vector<uint32_t> stamp; // [expert * n + device] == epoch: runs it
-    uint32_t epoch = 0;
+    std::vector<int32_t> count;           // tokens per expert this layer
+    std::vector<uint32_t> active;         // experts with tokens
+    std::vector<std::pair<uint32_t, uint32_t>> quotaRange; // [expert]
+    std::vector<std::pair<unsigned, int32_t>> quotas; // (device, tokens)
+    std::vector<std::pair<double, unsigned>> order;   // scratch
     unsigned n = 0;
 
-    void begin(const SystemModel &system, const MoeLayerDesc &l,
-               const std::vector<bool> &resident) {
+    void plan(const StepContext &ctx, size_t m, const MoeLayerDesc &l,
+              const LayerSchedule &layer, const std::vector<bool> &resident) {
+      const SystemModel &system = ctx.system;
       n = system.numDevices();
       load.assign(n, 0.0);
       weightUs.assign(n, 0.0);
@@ -262,46 +267,88 @@ protected:
                           ? 0
                           : bytesToUs(l.expertBytes(), dev.offchipGBps);
       }
-      size_t cells = (size_t)l.numExperts * n;
-      if (stamp.size() < cells)
-        stamp.assign(cells, 0);
-      if (++epoch == 0) {
-        std::fill(stamp.begin(), stamp.end(), 0);
-        epoch = 1;
+      count.assign(l.numExperts, 0);
+      active.clear();
+      int64_t k = ctx.trace.topK[m];
+      for (int64_t t = 0; t < ctx.trace.batch; ++t) {
+        const int32_t *chosen = ctx.trace.experts(ctx.step, m, t);
+        for (int64_t j = 0; j < k; ++j) {
+          int32_t e = chosen[j];
+          if (e < 0 || e >= l.numExperts)
+            continue;
+          if (count[e]++ == 0)
+            active.push_back(e);
+        }
+      }
+      std::stable_sort(active.begin(), active.end(),
+                       [&](uint32_t a, uint32_t b) {
+                         return count[a] > count[b] ||
+                                (count[a] == count[b] && a < b);
+                       });
+      // Each active expert's quotas are contiguous in `quotas`.
+      quotaRange.assign(l.numExperts, {0, 0});
+      quotas.clear();
+      for (size_t a = 0; a < active.size(); ++a) {
+        uint32_t e = active[a];
+        const std::vector<unsigned> &r = layer.expertPlacement[e];
+        int32_t c = count[e];
+        // Replicas by the time they would finish the whole expert.
+        order.clear();
+        for (size_t i = 0; i < r.size(); ++i) {
+          unsigned d = r[(i + e) % r.size()];
+          order.push_back({load[d] + weightUs[d] + c * tokenUs[d], d});
+        }
+        std::stable_sort(order.begin(), order.end(),
+                         [&](const auto &x, const auto &y) {
+                           return x.first < y.first;
+                         });
+        // The k best replicas, c / k tokens each: the k finishing first.
+        size_t bestK = 1;
+        double bestEnd = order[0].first;
+        // Splitting adds a read of the weights per replica: only worth it
+        // when the tokens' FLOPs outweigh one.
+        unsigned first = order[0].second;
+        bool computeBound = c * tokenUs[first] > weightUs[first];
+        for (size_t kk = 2; computeBound && kk <= order.size() &&
+                            (int32_t)kk <= c;
+             ++kk) {
+          int32_t share = (c + (int32_t)kk - 1) / (int32_t)kk;
+          double end = 0;
+          for (size_t i = 0; i < kk; ++i) {
+            unsigned d = order[i].second;
+            end = std::max(end, load[d] + weightUs[d] + share * tokenUs[d]);
+          }
+          if (end < bestEnd * (1 - 1e-9)) {
+            bestEnd = end;
+            bestK = kk;
+          }
+        }
+        int32_t left = c;
+        quotaRange[e].first = quotas.size();
+        for (size_t i = 0; i < bestK; ++i) {
+          unsigned d = order[i].second;
+          int32_t share = (left + (int32_t)(bestK - i) - 1) /
+                          (int32_t)(bestK - i);
+          left -= share;
+          load[d] += weightUs[d] + share * tokenUs[d];
+          quotas.push_back({d, share});
+        }
+        quotaRange[e].second = quotas.size();
       }
     }
 
-    unsigned choose(const std::vector<unsigned> &r, unsigned home, int64_t t,
-                    int32_t e) {
-      size_t size = r.size();
-      if (size == 1)
+    unsigned choose(const std::vector<unsigned> &r, unsigned home, int32_t e) {
+      if (r.size() == 1)
         return r[0];
-      size_t first = (size_t)(t + e) % size, best = first;
-      double bestEnd = 0;
-      bool bestRuns = false, bestHome = false;
-      for (size_t k = 0; k < size; ++k) {
-        size_t i = (first + k) % size;
-        unsigned d = r[i];
-        bool runs = stamp[(size_t)e * n + d] == epoch;
-        double end = load[d] + tokenUs[d] + (runs ? 0 : weightUs[d]);
-        bool isHome = d == home;
-        if (k > 0) {
-          double tol = 1e-9 * std::max(end, bestEnd);
-          if (end > bestEnd + tol)
-            continue;
-          if (end >= bestEnd - tol &&
-              (bestRuns > runs || (bestRuns == runs && bestHome >= isHome)))
-            continue;
-        }
-        best = i;
-        bestEnd = end;
-        bestRuns = runs;
-        bestHome = isHome;
-      }
-      unsigned d = r[best];
-      load[d] = bestEnd;
-      stamp[(size_t)e * n + d] = epoch;
-      return d;
+      auto [b, end] = quotaRange[e];
+      uint32_t pick = end;
+      for (uint32_t i = b; i < end; ++i)
+        if (quotas[i].second > 0 && (pick == end || quotas[i].first == home))
+          pick = i;
+      if (pick == end) // more tokens than planned: cannot happen
+        return r[0];
+      --quotas[pick].second;
+      return quotas[pick].first;
     }
   };
   ReplicaChooser chooser;
