@@ -7,6 +7,7 @@
 #include "moesaic/Driver/StrategySpec.h"
 #include "moesaic/InitAll.h"
 #include "moesaic/Support/NumberFormat.h"
+#include "moesaic/Support/InputChecks.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
@@ -222,12 +223,17 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
 }
 
 bool moesaic::checkOutputsDistinct(llvm::StringRef irPath) {
-  // Two outputs to one file: the last writer would silently win.
+  // Two outputs to one file: the last writer would silently win. A device
+  // such as /dev/null keeps nothing to lose: -o /dev/null --report=/dev/null
+  // is how scripts time a run.
+  auto shared = [](llvm::StringRef path) {
+    return path == "-" || notARegularFile(path).has_value();
+  };
   llvm::StringMap<std::string> byPath;
-  if (irPath != "-")
+  if (!shared(irPath))
     byPath.try_emplace(irPath, "-o");
   for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt}) {
-    if (opt->empty() || *opt == "-")
+    if (opt->empty() || shared(*opt))
       continue;
     auto [it, fresh] = byPath.try_emplace(*opt, "--" + opt->ArgStr.str());
     if (!fresh)
