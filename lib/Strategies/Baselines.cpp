@@ -243,65 +243,121 @@ protected:
   /// a greedy choice per token split an expert's few tokens over replicas
   /// that each read its weights.)
   struct ReplicaChooser {
-    std::vector<double> load, weightUs, tokenUs;
+    struct LayerCosts {
+      std::vector<double> weightUs, tokenUs;
+      std::vector<bool> resident;
+      bool valid = false;
+    };
+    std::vector<LayerCosts> costs; // per MoE layer
+    std::vector<size_t> bucket;    // scratch of the counting sort
+    std::vector<double> load;
     std::vector<int32_t> count;           // tokens per expert this layer
-    std::vector<uint32_t> active;         // experts with tokens
+    std::vector<uint32_t> active;         // experts with tokens, LPT order
+    std::vector<uint32_t> seen;           // the same, by id
+    std::vector<uint64_t> marks;          // experts with tokens, a bit each
     std::vector<std::pair<uint32_t, uint32_t>> quotaRange; // [expert]
     std::vector<std::pair<unsigned, int32_t>> quotas; // (device, tokens)
     std::vector<std::pair<double, unsigned>> order;   // scratch
     unsigned n = 0;
+    bool single = false;
 
     void plan(const StepContext &ctx, size_t m, const MoeLayerDesc &l,
               const LayerSchedule &layer, const std::vector<bool> &resident) {
+      // One replica per expert (ep, fastermoe, an eplb layer without
+      // redundancy): nothing to choose.
+      single = llvm::all_of(layer.expertPlacement,
+                            [](const std::vector<unsigned> &r) {
+                              return r.size() == 1;
+                            });
+      if (single)
+        return;
       const SystemModel &system = ctx.system;
       n = system.numDevices();
-      load.assign(n, 0.0);
-      weightUs.assign(n, 0.0);
-      tokenUs.assign(n, 0.0);
-      for (unsigned d = 0; d < n; ++d) {
-        const Device &dev = system.devices[d];
-        double peak = dev.peakFor(l.actType);
-        tokenUs[d] = peak > 0 ? flopsToUs(l.expertFlopsPerToken(), peak) : 0;
-        bool onChip = d < resident.size() && resident[d];
-        weightUs[d] = onChip || dev.offchipGBps <= 0
-                          ? 0
-                          : bytesToUs(l.expertBytes(), dev.offchipGBps);
+      // Per layer, the cost of an expert's weights and of a token on each
+      // device (kept until the residency changes: eplb-rebalance).
+      if (costs.size() <= m)
+        costs.resize(m + 1);
+      LayerCosts &lc = costs[m];
+      if (!lc.valid || lc.resident != resident) {
+        lc.weightUs.assign(n, 0.0);
+        lc.tokenUs.assign(n, 0.0);
+        for (unsigned d = 0; d < n; ++d) {
+          const Device &dev = system.devices[d];
+          double peak = dev.peakFor(l.actType);
+          lc.tokenUs[d] =
+              peak > 0 ? flopsToUs(l.expertFlopsPerToken(), peak) : 0;
+          bool onChip = d < resident.size() && resident[d];
+          lc.weightUs[d] = onChip || dev.offchipGBps <= 0
+                               ? 0
+                               : bytesToUs(l.expertBytes(), dev.offchipGBps);
+        }
+        lc.resident = resident;
+        lc.valid = true;
       }
-      count.assign(l.numExperts, 0);
-      active.clear();
-      int64_t k = ctx.trace.topK[m];
+      const std::vector<double> &weightUs = lc.weightUs, &tokenUs = lc.tokenUs;
+      load.assign(n, 0.0);
+      // `count` is all zero between calls (reset below for the experts
+      // seen), so a layer costs its pairs, not its experts.
+      if (count.size() < (size_t)l.numExperts) {
+        count.assign(l.numExperts, 0);
+        quotaRange.assign(l.numExperts, {0, 0});
+        marks.assign((l.numExperts + 63) / 64, 0);
+      }
+      int64_t k = ctx.trace.topK[m], most = 0;
       for (int64_t t = 0; t < ctx.trace.batch; ++t) {
         const int32_t *chosen = ctx.trace.experts(ctx.step, m, t);
         for (int64_t j = 0; j < k; ++j) {
           int32_t e = chosen[j];
           if (e < 0 || e >= l.numExperts)
             continue;
-          if (count[e]++ == 0)
-            active.push_back(e);
+          marks[e / 64] |= uint64_t(1) << (e % 64);
+          most = std::max<int64_t>(most, ++count[e]);
         }
       }
-      std::stable_sort(active.begin(), active.end(),
-                       [&](uint32_t a, uint32_t b) {
-                         return count[a] > count[b] ||
-                                (count[a] == count[b] && a < b);
-                       });
+      // Active experts, most tokens first, then by id: a counting sort
+      // (counts are at most the batch) of the experts in id order.
+      seen.clear();
+      for (size_t w = 0; w < marks.size(); ++w) {
+        for (uint64_t bits = marks[w]; bits; bits &= bits - 1)
+          seen.push_back(w * 64 + __builtin_ctzll(bits));
+        marks[w] = 0;
+      }
+      bucket.assign(most + 2, 0);
+      for (uint32_t e : seen)
+        ++bucket[count[e]];
+      size_t pos = 0;
+      for (int64_t c = most; c >= 1; --c) {
+        size_t here = bucket[c];
+        bucket[c] = pos;
+        pos += here;
+      }
+      active.resize(pos);
+      for (uint32_t e : seen)
+        active[bucket[count[e]]++] = e;
       // Each active expert's quotas are contiguous in `quotas`.
-      quotaRange.assign(l.numExperts, {0, 0});
       quotas.clear();
       for (size_t a = 0; a < active.size(); ++a) {
         uint32_t e = active[a];
         const std::vector<unsigned> &r = layer.expertPlacement[e];
         int32_t c = count[e];
+        if (r.size() == 1) {
+          unsigned d = r[0];
+          load[d] += weightUs[d] + c * tokenUs[d];
+          quotaRange[e] = {(uint32_t)quotas.size(),
+                           (uint32_t)quotas.size() + 1};
+          quotas.push_back({d, c});
+          continue;
+        }
         // Replicas by the time they would finish the whole expert.
         order.clear();
         for (size_t i = 0; i < r.size(); ++i) {
           unsigned d = r[(i + e) % r.size()];
-          order.push_back({load[d] + weightUs[d] + c * tokenUs[d], d});
+          order.push_back({load[d] + weightUs[d] + c * tokenUs[d], i});
         }
-        std::stable_sort(order.begin(), order.end(),
-                         [&](const auto &x, const auto &y) {
-                           return x.first < y.first;
-                         });
+        // Ties in the rotated order (the second member), then the device.
+        std::sort(order.begin(), order.end());
+        for (auto &o : order)
+          o.second = r[(o.second + e) % r.size()];
         // The k best replicas, c / k tokens each: the k finishing first.
         size_t bestK = 1;
         double bestEnd = order[0].first;
@@ -335,10 +391,12 @@ protected:
         }
         quotaRange[e].second = quotas.size();
       }
+      for (uint32_t e : seen)
+        count[e] = 0;
     }
 
     unsigned choose(const std::vector<unsigned> &r, unsigned home, int32_t e) {
-      if (r.size() == 1)
+      if (single || r.size() == 1)
         return r[0];
       auto [b, end] = quotaRange[e];
       uint32_t pick = end;
