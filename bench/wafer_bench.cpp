@@ -37,23 +37,40 @@
 using namespace moesaic;
 using namespace moesaic::wafer;
 
+static llvm::cl::OptionCategory benchCategory("moesaic-bench-wafer options");
 static llvm::cl::list<std::string>
     modelFiles(llvm::cl::Positional, llvm::cl::desc("<model.mlir>..."),
-               llvm::cl::OneOrMore);
-static llvm::cl::opt<std::string> hwName("hw", llvm::cl::init("wafer-8x8"));
+               llvm::cl::OneOrMore, llvm::cl::cat(benchCategory));
+static llvm::cl::opt<std::string>
+    hwName("hw", llvm::cl::init("wafer-8x8"),
+           llvm::cl::desc("wafer preset or hardware file"),
+           llvm::cl::cat(benchCategory));
 static llvm::cl::list<int64_t> batches("batch", llvm::cl::CommaSeparated,
-                                       llvm::cl::desc("tokens per step"));
-static llvm::cl::opt<int64_t> steps("steps", llvm::cl::init(12));
-static llvm::cl::opt<std::string> trace("trace",
-                                        llvm::cl::init("zipf:1.2,drift=0.05"));
-static llvm::cl::opt<int64_t> searchIters("search", llvm::cl::init(1500));
-static llvm::cl::opt<bool> jsonOut("details", llvm::cl::init(false));
+                                       llvm::cl::desc("tokens per step"),
+                                       llvm::cl::cat(benchCategory));
+static llvm::cl::opt<int64_t> steps("steps", llvm::cl::init(12),
+                                    llvm::cl::desc("decode steps simulated"),
+                                    llvm::cl::cat(benchCategory));
+static llvm::cl::opt<std::string>
+    trace("trace", llvm::cl::init("zipf:1.2,drift=0.05"),
+          llvm::cl::desc("synthetic gating trace (docs/workloads.md)"),
+          llvm::cl::cat(benchCategory));
+static llvm::cl::opt<int64_t>
+    searchIters("search", llvm::cl::init(1500),
+                llvm::cl::desc("ER-Mapping's unit swaps per candidate"),
+                llvm::cl::cat(benchCategory));
+static llvm::cl::opt<bool>
+    jsonOut("details", llvm::cl::init(false),
+            llvm::cl::desc("under each table row: the layout, per-phase byte-hops, step times and ER-Mapping's candidates"),
+            llvm::cl::cat(benchCategory));
 static llvm::cl::opt<bool> jsonLines(
     "json", llvm::cl::init(false),
-    llvm::cl::desc("print one JSON object per (model, batch) instead of the table"));
+    llvm::cl::desc("print one JSON object per (model, batch) instead of the table"),
+    llvm::cl::cat(benchCategory));
 static llvm::cl::opt<int64_t> maxMoeLayers(
     "moe-layers", llvm::cl::init(0),
-    llvm::cl::desc("simulate the model cut after this many MoE layers (0: all)"));
+    llvm::cl::desc("simulate the model cut after this many MoE layers (0: all)"),
+    llvm::cl::cat(benchCategory));
 
 /// The model cut after its first `n` MoE layers (dense layers before them
 /// kept, pre/post ops kept).
@@ -162,6 +179,8 @@ static RunResult run(const std::string &name, Staging staging,
 }
 
 int main(int argc, char **argv) {
+  // --help lists this benchmark's options, not every LLVM backend's.
+  llvm::cl::HideUnrelatedOptions(benchCategory);
   llvm::cl::ParseCommandLineOptions(argc, argv, "wafer strategies benchmark\n");
   if (batches.empty())
     batches.push_back(256);
