@@ -91,18 +91,16 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
           humanBytes(r->getNumber("peak_onchip_bytes").value_or(0)),
           speedup ? speedup->getNumber(name).value_or(0) : 0.0);
     }
+  // Each kind of note for every strategy, then the next kind.
+  const std::pair<const char *, const char *> notes[] = {
+      {"analytic_note", "analytic vs simulated"}, {"memory_note", "memory"}};
   if (const llvm::json::Array *results = report.getArray("results"))
-    for (const llvm::json::Value &v : *results)
-      if (const llvm::json::Object *r = v.getAsObject())
-        if (auto note = r->getString("analytic_note"))
-          os << "note (" << r->getString("strategy").value_or("?")
-             << ", analytic vs simulated): " << *note << "\n";
-  if (const llvm::json::Array *results = report.getArray("results"))
-    for (const llvm::json::Value &v : *results)
-      if (const llvm::json::Object *r = v.getAsObject())
-        if (auto note = r->getString("memory_note"))
-          os << "note (" << r->getString("strategy").value_or("?")
-             << ", memory): " << *note << "\n";
+    for (auto [key, what] : notes)
+      for (const llvm::json::Value &v : *results)
+        if (const llvm::json::Object *r = v.getAsObject())
+          if (auto note = r->getString(key))
+            os << "note (" << r->getString("strategy").value_or("?") << ", "
+               << what << "): " << *note << "\n";
   return text;
 }
 

@@ -39,22 +39,6 @@ struct EplbBalancePass : moesaic::impl::EplbBalanceBase<EplbBalancePass> {
                                << " has no MoE layer to balance";
       return signalPassFailure();
     }
-    std::string specText = workload;
-    if (specText.empty())
-      if (auto attr = module->getAttrOfType<StringAttr>("moesaic.workload"))
-        specText = attr.str();
-    if (specText.empty()) {
-      module.emitError() << "moe-eplb-balance needs the observed expert load: "
-                            "pass 'workload=<spec>' or run it through "
-                            "--strategy/--compare with --workload";
-      return signalPassFailure();
-    }
-    llvm::Expected<WorkloadSpec> spec = parseWorkloadSpec(specText);
-    if (!spec) {
-      module.emitError() << "moe-eplb-balance: workload '" << specText
-                         << "': " << llvm::toString(spec.takeError());
-      return signalPassFailure();
-    }
     if (rebalanceEvery < 0) {
       module.emitError()
           << "moe-eplb-balance: rebalance-every must be non-negative";
@@ -64,12 +48,18 @@ struct EplbBalancePass : moesaic::impl::EplbBalanceBase<EplbBalancePass> {
       module.emitError() << "moe-eplb-balance: profile-steps must be positive";
       return signalPassFailure();
     }
-    llvm::Expected<GatingTrace> trace = makeTrace(*spec, ctx->model);
-    if (!trace) {
-      module.emitError() << "moe-eplb-balance: workload '" << specText
-                         << "': " << llvm::toString(trace.takeError());
+    std::string specText = passWorkloadText(module, workload);
+    if (specText.empty()) {
+      module.emitError() << "moe-eplb-balance needs the observed expert load: "
+                            "pass 'workload=<spec>' or run it through "
+                            "--strategy/--compare with --workload";
       return signalPassFailure();
     }
+    FailureOr<PassWorkload> observed =
+        getPassWorkload(module, "moe-eplb-balance", specText, ctx->model);
+    if (failed(observed))
+      return signalPassFailure();
+    const GatingTrace *trace = &observed->trace;
     int64_t steps = std::min<int64_t>(profileSteps, trace->steps);
     int64_t n = ctx->accelerators.size();
 

@@ -3,7 +3,7 @@
 #include "moesaic/Runtime/Ndp/NdpPlan.h"
 #include "moesaic/Transforms/NdpScheduleTarget.h"
 #include "moesaic/Transforms/Passes.h"
-#include "moesaic/Workload/Workload.h"
+#include "moesaic/Transforms/ScheduleContext.h"
 
 namespace moesaic {
 #define GEN_PASS_DEF_NDPVRAMPLAN
@@ -44,35 +44,22 @@ struct NdpVramPlanPass : moesaic::impl::NdpVramPlanBase<NdpVramPlanPass> {
     int64_t batch = maxBatch, positions = context;
     bool fromWorkload = false;
     if (batch == 0 || positions == 0) {
-      std::optional<WorkloadSpec> spec;
-      if (auto attr = module->getAttrOfType<StringAttr>("moesaic.workload")) {
-        llvm::Expected<WorkloadSpec> parsed = parseWorkloadSpec(attr.str());
-        if (!parsed) {
-          module.emitError() << "moe-ndp-vram-plan: workload '" << attr.str()
-                             << "': " << llvm::toString(parsed.takeError());
+      std::string text = passWorkloadText(module, "");
+      fromWorkload = !text.empty();
+      std::optional<PassWorkload> w;
+      if (fromWorkload) {
+        // One step is enough for the batch.
+        FailureOr<PassWorkload> got = getPassWorkload(
+            module, "moe-ndp-vram-plan", text, t->model, /*maxSteps=*/1);
+        if (failed(got))
           return signalPassFailure();
-        }
-        spec = *parsed;
-        fromWorkload = true;
+        w = std::move(*got);
       }
       if (positions == 0)
-        positions = spec && spec->context > 0 ? spec->context
-                                              : kDefaultContext;
-      if (batch == 0) {
-        batch = 4;
-        if (spec) {
-          llvm::Expected<GatingTrace> trace = makeTrace(*spec, t->model);
-          if (!trace) {
-            module.emitError() << "moe-ndp-vram-plan: workload '"
-                               << module->getAttrOfType<StringAttr>(
-                                      "moesaic.workload")
-                                      .str()
-                               << "': " << llvm::toString(trace.takeError());
-            return signalPassFailure();
-          }
-          batch = std::max<int64_t>(trace->batch, 1);
-        }
-      }
+        positions = w && w->spec.context > 0 ? w->spec.context
+                                             : kDefaultContext;
+      if (batch == 0)
+        batch = w ? std::max<int64_t>(w->trace.batch, 1) : 4;
     }
     llvm::Expected<ndp::VramPlan> plan = ndp::planVram(
         t->system, t->model, batch, positions, workspaceFraction);

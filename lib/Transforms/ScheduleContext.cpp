@@ -51,3 +51,32 @@ FailureOr<ScheduleContext> moesaic::getScheduleContext(ModuleOp module,
            << "has no accelerator device to place the model on";
   return ctx;
 }
+
+std::string moesaic::passWorkloadText(mlir::ModuleOp module,
+                                      llvm::StringRef option) {
+  if (!option.empty())
+    return option.str();
+  if (auto attr = module->getAttrOfType<mlir::StringAttr>("moesaic.workload"))
+    return attr.str();
+  return "";
+}
+
+mlir::FailureOr<PassWorkload>
+moesaic::getPassWorkload(mlir::ModuleOp module, llvm::StringRef passArg,
+                         llvm::StringRef text, const ModelDesc &model,
+                         int64_t maxSteps) {
+  auto fail = [&](llvm::Error e) {
+    module.emitError() << passArg << ": workload '" << text
+                       << "': " << llvm::toString(std::move(e));
+    return mlir::failure();
+  };
+  llvm::Expected<WorkloadSpec> spec = parseWorkloadSpec(text);
+  if (!spec)
+    return fail(spec.takeError());
+  if (maxSteps > 0)
+    spec->steps = std::min<int64_t>(spec->steps, maxSteps);
+  llvm::Expected<GatingTrace> trace = makeTrace(*spec, model);
+  if (!trace)
+    return fail(trace.takeError());
+  return PassWorkload{std::move(*spec), std::move(*trace)};
+}

@@ -8,6 +8,7 @@
 
 #include "moesaic/Dialect/Hw/HwOps.h"
 #include "moesaic/Transforms/Passes.h"
+#include "moesaic/Transforms/ScheduleContext.h"
 #include "moesaic/Transforms/WaferPlacement.h"
 #include "moesaic/Workload/Workload.h"
 
@@ -47,24 +48,13 @@ struct WaferERMappingPass
                                   {}};
     // The workload, when there is one: its batch and the expert load of its
     // first profile-steps steps (all MoE layers pooled).
-    std::string specText = workload;
-    if (specText.empty())
-      if (auto attr = module->getAttrOfType<StringAttr>("moesaic.workload"))
-        specText = attr.str();
+    std::string specText = passWorkloadText(module, workload);
     if (!specText.empty()) {
-      llvm::Expected<WorkloadSpec> spec = parseWorkloadSpec(specText);
-      if (!spec) {
-        module.emitError() << arg << ": workload '" << specText
-                           << "': " << llvm::toString(spec.takeError());
+      FailureOr<PassWorkload> observed =
+          getPassWorkload(module, arg, specText, model, profileSteps);
+      if (failed(observed))
         return signalPassFailure();
-      }
-      spec->steps = std::min<int64_t>(spec->steps, profileSteps);
-      llvm::Expected<GatingTrace> trace = makeTrace(*spec, model);
-      if (!trace) {
-        module.emitError() << arg << ": workload '" << specText
-                           << "': " << llvm::toString(trace.takeError());
-        return signalPassFailure();
-      }
+      const GatingTrace *trace = &observed->trace;
       problem.batch = trace->batch;
       std::vector<double> share(layer.numExperts, 0.0);
       double total = 0;

@@ -4,7 +4,9 @@
 // the same things: the schedule being built (the last one in the module),
 // its model and system as IR and as plain descriptions, and the
 // accelerators as symbol references. `getScheduleContext` finds them and
-// reports a missing piece as one error on the module.
+// reports a missing piece as one error on the module. Passes that look at
+// the workload (eplb, ER-Mapping, the GPU-NDP VRAM plan) read it with
+// `getPassWorkload`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "moesaic/Dialect/Moe/MoeOps.h"
 #include "moesaic/Model/ModelDesc.h"
 #include "moesaic/Target/SystemModel.h"
+#include "moesaic/Workload/Workload.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -39,6 +42,26 @@ struct ScheduleContext {
 /// cannot be described.
 mlir::FailureOr<ScheduleContext> getScheduleContext(mlir::ModuleOp module,
                                                     llvm::StringRef passArg);
+
+/// The workload a pass observes: `option` when given, else the module's
+/// `moesaic.workload` attribute (which --strategy/--compare set from
+/// --workload); empty text when neither.
+std::string passWorkloadText(mlir::ModuleOp module, llvm::StringRef option);
+
+/// A workload spec and the gating trace it gives for a model.
+struct PassWorkload {
+  WorkloadSpec spec;
+  GatingTrace trace;
+};
+
+/// Parses `text` and builds its trace for `model`, with at most `maxSteps`
+/// steps when positive; a bad spec or trace is one error on `module`:
+/// "<passArg>: workload '<text>': <reason>".
+mlir::FailureOr<PassWorkload> getPassWorkload(mlir::ModuleOp module,
+                                              llvm::StringRef passArg,
+                                              llvm::StringRef text,
+                                              const ModelDesc &model,
+                                              int64_t maxSteps = 0);
 
 } // namespace moesaic
 
