@@ -51,6 +51,13 @@ static llvm::cl::list<int64_t> batches("batch", llvm::cl::CommaSeparated,
 static llvm::cl::opt<int64_t> steps("steps", llvm::cl::init(12),
                                     llvm::cl::desc("decode steps simulated"),
                                     llvm::cl::cat(benchCategory));
+static llvm::cl::opt<int64_t> settleSteps(
+    "settle-steps", llvm::cl::init(-1),
+    llvm::cl::desc("steps simulated after --steps with no new migration "
+                   "decisions, so every decided move lands before the run "
+                   "ends (-1: the balancer's horizon, after which a move's "
+                   "last chunks are flushed)"),
+    llvm::cl::cat(benchCategory));
 static llvm::cl::opt<std::string>
     trace("trace", llvm::cl::init("zipf:1.2,drift=0.05"),
           llvm::cl::desc("synthetic gating trace (docs/workloads.md)"),
@@ -94,7 +101,7 @@ struct RunResult {
   double bottleneckBytes = 0, moeBottleneckBytes = 0;
   double stepUs = 0, moeUs = 0, moeComputeUs = 0, moeCommUs = 0;
   double exposedUs = 0, stwUs = 0;
-  int64_t moves = 0, decisions = 0, flushed = 0, hidden = 0;
+  int64_t moves = 0, decisions = 0, flushed = 0, hidden = 0, pending = 0;
   double analyticUs = 0;
 };
 } // namespace
@@ -102,7 +109,7 @@ struct RunResult {
 static RunResult run(const std::string &name, Staging staging,
                      const WaferLayout &layout, const SystemModel &sys,
                      const ModelDesc &model, const GatingTrace &tr,
-                     int64_t context) {
+                     int64_t context, int64_t decidingSteps) {
   WaferRuntime rt(name, staging);
   BalancerConfig cfg = defaultBalancerConfig(model, layout);
   cfg.staging = staging;
@@ -111,6 +118,7 @@ static RunResult run(const std::string &name, Staging staging,
     llvm::errs() << "error: " << llvm::toString(std::move(e)) << "\n";
     std::exit(1);
   }
+  rt.freezeDecisionsAfter(decidingSteps - 1);
   perf::TaskGraph graph;
   perf::TaskId cur = graph.addBarrier();
   RunResult r;
@@ -175,6 +183,7 @@ static RunResult run(const std::string &name, Staging staging,
   r.decisions = rt.balancer()->decisions();
   r.flushed = st.chunksFlushed;
   r.hidden = st.chunksHidden;
+  r.pending = (int64_t)rt.balancer()->pendingMoves().size();
   return r;
 }
 
@@ -218,9 +227,17 @@ int main(int argc, char **argv) {
       return 1;
     }
     for (int64_t batch : batches) {
+      int64_t settle =
+          settleSteps >= 0
+              ? settleSteps.getValue()
+              : defaultBalancerConfig(*model, rowMajorLayout(*sys, *shape,
+                                                             model->moeLayers
+                                                                 .front()
+                                                                 .numExperts))
+                        .horizon;
       llvm::Expected<WorkloadSpec> spec = parseWorkloadSpec(
           llvm::formatv("batch={0},trace={1},steps={2},seed=0", batch,
-                        trace.getValue(), steps.getValue())
+                        trace.getValue(), steps + settle)
               .str());
       if (!spec) {
         llvm::errs() << "error: " << llvm::toString(spec.takeError()) << "\n";
@@ -246,11 +263,11 @@ int main(int argc, char **argv) {
       WaferLayout er = erMapping(prob, searchIters, 0, &rep);
       WaferLayout base = rowMajorLayout(*sys, *shape, ml.numExperts);
       RunResult b = run("wafer-baseline", Staging::StopTheWorld, base, *sys,
-                        *model, *tr, context);
+                        *model, *tr, context, steps);
       RunResult e = run("er-mapping", Staging::NonInvasive, er, *sys, *model,
-                        *tr, context);
+                        *tr, context, steps);
       RunResult es = run("er-mapping", Staging::StopTheWorld, er, *sys,
-                         *model, *tr, context);
+                         *model, *tr, context, steps);
       auto cut = [](double base, double x) {
         return base > 0 ? 100.0 * (1 - x / base) : 0.0;
       };
@@ -266,13 +283,16 @@ int main(int argc, char **argv) {
               {"moe_comm_us", r.moeCommUs},
               {"migration_exposed_us", r.exposedUs},
               {"migration_moves", r.moves}, {"decisions", r.decisions},
-              {"chunks_flushed", r.flushed}, {"chunks_hidden", r.hidden}};
+              {"chunks_flushed", r.flushed}, {"chunks_hidden", r.hidden},
+              {"moves_pending_at_end", r.pending}};
         };
         llvm::json::Object row{
             {"model", model->name},
             {"batch", batch},
             {"moe_layers_simulated", (int64_t)model->moeLayers.size()},
             {"moe_layers_total", (int64_t)full->moeLayers.size()},
+            {"steps_deciding", steps.getValue()},
+            {"steps_simulated", tr->steps},
             {"dies", shape->dies},
             {"ring_size", shape->ringSize},
             {"shards", shape->shards},

@@ -359,10 +359,16 @@ TEST(DataflowWafer, InterpreterAgreesWithNIBalancerOnRandomLoads) {
             for (double &b : linkLoad)
               b = u(rng) < 0.2 ? 0.0 : 1e5 * std::pow(u(rng), 3);
             double durationUs = 0.5 + 40 * u(rng);
-            std::vector<int64_t> a =
-                direct.fillSlot(step, l, ph, linkLoad, durationUs);
+            // Memories idle over random parts of the slot.
+            std::vector<MemoryWindow> mem(sys->numDevices());
+            for (MemoryWindow &m : mem) {
+              m.fromUs = durationUs * u(rng);
+              m.untilUs = m.fromUs + durationUs * u(rng);
+            }
+            SlotWindow slot{linkLoad, durationUs, mem};
+            std::vector<int64_t> a = direct.fillSlot(step, l, ph, slot);
             llvm::Expected<std::vector<int64_t>> b =
-                (*in)->fillSlot(step, l, ph, linkLoad, durationUs);
+                (*in)->fillSlot(step, l, ph, slot);
             ASSERT_TRUE((bool)b) << llvm::toString(b.takeError());
             EXPECT_EQ(a, *b) << where << " step " << step;
             chunks += (int64_t)a.size();
@@ -458,7 +464,9 @@ TEST(DataflowWafer, ChunksOfDifferentSizesAreAClearError) {
   std::vector<LayerGating> g{{hot.data(), 32, 2}, {hot.data(), 32, 2}};
   ASSERT_FALSE((*in)->observe(0, g).empty());
   llvm::Expected<std::vector<int64_t>> r = (*in)->fillSlot(
-      1, 0, SlotPhase::Ring, std::vector<double>(sys->links.size(), 0.0), 50);
+      1, 0, SlotPhase::Ring,
+      {std::vector<double>(sys->links.size(), 0.0), 50,
+       std::vector<MemoryWindow>(sys->numDevices(), {0.0, 50.0})});
   ASSERT_FALSE((bool)r);
   std::string msg = llvm::toString(r.takeError());
   EXPECT_NE(msg.find("link capacities are counted in chunks of one size"),

@@ -127,7 +127,7 @@ struct DataflowRuntimePathTest : ::testing::Test {
 
 TEST_F(DataflowRuntimePathTest, ErMappingSimulatesTheSameWithItsPrograms) {
   compare("test/Wafer/Inputs/moe32.mlir", "test/Wafer/Inputs/wafer-4x4.json",
-          "er-mapping", "batch=64,trace=zipf:1.5,drift=0.1,steps=12", "wafer");
+          "er-mapping", "batch=8,trace=zipf:1.5,drift=0.1,steps=12", "wafer");
   // The run migrated, and staged chunks in slots.
   const llvm::json::Object *w = lastReport.getObject("wafer");
   ASSERT_TRUE(w);

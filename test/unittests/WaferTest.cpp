@@ -200,6 +200,13 @@ struct BalancerRig {
 };
 } // namespace
 
+/// A slot with this link load whose memories are idle throughout (the
+/// link rules alone decide).
+static SlotWindow openSlot(const SystemModel &sys,
+                           const std::vector<double> &load, double us) {
+  return {load, us, std::vector<MemoryWindow>(sys.numDevices(), {0.0, 1e12})};
+}
+
 TEST(NIBalancer, ChunksNeverUseAPhaseHotLinkAndPlacementLands) {
   BalancerRig rig(Staging::NonInvasive);
   const SystemModel &sys = rig.sys;
@@ -221,7 +228,7 @@ TEST(NIBalancer, ChunksNeverUseAPhaseHotLinkAndPlacementLands) {
       const std::vector<double> &load =
           ph == SlotPhase::Ring ? ringLoad : moeLoad;
       std::vector<bool> hot = rig.bal->hotLinks(load);
-      for (int64_t c : rig.bal->fillSlot(step, 0, ph, load, 30.0)) {
+      for (int64_t c : rig.bal->fillSlot(step, 0, ph, openSlot(sys, load, 30.0))) {
         const Chunk &ch = rig.bal->chunks()[c];
         const Move &mv = rig.bal->moves()[ch.move];
         EXPECT_EQ(ch.phase, ph);
@@ -270,7 +277,8 @@ TEST(NIBalancer, ChunksFillAtMostTheirShareOfALinksCapacity) {
     load.back() = 4 * chunk;
     std::vector<double> bytes(sys.links.size(), 0.0);
     std::vector<int64_t> placed =
-        rig.bal->fillSlot(step, 0, SlotPhase::Moe, load, durationUs);
+        rig.bal->fillSlot(step, 0, SlotPhase::Moe,
+                          openSlot(sys, load, durationUs));
     for (int64_t c : placed) {
       const Chunk &ch = rig.bal->chunks()[c];
       const Move &mv = rig.bal->moves()[ch.move];

@@ -222,8 +222,7 @@ WaferMigrationInterpreter::observe(int64_t step,
 llvm::Expected<std::vector<int64_t>>
 WaferMigrationInterpreter::fillSlot(int64_t step, int64_t moeLayer,
                                     SlotPhase phase,
-                                    const std::vector<double> &linkLoad,
-                                    double durationUs) {
+                                    const SlotWindow &window) {
   const std::deque<NIBalancer::PendingMove> &pending = bal.pendingMoves();
   if (pending.empty())
     return std::vector<int64_t>{};
@@ -242,8 +241,8 @@ WaferMigrationInterpreter::fillSlot(int64_t step, int64_t moeLayer,
   }
   // Plain code: which links are hot, how many chunks each other link's
   // spare bytes hold (the balancer's own subtraction, chunk by chunk).
-  std::vector<bool> hot = bal.hotLinks(linkLoad);
-  std::vector<double> spare = bal.spareBytes(linkLoad, durationUs);
+  std::vector<bool> hot = bal.hotLinks(window.linkLoad);
+  std::vector<double> spare = bal.spareBytes(window.linkLoad, window.durationUs);
   Executor &x = *stagingExec;
   x.reset();
   for (size_t l = 0; l < blockedNode.size(); ++l) {
@@ -268,18 +267,23 @@ WaferMigrationInterpreter::fillSlot(int64_t step, int64_t moeLayer,
   x.setRouteTable(routeTable.data(), (unsigned)width);
   x.push(openValue, 0);
   // A chunk goes in while no link of its route is blocked (and the route's
-  // latency fits in the phase).
+  // latency fits in the phase), and, plain code as the capacities above,
+  // while it ends within its two memories' idle windows (the balancer's
+  // own SlotTimeline).
+  SlotTimeline timeline(sys, cfg.fillFraction, window.linkLoad, window.memory);
   std::vector<int64_t> counts;
   for (size_t i = 0; i < pending.size(); ++i) {
+    const Move &mv = bal.moves()[pending[i].move];
     double lat = 0;
     for (unsigned l : routes[i])
       lat += sys.links[l].latencyNs * 1e-3;
     int64_t placed = 0;
-    while (placed < pending[i].chunksLeft && lat < durationUs) {
+    while (placed < pending[i].chunksLeft && lat < window.durationUs) {
       bool blocked = false;
       for (unsigned l : routes[i])
         blocked = blocked || x.hasFired(blockedNode[l]);
-      if (blocked)
+      if (blocked ||
+          !timeline.place(mv.from, mv.to, routes[i], pending[i].chunkBytes))
         break;
       x.push(chunksValue, (uint32_t)i);
       ++placed;

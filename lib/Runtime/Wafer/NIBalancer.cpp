@@ -55,7 +55,8 @@ void NIBalancer::record(size_t l, const std::vector<int32_t> &load) {
 }
 
 bool NIBalancer::due(size_t l, int64_t step) const {
-  return (int64_t)history[l].size() >= cfg.window &&
+  return step <= lastDecidingStep &&
+         (int64_t)history[l].size() >= cfg.window &&
          step - lastDecision[l] >= cfg.cooldown;
 }
 
@@ -179,24 +180,40 @@ std::vector<int64_t> NIBalancer::planSwaps(size_t l, int64_t step,
 }
 
 double NIBalancer::sendTogetherUs(const std::vector<int64_t> &moveIds) const {
-  std::vector<double> load(sys.links.size(), 0.0);
+  std::vector<std::pair<int64_t, double>> sends;
+  for (int64_t m : moveIds)
+    sends.push_back({m, allMoves[m].bytes});
+  return copyTogetherUs(sends);
+}
+
+double NIBalancer::copyTogetherUs(
+    const std::vector<std::pair<int64_t, double>> &sends) const {
+  // The busiest link or memory (a copy reads its source's HBM and writes
+  // its destination's), plus the longest route latency.
+  std::vector<double> load(sys.links.size(), 0.0),
+      mem(sys.numDevices(), 0.0);
   double worst = 0;
   std::vector<unsigned> route;
-  for (int64_t m : moveIds) {
+  for (auto [m, bytes] : sends) {
     const Move &mv = allMoves[m];
     route.clear();
     sys.appendRoute(mv.from, mv.to, route);
     double lat = 0;
     for (unsigned l : route) {
-      load[l] += mv.bytes;
+      load[l] += bytes;
       lat += sys.links[l].latencyNs * 1e-3;
     }
+    mem[mv.from] += bytes;
+    mem[mv.to] += bytes;
     worst = std::max(worst, lat);
   }
-  double linkUs = 0;
+  double us = 0;
   for (size_t l = 0; l < load.size(); ++l)
-    linkUs = std::max(linkUs, bytesToUs(load[l], sys.links[l].bandwidthGBps));
-  return linkUs + worst;
+    us = std::max(us, bytesToUs(load[l], sys.links[l].bandwidthGBps));
+  for (size_t d = 0; d < mem.size(); ++d)
+    if (mem[d] > 0)
+      us = std::max(us, bytesToUs(mem[d], sys.devices[d].offchipGBps));
+  return us + worst;
 }
 
 void NIBalancer::land(int64_t move) {
@@ -223,46 +240,28 @@ double NIBalancer::flushAll(int64_t step) {
 }
 
 double NIBalancer::flushExpired(int64_t step) {
-  std::vector<int64_t> ids;
+  // Moves older than the horizon send the chunks they still have, all at
+  // once.
+  std::vector<std::pair<int64_t, double>> sends;
   std::deque<PendingMove> keep;
   for (PendingMove &p : pending) {
     if (step - allMoves[p.move].decidedStep < cfg.horizon) {
       keep.push_back(p);
       continue;
     }
-    // Only the chunks still pending are sent; scale the move's bytes.
-    ids.push_back(p.move);
+    sends.push_back({p.move, double(p.chunksLeft) * p.chunkBytes});
     for (int64_t c = 0; c < p.chunksLeft; ++c)
       allChunks.push_back({p.move, p.chunkBytes, step, -1, SlotPhase::Ring,
                            /*flushed=*/true});
   }
   pending = std::move(keep);
-  if (ids.empty())
+  if (sends.empty())
     return 0;
-  // Bytes left per move: chunksLeft * chunkBytes; time them together.
-  std::vector<double> load(sys.links.size(), 0.0);
-  std::vector<unsigned> route;
-  double lat = 0;
-  for (int64_t m : ids) {
-    double left = 0;
-    for (const Chunk &c : allChunks)
-      if (c.move == m && c.flushed && c.step == step)
-        left += c.bytes;
-    route.clear();
-    sys.appendRoute(allMoves[m].from, allMoves[m].to, route);
-    double l2 = 0;
-    for (unsigned l : route) {
-      load[l] += left;
-      l2 += sys.links[l].latencyNs * 1e-3;
-    }
-    lat = std::max(lat, l2);
+  for (auto [m, bytes] : sends)
     land(m);
-  }
-  double linkUs = 0;
-  for (size_t l = 0; l < load.size(); ++l)
-    linkUs = std::max(linkUs, bytesToUs(load[l], sys.links[l].bandwidthGBps));
-  exposed += linkUs + lat;
-  return linkUs + lat;
+  double us = copyTogetherUs(sends);
+  exposed += us;
+  return us;
 }
 
 std::vector<bool>
@@ -278,18 +277,20 @@ NIBalancer::hotLinks(const std::vector<double> &linkLoad) const {
 
 std::vector<int64_t> NIBalancer::fillSlot(int64_t step, int64_t moeLayer,
                                           SlotPhase phase,
-                                          const std::vector<double> &linkLoad,
-                                          double durationUs) {
+                                          const SlotWindow &window) {
   if (pending.empty())
     return {};
-  std::vector<bool> hot = hotLinks(linkLoad);
-  // Spare bytes per link for the duration of the phase.
-  std::vector<double> spare = spareBytes(linkLoad, durationUs);
+  std::vector<bool> hot = hotLinks(window.linkLoad);
+  // Spare bytes per link for the duration of the slot, and when the
+  // memories and links are free.
+  std::vector<double> spare = spareBytes(window.linkLoad, window.durationUs);
+  SlotTimeline timeline(sys, cfg.fillFraction, window.linkLoad, window.memory);
   std::vector<unsigned> route;
   std::vector<int64_t> counts;
   for (PendingMove &p : pending) {
+    const Move &mv = allMoves[p.move];
     route.clear();
-    sys.appendRoute(allMoves[p.move].from, allMoves[p.move].to, route);
+    sys.appendRoute(mv.from, mv.to, route);
     double lat = 0;
     bool cold = true;
     for (unsigned l : route) {
@@ -297,11 +298,11 @@ std::vector<int64_t> NIBalancer::fillSlot(int64_t step, int64_t moeLayer,
       lat += sys.links[l].latencyNs * 1e-3;
     }
     int64_t placed = 0;
-    while (cold && placed < p.chunksLeft) {
-      bool fits = lat < durationUs;
+    while (cold && placed < p.chunksLeft && lat < window.durationUs) {
+      bool fits = true;
       for (unsigned l : route)
         fits = fits && spare[l] >= p.chunkBytes;
-      if (!fits)
+      if (!fits || !timeline.place(mv.from, mv.to, route, p.chunkBytes))
         break;
       for (unsigned l : route)
         spare[l] -= p.chunkBytes;
@@ -310,6 +311,40 @@ std::vector<int64_t> NIBalancer::fillSlot(int64_t step, int64_t moeLayer,
     counts.push_back(placed);
   }
   return placeChunks(step, moeLayer, phase, counts);
+}
+
+SlotTimeline::SlotTimeline(const SystemModel &system, double fillFraction,
+                           const std::vector<double> &linkLoad,
+                           const std::vector<MemoryWindow> &mem)
+    : sys(system), memFree(system.numDevices(), 0.0),
+      memUntil(system.numDevices(), 0.0), linkFree(system.links.size(), 0.0) {
+  for (size_t d = 0; d < memFree.size() && d < mem.size(); ++d) {
+    memFree[d] = mem[d].fromUs;
+    memUntil[d] =
+        mem[d].fromUs +
+        fillFraction * std::max(0.0, mem[d].untilUs - mem[d].fromUs);
+  }
+  for (size_t l = 0; l < linkFree.size() && l < linkLoad.size(); ++l)
+    linkFree[l] = bytesToUs(linkLoad[l], sys.links[l].bandwidthGBps);
+}
+
+bool SlotTimeline::place(unsigned from, unsigned to,
+                         const std::vector<unsigned> &route, double bytes) {
+  double start = std::max(memFree[from], memFree[to]);
+  double slowest = std::min(sys.devices[from].offchipGBps,
+                            sys.devices[to].offchipGBps);
+  for (unsigned l : route) {
+    start = std::max(start, linkFree[l]);
+    slowest = std::min(slowest, sys.links[l].bandwidthGBps);
+  }
+  double end = start + bytesToUs(bytes, slowest);
+  // (a picosecond of slack: chunk times summed in floating point)
+  if (end > memUntil[from] + 1e-6 || end > memUntil[to] + 1e-6)
+    return false;
+  memFree[from] = memFree[to] = end;
+  for (unsigned l : route)
+    linkFree[l] = end;
+  return true;
 }
 
 std::vector<double> NIBalancer::spareBytes(const std::vector<double> &linkLoad,

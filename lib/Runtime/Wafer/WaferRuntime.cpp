@@ -1,6 +1,7 @@
 //===- WaferRuntime.cpp - Runtime half of the wafer strategies ------------===//
 
 #include "moesaic/Runtime/Wafer/WaferRuntime.h"
+#include "moesaic/Runtime/Wafer/MigrationWindows.h"
 #include "moesaic/Runtime/Dataflow/WaferMigrationInterpreter.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -251,13 +252,11 @@ llvm::Error WaferRuntime::loadPrograms(const llvm::json::Object &schedule,
 
 std::vector<int64_t> WaferRuntime::fillSlot(int64_t step, int64_t moeLayer,
                                             SlotPhase phase,
-                                            const std::vector<double> &linkLoad,
-                                            double durationUs) {
+                                            const SlotWindow &window) {
   if (!dfPath)
-    return bal->fillSlot(step, moeLayer, phase, linkLoad, durationUs);
+    return bal->fillSlot(step, moeLayer, phase, window);
   // One chunk size: checked when the programs were loaded.
-  return llvm::cantFail(
-      dfPath->fillSlot(step, moeLayer, phase, linkLoad, durationUs));
+  return llvm::cantFail(dfPath->fillSlot(step, moeLayer, phase, window));
 }
 
 namespace {
@@ -345,17 +344,34 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
     tokenBytes = (double)M.moeLayers.front().tokenBytes();
 
   auto emitMigrationChunks = [&](const std::vector<int64_t> &ids,
-                                 TaskId dep) {
+                                 auto depOf) {
     if (ids.empty())
       return;
     graph.setPhase(Phase::Migration);
     graph.setLabel("migration chunk");
+    // A chunk waits for the previous chunk on either of its memories: it
+    // becomes ready only when they are free, so any work that became ready
+    // meanwhile (the simulator serves the earliest-ready task first) goes
+    // ahead of it. Sent back to back instead, a move's chunks would queue
+    // on its route and memories together and hold them against the
+    // phase's own work for their whole length.
+    std::map<unsigned, TaskId> lastOn;
     for (int64_t c : ids) {
       const Chunk &ch = bal->chunks()[c];
       const Move &mv = bal->moves()[ch.move];
-      TaskId t = graph.addTransfer(mv.from, mv.to, ch.bytes, {dep});
-      graph[t].priority = 100; // behind the phase's own traffic
-      graph[t].memoryCopy = true; // HBM to HBM
+      std::vector<TaskId> deps = depOf(mv);
+      for (unsigned d : {mv.from, mv.to})
+        if (auto it = lastOn.find(d); it != lastOn.end())
+          deps.push_back(it->second);
+      perf::Task copy;
+      copy.kind = perf::TaskKind::Transfer;
+      copy.device = mv.from;
+      copy.dst = mv.to;
+      copy.bytes = ch.bytes;
+      copy.priority = 100;     // behind the phase's own traffic
+      copy.memoryCopy = true;  // HBM to HBM
+      TaskId t = graph.add(copy, deps);
+      lastOn[mv.from] = lastOn[mv.to] = t;
       migTasks.push_back(t);
       st.migrationBytes += ch.bytes;
       ++st.chunksHidden;
@@ -364,11 +380,11 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
   };
 
   // Ring phase: dense compute on every ring member, then the all-reduces.
+  // `computedOut`: the end of the compute (before the all-reduces).
   auto ringPhase = [&](const DenseWork &w, int collectives, TaskId dep,
-                       LinkLoad &load, double &idleUs) -> TaskId {
+                       LinkLoad &load, TaskId *computedOut) -> TaskId {
     graph.setPhase(Phase::Dense);
     std::vector<TaskId> done;
-    double computeUs = 0;
     for (size_t r = 0; r < numRings; ++r) {
       double g = (double)lay.rings[r].size();
       double tokens = (double)ringTokens[r];
@@ -378,20 +394,17 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
                        w.kvPerContextToken * (double)ctx.context * tokens / g;
         double tf = S.devices[d].peakFor(w.dtype);
         done.push_back(graph.addCompute(d, flops, bytes, tf, {dep}));
-        computeUs = std::max(
-            computeUs, std::max(flopsToUs(flops, tf),
-                                bytesToUs(bytes, S.devices[d].offchipGBps)));
       }
     }
     TaskId computed = graph.add(perf::Task(), done);
+    if (computedOut)
+      *computedOut = computed;
     std::vector<Flow> flows;
     ringFlows(lay, batch, tokenBytes, (double)collectives, flows);
     accumulate(flows, S, load);
     std::vector<TaskId> xfer{computed};
     for (const Flow &f : flows)
       xfer.push_back(graph.addTransfer(f.src, f.dst, f.bytes, {computed}));
-    // Links are idle while the ring members compute: the migration window.
-    idleUs = computeUs;
     return graph.add(perf::Task(), xfer);
   };
 
@@ -408,29 +421,23 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
     if (mit != moeIndex.end() && lay.dispatch == Dispatch::Domain)
       collectives = std::max(1, w.collectives) + 1;
     LinkLoad ringLoad;
-    double ringUs = 0;
-    TaskId ringDone = ringPhase(w, collectives, cur, ringLoad, ringUs);
+    TaskId ringComputed = perf::kNoTask;
+    TaskId ringDone = ringPhase(w, collectives, cur, ringLoad, &ringComputed);
     if (mit == moeIndex.end()) {
       cur = ringDone;
       continue;
     }
     size_t mi = mit->second;
     const MoeLayerDesc &ml = M.moeLayers[mi];
-    if (staging == Staging::NonInvasive)
-      emitMigrationChunks(fillSlot(step, (int64_t)mi, SlotPhase::Ring,
-                                        ringLoad.bytes, ringUs),
-                          cur);
-    // MoE phase.
-    graph.setPhase(Phase::Moe);
+    // MoE phase: its flows first (the ring-side migration window below
+    // spans the dispatch too).
     LayerRouting routing{batch, ml.topK, ctx.trace.experts(step, mi, 0)};
     std::vector<Flow> flows;
     moeFlows(lay, placement[mi], *tables, S, routing, (double)ml.tokenBytes(),
              /*bestOwner=*/false, flows);
     LinkLoad moeLoad;
     accumulate(flows, S, moeLoad);
-    std::map<std::pair<unsigned, unsigned>, double> pairBytes;
-    for (const Flow &f : flows)
-      pairBytes[{f.src, f.dst}] += f.bytes;
+    graph.setPhase(Phase::Moe);
     // Tokens per unit -> work per die.
     std::vector<int32_t> load = ctx.trace.expertLoad(step, mi);
     observed.push_back(load);
@@ -451,15 +458,14 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
     for (size_t i = 0; i < flows.size(); ++i)
       (i % 2 == 0 ? dispatch : combine)[{flows[i].src, flows[i].dst}] +=
           flows[i].bytes;
-    std::vector<TaskId> dispatched{ringDone};
-    for (auto [p, bytes] : dispatch) {
-      TaskId t = graph.addTransfer(p.first, p.second, bytes, {ringDone});
-      into[p.second].push_back(t);
-      dispatched.push_back(t);
-    }
-    TaskId dispatchDone = graph.add(perf::Task(), dispatched);
+    for (auto [p, bytes] : dispatch)
+      into[p.second].push_back(
+          graph.addTransfer(p.first, p.second, bytes, {ringDone}));
     std::vector<TaskId> computeOf(S.numDevices(), perf::kNoTask);
-    double moeComputeUs = 0;
+    // How long each die's memory streams in the phase (its experts and
+    // its share of the shared experts and router).
+    std::vector<double> routedUs(S.numDevices(), 0.0),
+        sharedUs(S.numDevices(), 0.0);
     for (unsigned d = 0; d < S.numDevices(); ++d) {
       if (dieFlops[d] <= 0)
         continue;
@@ -475,9 +481,8 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
       real.phase = Phase::Moe;
       real.layer = (int32_t)L;
       computeOf[d] = graph.add(real, deps);
-      moeComputeUs = std::max(
-          moeComputeUs, std::max(flopsToUs(dieFlops[d], tf),
-                                 bytesToUs(dieBytes[d], S.devices[d].offchipGBps)));
+      routedUs[d] = std::max(flopsToUs(dieFlops[d], tf),
+                             bytesToUs(dieBytes[d], S.devices[d].offchipGBps));
     }
     std::vector<TaskId> moeDone{ringDone};
     for (auto [p, bytes] : combine) {
@@ -491,19 +496,40 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
     // Shared experts and the router on the ring members (tensor-split).
     double sharedFlops = ml.sharedFlopsPerToken() + ml.routerFlopsPerToken();
     double sharedBytes = double(ml.sharedBytes() + ml.routerBytes());
+    std::vector<TaskId> sharedOf(S.numDevices(), perf::kNoTask);
     if (sharedFlops > 0)
       for (size_t r = 0; r < numRings; ++r) {
         double g = (double)lay.rings[r].size();
-        for (unsigned d : lay.rings[r])
-          moeDone.push_back(graph.addCompute(
-              d, sharedFlops * (double)ringTokens[r] / g, sharedBytes / g,
-              S.devices[d].peakFor(ml.actType), {ringDone}));
+        for (unsigned d : lay.rings[r]) {
+          double flops = sharedFlops * (double)ringTokens[r] / g;
+          double tf = S.devices[d].peakFor(ml.actType);
+          TaskId t = graph.addCompute(d, flops, sharedBytes / g, tf,
+                                      {ringDone});
+          moeDone.push_back(t);
+          sharedOf[d] = t;
+          sharedUs[d] = std::max(
+              flopsToUs(flops, tf),
+              bytesToUs(sharedBytes / g, S.devices[d].offchipGBps));
+        }
       }
-    // Between dispatch and combine the links idle while experts compute.
-    if (staging == Staging::NonInvasive)
-      emitMigrationChunks(fillSlot(step, (int64_t)mi, SlotPhase::Moe,
-                                        moeLoad.bytes, moeComputeUs),
-                          dispatchDone);
+    // Migration slots: when each die's memory is idle around the experts
+    // (MigrationWindows.h). Before them, chunks share the links with the
+    // all-reduces and the dispatch; after them, with the combine.
+    if (staging == Staging::NonInvasive) {
+      LayerSlots slots =
+          migrationSlots(S, ringLoad, ringLoad.bottleneckUs(S), flows,
+                         sharedUs, routedUs);
+      emitMigrationChunks(
+          fillSlot(step, (int64_t)mi, SlotPhase::Ring, slots.before),
+          [&](const Move &) { return std::vector<TaskId>{ringComputed}; });
+      emitMigrationChunks(
+          fillSlot(step, (int64_t)mi, SlotPhase::Moe, slots.after),
+          [&](const Move &mv) {
+            return std::vector<TaskId>{ringDone, computeOf[mv.from],
+                                       computeOf[mv.to], sharedOf[mv.from],
+                                       sharedOf[mv.to]};
+          });
+    }
     cur = graph.add(perf::Task(), moeDone);
     // Statistics.
     st.ringByteHops += ringLoad.byteHops;
@@ -520,8 +546,7 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
   graph.setLayer(-1);
   if (auto it = dense.find(-1); it != dense.end()) {
     LinkLoad unused;
-    double us = 0;
-    cur = ringPhase(it->second, 0, cur, unused, us);
+    cur = ringPhase(it->second, 0, cur, unused, nullptr);
   }
   migTasks.push_back(cur);
   TaskId end = graph.add(perf::Task(), migTasks);
@@ -651,7 +676,11 @@ void WaferRuntime::report(llvm::json::Object &result) const {
       {"decisions", dfPath ? "dataflow" : "direct"},
       {"migration_exposed_analytic_us", exposed / steps},
       {"migration_chunks_hidden", st.chunksHidden},
-      {"migration_chunks_flushed", st.chunksFlushed}};
+      {"migration_chunks_flushed", st.chunksFlushed},
+      // Decided moves whose chunks were not all sent when the run ended
+      // (their time is in no figure above).
+      {"migration_moves_pending",
+       bal ? (int64_t)bal->pendingMoves().size() : 0}};
   result["wafer"] = std::move(w);
 }
 

@@ -13,8 +13,11 @@
 //   - plain code: the threshold values (least count above trigger x the
 //     window's mean; 1 + the chunks a link's spare bytes hold, 1 if the
 //     link is hot), the hot-link test (load > cold_fraction x the phase's
-//     busiest link), the route latency check, the window / cooldown
-//     bookkeeping and the greedy swap search (NIBalancer::planSwaps).
+//     busiest link), the route latency check, the booking of each chunk on
+//     the slot's memory and link timeline (NIBalancer's SlotTimeline: a
+//     chunk must end within its two memories' idle windows), the window /
+//     cooldown bookkeeping and the greedy swap search
+//     (NIBalancer::planSwaps).
 // The moves' state (pending chunks, landing, flushing) lives in an
 // NIBalancer the interpreter owns.
 //
@@ -57,7 +60,7 @@ public:
   /// moves' chunks differ in size (a link's capacity is counted in chunks).
   llvm::Expected<std::vector<int64_t>>
   fillSlot(int64_t step, int64_t moeLayer, wafer::SlotPhase phase,
-           const std::vector<double> &linkLoad, double durationUs);
+           const wafer::SlotWindow &window);
 
   /// Whether layer l's trigger fired in the last observe().
   bool triggered(size_t l) const { return fired[l]; }

@@ -11,9 +11,12 @@
 //  - NonInvasive (NI-Balancer): each move is cut into chunks that are
 //    placed into (step, layer, phase) slots whose links on the chunk's route
 //    are cold in that phase and have spare capacity for the phase's
-//    duration; a move's new placement takes effect once all its chunks have
-//    landed. Chunks still pending after `horizon` steps are flushed
-//    stop-the-world (that time is exposed).
+//    duration, and where the source's and destination's memories are idle
+//    long enough (a copy reads one HBM and writes the other; at decode they
+//    stream weights most of the time: MigrationWindows.h); a move's new
+//    placement takes effect once all its chunks have landed. Chunks still
+//    pending after `horizon` steps are flushed stop-the-world (that time is
+//    exposed).
 // No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
@@ -58,7 +61,49 @@ struct BalancerConfig {
 /// never blocks the phase's own transfers for long).
 BalancerConfig defaultBalancerConfig(const ModelDesc &model,
                                      const WaferLayout &layout,
-                                     double chunkTargetBytes = 4.0 * (1 << 20));
+                                     double chunkTargetBytes = 1.0 * (1 << 20));
+
+/// When a device's off-chip memory is idle in a migration slot (us from
+/// the slot's start): from `fromUs` (its own work done) to `untilUs` (its
+/// next work starts).
+struct MemoryWindow {
+  double fromUs = 0, untilUs = 0;
+};
+
+/// What one (step, layer, phase) slot offers migration chunks.
+struct SlotWindow {
+  /// The slot's own bytes per directed link: a link is hot when above
+  /// coldFraction x the busiest, and chunks avoid hot links.
+  std::vector<double> linkLoad;
+  /// How long the slot lasts on the links (us): a cold link takes chunks up
+  /// to fillFraction x this x its bandwidth, minus its own load.
+  double durationUs = 0;
+  /// Per device: when its off-chip memory is idle in the slot (a copy
+  /// reads the source's and writes the destination's).
+  std::vector<MemoryWindow> memory;
+};
+
+/// A migration slot's resources over time, as the simulator holds them: a
+/// chunk copies from its source's memory over its route into its
+/// destination's memory, holding all of them at once from the moment all
+/// are free. Chunks are placed one after another; each must end within
+/// `fillFraction` of its two memories' idle windows (the rest is margin for
+/// what the windows' estimates miss). Links are free once they have carried
+/// the slot's own traffic (it goes first).
+class SlotTimeline {
+public:
+  SlotTimeline(const SystemModel &system, double fillFraction,
+               const std::vector<double> &linkLoad,
+               const std::vector<MemoryWindow> &mem);
+  /// Books a chunk of `bytes` from `from` to `to` over `route` if it ends
+  /// in time; false (nothing booked) otherwise.
+  bool place(unsigned from, unsigned to, const std::vector<unsigned> &route,
+             double bytes);
+
+private:
+  const SystemModel &sys;
+  std::vector<double> memFree, memUntil, linkFree;
+};
 
 /// One expert unit moving between dies.
 struct Move {
@@ -95,22 +140,25 @@ public:
   double flushAll(int64_t step);
   double flushExpired(int64_t step);
 
-  /// NonInvasive: fills one slot. `linkLoad` is the phase's bytes per link,
-  /// `durationUs` how long the phase leaves the links idle (its compute);
-  /// a link takes chunks up to durationUs x bandwidth minus its own phase
-  /// load, and only when it is not hot. Returns indices into chunks()
-  /// of the chunks placed; moves whose last chunk landed take effect.
+  /// NonInvasive: fills one slot. Pending moves in decision order take
+  /// chunks while every link of the route is cold and has spare bytes
+  /// (spareBytes) and the chunk, booked on the slot's timeline
+  /// (SlotTimeline), ends within its two memories' idle windows. Returns
+  /// indices into chunks() of the chunks placed; moves whose last chunk
+  /// landed take effect.
   std::vector<int64_t> fillSlot(int64_t step, int64_t moeLayer,
-                                SlotPhase phase,
-                                const std::vector<double> &linkLoad,
-                                double durationUs);
+                                SlotPhase phase, const SlotWindow &window);
 
   /// The pieces of observe(), for a controller that computes the trigger
   /// itself (the when/where interpreter, docs/dataflow.md):
   /// records layer `l`'s load of one step (keeps the last `window`);
   void record(size_t l, const std::vector<int32_t> &load);
-  /// whether layer `l` may decide at `step` (window full, cooldown over);
+  /// whether layer `l` may decide at `step` (window full, cooldown over,
+  /// decisions not frozen);
   bool due(size_t l, int64_t step) const;
+  /// No decisions after `step` (loads are still recorded): a benchmark's
+  /// last steps let every decided move land before its run ends.
+  void freezeAfter(int64_t step) { lastDecidingStep = step; }
   /// per-unit load over the window, in shard units (the tokens of the
   /// unit's expert: 1/shards of each token's work, times shards);
   std::vector<double> windowUnitLoad(size_t l) const;
@@ -160,8 +208,13 @@ public:
   int64_t decisions() const { return numDecisions; }
   const BalancerConfig &config() const { return cfg; }
 
-  /// Time (us) to send `moves` all at once (bottleneck link).
+  /// Time (us) to send `moves` all at once: the busiest link or memory
+  /// (each copy reads its source's and writes its destination's), plus
+  /// the longest route latency.
   double sendTogetherUs(const std::vector<int64_t> &moveIds) const;
+  /// The same for (move, bytes) pairs: parts of moves.
+  double copyTogetherUs(
+      const std::vector<std::pair<int64_t, double>> &sends) const;
 
 private:
   void land(int64_t move);
@@ -173,6 +226,7 @@ private:
   std::vector<std::vector<unsigned>> current, target;
   std::vector<std::deque<std::vector<int32_t>>> history;
   std::vector<int64_t> lastDecision;
+  int64_t lastDecidingStep = INT64_MAX;
   std::vector<Move> allMoves;
   std::vector<Chunk> allChunks;
   std::vector<double> dieLoads(size_t l,

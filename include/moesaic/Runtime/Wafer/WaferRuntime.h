@@ -63,6 +63,8 @@ public:
   const WaferLayout &layout() const { return lay; }
   const WaferStats &stats() const { return st; }
   const NIBalancer *balancer() const { return bal; }
+  /// No migration decisions after `step` (NIBalancer::freezeAfter).
+  void freezeDecisionsAfter(int64_t step) { bal->freezeAfter(step); }
 
 private:
   std::string strategyName;
@@ -78,9 +80,7 @@ private:
   bool dataflowPath = false;
   std::unique_ptr<dataflow::WaferMigrationInterpreter> dfPath;
   std::vector<int64_t> fillSlot(int64_t step, int64_t moeLayer,
-                                SlotPhase phase,
-                                const std::vector<double> &linkLoad,
-                                double durationUs);
+                                SlotPhase phase, const SlotWindow &window);
   llvm::Error loadPrograms(const llvm::json::Object &schedule,
                            std::vector<double> unitBytes);
   std::unique_ptr<DispatchTables> tables;

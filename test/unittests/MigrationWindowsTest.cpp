@@ -1,0 +1,187 @@
+//===- MigrationWindowsTest.cpp - NI-Balancer stages chunks in idle memory ===//
+//
+// The memory side of NI-Balancer's staging: a copy holds the source's and
+// the destination's HBM, so chunks go only where both are idle
+// (SlotTimeline, fillSlot) and migrationSlots says when that is in a layer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moesaic/Runtime/Wafer/ERMapping.h"
+#include "moesaic/Runtime/Wafer/MigrationWindows.h"
+#include "moesaic/Target/HardwareFile.h"
+
+#include <gtest/gtest.h>
+
+using namespace moesaic;
+using namespace moesaic::wafer;
+
+namespace {
+
+SystemModel wafer8x8() {
+  llvm::Expected<SystemModel> s = loadHardware("wafer-8x8");
+  EXPECT_TRUE((bool)s);
+  return std::move(*s);
+}
+
+/// Microseconds a copy of `bytes` takes from `from` to `to` (the slowest of
+/// the two HBMs and the route's links).
+double copyUs(const SystemModel &sys, unsigned from, unsigned to,
+              double bytes) {
+  double gbps = std::min(sys.devices[from].offchipGBps,
+                         sys.devices[to].offchipGBps);
+  for (unsigned l : sys.route(from, to))
+    gbps = std::min(gbps, sys.links[l].bandwidthGBps);
+  return bytesToUs(bytes, gbps);
+}
+
+} // namespace
+
+TEST(SlotTimeline, ChunksSharingAMemoryRunOneAfterTheOther) {
+  SystemModel sys = wafer8x8();
+  const double chunk = 1 << 20;
+  double us = copyUs(sys, 0, 1, chunk);
+  // Die 0 idle for 10 chunk times, dies 1 and 2 for 3 (fill 1: no margin).
+  std::vector<MemoryWindow> mem(sys.numDevices(), {0.0, 0.0});
+  mem[0] = {0.0, 10 * us};
+  mem[1] = {0.0, 3 * us};
+  mem[2] = {0.0, 3 * us};
+  SlotTimeline t(sys, 1.0, std::vector<double>(sys.links.size(), 0.0), mem);
+  std::vector<unsigned> r01 = sys.route(0, 1), r02 = sys.route(0, 2);
+  // Three chunks 0 -> 1 fill die 1's window; a fourth would end too late.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(t.place(0, 1, r01, chunk)) << i;
+  EXPECT_FALSE(t.place(0, 1, r01, chunk));
+  // Die 2 is idle from 0 too, but die 0 is busy until 3 chunk times: a
+  // chunk 0 -> 2 would end at 4 > 3.
+  EXPECT_FALSE(t.place(0, 2, r02, chunk));
+  // A die with no idle time takes nothing.
+  EXPECT_FALSE(t.place(5, 6, sys.route(5, 6), chunk));
+}
+
+TEST(SlotTimeline, FillFractionLeavesTheEndOfEachWindow) {
+  SystemModel sys = wafer8x8();
+  const double chunk = 1 << 20;
+  double us = copyUs(sys, 0, 1, chunk);
+  std::vector<MemoryWindow> mem(sys.numDevices(), {2 * us, 10 * us});
+  auto count = [&](double fill) {
+    SlotTimeline t(sys, fill, std::vector<double>(sys.links.size(), 0.0),
+                   mem);
+    int n = 0;
+    while (t.place(0, 1, sys.route(0, 1), chunk))
+      ++n;
+    return n;
+  };
+  // Idle from 2 to 10 chunk times: 8 fit whole, 6 in three quarters.
+  EXPECT_EQ(count(1.0), 8);
+  EXPECT_EQ(count(0.75), 6);
+}
+
+TEST(SlotTimeline, ALinkCarriesTheSlotsOwnTrafficFirst) {
+  SystemModel sys = wafer8x8();
+  const double chunk = 1 << 20;
+  double us = copyUs(sys, 0, 1, chunk);
+  std::vector<unsigned> r01 = sys.route(0, 1);
+  ASSERT_EQ(r01.size(), 1u);
+  double linkGBps = sys.links[r01[0]].bandwidthGBps;
+  std::vector<double> load(sys.links.size(), 0.0);
+  // The link is busy for 2.5 chunk times with the slot's own bytes.
+  load[r01[0]] = 2.5 * us * linkGBps * 1e3;
+  std::vector<MemoryWindow> mem(sys.numDevices(), {0.0, 4 * us});
+  SlotTimeline t(sys, 1.0, load, mem);
+  EXPECT_TRUE(t.place(0, 1, r01, chunk));  // 2.5 .. 3.5
+  EXPECT_FALSE(t.place(0, 1, r01, chunk)); // would end at 4.5
+}
+
+TEST(NIBalancerMemory, ChunksOnlyWhereBothMemoriesAreIdle) {
+  SystemModel sys = wafer8x8();
+  ModelDesc model;
+  model.name = "m";
+  model.numLayers = 1;
+  model.hiddenSize = 2048;
+  MoeLayerDesc d;
+  d.numExperts = 128;
+  d.topK = 4;
+  d.hiddenSize = 2048;
+  d.expertFfnSize = 1024;
+  model.moeLayers.push_back(d);
+  WaferShape shape = *chooseShape(model, sys, 8);
+  WaferLayout layout = rowMajorLayout(sys, shape, 128);
+  BalancerConfig c;
+  c.window = 2;
+  c.cooldown = 2;
+  c.chunks = 6;
+  c.horizon = 50;
+  NIBalancer bal(c, sys, layout, 1, std::vector<double>{12.0e6});
+  std::vector<int32_t> load(128, 2);
+  for (int e = 0; e < 4; ++e)
+    load[e] = 100;
+  load[0] = 400;
+  for (int64_t s = 0; s < 2; ++s)
+    bal.observe(s, {load});
+  ASSERT_FALSE(bal.pendingMoves().empty());
+  std::vector<double> links(sys.links.size(), 0.0);
+  // Memories busy the whole slot: nothing is placed.
+  SlotWindow busy{links, 100.0,
+                  std::vector<MemoryWindow>(sys.numDevices(), {0.0, 0.0})};
+  EXPECT_TRUE(bal.fillSlot(2, 0, SlotPhase::Moe, busy).empty());
+  // Idle for 4 chunk times: each die's chunks fit in three quarters of it
+  // (fill 0.75).
+  double chunk = bal.pendingMoves().front().chunkBytes;
+  double us = copyUs(sys, 0, 1, chunk);
+  SlotWindow idle{links, 100.0,
+                  std::vector<MemoryWindow>(sys.numDevices(), {0.0, 4 * us})};
+  std::vector<int64_t> placed = bal.fillSlot(3, 0, SlotPhase::Moe, idle);
+  ASSERT_FALSE(placed.empty());
+  std::vector<double> busyUs(sys.numDevices(), 0.0);
+  for (int64_t i : placed) {
+    const Move &mv = bal.moves()[bal.chunks()[i].move];
+    double t = copyUs(sys, mv.from, mv.to, bal.chunks()[i].bytes);
+    busyUs[mv.from] += t;
+    busyUs[mv.to] += t;
+  }
+  for (unsigned dev = 0; dev < sys.numDevices(); ++dev)
+    EXPECT_LE(busyUs[dev], 0.75 * 4 * us + 1e-9) << "die " << dev;
+}
+
+TEST(MigrationSlots, MemoriesIdleAroundEachDiesOwnWork) {
+  SystemModel sys = wafer8x8();
+  unsigned n = sys.numDevices();
+  LinkLoad ring;
+  ring.bytes.assign(sys.links.size(), 0.0);
+  const double ringUs = 2.0;
+  // Die 0 dispatches 1 MB to die 2 (two hops east) and gets 1 MB back;
+  // die 2 computes 50 us of experts, die 1 only its shared share (5 us),
+  // die 3 80 us of experts on local tokens (no dispatch in).
+  std::vector<Flow> flows{{0, 2, 1e6}, {2, 0, 1e6}};
+  std::vector<double> shared(n, 0.0), routed(n, 0.0);
+  shared[1] = 5.0;
+  routed[2] = 50.0;
+  routed[3] = 80.0;
+  LayerSlots s = migrationSlots(sys, ring, ringUs, flows, shared, routed);
+  std::vector<unsigned> there = sys.route(0, 2), back = sys.route(2, 0);
+  ASSERT_EQ(there.size(), 2u);
+  double hop = sys.links[there[0]].latencyNs * 1e-3;
+  double arrive = bytesToUs(1e6, sys.links[there[0]].bandwidthGBps) + 2 * hop;
+  // Before the experts: die 2 is idle until its dispatch is in, die 1
+  // until its shared share starts, die 3 until its experts start right
+  // after the all-reduces.
+  EXPECT_DOUBLE_EQ(s.before.memory[2].untilUs, ringUs + arrive);
+  EXPECT_DOUBLE_EQ(s.before.memory[1].untilUs, ringUs);
+  EXPECT_DOUBLE_EQ(s.before.memory[3].untilUs, ringUs);
+  // After: each from its own end to the busiest die's end plus the
+  // combine.
+  double layerEnd = ringUs + 80.0;
+  double combine = bytesToUs(1e6, sys.links[back[0]].bandwidthGBps);
+  EXPECT_DOUBLE_EQ(s.after.memory[2].fromUs, ringUs + arrive + 50.0);
+  EXPECT_DOUBLE_EQ(s.after.memory[1].fromUs, ringUs + 5.0);
+  EXPECT_DOUBLE_EQ(s.after.memory[3].fromUs, layerEnd);
+  EXPECT_DOUBLE_EQ(s.after.memory[5].fromUs, ringUs);
+  for (unsigned d = 0; d < n; ++d)
+    EXPECT_DOUBLE_EQ(s.after.memory[d].untilUs, layerEnd + combine) << d;
+  // The slots' link loads: the dispatch before (with the all-reduces),
+  // dispatch and combine after.
+  EXPECT_DOUBLE_EQ(s.before.linkLoad[there[0]], 1e6);
+  EXPECT_DOUBLE_EQ(s.after.linkLoad[there[0]], 1e6);
+  EXPECT_DOUBLE_EQ(s.after.linkLoad[back[0]], 1e6);
+  EXPECT_DOUBLE_EQ(s.before.linkLoad[back[0]], 0.0);
+}
