@@ -8,9 +8,13 @@ step) gating trace:
     and the byte-hops of the all-to-all alone (dispatch + combine) and of
     the rings' all-reduces (er-mapping over wafer-baseline),
   - MoE compute and communication time per step (critical path, simulated),
+  - step time of the ER-Mapping layout never migrating, staged
+    stop-the-world and with NI-Balancer (what balancing buys at all),
   - migration time exposed by NI-Balancer vs stop-the-world staging of the
     same decisions on the same ER-Mapping layout (simulated twice, with and
-    without the migration transfers),
+    without the migration transfers; after the STEPS deciding steps the
+    runs simulate the balancer's horizon more without new decisions, so
+    every decided move lands within the run),
   - per-device MoE throughput of the wafer (er-mapping) vs the NVL72 preset
     (ep and eplb through moe-opt), raw and per TB/s of HBM bandwidth.
 
@@ -73,7 +77,7 @@ def main():
     hdr = ("model", "batch", "bytehop cut%", "MoE a2a bytehop cut%",
            "ring bytehops er/base", "bneck-link cut%",
            "MoE comp us b/er", "MoE comm us b/er", "mig exp us STW/NI",
-           "hidden%", "tok/s/dev wafer", "tok/s/dev NVL72 ep|eplb",
+           "hidden%", "step us none/STW/NI", "tok/s/dev wafer", "tok/s/dev NVL72 ep|eplb",
            "wafer/NVL72", "per HBM TB/s")
     print(" | ".join(hdr))
     cuts = []
@@ -81,6 +85,7 @@ def main():
     hidden = []
     for row in rows:
         b, e, s = row["baseline"], row["er_mapping"], row["er_mapping_stop_the_world"]
+        none = row["er_mapping_no_migration"]
         name = [m for m in MODELS if m.replace("-", "_").replace(".", "_") == row["model"]]
         m = name[0] if name else row["model"]
         cut = pct(b["byte_hops"], e["byte_hops"])
@@ -101,7 +106,9 @@ def main():
                  "%.0f/%.0f" % (b["moe_compute_us"], e["moe_compute_us"]),
                  "%.0f/%.0f" % (b["moe_comm_us"], e["moe_comm_us"]),
                  "%.1f/%.1f" % (s["migration_exposed_us"], e["migration_exposed_us"]),
-                 "%.1f" % hid, "%.0f" % wafer_tps]
+                 "%.1f" % hid,
+                 "%.0f/%.0f/%.0f" % (none["step_us"], s["step_us"], e["step_us"]),
+                 "%.0f" % wafer_tps]
         if row["batch"] == NVL_BATCH and m in nvl:
             n = nvl[m]
             ep = NVL_BATCH / (n["ep"] * 1e-6) / n["devices"]

@@ -32,6 +32,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <array>
+#include <limits>
 #include <map>
 
 using namespace moesaic;
@@ -109,10 +110,13 @@ struct RunResult {
 static RunResult run(const std::string &name, Staging staging,
                      const WaferLayout &layout, const SystemModel &sys,
                      const ModelDesc &model, const GatingTrace &tr,
-                     int64_t context, int64_t decidingSteps) {
+                     int64_t context, int64_t decidingSteps,
+                     bool balance = true) {
   WaferRuntime rt(name, staging);
   BalancerConfig cfg = defaultBalancerConfig(model, layout);
   cfg.staging = staging;
+  if (!balance) // never triggers: no migration at all
+    cfg.trigger = std::numeric_limits<double>::infinity();
   llvm::json::Object sched{{"wafer", scheduleObject(layout, cfg)}};
   if (llvm::Error e = rt.load(sched, sys, model)) {
     llvm::errs() << "error: " << llvm::toString(std::move(e)) << "\n";
@@ -268,6 +272,9 @@ int main(int argc, char **argv) {
                         *tr, context, steps);
       RunResult es = run("er-mapping", Staging::StopTheWorld, er, *sys,
                          *model, *tr, context, steps);
+      // The same layout never migrating: what balancing buys at all.
+      RunResult en = run("er-mapping", Staging::StopTheWorld, er, *sys,
+                         *model, *tr, context, steps, /*balance=*/false);
       auto cut = [](double base, double x) {
         return base > 0 ? 100.0 * (1 - x / base) : 0.0;
       };
@@ -299,7 +306,8 @@ int main(int argc, char **argv) {
             {"layout", rep.chosen},
             {"baseline", obj(b)},
             {"er_mapping", obj(e)},
-            {"er_mapping_stop_the_world", obj(es)}};
+            {"er_mapping_stop_the_world", obj(es)},
+            {"er_mapping_no_migration", obj(en)}};
         llvm::outs() << llvm::json::Value(std::move(row)) << "\n";
         continue;
       }

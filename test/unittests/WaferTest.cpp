@@ -299,6 +299,35 @@ TEST(NIBalancer, ChunksFillAtMostTheirShareOfALinksCapacity) {
   EXPECT_GT(whole, threeQuarters);
 }
 
+// A swap's two moves take effect together: after one half has landed the
+// dies still serve the old placement (one of them would otherwise hold a
+// unit more than it has room for).
+TEST(NIBalancer, SwapHalvesLandTogether) {
+  BalancerRig rig(Staging::NonInvasive);
+  rig.bal->observe(0, rig.skewed());
+  rig.bal->observe(1, rig.skewed());
+  const auto &pending = rig.bal->pendingMoves();
+  ASSERT_GE(pending.size(), 2u);
+  const Move &first = rig.bal->moves()[pending[0].move];
+  ASSERT_GE(first.partner, 0) << "the rig's dies are full: moves are swaps";
+  const Move &second = rig.bal->moves()[first.partner];
+  EXPECT_EQ(second.partner, pending[0].move);
+  std::vector<unsigned> before = rig.bal->placement(0);
+  // All chunks of the first half only.
+  std::vector<int64_t> counts(pending.size(), 0);
+  counts[0] = pending[0].chunksLeft;
+  rig.bal->placeChunks(2, 0, SlotPhase::Moe, counts);
+  EXPECT_EQ(rig.bal->placement(0), before);
+  // Then the other half: both units move.
+  counts.assign(pending.size(), 0);
+  for (size_t i = 0; i < pending.size(); ++i)
+    if (pending[i].move == first.partner)
+      counts[i] = pending[i].chunksLeft;
+  rig.bal->placeChunks(2, 0, SlotPhase::Moe, counts);
+  EXPECT_EQ(rig.bal->placement(0)[first.unit], first.to);
+  EXPECT_EQ(rig.bal->placement(0)[second.unit], second.to);
+}
+
 TEST(NIBalancer, StopTheWorldSameDecisionsAllExposed) {
   BalancerRig ni(Staging::NonInvasive), stw(Staging::StopTheWorld);
   // Same observed loads, decisions at the same step: the same moves.

@@ -66,7 +66,8 @@ LayerSlots wafer::migrationSlots(const SystemModel &system,
     s.after.memory[d] = {end[d], layerEnd + combineUs};
   s.before.linkLoad = sum(ringLoad.bytes, dispatch.bytes);
   s.before.durationUs = ringUs + lastArrival;
-  s.after.linkLoad = sum(dispatch.bytes, combine.bytes);
+  // The dispatch is over by then: chunks meet only the combine.
+  s.after.linkLoad = combine.bytes;
   s.after.durationUs = layerEnd + combineUs;
   return s;
 }

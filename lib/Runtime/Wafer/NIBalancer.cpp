@@ -162,8 +162,12 @@ std::vector<int64_t> NIBalancer::planSwaps(size_t l, int64_t step,
       ++dieUnits[to];
     };
     decide(bu, hot, cold);
-    if (bv >= 0)
+    if (bv >= 0) {
       decide(bv, cold, hot);
+      size_t n = allMoves.size();
+      allMoves[n - 1].partner = (int64_t)n - 2;
+      allMoves[n - 2].partner = (int64_t)n - 1;
+    }
   }
   std::vector<int64_t> ids;
   if (allMoves.size() == movesBefore)
@@ -217,8 +221,16 @@ double NIBalancer::copyTogetherUs(
 }
 
 void NIBalancer::land(int64_t move) {
-  const Move &mv = allMoves[move];
-  current[mv.moeLayer][mv.unit] = mv.to;
+  // The two halves of a swap take effect together: one alone would leave
+  // a die serving one unit more than it has room and time for.
+  arrived.resize(allMoves.size(), false);
+  arrived[move] = true;
+  int64_t partner = allMoves[move].partner;
+  if (partner >= 0 && !arrived[partner])
+    return;
+  for (int64_t m : {move, partner})
+    if (m >= 0)
+      current[allMoves[m].moeLayer][allMoves[m].unit] = allMoves[m].to;
 }
 
 double NIBalancer::flushAll(int64_t step) {

@@ -10,8 +10,8 @@
 //    all-reduces and the dispatch; each die's memory idle from 0 until it
 //    is needed again: its shared-expert share right after the all-reduces,
 //    else its routed experts once its dispatch has arrived;
-//  - after the experts (SlotPhase::Moe): links loaded with the dispatch and
-//    combine; each die's memory idle from the end of its own expert work
+//  - after the experts (SlotPhase::Moe): links loaded with the combine (the
+//    dispatch is over); each die's memory idle from the end of its own expert work
 //    to the end of the busiest die's plus the combine (the next layer's
 //    ring compute waits for every combine; the combine holds links, not
 //    memories).

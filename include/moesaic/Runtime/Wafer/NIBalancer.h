@@ -111,6 +111,9 @@ struct Move {
   unsigned from = 0, to = 0;
   double bytes = 0;
   int64_t decidedStep = 0;
+  /// The other half of a swap (-1: a move into a free slot); the two take
+  /// effect once both have landed.
+  int64_t partner = -1;
 };
 
 /// A piece of a move placed into a slot.
@@ -228,6 +231,7 @@ private:
   std::vector<int64_t> lastDecision;
   int64_t lastDecidingStep = INT64_MAX;
   std::vector<Move> allMoves;
+  std::vector<bool> arrived; ///< Per move: all its bytes are in.
   std::vector<Chunk> allChunks;
   std::vector<double> dieLoads(size_t l,
                                const std::vector<double> &unitLoad) const;
