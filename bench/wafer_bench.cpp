@@ -59,6 +59,11 @@ static llvm::cl::opt<int64_t> settleSteps(
                    "ends (-1: the balancer's horizon, after which a move's "
                    "last chunks are flushed)"),
     llvm::cl::cat(benchCategory));
+static llvm::cl::opt<int64_t> horizon(
+    "horizon", llvm::cl::init(-1),
+    llvm::cl::desc("steps a move's chunks may wait before they are flushed "
+                   "stop-the-world (-1: the balancer's default)"),
+    llvm::cl::cat(benchCategory));
 static llvm::cl::opt<std::string>
     trace("trace", llvm::cl::init("zipf:1.2,drift=0.05"),
           llvm::cl::desc("synthetic gating trace (docs/workloads.md)"),
@@ -115,6 +120,8 @@ static RunResult run(const std::string &name, Staging staging,
   WaferRuntime rt(name, staging);
   BalancerConfig cfg = defaultBalancerConfig(model, layout);
   cfg.staging = staging;
+  if (horizon >= 0)
+    cfg.horizon = horizon;
   if (!balance) // never triggers: no migration at all
     cfg.trigger = std::numeric_limits<double>::infinity();
   llvm::json::Object sched{{"wafer", scheduleObject(layout, cfg)}};
@@ -231,14 +238,9 @@ int main(int argc, char **argv) {
       return 1;
     }
     for (int64_t batch : batches) {
-      int64_t settle =
-          settleSteps >= 0
-              ? settleSteps.getValue()
-              : defaultBalancerConfig(*model, rowMajorLayout(*sys, *shape,
-                                                             model->moeLayers
-                                                                 .front()
-                                                                 .numExperts))
-                        .horizon;
+      int64_t settle = settleSteps >= 0 ? settleSteps.getValue()
+                       : horizon >= 0   ? horizon.getValue()
+                                        : BalancerConfig().horizon;
       llvm::Expected<WorkloadSpec> spec = parseWorkloadSpec(
           llvm::formatv("batch={0},trace={1},steps={2},seed=0", batch,
                         trace.getValue(), steps + settle)

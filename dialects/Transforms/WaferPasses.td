@@ -98,14 +98,16 @@ def WaferNIBalancer : Pass<"moe-wafer-ni-balancer", "mlir::ModuleOp"> {
     the trigger (busiest die over mean die load on the last `window` steps),
     the number of swaps per decision, and the staging. `non-invasive`
     (NI-Balancer) cuts every move into chunks of at most `chunk-bytes` that
-    the runtime places on links cold in the current phase while the phase
-    computes; `stop-the-world` (the wafer baseline) sends every move at
-    once. The chunk count is derived from the model's expert unit size.
+    the runtime places, layer by layer, on links cold in the slot where
+    both dies' HBM is idle (around the all-reduces and the dispatch, and
+    behind the busiest die's experts; docs/wafer.md); `stop-the-world` (the
+    wafer baseline) sends every move at once. The chunk count is derived
+    from the model's expert unit size.
 
     Output of `--moe-wafer-ni-balancer` on a DeepSeek-V3 schedule:
     ```mlir
     hw.wafer_balancer staging "non-invasive" window 4 trigger 1.3
-        max_swaps 4 cooldown 4 chunks 21 cold_fraction 0.5 horizon 8
+        max_swaps 4 cooldown 4 chunks 84 cold_fraction 0.5 horizon 8
     ```
   }];
   let options = [
@@ -119,7 +121,7 @@ def WaferNIBalancer : Pass<"moe-wafer-ni-balancer", "mlir::ModuleOp"> {
            "Unit swaps per layer per decision">,
     Option<"cooldown", "cooldown", "int64_t", /*default=*/"4",
            "Steps between two decisions of a layer">,
-    Option<"chunkBytes", "chunk-bytes", "int64_t", /*default=*/"4194304",
+    Option<"chunkBytes", "chunk-bytes", "int64_t", /*default=*/"1048576",
            "Largest chunk of a migrating expert unit">,
     Option<"coldFraction", "cold-fraction", "double", /*default=*/"0.5",
            "A link is hot above this fraction of the phase's busiest link">,
