@@ -56,6 +56,8 @@ def Hw_DeviceOp : Hw_Op<"device", [Symbol, HasParent<"SystemOp">]> {
       attached DRAM/HBM/VRAM (for an NDP unit: its DIMM and internal
       bandwidth);
     - `attached_to`: for NDP units, the host whose memory they sit in.
+    Other attributes are refused (with the closest known name), except
+    dialect-prefixed ones (`tool.note`), which are kept for their owners.
 
     ```mlir
     hw.device @d_0_0 kind die at [0, 0] {peak_tflops = {bf16 = 250.0}, onchip_bytes = 67108864, offchip_bytes = 17179869184, offchip_gbps = 1000.0}

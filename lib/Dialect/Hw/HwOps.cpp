@@ -16,6 +16,35 @@ using namespace moesaic::hw;
 // System description
 //===----------------------------------------------------------------------===//
 
+/// A misspelt figure (`offchip_gpbs`) would otherwise be kept as an unused
+/// attribute and the device modelled without it. Dialect-prefixed names
+/// (`foo.bar`) are left to their owners, as MLIR's convention goes.
+static LogicalResult verifyKnownAttrs(Operation *op,
+                                      ArrayRef<StringRef> known) {
+  for (NamedAttribute attr : op->getAttrs()) {
+    StringRef name = attr.getName().getValue();
+    if (name.contains('.') || llvm::is_contained(known, name))
+      continue;
+    StringRef best;
+    unsigned bestDistance = 3; // suggest only close names
+    for (StringRef k : known) {
+      unsigned d = name.edit_distance(k, /*AllowReplacements=*/true,
+                                      /*MaxEditDistance=*/bestDistance);
+      if (d < bestDistance)
+        bestDistance = d, best = k;
+    }
+    InFlightDiagnostic diag = op->emitOpError()
+                              << "has unknown attribute '" << name << "'";
+    if (!best.empty())
+      diag << " (did you mean '" << best << "'?)";
+    diag << "; it takes ";
+    llvm::interleave(
+        known, diag, [&](StringRef k) { diag << k; }, ", ");
+    return diag;
+  }
+  return success();
+}
+
 LogicalResult SystemOp::verifyRegions() {
   for (Operation &op : getBody().front())
     if (!isa<DeviceOp, LinkOp, TopologyOp>(op))
@@ -28,6 +57,8 @@ LogicalResult SystemOp::verifyRegions() {
 }
 
 LogicalResult DeviceOp::verify() {
+  if (failed(verifyKnownAttrs(*this, getAttributeNames())))
+    return failure();
   // I64Attr getters return uint64_t: compare the signed stored values.
   int64_t onchip = getOnchipBytesAttr().getInt();
   int64_t offchip = getOffchipBytesAttr().getInt();
@@ -72,6 +103,8 @@ LogicalResult DeviceOp::verify() {
 }
 
 LogicalResult LinkOp::verify() {
+  if (failed(verifyKnownAttrs(*this, getAttributeNames())))
+    return failure();
   double bw = getBw().convertToDouble(), lat = getLat().convertToDouble();
   if (!(bw > 0) || !std::isfinite(bw))
     return emitOpError() << "bandwidth must be positive, got " << bw;

@@ -439,3 +439,32 @@ hw.system @s kind chiplet {
   hw.device @b kind chiplet {peak_tflops = {fp4 = 1.0}}
   hw.link @a -> @b bw 1.0 lat 1.0 bidirectional
 }
+
+// -----
+
+// A misspelt figure is refused, with the closest known name: kept, it
+// would leave the device modelled without it.
+hw.system @s kind chiplet {
+  hw.device @a kind chiplet {peak_tflops = {bf16 = 1.0}}
+  // expected-error @+1 {{'hw.device' op has unknown attribute 'offchip_gpbs' (did you mean 'offchip_gbps'?); it takes attached_to, coord, kind, offchip_bytes, offchip_channels, offchip_gbps, onchip_bytes, peak_tflops, sym_name}}
+  hw.device @b kind chiplet {peak_tflops = {bf16 = 1.0}, offchip_gpbs = 100.0}
+  hw.link @a -> @b bw 1.0 lat 1.0 bidirectional
+}
+
+// -----
+
+hw.system @s kind chiplet {
+  hw.device @a kind chiplet {peak_tflops = {bf16 = 1.0}}
+  hw.device @b kind chiplet {peak_tflops = {bf16 = 1.0}}
+  // expected-error @+1 {{'hw.link' op has unknown attribute 'latency'; it takes bidirectional, bw, dst, lat, src, type}}
+  hw.link @a -> @b bw 1.0 lat 1.0 bidirectional {latency = 5.0}
+}
+
+// -----
+
+// Dialect-prefixed attributes belong to their owners and are kept.
+hw.system @s kind chiplet {
+  hw.device @a kind chiplet {peak_tflops = {bf16 = 1.0}, mytool.note = "spare"}
+  // expected-error @+1 {{'hw.link' op bandwidth must be positive, got 0}}
+  hw.link @a -> @a bw 0.0 lat 1.0
+}
