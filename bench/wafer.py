@@ -84,6 +84,12 @@ def main():
     moe_cuts = []
     hidden = []
     for row in rows:
+        for k in ("baseline", "er_mapping", "er_mapping_stop_the_world"):
+            if row[k]["moves_pending_at_end"]:
+                sys.exit("error: %s at batch %d: %d moves of %s still pending "
+                         "when the run ended; the exposed times would leave "
+                         "them out" % (row["model"], row["batch"],
+                                       row[k]["moves_pending_at_end"], k))
         b, e, s = row["baseline"], row["er_mapping"], row["er_mapping_stop_the_world"]
         none = row["er_mapping_no_migration"]
         name = [m for m in MODELS if m.replace("-", "_").replace(".", "_") == row["model"]]
