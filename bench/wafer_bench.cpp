@@ -64,6 +64,11 @@ static llvm::cl::opt<int64_t> horizon(
     llvm::cl::desc("steps a move's chunks may wait before they are flushed "
                    "stop-the-world (-1: the balancer's default)"),
     llvm::cl::cat(benchCategory));
+static llvm::cl::opt<int64_t> chunkBytes(
+    "chunk-bytes", llvm::cl::init(0),
+    llvm::cl::desc("largest migration chunk (0: the balancer's default, "
+                   "1 MiB)"),
+    llvm::cl::cat(benchCategory));
 static llvm::cl::opt<std::string>
     trace("trace", llvm::cl::init("zipf:1.2,drift=0.05"),
           llvm::cl::desc("synthetic gating trace (docs/workloads.md)"),
@@ -118,7 +123,10 @@ static RunResult run(const std::string &name, Staging staging,
                      int64_t context, int64_t decidingSteps,
                      bool balance = true) {
   WaferRuntime rt(name, staging);
-  BalancerConfig cfg = defaultBalancerConfig(model, layout);
+  BalancerConfig cfg =
+      chunkBytes > 0
+          ? defaultBalancerConfig(model, layout, (double)chunkBytes)
+          : defaultBalancerConfig(model, layout);
   cfg.staging = staging;
   if (horizon >= 0)
     cfg.horizon = horizon;
