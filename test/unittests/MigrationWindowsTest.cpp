@@ -8,7 +8,9 @@
 
 #include "moesaic/Runtime/Wafer/ERMapping.h"
 #include "moesaic/Runtime/Wafer/MigrationWindows.h"
+#include "moesaic/Runtime/Wafer/WaferRuntime.h"
 #include "moesaic/Target/HardwareFile.h"
+#include "moesaic/Workload/Workload.h"
 
 #include <gtest/gtest.h>
 
@@ -184,4 +186,62 @@ TEST(MigrationSlots, MemoriesIdleAroundEachDiesOwnWork) {
   EXPECT_DOUBLE_EQ(s.before.linkLoad[back[0]], 0.0);
   EXPECT_DOUBLE_EQ(s.after.linkLoad[there[0]], 0.0);
   EXPECT_DOUBLE_EQ(s.after.linkLoad[back[0]], 1e6);
+}
+
+// End to end through the runtime: on a drifting trace NI-Balancer's
+// staged copies carry its placed chunks' bytes exactly, none larger than
+// maxCopyBytes, and a move's chunks placed together in a slot go as one
+// copy.
+TEST(NIBalancerMemory, RuntimeIssuesCopiesOfUpToMaxCopyBytes) {
+  SystemModel sys = wafer8x8();
+  ModelDesc model;
+  model.name = "m";
+  model.numLayers = 4;
+  model.hiddenSize = 4096;
+  for (int64_t l = 0; l < 4; ++l) {
+    MoeLayerDesc d;
+    d.index = l;
+    d.numExperts = 128;
+    d.topK = 8;
+    d.hiddenSize = 4096;
+    d.expertFfnSize = 1536;
+    model.moeLayers.push_back(d);
+  }
+  WaferShape shape = *chooseShape(model, sys, 8);
+  WaferLayout layout = rowMajorLayout(sys, shape, 128);
+  BalancerConfig cfg = defaultBalancerConfig(model, layout);
+  ASSERT_GT(cfg.maxCopyBytes, 1 << 20);
+  WaferRuntime rt("er-mapping", Staging::NonInvasive);
+  llvm::json::Object sched{{"wafer", scheduleObject(layout, cfg)}};
+  ASSERT_FALSE((bool)rt.load(sched, sys, model));
+  llvm::Expected<WorkloadSpec> spec =
+      parseWorkloadSpec("batch=64,trace=zipf:1.2,drift=0.05,steps=16,seed=0");
+  ASSERT_TRUE((bool)spec);
+  llvm::Expected<GatingTrace> trace = makeTrace(*spec, model);
+  ASSERT_TRUE((bool)trace);
+  perf::TaskGraph graph;
+  perf::TaskId cur = graph.addBarrier();
+  for (int64_t s = 0; s < trace->steps; ++s)
+    cur = rt.emitStep(perf::StepContext{sys, model, *trace, s, 4096}, graph,
+                      cur);
+  const NIBalancer &bal = *rt.balancer();
+  ASSERT_FALSE(bal.chunks().empty());
+  double chunk = 0, chunked = 0, copied = 0;
+  for (const Chunk &c : bal.chunks()) {
+    chunk = std::max(chunk, c.bytes);
+    if (!c.flushed) // flushed ones go stop-the-world, one copy per move
+      chunked += c.bytes;
+  }
+  int64_t merged = 0;
+  for (const perf::Task &t : graph.all())
+    if (t.phase == perf::Phase::Migration &&
+        t.kind == perf::TaskKind::Transfer &&
+        graph.labelOf(t) == "migration chunk") {
+      EXPECT_TRUE(t.memoryCopy);
+      EXPECT_LE(t.bytes, cfg.maxCopyBytes * (1 + 1e-9));
+      merged += t.bytes > chunk * 1.5;
+      copied += t.bytes;
+    }
+  EXPECT_GT(merged, 0) << "no slot sent a move's chunks as one copy";
+  EXPECT_NEAR(copied, chunked, 1e-6 * chunked);
 }

@@ -356,9 +356,18 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
     // on its route and memories together and hold them against the
     // phase's own work for their whole length.
     std::map<unsigned, TaskId> lastOn;
-    for (int64_t c : ids) {
-      const Chunk &ch = bal->chunks()[c];
+    for (size_t i = 0; i < ids.size();) {
+      const Chunk &ch = bal->chunks()[ids[i]];
       const Move &mv = bal->moves()[ch.move];
+      // A move's consecutive chunks in the slot go as one copy of at most
+      // maxCopyBytes (at least one chunk).
+      double bytes = ch.bytes;
+      size_t j = i + 1;
+      for (; j < ids.size() && bal->chunks()[ids[j]].move == ch.move &&
+             bytes + bal->chunks()[ids[j]].bytes <=
+                 balCfg.maxCopyBytes * (1 + 1e-9);
+           ++j)
+        bytes += bal->chunks()[ids[j]].bytes;
       std::vector<TaskId> deps = depOf(mv);
       for (unsigned d : {mv.from, mv.to})
         if (auto it = lastOn.find(d); it != lastOn.end())
@@ -367,14 +376,15 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
       copy.kind = perf::TaskKind::Transfer;
       copy.device = mv.from;
       copy.dst = mv.to;
-      copy.bytes = ch.bytes;
+      copy.bytes = bytes;
       copy.priority = 100;     // behind the phase's own traffic
       copy.memoryCopy = true;  // HBM to HBM
       TaskId t = graph.add(copy, deps);
       lastOn[mv.from] = lastOn[mv.to] = t;
       migTasks.push_back(t);
-      st.migrationBytes += ch.bytes;
-      ++st.chunksHidden;
+      st.migrationBytes += bytes;
+      st.chunksHidden += (int64_t)(j - i);
+      i = j;
     }
     graph.clearLabel();
   };

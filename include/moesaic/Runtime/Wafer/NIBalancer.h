@@ -53,6 +53,13 @@ struct BalancerConfig {
   /// left idle absorbs that (measured: docs/wafer.md, "NI-Balancer"). A
   /// rule of the runtime, not a schedule setting.
   double fillFraction = 0.75;
+  /// The largest copy the runtime issues: the chunks of one move placed
+  /// in one slot one after another go as copies of up to this many bytes
+  /// (fewer gaps between them than one copy per chunk; the planning keeps
+  /// the smaller chunks, which fit the short windows). Measured:
+  /// docs/wafer.md, "NI-Balancer". A rule of the runtime, not a schedule
+  /// setting.
+  double maxCopyBytes = 4.0 * (1 << 20);
   Staging staging = Staging::NonInvasive;
 };
 
