@@ -101,6 +101,34 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
           if (auto note = r->getString(key))
             os << "note (" << r->getString("strategy").value_or("?") << ", "
                << what << "): " << *note << "\n";
+  // Wafer strategies: what their balancer moved and what that cost.
+  if (const llvm::json::Array *results = report.getArray("results"))
+    for (const llvm::json::Value &v : *results) {
+      const llvm::json::Object *r = v.getAsObject();
+      const llvm::json::Object *w = r ? r->getObject("wafer") : nullptr;
+      if (!w || w->getInteger("migration_moves").value_or(0) == 0)
+        continue;
+      os << llvm::formatv(
+          "note ({0}, migration): {1} moves decided, {2} copied ({3}); "
+          "{4:F2} us per step exposed",
+          r->getString("strategy").value_or("?"),
+          w->getInteger("migration_moves").value_or(0),
+          humanBytes(w->getNumber("migration_bytes").value_or(0)),
+          w->getString("staging").value_or("") == "non-invasive"
+              ? llvm::formatv("{0} chunks staged, {1} flushed at the horizon",
+                              w->getInteger("migration_chunks_hidden")
+                                  .value_or(0),
+                              w->getInteger("migration_chunks_flushed")
+                                  .value_or(0))
+                    .str()
+              : std::string("stop-the-world"),
+          r->getNumber("migration_exposed_us").value_or(0));
+      if (int64_t pending = w->getInteger("migration_moves_pending")
+                                .value_or(0))
+        os << "; " << pending << " moves still pending at the end (not in "
+           << "these figures)";
+      os << "\n";
+    }
   return text;
 }
 
