@@ -140,9 +140,20 @@ def have_onnx():
     return _core.have_onnx()
 
 
+def _hw_arg(hw, what="hw"):
+    """A preset name or a hardware file's path, as a string; a clear
+    TypeError for anything else (os.fspath's own names no argument)."""
+    if isinstance(hw, (str, bytes, _os.PathLike)):
+        path = _os.fspath(hw)
+        return path.decode() if isinstance(path, bytes) else path
+    raise TypeError(f"{what} must be a preset name (see list_hw()) or a "
+                    f"hardware file path, not {type(hw).__name__}")
+
+
 def hardware(name_or_path):
     """A preset (see list_hw()) or a hardware description file."""
-    return Hardware(_json.loads(_core.hardware_json(_os.fspath(name_or_path))))
+    return Hardware(_json.loads(_core.hardware_json(
+        _hw_arg(name_or_path, "name_or_path"))))
 
 
 def list_hw():
@@ -285,7 +296,7 @@ def _compile(model, hw, strategies, workload, timeline, lower_in_place,
         raise Error("task_granularity must be one of "
                     f"{', '.join(_TASK_GRANULARITIES)}, "
                     f"not {task_granularity!r}")
-    raw = _core.compile(_model_arg(model), "" if hw is None else _os.fspath(hw),
+    raw = _core.compile(_model_arg(model), "" if hw is None else _hw_arg(hw),
                         list(strategies), workload_spec(workload),
                         bool(timeline), lower_in_place, runtime,
                         task_granularity, bool(dataflow_program))
@@ -364,6 +375,11 @@ def compare(model, hw=None, strategies=(), workload=None, timeline=True,
     if not strategies:
         names = ", ".join(s["name"] for s in list_strategies())
         raise Error(f"compare() needs strategies=[...] (known: {names})")
+    for s in strategies:
+        if not isinstance(s, str):
+            raise TypeError("strategies must be names (strings such as "
+                            f"'ep' or 'fse-dp{{holders=single}}'), not "
+                            f"{type(s).__name__}")
     return _compile(model, hw, strategies, workload, timeline, False, runtime,
                     task_granularity, dataflow_program)
 

@@ -177,6 +177,13 @@ def test_errors():
         moesaic.compile(42, hw="edge-chiplet-4", strategy="ep")
     with pytest.raises(TypeError):
         moesaic.compile(TINY, hw="edge-chiplet-4", strategy=["ep", "tp"])
+    # A wrong type names the argument (os.fspath's own message names none).
+    with pytest.raises(TypeError, match="hw must be a preset name .* not int"):
+        moesaic.compile(TINY, hw=5, strategy="ep")
+    with pytest.raises(TypeError, match="name_or_path must be .* not float"):
+        moesaic.hardware(3.5)
+    with pytest.raises(TypeError, match="strategies must be names .* not int"):
+        moesaic.compare(TINY, hw="edge-chiplet-4", strategies=["ep", 1])
     r = moesaic.compile(TINY, hw="edge-chiplet-4", strategy="ep",
                         workload="steps=1", timeline=False)
     with pytest.raises(moesaic.Error, match="timeline=False"):
