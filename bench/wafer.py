@@ -32,6 +32,9 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _benchlib as benchlib  # noqa: E402
+
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 MODELS = ["deepseek-v3", "qwen3-235b-a22b", "mixtral-8x22b"]
 BATCHES = [64, 256, 1024]
@@ -125,6 +128,12 @@ def main():
         else:
             cells += ["-", "-", "-"]
         print(" | ".join(cells))
+    bench = "wafer.py"
+    benchlib.figure(bench, "er-mapping byte-hop cut vs wafer-baseline, min",
+                    min(cuts), "%", 50, "higher")
+    if hidden:
+        benchlib.figure(bench, "NI-Balancer migration hidden vs stop-the-world, min",
+                        min(hidden), "%", 90, "higher")
     print("byte-hop cut: min %.1f%% (target >= 50%%); all-to-all alone: min %.1f%%, "
           "max %.1f%%; migration hidden: min %.1f%% "
           "(target >= 90%%); %d of %d MoE layers simulated per model on wafer-8x8; "
