@@ -36,8 +36,8 @@ void moesaic::registerWaferStrategies() {
   registerStrategy(
       {"er-mapping",
        "wafer: ER-Mapping (entwined attention rings and expert placement "
-       "searched on the bottleneck link) with NI-Balancer migrations on "
-       "cold links",
+       "searched on the bottleneck link) with NI-Balancer migrations "
+       "staged on cold links while both dies' HBM is idle",
        wafer, [](OpPassManager &pm) {
          addWaferSchedule(pm, "er-mapping");
          pm.addPass(createWaferERMapping());
