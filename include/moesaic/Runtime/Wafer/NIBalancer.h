@@ -45,13 +45,13 @@ struct BalancerConfig {
   /// phase's busiest link; chunks only use links that are not hot.
   double coldFraction = 0.5;
   int64_t horizon = 8;      ///< Steps before pending chunks are flushed.
-  /// Share of a cold link's capacity in a slot (its bandwidth x the
-  /// phase's compute time) that the phase's own bytes and the chunks may
-  /// fill. A chunk holds every link of its route at once, so chunks whose
-  /// routes cross serialise beyond what per-link sums count, and one still
-  /// running when the phase's own transfers start delays them; a quarter
-  /// left idle absorbs that (measured: docs/wafer.md, "NI-Balancer"). A
-  /// rule of the runtime, not a schedule setting.
+  /// Share of a slot that chunks may fill: of a cold link's capacity over
+  /// the slot (its bandwidth x the slot's duration, the slot's own bytes
+  /// included), and of each memory's idle window (a chunk must end within
+  /// this fraction of it: SlotTimeline). The quarter left idle absorbs
+  /// what the per-link sums and the analytic windows miss (routes that
+  /// cross, transfers that start earlier than estimated). A rule of the
+  /// runtime, not a schedule setting.
   double fillFraction = 0.75;
   /// The largest copy the runtime issues: the chunks of one move placed
   /// in one slot one after another go as copies of up to this many bytes
