@@ -119,16 +119,11 @@ json::Value moesaic::perf::timelineJSON(const TaskGraph &graph,
         break;
       route.clear();
       system.appendRoute(t.device, t.dst, route);
-      {
-        // The links are held while the bytes cross; the route's latency
-        // after that is the message in flight, on no link's row.
-        double latency = 0;
-        for (unsigned l : route)
-          latency += system.links[l].latencyNs * 1e-3;
-        dur -= latency;
-        if (!(dur > 0))
-          break;
-      }
+      // The links are held while the bytes cross; the route's latency
+      // after that is the message in flight, on no link's row.
+      dur -= system.routeLatencyUs(route);
+      if (!(dur > 0))
+        break;
       for (unsigned l : route)
         slice(linkPid, l + 1);
       if (t.memoryCopy) { // read at the source, written at the destination

@@ -716,9 +716,7 @@ double StepEmitter::analyticUs() const {
     case TaskKind::Transfer: {
       route.clear();
       system.appendRoute(t.device, t.dst, route);
-      double lat = 0;
-      for (unsigned link : route)
-        lat += system.links[link].latencyNs * 1e-3;
+      double lat = system.routeLatencyUs(route);
       for (unsigned link : route) {
         charge(2 * n + link, us - lat);
         latency[2 * n + link] = std::max(latency[2 * n + link], lat);

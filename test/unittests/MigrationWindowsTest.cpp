@@ -12,18 +12,16 @@
 #include "moesaic/Target/HardwareFile.h"
 #include "moesaic/Workload/Workload.h"
 
+#include "WaferTestUtil.h"
+
 #include <gtest/gtest.h>
 
 using namespace moesaic;
 using namespace moesaic::wafer;
+using moesaic::testutil::moeModel;
+using moesaic::testutil::wafer8x8;
 
 namespace {
-
-SystemModel wafer8x8() {
-  llvm::Expected<SystemModel> s = loadHardware("wafer-8x8");
-  EXPECT_TRUE((bool)s);
-  return std::move(*s);
-}
 
 /// Microseconds a copy of `bytes` takes from `from` to `to` (the slowest of
 /// the two HBMs and the route's links).
@@ -96,16 +94,7 @@ TEST(SlotTimeline, ALinkCarriesTheSlotsOwnTrafficFirst) {
 
 TEST(NIBalancerMemory, ChunksOnlyWhereBothMemoriesAreIdle) {
   SystemModel sys = wafer8x8();
-  ModelDesc model;
-  model.name = "m";
-  model.numLayers = 1;
-  model.hiddenSize = 2048;
-  MoeLayerDesc d;
-  d.numExperts = 128;
-  d.topK = 4;
-  d.hiddenSize = 2048;
-  d.expertFfnSize = 1024;
-  model.moeLayers.push_back(d);
+  ModelDesc model = moeModel(128, 4, 1, 2048, 1024, /*attention=*/false);
   WaferShape shape = *chooseShape(model, sys, 8);
   WaferLayout layout = rowMajorLayout(sys, shape, 128);
   BalancerConfig c;
@@ -194,19 +183,7 @@ TEST(MigrationSlots, MemoriesIdleAroundEachDiesOwnWork) {
 // copy.
 TEST(NIBalancerMemory, RuntimeIssuesCopiesOfUpToMaxCopyBytes) {
   SystemModel sys = wafer8x8();
-  ModelDesc model;
-  model.name = "m";
-  model.numLayers = 4;
-  model.hiddenSize = 4096;
-  for (int64_t l = 0; l < 4; ++l) {
-    MoeLayerDesc d;
-    d.index = l;
-    d.numExperts = 128;
-    d.topK = 8;
-    d.hiddenSize = 4096;
-    d.expertFfnSize = 1536;
-    model.moeLayers.push_back(d);
-  }
+  ModelDesc model = moeModel(128, 8, 4, 4096, 1536, /*attention=*/false);
   WaferShape shape = *chooseShape(model, sys, 8);
   WaferLayout layout = rowMajorLayout(sys, shape, 128);
   BalancerConfig cfg = defaultBalancerConfig(model, layout);

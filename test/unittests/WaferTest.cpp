@@ -5,6 +5,8 @@
 #include "moesaic/Runtime/Wafer/WaferRuntime.h"
 #include "moesaic/Target/HardwareFile.h"
 
+#include "WaferTestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -12,39 +14,10 @@
 
 using namespace moesaic;
 using namespace moesaic::wafer;
+using moesaic::testutil::moeModel;
+using moesaic::testutil::wafer8x8;
 
 namespace {
-
-SystemModel wafer8x8() {
-  llvm::Expected<SystemModel> s = loadHardware("wafer-8x8");
-  EXPECT_TRUE((bool)s);
-  return std::move(*s);
-}
-
-/// A DeepSeek-like layer: 64 experts of 3 x 2048 x 1024.
-ModelDesc moeModel(int64_t experts, int64_t topK, int64_t layers = 2) {
-  ModelDesc m;
-  m.name = "test";
-  m.numLayers = layers;
-  m.hiddenSize = 2048;
-  for (int64_t l = 0; l < layers; ++l) {
-    MoeLayerDesc d;
-    d.index = l;
-    d.numExperts = experts;
-    d.topK = topK;
-    d.hiddenSize = 2048;
-    d.expertFfnSize = 1024;
-    m.moeLayers.push_back(d);
-    DenseOpDesc a;
-    a.layer = l;
-    a.kind = "attention";
-    a.flopsPerToken = 2.0 * 4 * 2048 * 2048;
-    a.weightBytes = 4 * 2048 * 2048 * 2;
-    a.kvBytesPerContextToken = 2 * 2048 * 2;
-    m.denseOps.push_back(a);
-  }
-  return m;
-}
 
 std::vector<int32_t> randomRouting(int64_t tokens, int64_t topK,
                                    int64_t experts, uint64_t seed) {

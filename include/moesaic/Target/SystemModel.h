@@ -185,6 +185,14 @@ public:
   int hops(unsigned src, unsigned dst) const;
   bool reachable(unsigned src, unsigned dst) const;
 
+  /// The summed latency (us) of a route's links (a route() result).
+  double routeLatencyUs(const std::vector<unsigned> &route) const {
+    double us = 0;
+    for (unsigned l : route)
+      us += links[l].latencyNs * 1e-3;
+    return us;
+  }
+
   /// Time in microseconds for `bytes` to cross the route src->dst when it
   /// has the links to itself (latency of every hop + bytes / slowest link).
   double transferUs(unsigned src, unsigned dst, int64_t bytes) const;

@@ -274,9 +274,7 @@ WaferMigrationInterpreter::fillSlot(int64_t step, int64_t moeLayer,
   std::vector<int64_t> counts;
   for (size_t i = 0; i < pending.size(); ++i) {
     const Move &mv = bal.moves()[pending[i].move];
-    double lat = 0;
-    for (unsigned l : routes[i])
-      lat += sys.links[l].latencyNs * 1e-3;
+    double lat = sys.routeLatencyUs(routes[i]);
     int64_t placed = 0;
     while (placed < pending[i].chunksLeft && lat < window.durationUs) {
       bool blocked = false;

@@ -234,30 +234,20 @@ void NIBalancer::land(int64_t move) {
 }
 
 double NIBalancer::flushAll(int64_t step) {
-  std::vector<int64_t> ids;
-  for (PendingMove &p : pending) {
-    ids.push_back(p.move);
-    for (int64_t c = 0; c < p.chunksLeft; ++c)
-      allChunks.push_back({p.move, p.chunkBytes, step, -1, SlotPhase::Ring,
-                           /*flushed=*/true});
-  }
-  pending.clear();
-  if (ids.empty())
-    return 0;
-  for (int64_t m : ids)
-    land(m);
-  double us = sendTogetherUs(ids);
-  exposed += us;
-  return us;
+  return flush(step, /*all=*/true);
 }
 
 double NIBalancer::flushExpired(int64_t step) {
-  // Moves older than the horizon send the chunks they still have, all at
-  // once.
+  return flush(step, /*all=*/false);
+}
+
+double NIBalancer::flush(int64_t step, bool all) {
+  // The moves sent (all, or those older than the horizon) send the chunks
+  // they still have, all at once.
   std::vector<std::pair<int64_t, double>> sends;
   std::deque<PendingMove> keep;
   for (PendingMove &p : pending) {
-    if (step - allMoves[p.move].decidedStep < cfg.horizon) {
+    if (!all && step - allMoves[p.move].decidedStep < cfg.horizon) {
       keep.push_back(p);
       continue;
     }

@@ -228,6 +228,8 @@ public:
 
 private:
   void land(int64_t move);
+  /// flushAll (all) and flushExpired (those past the horizon).
+  double flush(int64_t step, bool all);
 
   BalancerConfig cfg;
   const SystemModel &sys;
