@@ -46,8 +46,19 @@ moesaic::openModelInput(llvm::StringRef path, DialectRegistry &registry) {
   if (!isOnnxInput(path)) {
     std::string error;
     std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(path, &error);
-    if (!input)
+    if (!input) {
       llvm::WithColor::error(llvm::errs(), "moe-opt") << error << "\n";
+      return nullptr;
+    }
+    // MLIR's parser recurses once per level: refuse what would overflow
+    // the stack before it starts.
+    if (std::optional<std::string> why =
+            mlirNestingProblem(input->getBuffer())) {
+      llvm::WithColor::error(llvm::errs(), "moe-opt")
+          << (path == "-" ? llvm::StringRef("<stdin>") : path) << ": "
+          << *why << "; no model nests that deep\n";
+      return nullptr;
+    }
     return input;
   }
 #ifdef MOESAIC_HAVE_ONNX

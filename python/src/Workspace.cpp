@@ -112,6 +112,11 @@ OwningOpRef<ModuleOp> Workspace::load(const ModelSource &source) {
     } else {
       buffer = llvm::MemoryBuffer::getMemBufferCopy(source.data, source.name);
     }
+    if (std::optional<std::string> why =
+            mlirNestingProblem(buffer->getBuffer())) {
+      error("'" + source.name + "': " + *why + "; no model nests that deep");
+      return nullptr;
+    }
     sources.push_back(std::make_unique<llvm::SourceMgr>());
     sources.back()->AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
     ParserConfig config(&ctx);

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FuzzCommon.h"
+#include "moesaic/Support/InputChecks.h"
 
 #include "mlir/Parser/Parser.h"
 
@@ -23,6 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // MLIR's lexer needs a NUL after the buffer, as every file moe-opt reads
   // has (MemoryBuffer); libFuzzer's bytes do not, so copy them.
   std::string text(reinterpret_cast<const char *>(data), size);
+  // What moe-opt and the Python module refuse before parsing (the parser
+  // recurses per level), the fuzzer does not hand to the parser either.
+  if (mlirNestingProblem(text))
+    return 0;
   mlir::ParserConfig config(&context, /*verifyAfterParse=*/true);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(text, config, "fuzz.mlir");

@@ -576,3 +576,26 @@ TEST(HardwareFile, PresetErrorsNameThePreset) {
 }
 
 } // namespace
+
+TEST(InputChecks, MlirNestingCountsBracketsNotArrowsStringsOrComments) {
+  std::string deep(kMaxMlirDepth, '(');
+  EXPECT_FALSE(mlirNestingProblem(deep));
+  std::optional<std::string> why = mlirNestingProblem("\n" + deep + "[");
+  ASSERT_TRUE(why);
+  EXPECT_EQ(*why, "nested deeper than 512 levels (line 2, column 513)");
+  // Arrows and >= close nothing; <= opens nothing.
+  std::string arrows;
+  for (unsigned i = 0; i < 2 * kMaxMlirDepth; ++i)
+    arrows += "affine_set<(d0) : (d0 >= 0, 4 <= d0)> () -> i32 ";
+  EXPECT_FALSE(mlirNestingProblem(arrows));
+  std::string angles(kMaxMlirDepth, '<');
+  EXPECT_FALSE(mlirNestingProblem(angles + "->" + std::string(3, '>') + "<"));
+  EXPECT_TRUE(mlirNestingProblem(angles + "<"));
+  // Brackets in strings and comments are text.
+  std::string quoted = "\"" + std::string(2000, '[') + "\\\"{{\"";
+  EXPECT_FALSE(mlirNestingProblem(quoted));
+  EXPECT_FALSE(mlirNestingProblem("// " + std::string(2000, '{') + "\n}"));
+  EXPECT_TRUE(mlirNestingProblem("//\n" + std::string(2000, '{')));
+  // Bytecode is not text.
+  EXPECT_FALSE(mlirNestingProblem("ML\xefR" + std::string(2000, '[')));
+}

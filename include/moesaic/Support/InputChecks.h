@@ -6,7 +6,10 @@
 // deeper than a document of ours can be (llvm::json::parse recurses once
 // per level: 50 000 '[' overflow the stack), and no object of it repeats a
 // key (llvm::json keeps the last value silently: a hand-written hardware
-// file's second "offchip_gbps" would win unnoticed).
+// file's second "offchip_gbps" would win unnoticed); and MLIR text is not
+// nested deeper than a model can be (MLIR's parser, verifier and printer
+// recurse once per level: 5 000 nested modules or 20 000 '[' overflow the
+// stack).
 //
 //===----------------------------------------------------------------------===//
 
@@ -137,6 +140,75 @@ inline std::optional<std::string> jsonDuplicateKey(llvm::StringRef text) {
     case ',':
       if (depth > 0 && frames[depth - 1].object)
         frames[depth - 1].expectKey = true;
+      break;
+    default:
+      break;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Deepest nesting of brackets, braces, parentheses and angle brackets
+/// the MLIR readers accept; a model of ours nests about 10 levels, and the
+/// parser survives about 4 000 nested regions on an 8 MiB stack.
+inline constexpr unsigned kMaxMlirDepth = 512;
+
+/// Why MLIR `text` cannot be handed to MLIR's parser safely (nested deeper
+/// than kMaxMlirDepth: "nested deeper than 512 levels (line L, column C)"),
+/// or nothing. Strings and `//` comments do not count; `>` closes an angle
+/// bracket unless it is part of `->` or `>=` (and `<=` opens none), so
+/// function types and affine constraints keep the count. MLIR bytecode
+/// (which starts with "ML\xefR") is not looked at.
+inline std::optional<std::string> mlirNestingProblem(llvm::StringRef text) {
+  if (text.starts_with("ML\xefR"))
+    return std::nullopt;
+  unsigned depth = 0;
+  bool inString = false, escaped = false;
+  for (size_t i = 0, e = text.size(); i < e; ++i) {
+    char c = text[i];
+    if (inString) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    switch (c) {
+    case '"':
+      inString = true;
+      break;
+    case '/':
+      if (i + 1 < e && text[i + 1] == '/')
+        while (i + 1 < e && text[i + 1] != '\n')
+          ++i;
+      break;
+    case '<':
+      if (i + 1 < e && text[i + 1] == '=')
+        break;
+      [[fallthrough]];
+    case '(':
+    case '[':
+    case '{':
+      if (++depth > kMaxMlirDepth) {
+        llvm::StringRef before = text.take_front(i);
+        size_t nl = before.rfind('\n');
+        size_t column = nl == llvm::StringRef::npos ? i + 1 : i - nl;
+        return "nested deeper than " + std::to_string(kMaxMlirDepth) +
+               " levels (line " + std::to_string(before.count('\n') + 1) +
+               ", column " + std::to_string(column) + ")";
+      }
+      break;
+    case '>':
+      if ((i > 0 && text[i - 1] == '-') || (i + 1 < e && text[i + 1] == '='))
+        break;
+      [[fallthrough]];
+    case ')':
+    case ']':
+    case '}':
+      if (depth > 0)
+        --depth;
       break;
     default:
       break;

@@ -170,6 +170,12 @@ def test_errors():
         moesaic.compile("/nonexistent.mlir", hw="edge-chiplet-4", strategy="ep")
     with pytest.raises(moesaic.Error, match="not an ONNX model|ONNX=OFF"):
         moesaic.compile(b"garbage", hw="edge-chiplet-4", strategy="ep")
+    # MLIR's parser recurses per level: refused before it overflows.
+    with pytest.raises(moesaic.Error, match="nested deeper than 512 levels"):
+        moesaic.parse("module {" * 5000 + "}" * 5000)
+    with pytest.raises(moesaic.Error, match="nested deeper than 512 levels"):
+        moesaic.parse("module attributes {moe.a = " + "[" * 20000 +
+                      "]" * 20000 + "} {}")
     with pytest.raises(moesaic.Error, match="holds no moe.model|needs a moe.model"):
         moesaic.compile(moesaic.parse("module {}"), hw="edge-chiplet-4",
                         strategy="ep")
