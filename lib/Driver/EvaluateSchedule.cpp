@@ -8,6 +8,7 @@
 #include "moesaic/Driver/Evaluate.h"
 #include "moesaic/Perf/LowerBounds.h"
 #include "moesaic/Perf/Simulator.h"
+#include "moesaic/Perf/Timeline.h"
 #include "moesaic/Perf/StepWindows.h"
 #include "moesaic/Perf/StrategyRuntime.h"
 
@@ -101,9 +102,6 @@ struct SimulatedSteps {
   double analyticUs = 0;
   size_t tasks = 0;
   size_t windows = 0;
-  /// The whole graph, when it was simulated in one window (the timeline
-  /// needs it).
-  TaskGraph graph;
 };
 } // namespace
 
@@ -151,11 +149,12 @@ void StepStats::addWindow(const TaskGraph &window, const Simulator &sim,
 /// (on a worker thread when `pipelined`, while later steps are emitted), so
 /// only a few steps' tasks are held at a time. Returns false when a step
 /// does not follow the last cut after all (windows already simulated would
-/// be wrong): the caller starts over without windows.
+/// be wrong): the caller starts over without windows. With a `timeline`,
+/// every window's tasks are added to it as they are simulated.
 static bool simulateSteps(StrategyRuntime &runtime, const SystemModel &system,
                           const ModelDesc &model, const GatingTrace &trace,
                           int64_t context, bool windowed, bool pipelined,
-                          SimulatedSteps &out) {
+                          perf::Timeline *timeline, SimulatedSteps &out) {
   SimOptions options;
   options.recordTasks = true;
   Simulator simulator(system, options);
@@ -168,9 +167,11 @@ static bool simulateSteps(StrategyRuntime &runtime, const SystemModel &system,
   std::deque<std::shared_future<void>> inFlight;
   auto simulateWindow = [&](std::shared_ptr<TaskGraph> window,
                             std::vector<TaskId> stepBegin) {
-    auto run = [&simulator, &stats, window, stepBegin] {
+    auto run = [&simulator, &stats, timeline, window, stepBegin] {
       simulator.run(*window);
       stats.addWindow(*window, simulator, stepBegin);
+      if (timeline)
+        timeline->addWindow(*window, simulator);
     };
     ++out.windows;
     if (!worker)
@@ -182,7 +183,7 @@ static bool simulateSteps(StrategyRuntime &runtime, const SystemModel &system,
     inFlight.push_back(worker->async(std::move(run)));
   };
 
-  TaskGraph &graph = out.graph;
+  TaskGraph graph;
   TaskId prev = graph.addBarrier();
   // The held steps: each one's first task.
   std::vector<TaskId> stepBegin;
@@ -242,12 +243,16 @@ static bool simulateSteps(StrategyRuntime &runtime, const SystemModel &system,
     simulateWindow(std::move(window), std::move(stepBegin));
     if (worker)
       worker->wait();
-    out.graph = TaskGraph();
   } else {
     simulator.run(graph);
     stats.addWindow(graph, simulator, stepBegin);
+    if (timeline)
+      timeline->addWindow(graph, simulator);
     out.windows = 1;
   }
+  // The windows kept no labels; the graph they were emitted into has all.
+  if (timeline)
+    timeline->setLabels(graph.labelNames());
   out.sim = simulator.take();
   return true;
 }
@@ -258,10 +263,11 @@ moesaic::evaluateSchedule(const llvm::json::Object &schedule,
                           const WorkloadSpec &workload,
                           const GatingTrace &trace, bool recordTimeline,
                           llvm::StringRef runtimeMode,
-                          llvm::StringRef taskGranularity, bool pipelined) {
+                          llvm::StringRef taskGranularity, bool pipelined,
+                          bool windowed) {
   return evaluateSchedule(llvm::json::Object(schedule), system, model,
                           workload, trace, recordTimeline, runtimeMode,
-                          taskGranularity, pipelined);
+                          taskGranularity, pipelined, windowed);
 }
 
 llvm::Expected<StrategyOutcome>
@@ -270,7 +276,8 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
                           const WorkloadSpec &workload,
                           const GatingTrace &trace, bool recordTimeline,
                           llvm::StringRef runtimeMode,
-                          llvm::StringRef taskGranularity, bool pipelined) {
+                          llvm::StringRef taskGranularity, bool pipelined,
+                          bool windowed) {
   // Speed (docs/performance.md): the outcome keeps the schedule (for
   // --schedule); take it over rather than deep-copying it.
   StrategyOutcome out;
@@ -314,18 +321,23 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
 
   int64_t context =
       workload.context > 0 ? workload.context : kDefaultContext;
-  // Speed (docs/performance.md): simulated in windows of steps unless the
-  // timeline needs the whole graph.
+  // Speed (docs/performance.md): simulated in windows of steps, the
+  // timeline (if any) recorded window by window.
+  std::shared_ptr<perf::Timeline> timeline;
+  if (recordTimeline)
+    timeline = std::make_shared<perf::Timeline>(system);
   SimulatedSteps steps;
-  if (!simulateSteps(**runtime, system, model, trace, context,
-                     /*windowed=*/!recordTimeline, pipelined, steps)) {
+  if (!simulateSteps(**runtime, system, model, trace, context, windowed,
+                     pipelined, timeline.get(), steps)) {
     runtime = makeRuntime();
     if (!runtime)
       return runtime.takeError();
     steps = SimulatedSteps();
+    if (timeline)
+      timeline->clear();
     // Without windows every step is held: nothing to fall back from.
     simulateSteps(**runtime, system, model, trace, context,
-                  /*windowed=*/false, pipelined, steps);
+                  /*windowed=*/false, pipelined, timeline.get(), steps);
   }
   const SimResult &sim = steps.sim;
   if (!sim.warnings.empty())
@@ -448,7 +460,6 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
   (*runtime)->report(result);
   out.result = std::move(result);
   out.simulatorWindows = steps.windows;
-  if (recordTimeline)
-    out.timeline = perf::timelineJSON(steps.graph, system, sim);
+  out.timeline = std::move(timeline);
   return out;
 }

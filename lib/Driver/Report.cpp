@@ -1,6 +1,7 @@
 //===- Report.cpp - The cost report: JSON, text, files of a sink ----------===//
 
 #include "moesaic/Driver/Evaluate.h"
+#include "moesaic/Perf/Timeline.h"
 #include "moesaic/Target/HardwareFile.h"
 
 #include "moesaic/Support/NumberFormat.h"
@@ -142,34 +143,10 @@ llvm::json::Value EvaluationSink::scheduleJSON() const {
                             {"schedules", std::move(all)}};
 }
 
-llvm::json::Value EvaluationSink::timelineJSON() const {
-  if (outcomes.size() == 1 && outcomes.front().timeline)
-    return *outcomes.front().timeline;
-  llvm::json::Array events;
-  for (size_t i = 0; i < outcomes.size(); ++i) {
-    const StrategyOutcome &o = outcomes[i];
-    if (!o.timeline)
-      continue;
-    const llvm::json::Object *trace = o.timeline->getAsObject();
-    const llvm::json::Array *list =
-        trace ? trace->getArray("traceEvents") : nullptr;
-    if (!list)
-      continue;
-    for (const llvm::json::Value &v : *list) {
-      const llvm::json::Object *e = v.getAsObject();
-      if (!e)
-        continue;
-      llvm::json::Object copy = *e;
-      int64_t pid = e->getInteger("pid").value_or(0);
-      copy["pid"] = pid + (int64_t)(1000 * i);
-      if (e->getString("name") == "process_name")
-        if (const llvm::json::Object *args = e->getObject("args"))
-          if (auto name = args->getString("name"))
-            copy["args"] = llvm::json::Object{
-                {"name", o.strategy + ": " + name->str()}};
-      events.push_back(std::move(copy));
-    }
-  }
-  return llvm::json::Object{{"traceEvents", std::move(events)},
-                            {"displayTimeUnit", "ns"}};
+void EvaluationSink::writeTimeline(llvm::raw_ostream &os) const {
+  std::vector<std::pair<std::string, const perf::Timeline *>> timelines;
+  for (const StrategyOutcome &o : outcomes)
+    if (o.timeline)
+      timelines.push_back({o.strategy, o.timeline.get()});
+  perf::Timeline::write(os, timelines);
 }

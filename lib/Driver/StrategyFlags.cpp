@@ -270,7 +270,8 @@ int moesaic::writeStrategyOutputs() {
       return rc;
   if (!timelineOpt.empty())
     if (int rc = writeOutputFile(timelineOpt, [&](llvm::raw_ostream &os) {
-          os << s.timelineJSON() << "\n";
+          s.writeTimeline(os);
+          os << "\n";
         }))
       return rc;
   return 0;

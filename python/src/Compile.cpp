@@ -107,8 +107,10 @@ moesaic::python::compile(const CompileRequest &request, Diagnostics &diags) {
   out.reportText = reportText(sink.report);
   out.reportJSON = jsonText(llvm::json::Value(std::move(sink.report)));
   out.scheduleJSON = jsonText(sink.scheduleJSON());
-  if (request.timeline)
-    out.timelineJSON = jsonText(sink.timelineJSON());
+  if (request.timeline) {
+    llvm::raw_string_ostream os(out.timelineJSON);
+    sink.writeTimeline(os);
+  }
   out.hardwareJSON = hardwareFactsJSON(*target);
   llvm::raw_string_ostream os(out.mlir);
   module->print(os);

@@ -9,6 +9,7 @@
 #include "PerfTestUtil.h"
 
 #include "moesaic/Perf/Simulator.h"
+#include "moesaic/Perf/Timeline.h"
 #include "moesaic/Perf/StrategyRuntime.h"
 
 #include <gtest/gtest.h>

@@ -207,16 +207,28 @@ TEST(StepWindows, EvaluationMatchesOneWindow) {
     WorkloadSpec spec = *parseWorkloadSpec("batch=4,steps=12,seed=3");
     GatingTrace trace = *makeTrace(spec, model);
     llvm::json::Object schedule{{"strategy", name}};
-    // recordTimeline keeps the whole graph: one window, the reference.
+    // Without windows: the whole graph at once, the reference.
     llvm::Expected<StrategyOutcome> one =
-        evaluateSchedule(schedule, system, model, spec, trace, true);
+        evaluateSchedule(schedule, system, model, spec, trace, true, "direct",
+                         "fine", false, /*windowed=*/false);
     ASSERT_TRUE((bool)one) << llvm::toString(one.takeError());
     EXPECT_EQ(one->simulatorWindows, 1u);
     std::string expected =
         llvm::formatv("{0}", llvm::json::Value(llvm::json::Object(one->result)));
+    auto timelineText = [](const StrategyOutcome &o) {
+      EvaluationSink sink;
+      sink.outcomes.push_back({o.strategy, {}, {}, o.timeline});
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      sink.writeTimeline(os);
+      return os.str();
+    };
+    std::string expectedTimeline = timelineText(*one);
+    ASSERT_NE(expectedTimeline.find("\"ph\":\"X\""), std::string::npos);
     for (bool pipelined : {false, true}) {
+      // The timeline is recorded window by window: the same slices.
       llvm::Expected<StrategyOutcome> windowed = evaluateSchedule(
-          schedule, system, model, spec, trace, false, "direct", "fine",
+          schedule, system, model, spec, trace, true, "direct", "fine",
           pipelined);
       ASSERT_TRUE((bool)windowed) << llvm::toString(windowed.takeError());
       // A window per step when every step ends in a cut; after a leak the
@@ -228,6 +240,8 @@ TEST(StepWindows, EvaluationMatchesOneWindow) {
                                          windowed->result)))
                     .str(),
                 expected)
+          << shape << (pipelined ? " pipelined" : "");
+      EXPECT_EQ(timelineText(*windowed), expectedTimeline)
           << shape << (pipelined ? " pipelined" : "");
     }
   }

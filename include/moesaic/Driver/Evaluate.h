@@ -22,9 +22,14 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace moesaic::perf {
+class Timeline;
+} // namespace moesaic::perf
 
 namespace moesaic {
 
@@ -55,7 +60,8 @@ struct StrategyOutcome {
   llvm::json::Object schedule;
   /// The report's results[] entry.
   llvm::json::Object result;
-  std::optional<llvm::json::Value> timeline;
+  /// The simulated run's per-task timeline, when asked for.
+  std::shared_ptr<perf::Timeline> timeline;
   /// How many windows the simulator ran the steps in (1: the whole graph
   /// at once; Perf/StepWindows.h).
   size_t simulatorWindows = 0;
@@ -70,17 +76,20 @@ struct EvaluationSink {
   /// The schedule file's content: the schedule of a single strategy, or
   /// {"schema": "moesaic.schedules/1", "schedules": [...]} for several.
   llvm::json::Value scheduleJSON() const;
-  /// The timeline file's content: one strategy's Chrome trace, or all of
-  /// them side by side (process ids offset by 1000 per strategy, process
-  /// names prefixed with the strategy).
-  llvm::json::Value timelineJSON() const;
+  /// Writes the timeline file's content: one strategy's Chrome trace, or
+  /// all of them side by side (process ids offset by 1000 per strategy,
+  /// process names prefixed with the strategy). Streamed: a timeline of
+  /// millions of slices is never held as a JSON value.
+  void writeTimeline(llvm::raw_ostream &os) const;
 };
 
 /// Runs a strategy's exported schedule through its runtime and the
 /// simulator over `trace`. No MLIR involved. With `pipelined`, the
 /// simulator runs the steps already emitted on a second thread while the
-/// runtime emits the next (the results are the same either way). Fails when the runtime is
-/// missing, the schedule is malformed, the simulator reports a malformed
+/// runtime emits the next (the results are the same either way). Without
+/// `windowed`, the steps are simulated as one graph, never cut into
+/// windows (the reference the windowed results equal; tests). Fails when
+/// the runtime is missing, the schedule is malformed, the simulator reports a malformed
 /// graph, or (internal check) the simulated latency beats its lower bound.
 llvm::Expected<StrategyOutcome>
 evaluateSchedule(const llvm::json::Object &schedule, const SystemModel &system,
@@ -88,7 +97,7 @@ evaluateSchedule(const llvm::json::Object &schedule, const SystemModel &system,
                  const GatingTrace &trace, bool recordTimeline,
                  llvm::StringRef runtime = "direct",
                  llvm::StringRef taskGranularity = "fine",
-                 bool pipelined = false);
+                 bool pipelined = false, bool windowed = true);
 /// The same, taking the schedule over instead of copying it into the
 /// outcome (a schedule with when/where programs is large).
 llvm::Expected<StrategyOutcome>
@@ -97,7 +106,7 @@ evaluateSchedule(llvm::json::Object &&schedule, const SystemModel &system,
                  const GatingTrace &trace, bool recordTimeline,
                  llvm::StringRef runtime = "direct",
                  llvm::StringRef taskGranularity = "fine",
-                 bool pipelined = false);
+                 bool pipelined = false, bool windowed = true);
 
 /// The report: model, hardware, workload (as `trace` has it), results,
 /// speedup vs the first.

@@ -112,13 +112,6 @@ private:
 SimResult simulate(const TaskGraph &graph, const SystemModel &system,
                    const SimOptions &options = {});
 
-/// Chrome/Perfetto trace JSON of a recorded run: one process per device
-/// (threads "compute" and "memory") and one for the links (a thread per
-/// directed link); slices never overlap on one thread.
-llvm::json::Value timelineJSON(const TaskGraph &graph,
-                               const SystemModel &system,
-                               const SimResult &result);
-
 } // namespace moesaic::perf
 
 #endif // MOESAIC_PERF_SIMULATOR_H

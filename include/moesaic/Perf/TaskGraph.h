@@ -130,6 +130,10 @@ public:
     return t.label < labels.size() ? labels[t.label] : labels[0];
   }
 
+  /// Every interned label, by id (labelOf(t) is labelNames()[t.label]);
+  /// empty in a split-off window.
+  const std::vector<std::string> &labelNames() const { return labels; }
+
   /// Reserves room for this many more tasks and dependencies.
   void reserve(size_t numTasks, size_t numDeps);
 
