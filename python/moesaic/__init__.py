@@ -51,15 +51,19 @@ def _is_bytes(obj):
     return isinstance(obj, (bytes, bytearray, memoryview))
 
 
-def import_onnx(model, name=None):
-    """Imports an ONNX model: a path (.onnx binary protobuf or .onnxtext),
-    or the bytes of a serialized ModelProto. Returns a Module holding a
-    moe.model; the importer's warnings (e.g. an expert a torch trace
-    dropped) are issued as MoesaicWarning."""
-    if _is_bytes(model):
-        module = Module.from_onnx_bytes(model, name or "<onnx bytes>")
+def import_onnx(path, name=None):
+    """Imports an ONNX model: `path` names a file (.onnx binary protobuf or
+    .onnxtext; a str or os.PathLike), or is the bytes of a serialized
+    ModelProto. Returns a Module holding a moe.model; the importer's
+    warnings (e.g. an expert a torch trace dropped) are issued as
+    MoesaicWarning."""
+    if _is_bytes(path):
+        module = Module.from_onnx_bytes(path, name or "<onnx bytes>")
     else:
-        path = _os.fspath(model)
+        if not isinstance(path, (str, _os.PathLike)):
+            raise TypeError("path must be a file path (str or os.PathLike) "
+                            "or ONNX bytes, not " + type(path).__name__)
+        path = _os.fspath(path)
         if path.endswith((".onnx", ".onnxtext")):
             module = Module.from_file(path)
         else:

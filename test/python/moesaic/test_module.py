@@ -73,6 +73,8 @@ def test_import_onnx_file_and_bytes(onnx_path, onnx_bytes):
     from_bytes = moesaic.import_onnx(onnx_bytes, name="fused_moe.onnx")
     assert from_bytes.summary()["moe_layers"] == s["moe_layers"]
     assert moesaic.Module.from_file(onnx_path).summary() == s
+    # The keyword SPEC.md names: import_onnx(path) -> Module.
+    assert moesaic.import_onnx(path=onnx_path).summary() == s
 
 
 @requires_onnx
@@ -83,6 +85,8 @@ def test_import_onnx_errors(tmp_path):
         moesaic.import_onnx(tmp_path / "missing.onnx")
     with pytest.raises(moesaic.Error, match="cannot read"):
         moesaic.import_onnx(tmp_path / "missing.bin")
+    with pytest.raises(TypeError, match="path must be a file path .* not int"):
+        moesaic.import_onnx(42)
 
 
 @pytest.mark.skipif(moesaic.have_onnx(), reason="this build imports ONNX")
