@@ -53,6 +53,23 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   FailureOr<SystemModel> system = hw::buildSystemModel(systemOp);
   if (failed(system))
     return failure();
+  // The devices that compute model layers need compute and the memory
+  // their weights stream from: without them the simulator would only find
+  // a task that never ends, far from the mistake in the hardware.
+  for (unsigned d : system->acceleratorDevices()) {
+    const Device &dev = system->devices[d];
+    const char *missing =
+        dev.peakTflops.empty() ? "'peak_tflops' (its compute)"
+        : !(dev.offchipGBps > 0)
+            ? "'offchip_gbps' (the bandwidth of the off-chip memory its "
+              "weights are read from)"
+            : nullptr;
+    if (missing)
+      return module.emitError()
+             << "hardware '" << system->name << "': device '" << dev.name
+             << "' (" << toString(dev.kind)
+             << ") computes model layers, so it needs " << missing;
+  }
   // Chiplet packages and GPU clusters keep the weights in their devices'
   // off-chip memory and are simulated whatever it holds (gpu-ndp and wafer
   // strategies refuse a model that does not fit): say so when it cannot.

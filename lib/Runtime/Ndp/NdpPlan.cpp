@@ -18,9 +18,19 @@ static std::string gib(int64_t bytes) {
 }
 
 llvm::Expected<unsigned> moesaic::ndp::findGpu(const SystemModel &system) {
+  std::vector<unsigned> gpus;
   for (unsigned d : system.acceleratorDevices())
     if (system.devices[d].kind == DeviceKind::Gpu)
-      return d;
+      gpus.push_back(d);
+  if (gpus.size() > 1)
+    return llvm::createStringError(
+        "hardware '" + system.name + "' has " + std::to_string(gpus.size()) +
+        " GPUs ('" + system.devices[gpus[0]].name + "', '" +
+        system.devices[gpus[1]].name + "'" + (gpus.size() > 2 ? ", ..." : "") +
+        "): the GPU-NDP strategies model one GPU plus NDP units (the others "
+        "would sit idle)");
+  if (gpus.size() == 1)
+    return gpus[0];
   return llvm::createStringError(
       "hardware '" + system.name + "' has no GPU: the GPU-NDP strategies need "
       "one GPU plus NDP units");
