@@ -19,6 +19,9 @@ if ! "$root/scripts/build.sh" > "$build/logs/build.log" 2>&1; then
   exit 1
 fi
 
+# Results of an earlier run must not be read as this run's if a suite dies
+# before writing its own.
+rm -f "$build/logs/lit.json" "$build/logs/ctest.xml"
 echo "Running the lit suites"
 /usr/bin/python3 "$lit" -sv -o "$build/logs/lit.json" "$build/test"
 echo "Running the unit tests"
