@@ -73,7 +73,9 @@ def PlaceDense : Pass<"moe-place-dense", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"data\"",
-           "data, tensor or single">,
+           "How the dense parts run: data (weights replicated, each "
+           "accelerator its share of the tokens), tensor (weights split, "
+           "results all-reduced) or single (the first accelerator)">,
   ];
 }
 
@@ -171,7 +173,7 @@ def FasterMoeShadowing : Pass<"moe-fastermoe-shadowing", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"maxShadows", "max-shadows", "int64_t", /*default=*/"-1",
-           "Upper bound of shadowed experts per layer and step (-1: none)">,
+           "Upper bound of shadowed experts per layer and step (-1: no limit)">,
   ];
 }
 

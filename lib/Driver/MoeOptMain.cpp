@@ -109,6 +109,12 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     if (auto *flag = static_cast<llvm::cl::opt<bool> *>(
             registered.lookup("mlir-print-op-on-diagnostic")))
       flag->setValue(false);
+  if (given("hw") && hwOpt.empty()) {
+    llvm::WithColor::error(llvm::errs(), "moe-opt")
+        << "--hw is empty: give a preset name (--list-hw lists them) or the "
+           "path of a hardware file\n";
+    return 1;
+  }
   // --pass-pipeline replaces the pipeline --hw starts, so the target would
   // be missing or another one (its own moe-attach-target).
   if (!hwOpt.empty() && given("pass-pipeline")) {

@@ -329,8 +329,9 @@ def compile(model, hw=None, strategy=None, workload=None, timeline=True,
               er-mapping; docs/dataflow.md)
     task_granularity  simulator tasks of runtimes that offer a choice
               (fse-dp): "fine" (one per shard chunk transfer and compute)
-              or "coarse" (one per layer and chiplet or link busy
-              interval, docs/fse-dp.md); report["results"][i]
+              or "coarse" (each MoE layer as 6 pipelined waves of
+              per-chiplet loads, per-link transfers and per-holder
+              computes, docs/fse-dp.md); report["results"][i]
               ["task_granularity"] says which ran
     dataflow_program  include the strategy's when/where program (fse-dp,
               ndp-tp, er-mapping; docs/dataflow.md) in Result.schedule
