@@ -193,10 +193,11 @@ class Result:
         self.mlir = raw["mlir"]
         self._text = raw["report_text"]
         # Compiler warnings, then what the model's description warns about
-        # (e.g. an ONNX expert the importer found inconsistent).
+        # (e.g. an ONNX expert the importer found inconsistent) unless a
+        # compiler warning already said it (with its location in front).
         self.warnings = list(raw["warnings"]) + [
             w for w in self.report.get("model", {}).get("warnings", [])
-            if w not in raw["warnings"]]
+            if not any(c.endswith(w) for c in raw["warnings"])]
         self._timeline_text = raw["timeline"]
         self._timeline = None
 

@@ -8,7 +8,7 @@ import warnings
 import pytest
 
 import moesaic
-from conftest import TINY, make_fused_moe_onnx, requires_onnx
+from conftest import SRC_ROOT, TINY, make_fused_moe_onnx, requires_onnx
 
 WORKLOAD = "batch=8,trace=zipf:1.2,seed=3,steps=4"
 
@@ -221,6 +221,23 @@ def test_warnings_reach_python(tmp_path):
                             workload="steps=1")
     assert any("router_probs scores 6" in str(w.message) for w in caught)
     assert any("router_probs scores 6" in w for w in r.warnings)
+
+
+def test_a_warning_is_listed_once(tmp_path):
+    # The compiler's warning (with its location) and the report's model
+    # warning say the same: Result.warnings lists it once.
+    spec = json.loads((SRC_ROOT / "hardware" / "edge-chiplet-4.json").read_text())
+    for d in spec["devices"]:
+        if "offchip_bytes" in d:
+            d["offchip_bytes"] = 1024
+    path = tmp_path / "small-memory.json"
+    path.write_text(json.dumps(spec))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = moesaic.compile(TINY, hw=path, strategy="ep", workload="steps=1",
+                            timeline=False)
+    exceed = [w for w in r.warnings if "exceed the off-chip memory" in w]
+    assert len(exceed) == 1, r.warnings
 
 
 def test_save(ep_result, tmp_path):
