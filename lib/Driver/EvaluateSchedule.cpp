@@ -455,6 +455,14 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
     std::string note = (*runtime)->analyticNote();
     result["analytic_note"] = note.empty() ? why : why + "; " + note;
   }
+  // A zero is no measurement: say why (wafer strategies, and baselines
+  // whose experts do not fit twice on chip, stream weights from off-chip
+  // memory inside their compute tasks and allocate no staging buffers).
+  if (memoryNote.empty() && peak == 0)
+    memoryNote = "peak_onchip_bytes is 0: this strategy's tasks stream "
+                 "weights from off-chip memory inside their compute and "
+                 "model no on-chip buffers (staging, activations), so it "
+                 "is not a measurement of on-chip use";
   if (!memoryNote.empty())
     result["memory_note"] = memoryNote;
   (*runtime)->report(result);
