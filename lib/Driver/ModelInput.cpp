@@ -7,19 +7,21 @@
 #include "moesaic/Frontend/OnnxImporter.h"
 #endif
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
-
-#include <chrono>
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
+
+#include <algorithm>
+#include <chrono>
 
 using namespace mlir;
 using namespace moesaic;
@@ -31,6 +33,46 @@ static llvm::cl::opt<bool> importTiming(
 static bool isOnnxInput(llvm::StringRef path) {
   return path.ends_with_insensitive(".onnx") ||
          path.ends_with_insensitive(".onnxtext");
+}
+
+unsigned moesaic::opNestingDepth(Operation *root) {
+  unsigned deepest = 0;
+  llvm::SmallVector<std::pair<Operation *, unsigned>> work = {{root, 1}};
+  while (!work.empty()) {
+    auto [op, depth] = work.pop_back_val();
+    deepest = std::max(deepest, depth);
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (Operation &inner : block)
+          work.push_back({&inner, depth + 1});
+  }
+  return deepest;
+}
+
+static bool startsAsBytecode(llvm::MemoryBufferRef input) {
+  return input.getBuffer().starts_with("ML\xefR");
+}
+
+std::optional<std::string>
+moesaic::bytecodeNestingProblem(llvm::MemoryBufferRef input,
+                                const DialectRegistry &registry) {
+  MLIRContext context(registry);
+  context.allowUnregisteredDialects();
+  // The real parse reports this one's errors.
+  ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) {
+    return success();
+  });
+  Block block;
+  ParserConfig config(&context, /*verifyAfterParse=*/false);
+  if (failed(readBytecodeFile(input, &block, config)))
+    return std::nullopt;
+  unsigned depth = 0;
+  for (Operation &op : block)
+    depth = std::max(depth, opNestingDepth(&op));
+  if (depth <= kMaxMlirDepth)
+    return std::nullopt;
+  return "operations nested " + std::to_string(depth) +
+         " deep, more than " + std::to_string(kMaxMlirDepth);
 }
 
 std::unique_ptr<llvm::MemoryBuffer>
@@ -50,10 +92,12 @@ moesaic::openModelInput(llvm::StringRef path, DialectRegistry &registry) {
       llvm::WithColor::error(llvm::errs(), "moe-opt") << error << "\n";
       return nullptr;
     }
-    // MLIR's parser recurses once per level: refuse what would overflow
-    // the stack before it starts.
-    if (std::optional<std::string> why =
-            mlirNestingProblem(input->getBuffer())) {
+    // MLIR's parser (text) and verifier recurse once per level: refuse
+    // what would overflow the stack before they start.
+    std::optional<std::string> why = mlirNestingProblem(input->getBuffer());
+    if (!why && startsAsBytecode(*input))
+      why = bytecodeNestingProblem(*input, registry);
+    if (why) {
       llvm::WithColor::error(llvm::errs(), "moe-opt")
           << (path == "-" ? llvm::StringRef("<stdin>") : path) << ": "
           << *why << "; no model nests that deep\n";

@@ -2,8 +2,10 @@
 
 #include "Workspace.h"
 #include "moesaic/InitAll.h"
+#include "moesaic/Driver/ModelInput.h"
 #include "moesaic/Support/InputChecks.h"
 
+#include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -119,9 +121,20 @@ OwningOpRef<ModuleOp> Workspace::load(const ModelSource &source) {
     }
     sources.push_back(std::make_unique<llvm::SourceMgr>());
     sources.back()->AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
-    ParserConfig config(&ctx);
+    // Verified after the nesting is counted: the verifier recurses once
+    // per level (text deeper than that was refused above; bytecode has no
+    // brackets to count).
+    ParserConfig config(&ctx, /*verifyAfterParse=*/false);
     OwningOpRef<ModuleOp> module =
         parseSourceFile<ModuleOp>(*sources.back(), config);
+    if (module && opNestingDepth(*module) > kMaxMlirDepth) {
+      error("'" + source.name + "': operations nested " +
+            std::to_string(opNestingDepth(*module)) + " deep, more than " +
+            std::to_string(kMaxMlirDepth) + "; no model nests that deep");
+      return nullptr;
+    }
+    if (module && failed(verify(*module)))
+      module = nullptr;
     if (!module && current && !current->hasErrors())
       error("'" + source.name + "': not a valid MLIR module");
     return module;

@@ -15,6 +15,12 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <memory>
+#include <optional>
+#include <string>
+
+namespace mlir {
+class Operation;
+} // namespace mlir
 
 namespace moesaic {
 
@@ -23,6 +29,20 @@ namespace moesaic {
 /// one `error:` naming the file to stderr and returns null.
 std::unique_ptr<llvm::MemoryBuffer>
 openModelInput(llvm::StringRef path, mlir::DialectRegistry &registry);
+
+/// How deeply `root`'s operations nest (root alone: 1), counted without
+/// recursion: MLIR's verifier, printer and walks recurse once per level
+/// and overflow the stack some thousands of levels down.
+unsigned opNestingDepth(mlir::Operation *root);
+
+/// Why MLIR bytecode `input` cannot be handed to MLIR's verifier safely
+/// (operations nested deeper than kMaxMlirDepth, InputChecks.h), or
+/// nothing (also when it does not parse: the real parse reports that).
+/// Text has the cheaper bracket count (mlirNestingProblem); bytecode is
+/// parsed once without verification to count.
+std::optional<std::string>
+bytecodeNestingProblem(llvm::MemoryBufferRef input,
+                       const mlir::DialectRegistry &registry);
 
 /// Parses `input` (MLIR text or bytecode), describes its moe.model and
 /// prints the report's "model" section as JSON. Returns the exit code.

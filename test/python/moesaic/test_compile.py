@@ -152,7 +152,7 @@ def test_hardware_file_target(tmp_path):
     assert hw_name(r.report) == "my-package"
 
 
-def test_errors():
+def test_errors(tmp_path):
     with pytest.raises(moesaic.Error, match="needs strategy=.*ep"):
         moesaic.compile(TINY, hw="edge-chiplet-4")
     with pytest.raises(moesaic.Error, match="needs strategies="):
@@ -176,6 +176,18 @@ def test_errors():
     with pytest.raises(moesaic.Error, match="nested deeper than 512 levels"):
         moesaic.parse("module attributes {moe.a = " + "[" * 20000 +
                       "]" * 20000 + "} {}")
+    # Bytecode: its operations' nesting is counted before verification.
+    deep = moesaic.parse("module {" * 400 + "}" * 400)
+    assert "module" in str(moesaic.parse(deep.bytecode()))
+    nested = tmp_path / "nested.mlirbc"
+    text = tmp_path / "nested.mlir"
+    text.write_text("module {" * 3000 + "}" * 3000)
+    import shutil, subprocess
+    mlir_opt = shutil.which("mlir-opt") or "/usr/lib/llvm-19/bin/mlir-opt"
+    subprocess.run([mlir_opt, str(text), "--emit-bytecode", "-o",
+                    str(nested)], check=True)
+    with pytest.raises(moesaic.Error, match="operations nested 3000 deep"):
+        moesaic.parse(nested.read_bytes())
     with pytest.raises(moesaic.Error, match="holds no moe.model|needs a moe.model"):
         moesaic.compile(moesaic.parse("module {}"), hw="edge-chiplet-4",
                         strategy="ep")
