@@ -664,8 +664,18 @@ llvm::Expected<Graph> buildGraphFromBytes(llvm::StringRef bytes, bool isText,
   onnx::ModelProto model;
   if (isText) {
     std::string text = bytes.str();
-    onnx::OnnxParser parser(text.c_str());
-    onnx::Status status = parser.Parse(model);
+    onnx::Status status;
+    // ONNX's text parser converts numbers with std::stoll/stol/stof, which
+    // throw on a number out of range (a dimension of 20 digits, 1e999):
+    // caught here, or it aborted the program.
+    try {
+      onnx::OnnxParser parser(text.c_str());
+      status = parser.Parse(model);
+    } catch (const std::out_of_range &) {
+      return fail("cannot parse ONNX text: a number is out of range");
+    } catch (const std::exception &e) {
+      return fail(std::string("cannot parse ONNX text: ") + e.what());
+    }
     if (!status.IsOK())
       return fail("cannot parse ONNX text: " + status.ErrorMessage());
   } else {
