@@ -80,6 +80,17 @@ static double exposedMigrationUs(const TaskGraph &window,
   return std::max(0.0, unionLength(both) - unionLength(other));
 }
 
+/// A byte figure for the report: rounded, and saturated at INT64_MAX
+/// (llround of a larger double is undefined; a context of 2^38 tokens gave
+/// -9223372036854775808).
+static int64_t byteCount(double bytes) {
+  if (!(bytes > 0))
+    return 0;
+  if (bytes >= 9.2e18)
+    return INT64_MAX;
+  return std::llround(bytes);
+}
+
 namespace {
 /// What the report needs of the simulated steps, gathered window by window.
 struct StepStats {
@@ -365,7 +376,7 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
     links.push_back(llvm::json::Object{
         {"src", system.devices[link.src].name},
         {"dst", system.devices[link.dst].name},
-        {"bytes", (int64_t)std::llround(sim.links[i].bytes)},
+        {"bytes", byteCount(sim.links[i].bytes)},
         {"busy_us", sim.links[i].busyUs}});
   }
 
@@ -408,7 +419,7 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
         {"memory", isVram ? "vram" : "sram"},
         {"peak_onchip_bytes", inUse},
         {"onchip_capacity_bytes", capacity},
-        {"offchip_bytes", (int64_t)std::llround(d.offchipBytes)},
+        {"offchip_bytes", byteCount(d.offchipBytes)},
         {"compute_busy_us", d.computeBusyUs / numSteps},
         {"memory_busy_us", d.memoryBusyUs / numSteps}});
   }
@@ -433,8 +444,8 @@ moesaic::evaluateSchedule(llvm::json::Object &&scheduleIn,
       {"lower_bound", bound.toJSON()},
       {"bound_ratio", lowerBound > 0 ? latency / lowerBound : 0.0},
       {"analytic_latency_us", analyticMean},
-      {"comm_bytes", (int64_t)std::llround(sim.commBytes)},
-      {"offchip_bytes", (int64_t)std::llround(offchip)},
+      {"comm_bytes", byteCount(sim.commBytes)},
+      {"offchip_bytes", byteCount(offchip)},
       {"peak_onchip_bytes", peak},
       {"migration_exposed_us", steps.stats.migrationExposedUs / numSteps},
       {"layers", std::move(layers)},

@@ -713,8 +713,12 @@ llvm::json::Object moesaic::hardwareSummary(const SystemModel &sys) {
   int64_t onchip = 0, offchip = 0;
   double offchipGBps = 0, tflops = 0;
   for (unsigned d : sys.acceleratorDevices()) {
-    onchip += sys.devices[d].onchipBytes;
-    offchip += sys.devices[d].offchipBytes;
+    // Saturating: 128 devices of 2^56 bytes each wrapped to INT64_MIN.
+    for (auto [sum, add] : {std::pair<int64_t *, int64_t>{
+                                &onchip, sys.devices[d].onchipBytes},
+                            {&offchip, sys.devices[d].offchipBytes}})
+      if (__builtin_add_overflow(*sum, add, sum))
+        *sum = INT64_MAX;
     offchipGBps += sys.devices[d].offchipGBps;
     tflops += sys.devices[d].peakFor("bf16");
   }
