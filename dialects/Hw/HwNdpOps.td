@@ -76,10 +76,14 @@ def Hw_NdpVramPlanOp : Hw_Op<"ndp_vram_plan", [HasParent<"ScheduleOp">,
       if (nonExpert + kv + work + experts > vram)
         return emitOpError() << "spends more than the " << vram
                              << " bytes of VRAM";
-      if (decay <= 0 || decay > 1)
+      // Written so that NaN fails too (it compares false with anything and
+      // reached the schedule JSON as `nan`, which is not JSON).
+      if (!(decay > 0 && decay <= 1))
         return emitOpError() << "decay must be in (0, 1]";
-      if (getHysteresis().convertToDouble() < 1)
-        return emitOpError() << "hysteresis must be at least 1";
+      double hysteresis = getHysteresis().convertToDouble();
+      if (!(hysteresis >= 1 && hysteresis < INFINITY))
+        return emitOpError() << "hysteresis must be a finite number of at "
+                                "least 1";
       if ((int64_t)getChunkBytes() <= 0 || (int64_t)getMaxBatch() <= 0 ||
           (int64_t)getContext() <= 0)
         return emitOpError()
