@@ -149,7 +149,7 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     return 1;
 
   if (!checkOutputPath("-o", outputFilename) ||
-      !checkOutputsDistinct(outputFilename))
+      !checkOutputsDistinct(outputFilename, {inputFilename, hwOpt}))
     return 1;
 
   // .onnx / .onnxtext inputs are imported into the moe dialect here.

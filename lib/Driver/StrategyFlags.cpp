@@ -11,6 +11,8 @@
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -225,24 +227,61 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
   return true;
 }
 
-bool moesaic::checkOutputsDistinct(llvm::StringRef irPath) {
+/// One key per file however the path is spelled: the real path of the
+/// file when it exists (symlinks resolved), else of its directory plus its
+/// name; the path as given when neither resolves.
+static std::string fileKey(llvm::StringRef path) {
+  llvm::SmallString<256> real;
+  if (!llvm::sys::fs::real_path(path, real))
+    return real.str().str();
+  llvm::StringRef dir = llvm::sys::path::parent_path(path);
+  if (!llvm::sys::fs::real_path(dir.empty() ? "." : dir, real)) {
+    llvm::sys::path::append(real, llvm::sys::path::filename(path));
+    return real.str().str();
+  }
+  return path.str();
+}
+
+bool moesaic::checkOutputsDistinct(llvm::StringRef irPath,
+                                   llvm::ArrayRef<llvm::StringRef> inputs) {
   // Two outputs to one file: the last writer would silently win. A device
   // such as /dev/null keeps nothing to lose: -o /dev/null --report=/dev/null
   // is how scripts time a run.
   auto shared = [](llvm::StringRef path) {
     return path == "-" || notARegularFile(path).has_value();
   };
+  const char *onStdout = nullptr;
+  for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt})
+    if (*opt == "-") {
+      if (onStdout)
+        return fail(std::string("--") + onStdout + "=- and --" +
+                    opt->ArgStr + "=- would both write to stdout, one "
+                    "document after the other: write one of them to a file");
+      onStdout = opt->ArgStr.data();
+    }
   llvm::StringMap<std::string> byPath;
-  if (!shared(irPath))
-    byPath.try_emplace(irPath, "-o");
-  for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt}) {
-    if (opt->empty() || shared(*opt))
-      continue;
-    auto [it, fresh] = byPath.try_emplace(*opt, "--" + opt->ArgStr.str());
-    if (!fresh)
-      return fail(it->second + " and --" + opt->ArgStr + " both write '" +
-                  *opt + "'");
-  }
+  auto claim = [&](llvm::StringRef path, std::string flag) {
+    auto [it, fresh] = byPath.try_emplace(fileKey(path), flag);
+    if (fresh)
+      return true;
+    if (llvm::StringRef(it->second).starts_with("the input"))
+      return fail(flag + " '" + path.str() + "' would overwrite " +
+                  it->second);
+    return fail(it->second + " and " + flag + " both write '" + path.str() +
+                "'");
+  };
+  // -o may rewrite the input in place (the IR is written once complete);
+  // a report, schedule or timeline over an input is a mistake.
+  if (!shared(irPath) && !claim(irPath, "-o"))
+    return false;
+  for (llvm::StringRef input : inputs)
+    if (!input.empty() && input != "-" && llvm::sys::fs::exists(input) &&
+        !shared(input))
+      byPath.try_emplace(fileKey(input), "the input '" + input.str() + "'");
+  for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt})
+    if (!opt->empty() && !shared(*opt) &&
+        !claim(*opt, "--" + opt->ArgStr.str()))
+      return false;
   return true;
 }
 

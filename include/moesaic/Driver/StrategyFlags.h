@@ -26,8 +26,13 @@ std::optional<int> handleStrategyListing(llvm::raw_ostream &os);
 bool setupStrategyEvaluation(mlir::MlirOptMainConfig &config);
 
 /// Checks that -o (`irPath`), --report, --schedule and --timeline name
-/// different files (stdout aside); false after printing one `error:` line.
-bool checkOutputsDistinct(llvm::StringRef irPath);
+/// different files, however spelled (./a.json and a.json, a symlink and
+/// its target), that at most one strategy output goes to stdout, and that
+/// no strategy output overwrites an input (`inputs`: the model, a hardware
+/// file; -o may rewrite the model in place); false after printing one
+/// `error:` line.
+bool checkOutputsDistinct(llvm::StringRef irPath,
+                          llvm::ArrayRef<llvm::StringRef> inputs = {});
 
 /// Whether --report, --schedule or --timeline is `-` (stdout).
 bool strategyOutputOnStdout();
