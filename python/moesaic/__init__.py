@@ -42,6 +42,11 @@ def _warn(messages, stacklevel=3):
 
 def parse(text, name="<string>"):
     """Parses MLIR text (str) or MLIR bytecode (bytes) into a Module."""
+    if isinstance(text, (bytearray, memoryview)):
+        text = bytes(text)
+    if not isinstance(text, (str, bytes)):
+        raise TypeError("text must be MLIR text (str) or bytecode (bytes), "
+                        "not " + type(text).__name__)
     module = Module.parse(text, name)
     _warn(module.load_warnings)
     return module
@@ -146,10 +151,16 @@ def have_onnx():
 
 def _hw_arg(hw, what="hw"):
     """A preset name or a hardware file's path, as a string; a clear
-    TypeError for anything else (os.fspath's own names no argument)."""
+    TypeError for anything else (os.fspath's own names no argument), and an
+    Error for an empty one (it is no preset; None picks the default)."""
     if isinstance(hw, (str, bytes, _os.PathLike)):
         path = _os.fspath(hw)
-        return path.decode() if isinstance(path, bytes) else path
+        path = path.decode() if isinstance(path, bytes) else path
+        if not path:
+            raise Error(f"{what} is empty: give a preset name (see "
+                        "list_hw()) or a hardware file path (None: the "
+                        "module's own system, else the default preset)")
+        return path
     raise TypeError(f"{what} must be a preset name (see list_hw()) or a "
                     f"hardware file path, not {type(hw).__name__}")
 
@@ -362,6 +373,9 @@ def _split_strategies(text):
         else:
             current += c
     out.append(current.strip())
+    if len(out) > 1 and not all(out):
+        # As moe-opt's --compare: "ep,,tp" or "ep,tp," is a typo.
+        raise Error(f"strategies '{text}' has an empty item (a stray comma)")
     return [s for s in out if s]
 
 
@@ -377,6 +391,12 @@ def compare(model, hw=None, strategies=(), workload=None, timeline=True,
     run fine); `dataflow_program` as for compile()."""
     if isinstance(strategies, str):
         strategies = _split_strategies(strategies)
+    if strategies is None:
+        strategies = ()
+    if not isinstance(strategies, (list, tuple)):
+        raise TypeError("strategies must be a list of names or a "
+                        "comma-separated string, not "
+                        + type(strategies).__name__)
     strategies = list(strategies)
     if not strategies:
         names = ", ".join(s["name"] for s in list_strategies())

@@ -159,6 +159,21 @@ def test_errors(tmp_path):
         moesaic.compare(TINY, hw="edge-chiplet-4", strategies=[])
     with pytest.raises(moesaic.Error, match="unknown strategy 'warp'"):
         moesaic.compile(TINY, hw="edge-chiplet-4", strategy="warp")
+    # Arguments the API names, as the CLI refuses them.
+    with pytest.raises(moesaic.Error, match="needs strategies="):
+        moesaic.compare(TINY, hw="edge-chiplet-4", strategies=None)
+    with pytest.raises(TypeError, match="strategies must be a list .* not int"):
+        moesaic.compare(TINY, hw="edge-chiplet-4", strategies=5)
+    with pytest.raises(moesaic.Error, match=r"has an empty item \(a stray comma\)"):
+        moesaic.compare(TINY, hw="edge-chiplet-4", strategies="ep,,tp")
+    with pytest.raises(moesaic.Error, match="hw is empty"):
+        moesaic.compile(TINY, hw="", strategy="ep")
+    with pytest.raises(moesaic.Error, match="name_or_path is empty"):
+        moesaic.hardware("")
+    with pytest.raises(TypeError, match="text must be MLIR text .* not NoneType"):
+        moesaic.parse(None)
+    assert "tiny_moe" in str(moesaic.parse(bytearray(
+        moesaic.parse(open(TINY).read()).bytecode())))
     with pytest.raises(moesaic.Error, match="strategy 'tp' is listed twice"):
         moesaic.compare(TINY, hw="edge-chiplet-4", strategies=["tp", "ep", "tp"])
     with pytest.raises(moesaic.Error, match="workload 'batch=0'"):
@@ -373,7 +388,10 @@ def test_variants_of_a_strategy_compare_side_by_side():
 
 def test_strategy_lists_split_outside_braces():
     from moesaic import _split_strategies
-    assert _split_strategies("a, b{x=1,2 y=3},c,") == ["a", "b{x=1,2 y=3}", "c"]
+    assert _split_strategies("a, b{x=1,2 y=3},c") == ["a", "b{x=1,2 y=3}", "c"]
+    # A stray comma is refused, as moe-opt's --compare refuses it.
+    with pytest.raises(moesaic.Error, match="has an empty item"):
+        _split_strategies("a,b,")
 
 
 def test_workload_dict_values_cannot_add_keys():
