@@ -61,7 +61,9 @@ def WaferERMapping : Pass<"moe-wafer-er-mapping", "mlir::ModuleOp"> {
            "Attention ring size (0: default serving group, or the memory "
            "minimum)">,
     Option<"searchIters", "search-iters", "int64_t", /*default=*/"1000",
-           "Unit swaps the local search tries per candidate">,
+           "Unit swaps the local search tries per candidate (it stops "
+           "sooner on large meshes, after 2^28 routed flows over all "
+           "candidates; the layout then says search_budget_reached)">,
     Option<"seed", "seed", "uint64_t", /*default=*/"0",
            "Seed of the local search">,
   ];

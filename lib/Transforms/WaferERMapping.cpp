@@ -92,6 +92,9 @@ struct WaferERMappingPass
                        b.getF64FloatAttr(report.final.moeLinkBottleneckUs)),
         b.getNamedAttr("swaps_accepted",
                        b.getI64IntegerAttr(report.swapsAccepted))};
+    // Large meshes: the search stopped at its flow budget.
+    if (report.budgetReached)
+      cost.push_back(b.getNamedAttr("search_budget_reached", b.getUnitAttr()));
     emitWaferLayout(wc->ctx, layout, cost);
   }
 };

@@ -76,6 +76,7 @@ LayoutCost wafer::evaluate(const MappingProblem &p, const WaferLayout &layout,
   ringFlows(layout, p.batch, tokenBytes, allReducesPerLayer(layout), flows);
   LinkLoad ring;
   accumulate(flows, sys, ring);
+  cost.flows = flows.size();
   cost.ringByteHops = ring.byteHops;
   cost.ringBottleneckUs = ring.bottleneckUs(sys);
   flows.clear();
@@ -85,6 +86,7 @@ LayoutCost wafer::evaluate(const MappingProblem &p, const WaferLayout &layout,
                    tokenBytes, flows);
   LinkLoad moe;
   accumulate(flows, sys, moe);
+  cost.flows += flows.size();
   cost.moeByteHops = moe.byteHops;
   cost.moeLinkBottleneckUs = moe.bottleneckUs(sys);
   std::vector<double> dieFlops(sys.numDevices(), 0.0);
@@ -286,7 +288,8 @@ static std::vector<unsigned> packUnits(const MappingProblem &p,
 
 static void localSearch(const MappingProblem &p, const WaferLayout &layout,
                         std::vector<unsigned> &unitDie, int64_t iters,
-                        uint64_t seed, MappingReport *report) {
+                        uint64_t budget, uint64_t seed,
+                        MappingReport *report) {
   std::mt19937_64 rng(seed);
   LayoutCost cur = evaluate(p, layout, unitDie);
   size_t n = unitDie.size();
@@ -300,7 +303,13 @@ static void localSearch(const MappingProblem &p, const WaferLayout &layout,
         return false;
     return true;
   };
+  uint64_t spent = cur.flows;
   for (int64_t it = 0; it < iters; ++it) {
+    if (spent > budget) {
+      if (report)
+        report->budgetReached = true;
+      break;
+    }
     size_t a = rng() % n, b = rng() % n;
     if (unitDie[a] == unitDie[b])
       continue;
@@ -309,6 +318,7 @@ static void localSearch(const MappingProblem &p, const WaferLayout &layout,
       ++report->swapsTried;
     bool ok = shardsDistinct(a) && shardsDistinct(b);
     LayoutCost next = ok ? evaluate(p, layout, unitDie) : cur;
+    spent += ok ? next.flows : 0;
     double eps = 1e-9 * std::max(1.0, cur.objectiveUs());
     bool better =
         ok && (next.objectiveUs() < cur.objectiveUs() - eps ||
@@ -325,7 +335,8 @@ static void localSearch(const MappingProblem &p, const WaferLayout &layout,
 }
 
 WaferLayout wafer::erMapping(const MappingProblem &p, int64_t searchIters,
-                             uint64_t seed, MappingReport *report) {
+                             uint64_t seed, MappingReport *report,
+                             uint64_t flowBudget) {
   const SystemModel &sys = *p.system;
   Grid grid{sys.meshRows, sys.meshCols, diesRowMajor(sys)};
   std::vector<double> share = sharesOf(p);
@@ -364,7 +375,8 @@ WaferLayout wafer::erMapping(const MappingProblem &p, int64_t searchIters,
     Done d;
     c.layout.unitDie = packUnits(p, c.layout, share);
     d.init = evaluate(p, c.layout, c.layout.unitDie);
-    localSearch(p, c.layout, c.layout.unitDie, searchIters, seed, &d.local);
+    localSearch(p, c.layout, c.layout.unitDie, searchIters,
+                flowBudget / candidates.size(), seed, &d.local);
     d.fin = evaluate(p, c.layout, c.layout.unitDie);
     if (report)
       report->candidates.push_back(llvm::formatv(
@@ -394,6 +406,7 @@ WaferLayout wafer::erMapping(const MappingProblem &p, int64_t searchIters,
     report->final = done[pick].fin;
     report->swapsTried = done[pick].local.swapsTried;
     report->swapsAccepted = done[pick].local.swapsAccepted;
+    report->budgetReached = done[pick].local.budgetReached;
   }
   WaferLayout best = candidates[pick].layout;
   return best;

@@ -44,6 +44,8 @@ struct MappingProblem {
 struct LayoutCost {
   double ringByteHops = 0, moeByteHops = 0;
   double ringBottleneckUs = 0, moeLinkBottleneckUs = 0, moeComputeMaxUs = 0;
+  /// Flows the evaluation routed (its work: the local search's budget).
+  size_t flows = 0;
   /// The modelled step time of the layer plus its link times again, so
   /// that links are still minimised when the MoE phase is compute-bound.
   double objectiveUs() const {
@@ -81,12 +83,25 @@ struct MappingReport {
   std::string chosen;              ///< "entwined 2x4 domains", ...
   LayoutCost initial, final;       ///< Before and after the local search.
   int64_t swapsTried = 0, swapsAccepted = 0;
+  /// Whether the chosen candidate's search stopped at its share of
+  /// kSearchFlowBudget before its swaps were all tried (large meshes).
+  bool budgetReached = false;
   std::vector<std::string> candidates; ///< One line per candidate.
 };
 
+/// Flows the local search may route over all its evaluations, shared
+/// evenly by the candidates: each evaluation routes the layer's all-to-all,
+/// so 1000 swaps per candidate took 378 s on a 32 x 32 wafer (a million
+/// flows per evaluation). Counted in flows, so the result stays
+/// deterministic; 1000 swaps on wafer-8x8 (DeepSeek-V3: 6 candidates of
+/// 32,000 flows) stay within it, wafer-12x12 (4 of 74,000) stops after
+/// about 900.
+constexpr uint64_t kSearchFlowBudget = uint64_t(1) << 28;
+
 /// ER-Mapping. Deterministic for a given problem and `seed`.
 WaferLayout erMapping(const MappingProblem &problem, int64_t searchIters,
-                      uint64_t seed, MappingReport *report = nullptr);
+                      uint64_t seed, MappingReport *report = nullptr,
+                      uint64_t flowBudget = kSearchFlowBudget);
 
 } // namespace moesaic::wafer
 
