@@ -48,6 +48,12 @@ struct EplbBalancePass : moesaic::impl::EplbBalanceBase<EplbBalancePass> {
       module.emitError() << "moe-eplb-balance: profile-steps must be positive";
       return signalPassFailure();
     }
+    if (redundant < -1) {
+      module.emitError() << "moe-eplb-balance: redundant must be -1 (one "
+                            "replica per device) or at least 0, got "
+                         << (int64_t)redundant;
+      return signalPassFailure();
+    }
     std::string specText = passWorkloadText(module, workload);
     if (specText.empty()) {
       module.emitError() << "moe-eplb-balance needs the observed expert load: "

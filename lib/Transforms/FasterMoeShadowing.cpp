@@ -24,6 +24,13 @@ struct FasterMoeShadowingPass
         getScheduleContext(module, "moe-fastermoe-shadowing");
     if (failed(ctx))
       return signalPassFailure();
+    if (maxShadows < -1) {
+      ctx->schedule.emitError()
+          << "moe-fastermoe-shadowing: max-shadows must be -1 (no limit) or "
+             "at least 0, got "
+          << (int64_t)maxShadows;
+      return signalPassFailure();
+    }
     Block &body = ctx->schedule.getBody().front();
     llvm::DenseMap<int64_t, hw::PlaceExpertsOp> placed;
     for (auto op : body.getOps<hw::PlaceExpertsOp>())

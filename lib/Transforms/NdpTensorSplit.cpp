@@ -23,6 +23,12 @@ struct NdpTensorSplitPass
         getNdpScheduleTarget(module, "moe-ndp-tensor-split");
     if (failed(t))
       return signalPassFailure();
+    if (quantum <= 0) {
+      t->schedule.emitError() << "moe-ndp-tensor-split: quantum must be "
+                                 "positive (rows per split step), got "
+                              << (int64_t)quantum;
+      return signalPassFailure();
+    }
     if (reduceOn != "auto" && reduceOn != "host" && reduceOn != "gpu" &&
         reduceOn != "ndp") {
       t->schedule.emitError() << "moe-ndp-tensor-split: unknown reduce-on '"
