@@ -136,8 +136,11 @@ bool Reader::getNumber(const Object &obj, const std::string &path,
                           (positive ? "positive" : "non-negative") +
                           " number, got " + llvm::formatv("{0}", *d).str());
   // Rates (TFLOP/s, GB/s) and latencies (ns) far outside any hardware:
-  // 1e-300 TFLOP/s made tick counts overflow inside the passes.
-  if (*d > 1e9 || (positive && *d < 1e-6))
+  // 1e-300 TFLOP/s made tick counts overflow inside the passes. Zero stays
+  // allowed where it means "none" (offchip_gbps of a device without
+  // memory); a positive value must be plausible (offchip_gbps = 1e-9 gave
+  // a latency of 1.2e12 us).
+  if (*d > 1e9 || (*d > 0 && *d < 1e-6))
     return fail(path, std::string("'") + key + "' = " +
                           shortestRoundTrip(*d) +
                           " is outside the plausible range [1e-06, 1e+09]");
