@@ -88,6 +88,12 @@ llvm::Expected<GatingTrace> readJSON(const FileError &err, StringRef text,
   const json::Array *steps = obj ? obj->getArray("steps") : nullptr;
   if (!steps)
     return err("expected an object with a \"steps\" array");
+  // As hardware files: a misspelt or foreign key is refused, not ignored
+  // ("schema" and "note" may label a file).
+  for (const auto &kv : *obj)
+    if (kv.first != "steps" && kv.first != "schema" && kv.first != "note")
+      return err("unknown key '" + kv.first.str() +
+                 "' (expected steps, and optionally schema or note)");
   size_t numLayers = shape.topK.size();
   int64_t batch = -1;
   for (size_t s = 0; s < steps->size(); ++s) {

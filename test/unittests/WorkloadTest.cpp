@@ -327,6 +327,9 @@ TEST_F(TraceFiles, HandWrittenFilesOfEachFormat) {
   ModelDesc m = tinyModel(4, 2, 2);
   // Step 0: layer 0 token 0 {1,3} token 1 {0,2}; layer 1 {2,1} {3,0}.
   std::string j = write("t.json", R"({"steps": [[[[1,3],[0,2]], [[2,1],[3,0]]]]})");
+  // A schema and a note may label a JSON trace.
+  std::string jn = write("tn.json", R"({"schema": "mine/1", "note": "hand",
+      "steps": [[[[1,3],[0,2]], [[2,1],[3,0]]]]})");
   std::string c = write("t.csv", "step,layer,token,expert\n"
                                   "0,0,0,1\n0,0,0,3\n0,0,1,0\n0,0,1,2\n"
                                   "0,1,0,2\n0,1,0,1\n0,1,1,3\n0,1,1,0\n");
@@ -343,7 +346,7 @@ TEST_F(TraceFiles, HandWrittenFilesOfEachFormat) {
   int32_t vals[8] = {1, 3, 0, 2, 2, 1, 3, 0};
   for (int i = 0; i < 8; ++i)
     ref.experts(0, i / 4, (i / 2) % 2)[i % 2] = vals[i];
-  for (const std::string &p : {j, c, n, n8}) {
+  for (const std::string &p : {j, jn, c, n, n8}) {
     auto t = load(p, m);
     ASSERT_TRUE(bool(t)) << p << ": " << llvm::toString(t.takeError());
     EXPECT_TRUE(sameTrace(*t, ref)) << p;
@@ -400,6 +403,9 @@ TEST_F(TraceFiles, ErrorsNameFileAndPosition) {
       {"dup.json", R"({"steps": [[[[1,1],[0,2]], [[2,1],[3,0]]]]})",
        "expert 1 appears twice at step 0 layer 0 token 0"},
       {"shape.json", R"({"trace": []})", "expected an object with a \"steps\""},
+      {"extra.json",
+       R"({"steps": [[[[1,3],[0,2]], [[2,1],[3,0]]]], "stpes": 1})",
+       "unknown key 'stpes' (expected steps, and optionally schema or note)"},
       {"syntax.json", R"({"steps": [)", "invalid JSON"},
       {"cols.csv", "0,0,0\n", "line 1: expected 4 columns"},
       {"neg.csv", "0,0,0,-1\n", "line 1: expert '-1' is not a non-negative"},
