@@ -146,7 +146,8 @@ static llvm::Expected<MoeBlock> matchFused(Recognition &r, int index) {
     } else if (!hasFc3) {
       return nodeError(n, "swiglu_fusion=0 needs fc3_experts_weights");
     }
-    if (fusion > 2)
+    // -1 stands for "absent" here; a written negative value is no mode.
+    if (fusion > 2 || (n.attr("swiglu_fusion") && fusion < 0))
       return nodeError(n, llvm::formatv("swiglu_fusion {0} is not 0, 1 or 2",
                                         fusion));
     const Attr *limit = n.attr("swiglu_limit");
