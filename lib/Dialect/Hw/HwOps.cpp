@@ -56,6 +56,16 @@ LogicalResult SystemOp::verifyRegions() {
   return verifySystemModel(*this);
 }
 
+/// The range hardware files accept for rates (TFLOP/s, GB/s) and
+/// latencies (ns), so a system written in IR is checked as a file is (1e-300
+/// GB/s gave latencies of 1e303 us): zero where it means none, else within
+/// [1e-6, 1e9]; sizes at most 2^56 bytes.
+static bool plausibleRate(double v) {
+  return v == 0 || (v >= 1e-6 && v <= 1e9);
+}
+static constexpr int64_t kMaxDeviceBytes = int64_t(1) << 56;
+static const char *kPlausible = "outside the plausible range [1e-06, 1e+09]";
+
 LogicalResult DeviceOp::verify() {
   if (failed(verifyKnownAttrs(*this, getAttributeNames())))
     return failure();
@@ -64,9 +74,13 @@ LogicalResult DeviceOp::verify() {
   int64_t offchip = getOffchipBytesAttr().getInt();
   if (onchip < 0 || offchip < 0)
     return emitOpError() << "memory sizes must be non-negative";
+  if (onchip > kMaxDeviceBytes || offchip > kMaxDeviceBytes)
+    return emitOpError() << "memory sizes must be at most 2^56 bytes";
   double gbps = getOffchipGbps().convertToDouble();
   if (gbps < 0 || !std::isfinite(gbps))
     return emitOpError() << "offchip_gbps must be finite and non-negative";
+  if (!plausibleRate(gbps))
+    return emitOpError() << "offchip_gbps = " << gbps << " is " << kPlausible;
   if (offchip > 0 && !(gbps > 0))
     return emitOpError() << "has off-chip memory but no positive "
                             "offchip_gbps";
@@ -92,6 +106,10 @@ LogicalResult DeviceOp::verify() {
         !std::isfinite(value.getValueAsDouble()))
       return emitOpError() << "peak_tflops '" << peak.getName().getValue()
                            << "' must be a positive float";
+    if (!plausibleRate(value.getValueAsDouble()))
+      return emitOpError() << "peak_tflops '" << peak.getName().getValue()
+                           << "' = " << value.getValueAsDouble() << " is "
+                           << kPlausible;
   }
   if (getKind() == DeviceKindAttr::ndp && getPeakTflops().empty())
     return emitOpError() << "an NDP unit needs peak_tflops";
@@ -110,6 +128,9 @@ LogicalResult LinkOp::verify() {
     return emitOpError() << "bandwidth must be positive, got " << bw;
   if (lat < 0 || !std::isfinite(lat))
     return emitOpError() << "latency must be non-negative, got " << lat;
+  if (!plausibleRate(bw) || !plausibleRate(lat))
+    return emitOpError() << "bandwidth " << bw << " or latency " << lat
+                         << " is " << kPlausible;
   if (getSrc() == getDst())
     return emitOpError() << "joins " << getSrcAttr() << " to itself";
   return success();
@@ -121,6 +142,9 @@ LogicalResult TopologyOp::verify() {
     return emitOpError() << "bandwidth must be positive, got " << bw;
   if (lat < 0 || !std::isfinite(lat))
     return emitOpError() << "latency must be non-negative, got " << lat;
+  if (!plausibleRate(bw) || !plausibleRate(lat))
+    return emitOpError() << "bandwidth " << bw << " or latency " << lat
+                         << " is " << kPlausible;
   if (getMembers().size() < 2)
     return emitOpError() << "needs at least two members";
   bool isMesh = getKind() == TopologyKindAttr::mesh;

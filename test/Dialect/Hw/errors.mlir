@@ -468,3 +468,46 @@ hw.system @s kind chiplet {
   // expected-error @+1 {{'hw.link' op bandwidth must be positive, got 0}}
   hw.link @a -> @a bw 0.0 lat 1.0
 }
+
+// -----
+
+// The plausible ranges of hardware files hold in IR too: rates and
+// latencies of 0 or in [1e-6, 1e9], sizes up to 2^56 bytes (1e-300 GB/s
+// was accepted and gave latencies of 1e303 us).
+hw.system @s kind chiplet {
+  hw.device @a kind chiplet {peak_tflops = {bf16 = 1.0}}
+  // expected-error @+1 {{'hw.device' op offchip_gbps = 1.000000e-300 is outside the plausible range [1e-06, 1e+09]}}
+  hw.device @b kind chiplet {offchip_gbps = 1.0e-300, peak_tflops = {bf16 = 1.0}}
+}
+
+// -----
+
+hw.system @s kind chiplet {
+  // expected-error @+1 {{'hw.device' op peak_tflops 'bf16' = 1.000000e+12 is outside the plausible range [1e-06, 1e+09]}}
+  hw.device @a kind chiplet {peak_tflops = {bf16 = 1.0e12}}
+}
+
+// -----
+
+hw.system @s kind chiplet {
+  // expected-error @+1 {{'hw.device' op memory sizes must be at most 2^56 bytes}}
+  hw.device @a kind chiplet {peak_tflops = {bf16 = 1.0}, offchip_bytes = 9223372036854775807, offchip_gbps = 100.0}
+}
+
+// -----
+
+hw.system @s kind chiplet {
+  hw.device @a kind chiplet {peak_tflops = {bf16 = 1.0}}
+  hw.device @b kind chiplet {peak_tflops = {bf16 = 1.0}}
+  // expected-error @+1 {{'hw.link' op bandwidth 1.000000e+308 or latency 1.000000e+00 is outside the plausible range [1e-06, 1e+09]}}
+  hw.link @a -> @b bw 1.0e308 lat 1.0
+}
+
+// -----
+
+hw.system @s kind chiplet {
+  hw.device @a kind chiplet {peak_tflops = {bf16 = 1.0}}
+  hw.device @b kind chiplet {peak_tflops = {bf16 = 1.0}}
+  // expected-error @+1 {{'hw.topology' op bandwidth 1.000000e+00 or latency 1.000000e-09 is outside the plausible range [1e-06, 1e+09]}}
+  hw.topology ring [@a, @b] bw 1.0 lat 1.0e-9
+}
