@@ -49,10 +49,6 @@ unsigned moesaic::opNestingDepth(Operation *root) {
   return deepest;
 }
 
-static bool startsAsBytecode(llvm::MemoryBufferRef input) {
-  return input.getBuffer().starts_with("ML\xefR");
-}
-
 std::optional<std::string>
 moesaic::bytecodeNestingProblem(llvm::MemoryBufferRef input,
                                 const DialectRegistry &registry) {
@@ -95,7 +91,7 @@ moesaic::openModelInput(llvm::StringRef path, DialectRegistry &registry) {
     // MLIR's parser (text) and verifier recurse once per level: refuse
     // what would overflow the stack before they start.
     std::optional<std::string> why = mlirNestingProblem(input->getBuffer());
-    if (!why && startsAsBytecode(*input))
+    if (!why && isMlirBytecode(input->getBuffer()))
       why = bytecodeNestingProblem(*input, registry);
     if (why) {
       llvm::WithColor::error(llvm::errs(), "moe-opt")

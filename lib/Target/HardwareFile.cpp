@@ -135,15 +135,10 @@ bool Reader::getNumber(const Object &obj, const std::string &path,
     return fail(path, std::string("'") + key + "' must be a " +
                           (positive ? "positive" : "non-negative") +
                           " number, got " + llvm::formatv("{0}", *d).str());
-  // Rates (TFLOP/s, GB/s) and latencies (ns) far outside any hardware:
-  // 1e-300 TFLOP/s made tick counts overflow inside the passes. Zero stays
-  // allowed where it means "none" (offchip_gbps of a device without
-  // memory); a positive value must be plausible (offchip_gbps = 1e-9 gave
-  // a latency of 1.2e12 us).
-  if (*d > 1e9 || (*d > 0 && *d < 1e-6))
+  // Rates and latencies far outside any hardware (isPlausibleRate).
+  if (!isPlausibleRate(*d))
     return fail(path, std::string("'") + key + "' = " +
-                          shortestRoundTrip(*d) +
-                          " is outside the plausible range [1e-06, 1e+09]");
+                          shortestRoundTrip(*d) + " is " + kPlausibleRange);
   out = *d;
   return true;
 }
@@ -199,7 +194,7 @@ bool Reader::readDeviceFields(const Object &obj, const std::string &path,
       d.peakTflops[kv.first.str()] = v;
     }
   }
-  const int64_t maxBytes = int64_t(1) << 56;
+  const int64_t maxBytes = kMaxDeviceBytes;
   if (!getInt(obj, path, "onchip_bytes", d.onchipBytes, false, 0, maxBytes) ||
       !getInt(obj, path, "offchip_bytes", d.offchipBytes, false, 0, maxBytes) ||
       !getNumber(obj, path, "offchip_gbps", d.offchipGBps, false, false) ||
@@ -717,11 +712,12 @@ llvm::json::Object moesaic::hardwareSummary(const SystemModel &sys) {
   double offchipGBps = 0, tflops = 0;
   for (unsigned d : sys.acceleratorDevices()) {
     // Saturating: 128 devices of 2^56 bytes each wrapped to INT64_MIN.
-    for (auto [sum, add] : {std::pair<int64_t *, int64_t>{
-                                &onchip, sys.devices[d].onchipBytes},
-                            {&offchip, sys.devices[d].offchipBytes}})
-      if (__builtin_add_overflow(*sum, add, sum))
-        *sum = INT64_MAX;
+    auto add = [](int64_t &sum, int64_t bytes) {
+      if (__builtin_add_overflow(sum, bytes, &sum))
+        sum = INT64_MAX;
+    };
+    add(onchip, sys.devices[d].onchipBytes);
+    add(offchip, sys.devices[d].offchipBytes);
     offchipGBps += sys.devices[d].offchipGBps;
     tflops += sys.devices[d].peakFor("bf16");
   }

@@ -127,9 +127,10 @@ OwningOpRef<ModuleOp> Workspace::load(const ModelSource &source) {
     ParserConfig config(&ctx, /*verifyAfterParse=*/false);
     OwningOpRef<ModuleOp> module =
         parseSourceFile<ModuleOp>(*sources.back(), config);
-    if (module && opNestingDepth(*module) > kMaxMlirDepth) {
+    unsigned depth = module ? opNestingDepth(*module) : 0;
+    if (depth > kMaxMlirDepth) {
       error("'" + source.name + "': operations nested " +
-            std::to_string(opNestingDepth(*module)) + " deep, more than " +
+            std::to_string(depth) + " deep, more than " +
             std::to_string(kMaxMlirDepth) + "; no model nests that deep");
       return nullptr;
     }

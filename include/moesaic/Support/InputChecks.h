@@ -43,6 +43,31 @@ inline std::optional<std::string> notARegularFile(llvm::StringRef path) {
   }
 }
 
+namespace detail {
+/// Follows a scan through "..." strings with backslash escapes: step(c)
+/// is true when `c` belongs to a string, its quotes included.
+struct StringScan {
+  bool inString = false, escaped = false;
+  bool step(char c) {
+    if (inString) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
+      return true;
+    }
+    return inString = c == '"';
+  }
+};
+} // namespace detail
+
+/// Whether `text` is MLIR bytecode (its magic number), not text.
+inline bool isMlirBytecode(llvm::StringRef text) {
+  return text.starts_with("ML\xefR");
+}
+
 /// Deepest nesting of JSON arrays and objects the readers accept; our
 /// documents need at most 6.
 inline constexpr unsigned kMaxJsonDepth = 256;
@@ -51,20 +76,11 @@ inline constexpr unsigned kMaxJsonDepth = 256;
 /// than kMaxJsonDepth), or nothing. Brackets inside strings do not count.
 inline std::optional<std::string> jsonNestingProblem(llvm::StringRef text) {
   unsigned depth = 0;
-  bool inString = false, escaped = false;
+  detail::StringScan strings;
   for (char c : text) {
-    if (inString) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        inString = false;
+    if (strings.step(c))
       continue;
-    }
-    if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
+    if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth)
         return "arrays and objects nested deeper than " +
                std::to_string(kMaxJsonDepth) + " levels";
@@ -160,25 +176,15 @@ inline constexpr unsigned kMaxMlirDepth = 512;
 /// function types and affine constraints keep the count. MLIR bytecode
 /// (which starts with "ML\xefR") is not looked at.
 inline std::optional<std::string> mlirNestingProblem(llvm::StringRef text) {
-  if (text.starts_with("ML\xefR"))
+  if (isMlirBytecode(text))
     return std::nullopt;
   unsigned depth = 0;
-  bool inString = false, escaped = false;
+  detail::StringScan strings;
   for (size_t i = 0, e = text.size(); i < e; ++i) {
     char c = text[i];
-    if (inString) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        inString = false;
+    if (strings.step(c))
       continue;
-    }
     switch (c) {
-    case '"':
-      inString = true;
-      break;
     case '/':
       if (i + 1 < e && text[i + 1] == '/')
         while (i + 1 < e && text[i + 1] != '\n')

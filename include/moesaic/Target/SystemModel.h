@@ -31,6 +31,18 @@ namespace detail {
 class RouteTable;
 } // namespace detail
 
+/// The ranges a hardware description may hold, wherever it is written
+/// (JSON file or hw.system in IR): rates (TFLOP/s, GB/s) and latencies
+/// (ns) of 0 where that means none, else within [1e-6, 1e9] (1e-300
+/// TFLOP/s overflowed tick counts; 1e-300 GB/s gave latencies of 1e303
+/// us); memory sizes up to 2^56 bytes.
+inline bool isPlausibleRate(double v) {
+  return v == 0 || (v >= 1e-6 && v <= 1e9);
+}
+inline constexpr const char *kPlausibleRange =
+    "outside the plausible range [1e-06, 1e+09]";
+inline constexpr int64_t kMaxDeviceBytes = int64_t(1) << 56;
+
 /// What kind of system this is; strategies check it before lowering.
 enum class SystemKind { Chiplet, Wafer, GpuNdp, GpuCluster };
 

@@ -56,16 +56,6 @@ LogicalResult SystemOp::verifyRegions() {
   return verifySystemModel(*this);
 }
 
-/// The range hardware files accept for rates (TFLOP/s, GB/s) and
-/// latencies (ns), so a system written in IR is checked as a file is (1e-300
-/// GB/s gave latencies of 1e303 us): zero where it means none, else within
-/// [1e-6, 1e9]; sizes at most 2^56 bytes.
-static bool plausibleRate(double v) {
-  return v == 0 || (v >= 1e-6 && v <= 1e9);
-}
-static constexpr int64_t kMaxDeviceBytes = int64_t(1) << 56;
-static const char *kPlausible = "outside the plausible range [1e-06, 1e+09]";
-
 LogicalResult DeviceOp::verify() {
   if (failed(verifyKnownAttrs(*this, getAttributeNames())))
     return failure();
@@ -79,8 +69,9 @@ LogicalResult DeviceOp::verify() {
   double gbps = getOffchipGbps().convertToDouble();
   if (gbps < 0 || !std::isfinite(gbps))
     return emitOpError() << "offchip_gbps must be finite and non-negative";
-  if (!plausibleRate(gbps))
-    return emitOpError() << "offchip_gbps = " << gbps << " is " << kPlausible;
+  if (!isPlausibleRate(gbps))
+    return emitOpError() << "offchip_gbps = " << gbps << " is "
+                         << kPlausibleRange;
   if (offchip > 0 && !(gbps > 0))
     return emitOpError() << "has off-chip memory but no positive "
                             "offchip_gbps";
@@ -106,10 +97,10 @@ LogicalResult DeviceOp::verify() {
         !std::isfinite(value.getValueAsDouble()))
       return emitOpError() << "peak_tflops '" << peak.getName().getValue()
                            << "' must be a positive float";
-    if (!plausibleRate(value.getValueAsDouble()))
+    if (!isPlausibleRate(value.getValueAsDouble()))
       return emitOpError() << "peak_tflops '" << peak.getName().getValue()
                            << "' = " << value.getValueAsDouble() << " is "
-                           << kPlausible;
+                           << kPlausibleRange;
   }
   if (getKind() == DeviceKindAttr::ndp && getPeakTflops().empty())
     return emitOpError() << "an NDP unit needs peak_tflops";
@@ -128,9 +119,9 @@ LogicalResult LinkOp::verify() {
     return emitOpError() << "bandwidth must be positive, got " << bw;
   if (lat < 0 || !std::isfinite(lat))
     return emitOpError() << "latency must be non-negative, got " << lat;
-  if (!plausibleRate(bw) || !plausibleRate(lat))
+  if (!isPlausibleRate(bw) || !isPlausibleRate(lat))
     return emitOpError() << "bandwidth " << bw << " or latency " << lat
-                         << " is " << kPlausible;
+                         << " is " << kPlausibleRange;
   if (getSrc() == getDst())
     return emitOpError() << "joins " << getSrcAttr() << " to itself";
   return success();
@@ -142,9 +133,9 @@ LogicalResult TopologyOp::verify() {
     return emitOpError() << "bandwidth must be positive, got " << bw;
   if (lat < 0 || !std::isfinite(lat))
     return emitOpError() << "latency must be non-negative, got " << lat;
-  if (!plausibleRate(bw) || !plausibleRate(lat))
+  if (!isPlausibleRate(bw) || !isPlausibleRate(lat))
     return emitOpError() << "bandwidth " << bw << " or latency " << lat
-                         << " is " << kPlausible;
+                         << " is " << kPlausibleRange;
   if (getMembers().size() < 2)
     return emitOpError() << "needs at least two members";
   bool isMesh = getKind() == TopologyKindAttr::mesh;
