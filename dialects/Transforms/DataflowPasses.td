@@ -38,7 +38,9 @@ def DfLowerFseDp : Pass<"moe-df-lower-fsedp", "mlir::ModuleOp"> {
     Layers of one shape (the same E and S) share one program: the first
     such layer holds it and every later one gets a `df.program_ref
     "fsedp.layerL" layer L to "fsedp.layerF"` (exported as a reference,
-    docs/dataflow.md). Existing programs and references are replaced.
+    docs/dataflow.md). They are written at the start of the schedule, in
+    layer order, so that a reference finds its program in a few steps.
+    Existing programs and references are replaced.
     Refuses a schedule
     without `hw.stream_ring` or `hw.stream_shards`, and layers of more than
     65536 (expert, chiplet) pairs.

@@ -16,6 +16,7 @@
 #include "moesaic/Model/ModelDesc.h"
 
 #include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -171,13 +172,22 @@ RoutingFacts analyzeRouting(const Recognition &r, const Anchor &a,
   return f;
 }
 
-/// Index of the first node of the next attention block after `after`.
-int nextAttentionStart(const Recognition &r, int after) {
-  int best = (int)r.g.nodes.size();
-  for (const AttnBlock &b : r.attention)
-    if (b.startNode > after)
-      best = std::min(best, b.startNode);
-  return best;
+/// The first nodes of `blocks`, sorted (for firstStartAfter: a scan of
+/// every block per block was quadratic in layers).
+template <typename Block>
+std::vector<int> sortedStarts(const std::vector<Block> &blocks) {
+  std::vector<int> starts;
+  starts.reserve(blocks.size());
+  for (const Block &b : blocks)
+    starts.push_back(b.startNode);
+  llvm::sort(starts);
+  return starts;
+}
+
+/// The smallest of `starts` (sorted) above `after`, else `none`.
+int firstStartAfter(const std::vector<int> &starts, int after, int none) {
+  auto it = std::upper_bound(starts.begin(), starts.end(), after);
+  return it == starts.end() ? none : std::min(none, *it);
 }
 
 /// The first value (in graph order) that every value of `contributions`
@@ -282,6 +292,11 @@ llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
         anchors.push_back(*a);
     }
   }
+  const std::vector<int> attnStarts = sortedStarts(r.attention);
+  // The earliest router of the anchors after each one (suffix minima).
+  std::vector<int> laterRouter(anchors.size() + 1, (int)g.nodes.size());
+  for (size_t ai = anchors.size(); ai-- > 0;)
+    laterRouter[ai] = std::min(laterRouter[ai + 1], anchors[ai].router);
   for (size_t ai = 0; ai < anchors.size(); ++ai) {
     const Anchor &a = anchors[ai];
     const Node &anchor = g.nodes[a.node];
@@ -290,9 +305,9 @@ llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
     int x0 = g.nodes[a.router].input(0);
     int x0root = rootOf(g, x0);
     int winStart = std::max(g.value(x0).producer, g.value(x0root).producer);
-    int winEnd = nextAttentionStart(r, a.node);
-    for (size_t bi = ai + 1; bi < anchors.size(); ++bi)
-      winEnd = std::min(winEnd, anchors[bi].router);
+    int winEnd = std::min(
+        firstStartAfter(attnStarts, a.node, (int)g.nodes.size()),
+        laterRouter[ai + 1]);
 
     // Values that depend on the routing decision, inside the window.
     llvm::DenseSet<int> routed;
@@ -428,16 +443,18 @@ llvm::Error moesaic::onnxfe::recognizeDecomposedMoe(Recognition &r) {
 
 void moesaic::onnxfe::attachSharedExperts(Recognition &r) {
   const Graph &g = r.g;
+  // Blocks' first nodes stay put below (only a block's own last node moves).
+  const std::vector<int> attnStarts = sortedStarts(r.attention);
+  const std::vector<int> moeStarts = sortedStarts(r.moe);
   for (size_t bi = 0; bi < r.moe.size(); ++bi) {
     MoeBlock &b = r.moe[bi];
     if (b.shared || b.form.rfind("com.microsoft.", 0) != 0)
       continue;
     int x0root = rootOf(g, b.input);
     int from = std::max(g.value(b.input).producer, g.value(x0root).producer);
-    int to = nextAttentionStart(r, b.lastNode);
-    for (const MoeBlock &other : r.moe)
-      if (other.startNode > b.lastNode)
-        to = std::min(to, other.startNode);
+    int to = firstStartAfter(
+        moeStarts, b.lastNode,
+        firstStartAfter(attnStarts, b.lastNode, (int)g.nodes.size()));
     std::vector<FfnBlock> shared;
     std::vector<int> gateNodes;
     int gateOut = -1;

@@ -68,8 +68,11 @@ struct DfLowerFseDpPass
     for (Operation &op : llvm::make_early_inc_range(body))
       if (isa<df::ProgramOp, df::ProgramRefOp>(op))
         op.erase();
+    // At the schedule's start, in layer order: a df.program_ref finds its
+    // program (ProgramRefOp::getTarget scans the block from its start) in
+    // a few steps, not past every layer's stream ops (quadratic in layers).
     OpBuilder b(&getContext());
-    b.setInsertionPointToEnd(&body);
+    b.setInsertionPointToStart(&body);
     // One program per distinct (experts, chunks): the program depends on
     // nothing else, so layers of one shape share it (df.program_ref).
     std::map<std::pair<int64_t, int64_t>, df::ProgramOp> built;

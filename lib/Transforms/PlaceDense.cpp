@@ -3,7 +3,9 @@
 #include "moesaic/Transforms/Passes.h"
 #include "moesaic/Transforms/ScheduleContext.h"
 
+#include <map>
 #include <set>
+#include <vector>
 
 namespace moesaic {
 #define GEN_PASS_DEF_PLACEDENSE
@@ -39,32 +41,38 @@ struct PlaceDensePass : moesaic::impl::PlaceDenseBase<PlaceDensePass> {
     };
     // Layer by layer: the dense ops in model order, then the MoE block's
     // router and shared experts; layer -1 ops (LM head...) last.
-    std::set<int64_t> layers;
+    // Each layer's dense ops and MoE layers, indexed once (a scan of the
+    // whole model per layer was quadratic in layers).
+    std::map<int64_t, std::pair<std::vector<const DenseOpDesc *>,
+                                std::vector<const MoeLayerDesc *>>>
+        byLayer;
     for (const DenseOpDesc &d : ctx->model.denseOps)
-      layers.insert(d.layer);
+      byLayer[d.layer].first.push_back(&d);
     for (const MoeLayerDesc &l : ctx->model.moeLayers)
-      layers.insert(l.index);
+      byLayer[l.index].second.push_back(&l);
     auto emitLayer = [&](int64_t layer) {
+      const auto &[dense, moe] = byLayer[layer];
       std::set<std::string> seen;
-      for (const DenseOpDesc &d : ctx->model.denseOps)
-        if (d.layer == layer && seen.insert(d.kind).second)
-          place(layer, d.kind, *denseMode);
-      for (const MoeLayerDesc &l : ctx->model.moeLayers) {
-        if (l.index != layer)
-          continue;
+      for (const DenseOpDesc *d : dense)
+        if (seen.insert(d->kind).second)
+          place(layer, d->kind, *denseMode);
+      for (const MoeLayerDesc *l : moe) {
         // The router is tiny: every device scores its own tokens, except
         // on a single device.
         place(layer, "router",
               *denseMode == hw::DenseMode::single ? hw::DenseMode::single
                                                   : hw::DenseMode::data);
-        if (l.sharedExperts > 0)
+        if (l->sharedExperts > 0)
           place(layer, "shared_experts", *denseMode);
       }
     };
+    std::vector<int64_t> layers;
+    for (const auto &entry : byLayer)
+      layers.push_back(entry.first);
     for (int64_t layer : layers)
       if (layer >= 0)
         emitLayer(layer);
-    if (layers.count(-1))
+    if (byLayer.count(-1))
       emitLayer(-1);
   }
 };

@@ -12,8 +12,10 @@
 
 // N = 4 chiplets, E = 2 experts, S = 127 chunks: the ready threshold is
 // N*S + 1 = 509 (all shard chunks plus the holder token).
-// CHECK: hw.stream_shards layer 0 experts 2 {{.*}} chunks 127
-// CHECK: df.program "fsedp.layer0" layer 0 attributes {chiplets = 4 : i64, chunks = 127 : i64, experts = 2 : i64} {
+// The program comes first in the schedule (a df.program_ref finds it in a
+// few steps), the stream ops it describes after it.
+// CHECK: hw.schedule @plan
+// CHECK-NEXT: df.program "fsedp.layer0" layer 0 attributes {chiplets = 4 : i64, chunks = 127 : i64, experts = 2 : i64} {
 // CHECK-NEXT: %[[T0:.*]] = df.input "tokens.0" at [0]
 // CHECK-NEXT: %[[T1:.*]] = df.input "tokens.1" at [1]
 // CHECK-NEXT: %[[T2:.*]] = df.input "tokens.2" at [2]
@@ -56,6 +58,8 @@
 // CHECK-NEXT: df.output "active.replicated" %[[AR0]], %[[AR1]]
 // CHECK-NEXT: df.output "links" %[[K0]], {{(%[0-9]+, ){6}%[0-9]+$}}
 // CHECK-NEXT: }
+// CHECK-NEXT: hw.stream_ring
+// CHECK-NEXT: hw.stream_shards layer 0 experts 2 {{.*}} chunks 127
 // CHECK-NEXT: }
 
 // ONCE-COUNT-1: df.program

@@ -77,6 +77,45 @@ moe.model @m {
   %x = moe.input : tensor<?x64xbf16>
   moe.output %x : tensor<?x64xbf16>
 }
+// The schedule checks each stream schedule against its layer's shards (an
+// index built once): layer 1 has none.
+hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
+  hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000000 chunk_bytes 500000 chunks 2
+  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "split" buffers 6 x 500000 ticks link 16 dram 30 compute 0 us_per_tick 0.25
+  // expected-error @below {{'hw.stream_schedule' op layer 1 has no hw.stream_shards}}
+  hw.stream_schedule layer 1 template "arc" order "longest-first" loads "interleaved" holders "split" buffers 6 x 500000 ticks link 16 dram 30 compute 0 us_per_tick 0.25
+}
+
+// -----
+
+hw.system @ring2 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
+// The shards may follow the schedule that reads them; its buffers must hold
+// one of their chunks.
+hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
+  // expected-error @below {{'hw.stream_schedule' op buffers of 400000 bytes must hold one chunk of 500000 bytes}}
+  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "split" buffers 6 x 400000 ticks link 16 dram 30 compute 0 us_per_tick 0.25
+  hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000000 chunk_bytes 500000 chunks 2
+}
+
+// -----
+
+hw.system @ring2 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
 hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
   hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000 chunk_bytes 500 chunks 2
   // expected-error @below {{'hw.stream_schedule' op template must be "arc" (rule V3), not "tree"}}

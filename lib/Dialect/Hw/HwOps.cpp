@@ -175,6 +175,8 @@ static LogicalResult checkDevices(Operation *op, SystemOp system,
 }
 
 LogicalResult ScheduleOp::verifyRegions() {
+  if (failed(detail::verifyStreamLayers(*this)))
+    return failure();
   Operation *parent = (*this)->getParentOp();
   if (!parent)
     return success();

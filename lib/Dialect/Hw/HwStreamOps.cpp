@@ -59,16 +59,6 @@ FailureOr<std::vector<unsigned>> resolve(Operation *op,
   return out;
 }
 
-template <typename OpT>
-OpT firstInSchedule(Operation *op) {
-  auto schedule = op->getParentOfType<ScheduleOp>();
-  if (!schedule)
-    return {};
-  for (Operation &o : schedule.getBody().front())
-    if (auto x = dyn_cast<OpT>(o))
-      return x;
-  return {};
-}
 } // namespace
 
 LogicalResult StreamRingOp::verify() {
@@ -79,19 +69,7 @@ LogicalResult StreamRingOp::verify() {
                          << rule << "\"";
   if (getOrder().empty())
     return emitOpError() << "needs at least one chiplet";
-  if (firstInSchedule<StreamRingOp>(*this) != *this)
-    return emitOpError() << "appears twice in one schedule";
-  std::optional<SystemModel> system = targetOf(*this);
-  if (!system)
-    return success();
-  FailureOr<std::vector<unsigned>> order =
-      resolve(*this, *system, getOrder(), "ring");
-  if (failed(order))
-    return failure();
-  std::string problem = fsedp::verifyRing(*system, *order);
-  if (!problem.empty())
-    return emitOpError() << "is not a valid ring embedding (rule V1): "
-                         << problem;
+  // Once per schedule, with the target: verifyStreamLayers.
   return success();
 }
 
@@ -112,14 +90,8 @@ LogicalResult StreamShardsOp::verify() {
     return emitOpError() << getChunks() << " chunks of " << getChunkBytes()
                          << " bytes do not tile a shard of "
                          << getShardBytes() << " bytes";
-  if (StreamRingOp ring = firstInSchedule<StreamRingOp>(*this))
-    if (ring.getOrder() != getHomes())
-      return emitOpError() << "homes must follow the stream ring's order "
-                              "(rule V2: shard s lives at ring position s)";
-  std::optional<SystemModel> system = targetOf(*this);
-  if (!system)
-    return success();
-  return resolve(*this, *system, getHomes(), "homes");
+  // The ring's order and the target's devices: verifyStreamLayers.
+  return success();
 }
 
 LogicalResult StreamScheduleOp::verify() {
@@ -145,33 +117,91 @@ LogicalResult StreamScheduleOp::verify() {
       getUsPerTick().convertToDouble() <= 0)
     return emitOpError() << "buffer bytes, link/dram ticks and us_per_tick "
                             "must be positive, compute ticks non-negative";
-  auto schedule = (*this)->getParentOfType<ScheduleOp>();
-  StreamShardsOp shards;
-  for (Operation &o : schedule.getBody().front())
-    if (auto s = dyn_cast<StreamShardsOp>(o))
-      if (s.getLayer() == getLayer())
-        shards = s;
-  if (!shards)
-    return emitOpError() << "layer " << getLayer()
-                         << " has no hw.stream_shards";
-  if (shards.getChunkBytes() != getBufferBytes())
-    return emitOpError() << "buffers of " << getBufferBytes()
-                         << " bytes must hold one chunk of "
-                         << shards.getChunkBytes() << " bytes";
-  std::optional<SystemModel> system = targetOf(*this);
-  if (!system)
+  // The layer's hw.stream_shards, its chunk size and the chiplets' SRAM are
+  // checked by the schedule (verifyStreamLayers), which indexes the
+  // shards once: a search per op was quadratic in layers.
+  return success();
+}
+
+LogicalResult moesaic::hw::detail::verifyStreamLayers(ScheduleOp schedule) {
+  Block &body = schedule.getBody().front();
+  // One pass indexes the ring and each layer's shards (the last of a
+  // layer: the streams read that one); a search per op was quadratic in
+  // layers.
+  StreamRingOp ring;
+  llvm::DenseMap<int64_t, StreamShardsOp> shardsOf;
+  bool anyStream = false;
+  for (Operation &o : body) {
+    if (auto r = dyn_cast<StreamRingOp>(o)) {
+      if (ring)
+        return r.emitOpError() << "appears twice in one schedule";
+      ring = r;
+    } else if (auto s = dyn_cast<StreamShardsOp>(o)) {
+      shardsOf[s.getLayerAttr().getInt()] = s;
+    }
+    anyStream |= isa<StreamRingOp, StreamShardsOp, StreamScheduleOp>(o);
+  }
+  if (!anyStream)
     return success();
-  int64_t need = getBuffers() * getBufferBytes();
-  for (Attribute a : shards.getHomes()) {
-    std::string name = cast<FlatSymbolRefAttr>(a).getValue().str();
-    std::optional<unsigned> d = system->lookup(name);
-    if (d && system->devices[*d].onchipBytes < need)
-      return emitOpError()
-             << "layer " << getLayer() << ": stream buffers need " << need
-             << " bytes but chiplet '" << name << "' has "
-             << system->devices[*d].onchipBytes
-             << " bytes of SRAM (shortfall "
-             << need - system->devices[*d].onchipBytes << " bytes)";
+  // The target's model, built once when first needed (null: no target
+  // here, or a broken one that its own verifier reports).
+  std::optional<std::optional<SystemModel>> target;
+  auto model = [&](Operation *op) -> const SystemModel * {
+    if (!target)
+      target = targetOf(op);
+    return *target ? &**target : nullptr;
+  };
+  for (Operation &o : body) {
+    if (auto r = dyn_cast<StreamRingOp>(o)) {
+      const SystemModel *system = model(r);
+      if (!system)
+        continue;
+      FailureOr<std::vector<unsigned>> order =
+          resolve(r, *system, r.getOrder(), "ring");
+      if (failed(order))
+        return failure();
+      std::string problem = fsedp::verifyRing(*system, *order);
+      if (!problem.empty())
+        return r.emitOpError() << "is not a valid ring embedding (rule V1): "
+                               << problem;
+      continue;
+    }
+    if (auto s = dyn_cast<StreamShardsOp>(o)) {
+      if (ring && ring.getOrder() != s.getHomes())
+        return s.emitOpError() << "homes must follow the stream ring's order "
+                                  "(rule V2: shard s lives at ring position "
+                                  "s)";
+      if (const SystemModel *system = model(s))
+        if (failed(resolve(s, *system, s.getHomes(), "homes")))
+          return failure();
+      continue;
+    }
+    auto op = dyn_cast<StreamScheduleOp>(o);
+    if (!op)
+      continue;
+    StreamShardsOp shards = shardsOf.lookup(op.getLayerAttr().getInt());
+    if (!shards)
+      return op.emitOpError() << "layer " << op.getLayer()
+                              << " has no hw.stream_shards";
+    if (shards.getChunkBytes() != op.getBufferBytes())
+      return op.emitOpError() << "buffers of " << op.getBufferBytes()
+                              << " bytes must hold one chunk of "
+                              << shards.getChunkBytes() << " bytes";
+    const SystemModel *system = model(op);
+    if (!system)
+      continue;
+    int64_t need = op.getBuffers() * op.getBufferBytes();
+    for (Attribute a : shards.getHomes()) {
+      std::string name = cast<FlatSymbolRefAttr>(a).getValue().str();
+      std::optional<unsigned> d = system->lookup(name);
+      if (d && system->devices[*d].onchipBytes < need)
+        return op.emitOpError()
+               << "layer " << op.getLayer() << ": stream buffers need "
+               << need << " bytes but chiplet '" << name << "' has "
+               << system->devices[*d].onchipBytes
+               << " bytes of SRAM (shortfall "
+               << need - system->devices[*d].onchipBytes << " bytes)";
+    }
   }
   return success();
 }

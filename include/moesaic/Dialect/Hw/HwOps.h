@@ -17,4 +17,11 @@
 #define GET_OP_CLASSES
 #include "Hw/HwOps.h.inc"
 
+namespace moesaic::hw::detail {
+/// The checks of a schedule's hw.stream_schedule ops against the layers'
+/// hw.stream_shards and the target's SRAM (HwStreamOps.cpp), made once per
+/// schedule by its region verifier.
+mlir::LogicalResult verifyStreamLayers(ScheduleOp schedule);
+} // namespace moesaic::hw::detail
+
 #endif // MOESAIC_DIALECT_HW_HWOPS_H
