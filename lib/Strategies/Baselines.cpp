@@ -977,7 +977,15 @@ protected:
           t.allocBytes = l.expertBytes();
         else
           t.memoryCopy = true;
-        arrived[{e, h}] = em.add(t, {em.ready[o]});
+        TaskId at = em.add(t, {em.ready[o]});
+        arrived[{e, h}] = at;
+        // The broadcast is a collective: a worker without tokens for the
+        // expert still receives it, and its next step waits for the copy
+        // (nothing else would: the transfer would be a sink, and a step
+        // with sinks never starts a simulator window, so every earlier
+        // task stayed held: memory grew with steps).
+        if (plan.at(e, h) == 0)
+          em.side[h].push_back(at);
       }
     }
     Dispatch d = em.dispatch(l, m, [&](int64_t t, int32_t e, int64_t) {
