@@ -9,6 +9,7 @@
 #include "moesaic/InitAll.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Threading.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -157,9 +158,34 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
     // EPLB observes the load of the workload being evaluated.
     target->setAttr("moesaic.workload",
                     StringAttr::get(module.getContext(), workloadText));
-    if (failed(runPipeline(pm, target)))
-      return module.emitError() << "strategy '" << name << "' failed to lower "
-                                << "the model (see the errors above)";
+    // A failure is reported as the pass's own error with the strategy
+    // named in front (SPEC.md: one `error:` line naming the input and the
+    // reason; in --compare the name says which strategy failed). Errors
+    // are held while the pipeline runs and re-emitted with their notes;
+    // warnings and remarks pass through.
+    std::vector<Diagnostic> passErrors;
+    LogicalResult lowered = success();
+    {
+      ScopedDiagnosticHandler hold(module.getContext(), [&](Diagnostic &d) {
+        if (d.getSeverity() != DiagnosticSeverity::Error)
+          return failure(); // to the handlers before this one
+        passErrors.push_back(std::move(d));
+        return success();
+      });
+      lowered = runPipeline(pm, target);
+    }
+    for (Diagnostic &d : passErrors) {
+      InFlightDiagnostic error = mlir::emitError(d.getLocation())
+                                 << "strategy '" << spec.text
+                                 << "': " << d.str();
+      for (Diagnostic &note : d.getNotes())
+        error.attachNote(note.getLocation()) << note.str();
+    }
+    if (failed(lowered))
+      return passErrors.empty()
+                 ? module.emitError() << "strategy '" << spec.text
+                                      << "' failed to lower the model"
+                 : failure();
     hw::ScheduleOp schedule = hw::findSchedule(target, name);
     if (!schedule)
       return module.emitError() << "strategy '" << name
