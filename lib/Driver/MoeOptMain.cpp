@@ -151,6 +151,14 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
   if (!checkOutputPath("-o", outputFilename) ||
       !checkOutputsDistinct(outputFilename, {inputFilename, hwOpt}))
     return 1;
+  // MLIR's own output flags: where MLIR cannot open the file it says so and
+  // goes on (exit 0), so a missing directory is refused here, up front.
+  for (auto [flag, path] :
+       {std::pair<llvm::StringRef, llvm::StringRef>(
+            "--log-actions-to", config.getDebugConfig().getLogActionsTo()),
+        {"--mlir-generate-reproducer", config.getReproducerFilename()}})
+    if (!path.empty() && !checkOutputPath(flag, path))
+      return 1;
 
   // .onnx / .onnxtext inputs are imported into the moe dialect here.
   std::unique_ptr<llvm::MemoryBuffer> input =
