@@ -163,6 +163,15 @@ bool moesaic::setupStrategyEvaluation(MlirOptMainConfig &config) {
   if (!strategyOpt.empty() && !compareOpt.empty())
     return fail("--strategy and --compare are exclusive: list every "
                 "strategy in --compare");
+  // Each chunk of a split input is evaluated on its own, and the outputs
+  // hold one run: every chunk's report would overwrite the one before.
+  if (!config.inputSplitMarker().empty())
+    for (auto *opt : {&reportOpt, &scheduleOpt, &timelineOpt})
+      if (!opt->empty())
+        return fail("--" + opt->ArgStr +
+                    " holds one run's results and cannot be combined with "
+                    "--split-input-file (each chunk is a run of its own): "
+                    "evaluate the chunks one file at a time");
   if (reportFormatOpt != "json" && reportFormatOpt != "text")
     return fail("--report-format must be json or text, not '" +
                 reportFormatOpt + "'");
