@@ -109,6 +109,19 @@ int moesaic::moeOptMain(int argc, char **argv, DialectRegistry &registry) {
     if (auto *flag = static_cast<llvm::cl::opt<bool> *>(
             registered.lookup("mlir-print-op-on-diagnostic")))
       flag->setValue(false);
+  // LLVM lets the last of a repeated option win silently: `--hw=a ...
+  // --hw=b` would compile for b. Moesaic's value options are given once.
+  for (llvm::StringRef name :
+       {"hw", "strategy", "compare", "workload", "report", "report-format",
+        "schedule", "timeline", "runtime", "task-granularity"}) {
+    llvm::cl::Option *opt = registered.lookup(name);
+    if (opt && opt->getNumOccurrences() > 1) {
+      llvm::WithColor::error(llvm::errs(), "moe-opt")
+          << "--" << name << " is given " << opt->getNumOccurrences()
+          << " times: give it once (the last would silently win)\n";
+      return 1;
+    }
+  }
   if (given("hw") && hwOpt.empty()) {
     llvm::WithColor::error(llvm::errs(), "moe-opt")
         << "--hw is empty: give a preset name (--list-hw lists them) or the "
