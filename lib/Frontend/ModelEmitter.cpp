@@ -297,6 +297,20 @@ llvm::Error Emitter::run(moe::ModelOp model) {
     return e;
   attachSharedExperts(rec);
   recognizeDenseFfn(rec);
+  // Expert weights are numbers: a string, complex or untyped weight would
+  // be emitted as f32 and counted as 0 bytes, so the IR's params_bytes and
+  // --model-summary would disagree.
+  for (const MoeBlock &m : rec.moe)
+    if (!m.weightBits && elemBytes(m.weightElem) == 0)
+      return fail(llvm::formatv(
+          "MoE layer at node '{0}': its expert weights have ONNX element "
+          "type {1} ({2}), not a numeric type",
+          g.nodes[m.lastNode].name, m.weightElem,
+          m.weightElem == 8    ? "string"
+          : m.weightElem == 14 ? "complex64"
+          : m.weightElem == 15 ? "complex128"
+          : m.weightElem == 0  ? "undefined"
+                               : "unknown"));
 
   mv.assign(g.values.size(), mlir::Value());
   Block *body = new Block();
