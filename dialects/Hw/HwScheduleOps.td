@@ -29,7 +29,12 @@ def Hw_ScheduleOp : Hw_Op<"schedule", [Symbol, SingleBlock, NoTerminator,
     The result of a strategy's lowering pipeline: `model` names the
     `moe.model`, `target` the `hw.system`, `strategy` the pipeline that
     produced it. The body holds placement and streaming decisions; the
-    runtime tables derived from them are emitted by `--schedule`.
+    runtime tables derived from them are emitted by `--schedule`. The
+    verifier checks that both symbols resolve here and, once for the whole
+    body, the streaming ops against each other and the target: one
+    `hw.stream_ring`, every `hw.stream_shards` homed in the ring's order on
+    devices of the target, and every `hw.stream_schedule` reading its
+    layer's shards with buffers of one chunk that fit each home's SRAM.
 
     ```mlir
     hw.schedule @ep_plan strategy "ep" model @tiny target @ring4 {

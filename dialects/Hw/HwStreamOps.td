@@ -26,8 +26,8 @@ def Hw_StreamRingOp : Hw_Op<"stream_ring", [HasParent<"ScheduleOp">,
     so a controller forwards a chunk with "send to successor/predecessor"
     only. `rule` records how the order was made: `ring` (declared ring
     order), `snake` (boustrophedon Hamiltonian cycle of an even-sided mesh)
-    or `explicit`. The verifier rebuilds the target model and checks the
-    ring; one per schedule. Exported (layer -1) as
+    or `explicit`. The schedule's verifier rebuilds the target model and
+    checks the ring; one per schedule. Exported (layer -1) as
     `"stream_ring": {"rule": ..., "order": [names]}`.
 
     ```mlir
