@@ -43,20 +43,21 @@ struct PlaceDensePass : moesaic::impl::PlaceDenseBase<PlaceDensePass> {
     // router and shared experts; layer -1 ops (LM head...) last.
     // Each layer's dense ops and MoE layers, indexed once (a scan of the
     // whole model per layer was quadratic in layers).
-    std::map<int64_t, std::pair<std::vector<const DenseOpDesc *>,
-                                std::vector<const MoeLayerDesc *>>>
-        byLayer;
+    struct LayerOps {
+      std::vector<const DenseOpDesc *> dense;
+      std::vector<const MoeLayerDesc *> moe;
+    };
+    std::map<int64_t, LayerOps> byLayer;
     for (const DenseOpDesc &d : ctx->model.denseOps)
-      byLayer[d.layer].first.push_back(&d);
+      byLayer[d.layer].dense.push_back(&d);
     for (const MoeLayerDesc &l : ctx->model.moeLayers)
-      byLayer[l.index].second.push_back(&l);
-    auto emitLayer = [&](int64_t layer) {
-      const auto &[dense, moe] = byLayer[layer];
+      byLayer[l.index].moe.push_back(&l);
+    auto emitLayer = [&](int64_t layer, const LayerOps &ops) {
       std::set<std::string> seen;
-      for (const DenseOpDesc *d : dense)
+      for (const DenseOpDesc *d : ops.dense)
         if (seen.insert(d->kind).second)
           place(layer, d->kind, *denseMode);
-      for (const MoeLayerDesc *l : moe) {
+      for (const MoeLayerDesc *l : ops.moe) {
         // The router is tiny: every device scores its own tokens, except
         // on a single device.
         place(layer, "router",
@@ -66,14 +67,11 @@ struct PlaceDensePass : moesaic::impl::PlaceDenseBase<PlaceDensePass> {
           place(layer, "shared_experts", *denseMode);
       }
     };
-    std::vector<int64_t> layers;
-    for (const auto &entry : byLayer)
-      layers.push_back(entry.first);
-    for (int64_t layer : layers)
+    for (const auto &[layer, ops] : byLayer)
       if (layer >= 0)
-        emitLayer(layer);
-    if (byLayer.count(-1))
-      emitLayer(-1);
+        emitLayer(layer, ops);
+    if (auto it = byLayer.find(-1); it != byLayer.end())
+      emitLayer(-1, it->second);
   }
 };
 } // namespace

@@ -220,8 +220,9 @@ public:
   /// Devices holding every token's hidden state (after a tensor-parallel
   /// all-reduce); empty when tokens are spread by `home`.
   std::vector<unsigned> replicatedOn;
-  /// Per device: work running beside the expert path (shared experts),
-  /// joined by combine() or joinSide().
+  /// Per device: work running beside the expert path (shared experts,
+  /// fastermoe's broadcast copies no expert task reads), joined by
+  /// combine() or joinSide().
   std::vector<std::vector<TaskId>> side;
   /// Router of `layer` on every device holding tokens.
   void router(const MoeLayerDesc &layer);

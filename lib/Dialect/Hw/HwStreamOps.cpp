@@ -130,7 +130,6 @@ LogicalResult moesaic::hw::detail::verifyStreamLayers(ScheduleOp schedule) {
   // layers.
   StreamRingOp ring;
   llvm::DenseMap<int64_t, StreamShardsOp> shardsOf;
-  bool anyStream = false;
   for (Operation &o : body) {
     if (auto r = dyn_cast<StreamRingOp>(o)) {
       if (ring)
@@ -139,10 +138,7 @@ LogicalResult moesaic::hw::detail::verifyStreamLayers(ScheduleOp schedule) {
     } else if (auto s = dyn_cast<StreamShardsOp>(o)) {
       shardsOf[s.getLayerAttr().getInt()] = s;
     }
-    anyStream |= isa<StreamRingOp, StreamShardsOp, StreamScheduleOp>(o);
   }
-  if (!anyStream)
-    return success();
   // The target's model, built once when first needed (null: no target
   // here, or a broken one that its own verifier reports).
   std::optional<std::optional<SystemModel>> target;

@@ -18,9 +18,12 @@
 #include "Hw/HwOps.h.inc"
 
 namespace moesaic::hw::detail {
-/// The checks of a schedule's hw.stream_schedule ops against the layers'
-/// hw.stream_shards and the target's SRAM (HwStreamOps.cpp), made once per
-/// schedule by its region verifier.
+/// The checks of a schedule's streaming ops against each other and the
+/// target (HwStreamOps.cpp): one hw.stream_ring, a valid ring embedding,
+/// shards homed in the ring's order on the target's devices, and every
+/// hw.stream_schedule reading its layer's shards with buffers of one chunk
+/// that fit each home's SRAM. Made once per schedule by its region
+/// verifier.
 mlir::LogicalResult verifyStreamLayers(ScheduleOp schedule);
 } // namespace moesaic::hw::detail
 
