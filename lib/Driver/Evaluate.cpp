@@ -102,6 +102,26 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
              << "' (it serves "
              << llvm::join(targetNames(*info), ", ") << ")";
   }
+  // A schedule the module already holds for a strategy that is not asked
+  // for is kept in the output but not evaluated (a `--moe-strategy-X` pass
+  // next to `--strategy=Y` is a likely slip): say so, once per strategy.
+  llvm::SmallVector<llvm::StringRef> unevaluated;
+  for (Operation &op : module.getBody()->getOperations())
+    if (auto schedule = dyn_cast<hw::ScheduleOp>(op)) {
+      llvm::StringRef name = schedule.getStrategy();
+      if (llvm::none_of(specs,
+                        [&](const StrategySpec &s) { return s.name == name; }) &&
+          !llvm::is_contained(unevaluated, name))
+        unevaluated.push_back(name);
+    }
+  for (llvm::StringRef name : unevaluated) {
+    std::string text = llvm::formatv(
+        "the module holds a '{0}' schedule, which is not evaluated (it "
+        "stays in the output): add '{0}' to --compare to evaluate it too",
+        name);
+    mlir::emitWarning(module.getLoc()) << text;
+    model->warnings.push_back(text);
+  }
   llvm::Expected<GatingTrace> trace = makeTrace(options.workload, *model);
   if (!trace)
     return module.emitError()
