@@ -3,7 +3,7 @@
 A script benchmark prints, besides its readable tables, one JSON object per
 figure on a line starting with ``BENCH `` (see bench/README.md):
     BENCH {"bench": ..., "name": ..., "value": v, "unit": ..., "target": t,
-           "better": "lower"|"higher"}
+           "better": "lower"|"higher"[, "reference": true]}
 bench/run-all.sh collects these lines and prints value / target.
 """
 import json
@@ -18,10 +18,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 
-def figure(bench, name, value, unit, target, better):
-    """Prints one machine-readable figure for bench/run-all.sh."""
-    print("BENCH " + json.dumps({"bench": bench, "name": name, "value": value, "unit": unit,
-                                 "target": target, "better": better}), flush=True)
+def figure(bench, name, value, unit, target, better, reference=False):
+    """Prints one machine-readable figure for bench/run-all.sh. A reference
+    figure (context for another: an agreement ratio, a run of another
+    strategy) is listed with its ratio but not counted as met or missed."""
+    fig = {"bench": bench, "name": name, "value": value, "unit": unit,
+           "target": target, "better": better}
+    if reference:
+        fig["reference"] = True
+    print("BENCH " + json.dumps(fig), flush=True)
 
 
 def measure(cmd, stdout_path=os.devnull, stderr_path=os.devnull, check=True):

@@ -88,9 +88,10 @@ def main():
         tag = (f"deepseek-v3 {strategy} {steps} step{'s' if steps > 1 else ''}"
                + (f" ({granularity} tasks)" if granularity else "")
                + (" (reference)" if reference else ""))
-        benchlib.figure(BENCH, tag + " wall", round(wall, 3), "s", 1.0, "lower")
-        benchlib.figure(BENCH, tag + " cpu", round(cpu, 3), "s", 1.0, "lower")
-        benchlib.figure(BENCH, tag + " peak RSS", round(rss, 1), "MB", 500.0, "lower")
+        benchlib.figure(BENCH, tag + " wall", round(wall, 3), "s", 1.0, "lower", reference)
+        benchlib.figure(BENCH, tag + " cpu", round(cpu, 3), "s", 1.0, "lower", reference)
+        benchlib.figure(BENCH, tag + " peak RSS", round(rss, 1), "MB", 500.0, "lower",
+                        reference)
     fine = latency.get(("fse-dp", 1, "fine"))
     coarse = latency.get(("fse-dp", 1, "coarse"))
     if fine and coarse:
@@ -98,7 +99,7 @@ def main():
               f"(coarse {coarse / 1e3:.1f} ms, fine {fine / 1e3:.1f} ms)")
         benchlib.figure(BENCH, "deepseek-v3 fse-dp coarse/fine latency, 1 step",
                         round(coarse / fine, 4), "x", 1.0,
-                        "lower" if coarse > fine else "higher")
+                        "lower" if coarse > fine else "higher", reference=True)
 
 if __name__ == "__main__":
     main()

@@ -10,8 +10,8 @@ all-reduce; docs/fse-dp.md "Task granularity"), and prints per row both
 latencies, their ratio coarse/fine (above 1: coarse is slower), both
 lower-bound ratios and the task counts. Summary: the ratio's geomean, min
 and max (with the rows), and `BENCH` figures for bench/run-all.sh (the
-geomean ratio against 1.0, the largest deviation from 1 in % against 10 %,
-and the task reduction against 10x). Both runs check that
+geomean ratio against 1.0 as a reference figure, the largest deviation from
+1 in % against 10 %, and the task reduction against 10x). Both runs check that
 the latency is not below the lower bound (moe-opt's internal check).
 
     /usr/bin/python3 bench/fse_dp_granularity.py [--build build] [--steps 1]
@@ -110,8 +110,10 @@ def main():
     # direction: the deviation, lower is better; 10 % is what docs/fse-dp.md
     # calls close enough for a first estimate of a large model).
     deviation = 100 * max(abs(r[0] - 1) for r in ratios)
+    # An agreement ratio (met only at exactly 1): listed for context; the
+    # deviation below is what is judged.
     benchlib.figure(bench, "fse-dp coarse/fine latency, geomean", round(g, 4),
-                    "x", 1.0, "lower" if g > 1 else "higher")
+                    "x", 1.0, "lower" if g > 1 else "higher", reference=True)
     benchlib.figure(bench, "fse-dp coarse vs fine latency, max deviation",
                     round(deviation, 2), "%", 10.0, "lower")
     benchlib.figure(bench, "fse-dp fine/coarse tasks, geomean",

@@ -28,8 +28,11 @@
 //   tasks_per_decision    tasks emitted per MoE layer (emitStep only)
 //   ratio_vs_1us_limit   us_per_decision / 1 us (<= 1 meets the target);
 //                         only on the target point (16 chiplets, 256
-//                         experts, batch 16), so bench/run-all.sh lists one
-//                         row per strategy and benchmark
+//                         experts, batch 16) of the /decide rows, so
+//                         bench/run-all.sh lists one row per strategy;
+//   ref_ratio_vs_1us_limit the same for the emitStep rows, which
+//                         bench/run-all.sh lists as reference figures (the
+//                         emission of simulator tasks is not the decision)
 //
 //   build/bin/moesaic-bench-runtime-decision [--benchmark_filter=ep/]
 //
@@ -189,8 +192,10 @@ void runDecision(benchmark::State &state, std::string strategy,
       (threadCpuUs() - begin - paused) / std::max(decisions, 1.0);
   state.counters["us_per_decision"] = usPer;
   state.counters["tasks_per_decision"] = tasks / std::max(decisions, 1.0);
+  // The emission is the simulator's work, not the controller's: listed
+  // next to the decision row for context, not judged against 1 us.
   if (chiplets == 16 && experts == 256 && batch == 16)
-    state.counters["ratio_vs_1us_limit"] = usPer;
+    state.counters["ref_ratio_vs_1us_limit"] = usPer;
 }
 
 /// decideLayer alone for every MoE layer of a step (a new step of the
