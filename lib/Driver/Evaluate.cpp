@@ -117,7 +117,7 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   for (llvm::StringRef name : unevaluated) {
     std::string text = llvm::formatv(
         "the module holds a '{0}' schedule, which is not evaluated (it "
-        "stays in the output): add '{0}' to --compare to evaluate it too",
+        "stays in the output): list '{0}' among the strategies (--compare, moesaic.compare) to evaluate it too",
         name);
     mlir::emitWarning(module.getLoc()) << text;
     model->warnings.push_back(text);

@@ -267,6 +267,26 @@ def test_a_warning_is_listed_once(tmp_path):
     assert len(exceed) == 1, r.warnings
 
 
+def test_a_schedule_not_asked_for_is_named():
+    # A module lowered for tp and evaluated for ep keeps its tp schedule
+    # but does not evaluate it: a warning says so; comparing both evaluates
+    # the module's own tp schedule, without the warning.
+    lowered = moesaic.parse(moesaic.compile(TINY, hw="edge-chiplet-4",
+                                            strategy="tp", workload="steps=1",
+                                            timeline=False).mlir)
+    with pytest.warns(moesaic.MoesaicWarning, match="holds a 'tp' schedule"):
+        r = moesaic.compile(lowered, strategy="ep", workload="steps=1",
+                            timeline=False)
+    assert r.strategies == ["ep"]
+    assert any("'tp' schedule, which is not evaluated" in w for w in r.warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", moesaic.MoesaicWarning)
+        both = moesaic.compare(lowered, strategies=["ep", "tp"],
+                               workload="steps=1", timeline=False)
+    assert both.result("tp")["schedule_source"] == "input"
+    assert not both.warnings
+
+
 def test_save(ep_result, tmp_path):
     paths = ep_result.save(tmp_path / "out")
     assert json.loads(open(paths["report.json"]).read()) == ep_result.report
