@@ -13,8 +13,10 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
+#include <tuple>
 
 using namespace moesaic;
 using namespace moesaic::workload;
@@ -213,35 +215,87 @@ llvm::Expected<GatingTrace> readCSV(const FileError &err, StringRef text,
   if (auto e = checkTraceSize("trace file '" + err.path + "'", steps, batch,
                               shape.topK))
     return std::move(e);
+  // Checked on the rows grouped by (step, layer, token), file order kept
+  // within a group, before anything of the trace's size is allocated: a
+  // short file naming a large step or token is refused in proportion to
+  // its own size (the largest index alone once made it allocate the whole
+  // trace, 768 MB for one row). The first problem in file order is
+  // reported, as reading row by row would.
+  std::vector<uint32_t> order(rows.size());
+  for (uint32_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  auto key = [&](const Row &r) { return std::make_tuple(r.s, r.l, r.t); };
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return key(rows[a]) < key(rows[b]);
+  });
+  // Too many experts for a token, or one twice: the earliest such line.
+  const Row *bad = nullptr;
+  bool overflow = false;
+  for (size_t g = 0; g < order.size();) {
+    size_t end = g;
+    while (end < order.size() && key(rows[order[end]]) == key(rows[order[g]]))
+      ++end;
+    int64_t k = shape.topK[rows[order[g]].l];
+    for (size_t n = 0; n < end - g; ++n) {
+      const Row &r = rows[order[g + n]];
+      bool over = (int64_t)n >= k;
+      bool twice = false;
+      for (size_t i = 0; !over && i < n; ++i)
+        twice |= rows[order[g + i]].e == r.e;
+      if (over || twice) {
+        if (!bad || r.line < bad->line)
+          bad = &r, overflow = over;
+        break;
+      }
+    }
+    g = end;
+  }
+  if (bad && overflow)
+    return err("line " + llvm::Twine(bad->line) + ": " +
+               pos(bad->s, bad->l, bad->t) + " has more than top-k = " +
+               llvm::Twine(shape.topK[bad->l]) + " experts");
+  if (bad)
+    return err("line " + llvm::Twine(bad->line) + ": expert " +
+               llvm::Twine(bad->e) + " appears twice at " +
+               pos(bad->s, bad->l, bad->t));
+  // Every (step, layer, token) in order needs exactly its top-k rows: the
+  // first one short of them (a gap in the groups has none).
+  int64_t s = 0, l = 0, t = 0;
+  auto advance = [&] {
+    if (++t == batch) {
+      t = 0;
+      if (++l == numLayers)
+        l = 0, ++s;
+    }
+  };
+  for (size_t g = 0; g < order.size();) {
+    const Row &r = rows[order[g]];
+    size_t end = g;
+    while (end < order.size() && key(rows[order[end]]) == key(r))
+      ++end;
+    if (std::make_tuple(s, l, t) != key(r))
+      return err(pos(s, l, t) + " has 0 experts, the layer's top-k is " +
+                 llvm::Twine(shape.topK[l]));
+    if ((int64_t)(end - g) != shape.topK[l])
+      return err(pos(s, l, t) + " has " + llvm::Twine(end - g) +
+                 " experts, the layer's top-k is " +
+                 llvm::Twine(shape.topK[l]));
+    advance();
+    g = end;
+  }
+  if (s != steps)
+    return err(pos(s, l, t) + " has 0 experts, the layer's top-k is " +
+               llvm::Twine(shape.topK[l]));
+  // Complete: the trace is as large as the file's rows.
   GatingTrace trace;
   trace.resize(steps, batch, shape.numExperts, shape.topK);
-  // Count per (step, layer, token) in a flat array indexed like the trace.
-  std::vector<int32_t> filled((size_t)steps * numLayers * batch, 0);
-  auto slot = [&](int64_t s, int64_t l, int64_t t) -> int32_t & {
-    return filled[((size_t)s * numLayers + l) * batch + t];
-  };
-  for (const Row &r : rows) {
-    int32_t &n = slot(r.s, r.l, r.t);
-    if (n >= shape.topK[r.l])
-      return err("line " + llvm::Twine(r.line) + ": " + pos(r.s, r.l, r.t) +
-                 " has more than top-k = " + llvm::Twine(shape.topK[r.l]) +
-                 " experts");
+  for (size_t g = 0; g < order.size();) {
+    const Row &r = rows[order[g]];
     int32_t *out = trace.experts(r.s, r.l, r.t);
-    out[n] = (int32_t)r.e;
-    for (int32_t i = 0; i < n; ++i)
-      if (out[i] == out[n])
-        return err("line " + llvm::Twine(r.line) + ": expert " +
-                   llvm::Twine(r.e) + " appears twice at " +
-                   pos(r.s, r.l, r.t));
-    ++n;
+    for (int64_t i = 0; i < shape.topK[r.l]; ++i)
+      out[i] = (int32_t)rows[order[g + i]].e;
+    g += shape.topK[r.l];
   }
-  for (int64_t s = 0; s < steps; ++s)
-    for (int64_t l = 0; l < numLayers; ++l)
-      for (int64_t t = 0; t < batch; ++t)
-        if (slot(s, l, t) != shape.topK[l])
-          return err(pos(s, l, t) + " has " + llvm::Twine(slot(s, l, t)) +
-                     " experts, the layer's top-k is " +
-                     llvm::Twine(shape.topK[l]));
   return trace;
 }
 
@@ -383,7 +437,13 @@ moesaic::workload::readTraceFile(StringRef path, const ModelDesc &model) {
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
     return err("cannot be read: " + buffer.getError().message());
-  StringRef data = (*buffer)->getBuffer();
+  return readTraceBuffer(path, (*buffer)->getBuffer(), model);
+}
+
+llvm::Expected<GatingTrace>
+moesaic::workload::readTraceBuffer(StringRef path, StringRef data,
+                                   const ModelDesc &model) {
+  FileError err(path);
   ModelShape shape = shapeOf(model);
   auto read = [&]() -> llvm::Expected<GatingTrace> {
     if (path.ends_with_insensitive(".json"))

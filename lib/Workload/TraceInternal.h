@@ -20,6 +20,11 @@ llvm::Expected<GatingTrace> makeSyntheticTrace(const WorkloadSpec &spec,
                                                const ModelDesc &model);
 llvm::Expected<GatingTrace> readTraceFile(llvm::StringRef path,
                                           const ModelDesc &model);
+/// The same from bytes already read: `path` names them in errors and its
+/// extension chooses the format (the trace-file fuzzer's entry point).
+llvm::Expected<GatingTrace> readTraceBuffer(llvm::StringRef path,
+                                            llvm::StringRef data,
+                                            const ModelDesc &model);
 
 } // namespace moesaic::workload
 

@@ -333,6 +333,9 @@ TEST_F(TraceFiles, HandWrittenFilesOfEachFormat) {
   std::string c = write("t.csv", "step,layer,token,expert\n"
                                   "0,0,0,1\n0,0,0,3\n0,0,1,0\n0,0,1,2\n"
                                   "0,1,0,2\n0,1,0,1\n0,1,1,3\n0,1,1,0\n");
+  // Rows in any order: a token's experts are its rows in file order.
+  std::string cs = write("ts.csv", "0,1,1,3\n0,0,1,0\n0,1,0,2\n0,0,0,1\n"
+                                   "0,1,1,0\n0,0,0,3\n0,1,0,1\n0,0,1,2\n");
   std::string n = npy("t.npy",
                       "{'descr': '<i4', 'fortran_order': False, "
                       "'shape': (1, 2, 2, 2), }",
@@ -346,7 +349,7 @@ TEST_F(TraceFiles, HandWrittenFilesOfEachFormat) {
   int32_t vals[8] = {1, 3, 0, 2, 2, 1, 3, 0};
   for (int i = 0; i < 8; ++i)
     ref.experts(0, i / 4, (i / 2) % 2)[i % 2] = vals[i];
-  for (const std::string &p : {j, jn, c, n, n8}) {
+  for (const std::string &p : {j, jn, c, cs, n, n8}) {
     auto t = load(p, m);
     ASSERT_TRUE(bool(t)) << p << ": " << llvm::toString(t.takeError());
     EXPECT_TRUE(sameTrace(*t, ref)) << p;
@@ -416,6 +419,20 @@ TEST_F(TraceFiles, ErrorsNameFileAndPosition) {
        "step 0 layer 1 token 0 has 1 experts, the layer's top-k is 2"},
       {"many.csv", "0,0,0,1\n0,0,0,2\n0,0,0,3\n",
        "line 3: step 0 layer 0 token 0 has more than top-k = 2"},
+      {"twice.csv", "0,0,0,1\n0,0,0,1\n",
+       "line 2: expert 1 appears twice at step 0 layer 0 token 0"},
+      // The first problem in file order, whatever token it is at.
+      {"first.csv", "0,1,0,1\n0,0,0,2\n0,1,0,2\n0,1,0,3\n0,0,0,2\n",
+       "line 4: step 0 layer 1 token 0 has more than top-k = 2"},
+      // A token with no row, before one with too few.
+      {"gap.csv", "0,0,0,1\n0,0,0,2\n0,0,1,1\n0,1,0,1\n0,1,0,2\n",
+       "step 0 layer 0 token 1 has 1 experts, the layer's top-k is 2"},
+      {"hole.csv", "0,0,0,1\n0,0,0,2\n0,0,1,1\n0,0,1,2\n1,1,1,1\n1,1,1,2\n",
+       "step 0 layer 1 token 0 has 0 experts, the layer's top-k is 2"},
+      // One row naming a far step: refused without allocating the trace it
+      // implies (docs/security.md, the trace fuzzer's first session).
+      {"far.csv", "2000000,0,0,1\n",
+       "step 0 layer 0 token 0 has 0 experts, the layer's top-k is 2"},
       {"empty.csv", "step,layer,token,expert\n", "holds no row"},
       {"bad.npy", "not numpy", "bad magic"},
       {"trace.txt", "", "unknown format"},
