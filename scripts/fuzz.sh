@@ -3,6 +3,7 @@
 #   scripts/fuzz.sh hardware 1000000     # the hardware-file loader
 #   scripts/fuzz.sh mlir 1000000         # .mlir parser + verifiers + ep pipeline
 #   scripts/fuzz.sh onnx 1000000         # ONNX importer + verifiers + ep pipeline
+#   scripts/fuzz.sh trace 1000000        # gating-trace files (JSON, CSV, .npy)
 #   scripts/fuzz.sh all 100000           # each of them in turn
 # The targets live in test/fuzz; they are built in the instrumented
 # configuration shared with scripts/test-sanitizers.sh (${BUILD_DIR:-build-asan},
@@ -17,16 +18,16 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-asan}
-target=${1:?usage: scripts/fuzz.sh hardware|mlir|onnx|all <runs>}
-runs=${2:?usage: scripts/fuzz.sh hardware|mlir|onnx|all <runs>}
+target=${1:?usage: scripts/fuzz.sh hardware|mlir|onnx|trace|all <runs>}
+runs=${2:?usage: scripts/fuzz.sh hardware|mlir|onnx|trace|all <runs>}
 
 if [ "$target" = all ]; then
-  for t in hardware mlir onnx; do "$0" "$t" "$runs"; done
+  for t in hardware mlir onnx trace; do "$0" "$t" "$runs"; done
   exit 0
 fi
 case "$target" in
-  hardware|mlir|onnx) ;;
-  *) echo "fuzz.sh: unknown target '$target' (hardware, mlir, onnx, all)" >&2; exit 2 ;;
+  hardware|mlir|onnx|trace) ;;
+  *) echo "fuzz.sh: unknown target '$target' (hardware, mlir, onnx, trace, all)" >&2; exit 2 ;;
 esac
 
 if [ -z "${FUZZ_NO_BUILD:-}" ]; then
@@ -64,6 +65,34 @@ PY
       cp "$m" "$seeds/testdata$n.onnx"; n=$((n + 1))
     done < <(find /usr/share/libonnx-testdata/data -name model.onnx -size -64k 2>/dev/null | sort)
     dict=$root/test/fuzz/onnx.dict ;;
+  trace)
+    # The first byte picks the format (byte % 3: JSON, CSV, .npy) and the
+    # model shape (byte / 3; TraceFileFuzzer.cpp): a small valid trace of
+    # each shape in each format, and the .npy fixtures of the unit tests.
+    /usr/bin/python3 - "$root" "$seeds" <<'PY'
+import json, pathlib, struct, sys
+root, seeds = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+shapes = [[(4, 2)], [(8, 2), (4, 1)], [(64, 8)] * 3]  # TraceFileFuzzer.cpp
+for m, layers in enumerate(shapes):
+    steps = [[[[(t + j * 3 + l) % e for j in range(k)] for t in range(2)]
+              for l, (e, k) in enumerate(layers)] for _ in range(2)]
+    (seeds / f"json{m}").write_bytes(bytes([m * 3]) + json.dumps({"steps": steps}).encode())
+    rows = ["step,layer,token,expert"] + [
+        f"{s},{l},{t},{x}" for s, st in enumerate(steps) for l, lay in enumerate(st)
+        for t, tok in enumerate(lay) for x in tok]
+    (seeds / f"csv{m}").write_bytes(bytes([m * 3 + 1]) + "\n".join(rows).encode() + b"\n")
+    if len({k for _, k in layers}) == 1:
+        k = layers[0][1]
+        header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2, %d, 2, %d), }" % (len(layers), k)
+        header += " " * (63 - (10 + len(header)) % 64) + "\n"
+        payload = b"".join(struct.pack("<i", x) for st in steps for lay in st for tok in lay for x in tok)
+        npy = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + payload
+        (seeds / f"npy{m}").write_bytes(bytes([m * 3 + 2]) + npy)
+for n, f in enumerate(sorted((root / "test").glob("**/Inputs/*.npy"))):
+    for m in range(3):
+        (seeds / f"fixture{n}-{m}").write_bytes(bytes([m * 3 + 2]) + f.read_bytes())
+PY
+    dict=$root/test/fuzz/trace.dict ;;
 esac
 
 log=$work/fuzz-$(date -u +%Y%m%dT%H%M%S).log
