@@ -5,6 +5,7 @@
 #include "moesaic/Target/HardwareFile.h"
 
 #include "moesaic/Support/NumberFormat.h"
+#include "moesaic/Support/JsonIntegers.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -45,11 +46,11 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
   os << "model:    " << (model ? model->getString("name").value_or("?") : "?")
      << "\n";
   if (hw) {
-    int64_t n = hw->getInteger("num_devices").value_or(0);
+    int64_t n = jsonInteger(*hw, "num_devices").value_or(0);
     os << "hardware: " << hw->getString("name").value_or("?") << " ("
        << hw->getString("kind").value_or("?") << ", " << n
        << (n == 1 ? " device" : " devices");
-    if (int64_t units = hw->getInteger("num_ndp_units").value_or(0))
+    if (int64_t units = jsonInteger(*hw, "num_ndp_units").value_or(0))
       os << ", " << units << (units == 1 ? " NDP unit" : " NDP units");
     os << ")\n";
   }
@@ -107,24 +108,24 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
     for (const llvm::json::Value &v : *results) {
       const llvm::json::Object *r = v.getAsObject();
       const llvm::json::Object *w = r ? r->getObject("wafer") : nullptr;
-      if (!w || w->getInteger("migration_moves").value_or(0) == 0)
+      if (!w || jsonInteger(*w, "migration_moves").value_or(0) == 0)
         continue;
       os << llvm::formatv(
           "note ({0}, migration): {1} moves decided, {2} copied ({3}); "
           "{4:F2} us per step exposed",
           r->getString("strategy").value_or("?"),
-          w->getInteger("migration_moves").value_or(0),
+          jsonInteger(*w, "migration_moves").value_or(0),
           humanBytes(w->getNumber("migration_bytes").value_or(0)),
           w->getString("staging").value_or("") == "non-invasive"
               ? llvm::formatv("{0} chunks staged, {1} flushed at the horizon",
-                              w->getInteger("migration_chunks_hidden")
+                              jsonInteger(*w, "migration_chunks_hidden")
                                   .value_or(0),
-                              w->getInteger("migration_chunks_flushed")
+                              jsonInteger(*w, "migration_chunks_flushed")
                                   .value_or(0))
                     .str()
               : std::string("stop-the-world"),
           r->getNumber("migration_exposed_us").value_or(0));
-      if (int64_t pending = w->getInteger("migration_moves_pending")
+      if (int64_t pending = jsonInteger(*w, "migration_moves_pending")
                                 .value_or(0))
         os << "; " << pending << " moves still pending at the end (not in "
            << "these figures)";

@@ -1,6 +1,7 @@
 //===- FseDpPlan.cpp - FSE-DP shard sizing and schedule tables ------------===//
 
 #include "moesaic/Runtime/FseDp/FseDpPlan.h"
+#include "moesaic/Support/JsonIntegers.h"
 
 #include <algorithm>
 #include <cmath>
@@ -231,7 +232,7 @@ llvm::Expected<Plan> fsedp::planFromSchedule(const llvm::json::Object &schedule,
   std::map<int64_t, const llvm::json::Object *> byIndex;
   for (const llvm::json::Value &v : *layers)
     if (const llvm::json::Object *o = v.getAsObject())
-      if (std::optional<int64_t> i = o->getInteger("index"))
+      if (std::optional<int64_t> i = jsonInteger(*o, "index"))
         byIndex[*i] = o;
   auto global = byIndex.find(-1);
   const llvm::json::Object *ringObj =
@@ -275,7 +276,7 @@ llvm::Expected<Plan> fsedp::planFromSchedule(const llvm::json::Object &schedule,
     int64_t lt = 0, dt = 0, ct = 0, buffers = 0, bufferBytes = 0;
     auto get = [](const llvm::json::Object *o, llvm::StringRef key,
                   int64_t &out) {
-      std::optional<int64_t> x = o->getInteger(key);
+      std::optional<int64_t> x = jsonInteger(*o, key);
       if (x)
         out = *x;
       return x.has_value();

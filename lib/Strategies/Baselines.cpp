@@ -3,6 +3,7 @@
 #include "moesaic/Strategies/Baselines.h"
 #include "moesaic/Strategies/Emit.h"
 #include "moesaic/Strategies/EplbPlacement.h"
+#include "moesaic/Support/JsonIntegers.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -426,7 +427,7 @@ public:
     for (auto &[index, layer] : tables.layers)
       if (const llvm::json::Object *o = layer.entry.getObject("observed_load"))
         every = std::max<int64_t>(every,
-                                  o->getInteger("rebalance_every").value_or(0));
+                                  jsonInteger(*o, "rebalance_every").value_or(0));
     return llvm::Error::success();
   }
 
@@ -715,7 +716,7 @@ protected:
       return it->second;
     const llvm::json::Object *s = layer.entry.getObject("shadowing");
     Shadowing sh;
-    sh.maxShadows = s->getInteger("max_shadows").value_or(0);
+    sh.maxShadows = jsonInteger(*s, "max_shadows").value_or(0);
     auto shadowDevs = parseDevices(s->get("devices"), sys, "shadowing");
     sh.devices = shadowDevs ? *shadowDevs : accel;
     if (!shadowDevs)

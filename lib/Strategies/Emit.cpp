@@ -2,6 +2,7 @@
 
 #include "moesaic/Strategies/Emit.h"
 #include "moesaic/Perf/Simulator.h"
+#include "moesaic/Support/JsonIntegers.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -60,7 +61,7 @@ moesaic::perf::parseSchedule(const llvm::json::Object &schedule,
     return scheduleError("'layers' must be an array");
   for (const llvm::json::Value &v : *layers) {
     const llvm::json::Object *entry = v.getAsObject();
-    std::optional<int64_t> index = entry ? entry->getInteger("index")
+    std::optional<int64_t> index = entry ? jsonInteger(*entry, "index")
                                          : std::nullopt;
     if (!index)
       return scheduleError("every layer entry needs an integer 'index'");
@@ -116,7 +117,7 @@ moesaic::perf::parseSchedule(const llvm::json::Object &schedule,
       if (!devices)
         return devices.takeError();
       layer.shardDevices = std::move(*devices);
-      layer.shardBytes = shards->getInteger("shard_bytes").value_or(0);
+      layer.shardBytes = jsonInteger(*shards, "shard_bytes").value_or(0);
       if (layer.shardBytes <= 0)
         return scheduleError(where + ": shard_bytes must be positive");
     }

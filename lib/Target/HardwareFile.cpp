@@ -2,6 +2,7 @@
 
 #include "moesaic/Target/HardwareFile.h"
 #include "moesaic/Support/InputChecks.h"
+#include "moesaic/Support/JsonIntegers.h"
 #include "moesaic/Support/NumberFormat.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -148,7 +149,7 @@ bool Reader::getInt(const Object &obj, const std::string &path, const char *key,
   const Value *v = obj.get(key);
   if (!v)
     return required ? fail(path, std::string("missing '") + key + "'") : true;
-  std::optional<int64_t> i = v->getAsInteger();
+  std::optional<int64_t> i = jsonInteger(*v);
   if (!i) {
     // Accept integral doubles such as 4.0e9 written by hand.
     std::optional<double> d = v->getAsNumber();
@@ -229,7 +230,7 @@ bool Reader::readDevice(const Object &obj, const std::string &path) {
     if (!a || a->size() != 2)
       return fail(path, "'coord' must be [row, col]");
     for (const Value &x : *a) {
-      auto i = x.getAsInteger();
+      auto i = jsonInteger(x);
       if (!i || *i < 0 || *i > 1 << 20)
         return fail(path, "'coord' entries must be non-negative integers");
       proto.coord.push_back(*i);
@@ -244,7 +245,7 @@ bool Reader::readDevice(const Object &obj, const std::string &path) {
     if (!a || a->size() != 2)
       return fail(path, "'grid' must be [rows, cols]");
     for (const Value &x : *a) {
-      auto i = x.getAsInteger();
+      auto i = jsonInteger(x);
       if (!i || *i <= 0 || *i > 4096)
         return fail(path, "'grid' entries must be integers in [1, 4096]");
       grid.push_back(*i);

@@ -8,6 +8,7 @@
 
 #include "TraceInternal.h"
 #include "moesaic/Support/InputChecks.h"
+#include "moesaic/Support/JsonIntegers.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -141,7 +142,7 @@ llvm::Expected<GatingTrace> readJSON(const FileError &err, StringRef text,
                      llvm::Twine(shape.topK[l]));
         int32_t *out = trace.experts(s, l, t);
         for (int64_t i = 0; i < shape.topK[l]; ++i) {
-          std::optional<int64_t> e = (*experts)[i].getAsInteger();
+          std::optional<int64_t> e = jsonInteger((*experts)[i]);
           if (!e)
             return err(where + " has a non-integer expert");
           if (auto x = checkExpert(err, *e, shape.numExperts[l], where))

@@ -410,6 +410,11 @@ TEST_F(TraceFiles, ErrorsNameFileAndPosition) {
        R"({"steps": [[[[1,3],[0,2]], [[2,1],[3,0]]]], "stpes": 1})",
        "unknown key 'stpes' (expected steps, and optionally schema or note)"},
       {"syntax.json", R"({"steps": [)", "invalid JSON"},
+      // 2^63 as a double (the trace fuzzer's first finding: LLVM converted
+      // it to int64_t, undefined behaviour; x86 made it INT64_MIN).
+      {"huge.json",
+       R"({"steps": [[[[1,9223372036854775807.13],[0,2]], [[2,1],[3,0]]]]})",
+       "step 0 layer 0 token 0 has a non-integer expert"},
       {"cols.csv", "0,0,0\n", "line 1: expected 4 columns"},
       {"neg.csv", "0,0,0,-1\n", "line 1: expert '-1' is not a non-negative"},
       {"range.csv", "step,layer,token,expert\n0,0,0,7\n",

@@ -1,6 +1,7 @@
 //===- Program.cpp - when/where program loader and executor ---------------===//
 
 #include "moesaic/Runtime/Dataflow/Program.h"
+#include "moesaic/Support/JsonIntegers.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -20,7 +21,7 @@ SchedulePrograms::SchedulePrograms(const llvm::json::Object &schedule) {
     for (const llvm::json::Value &v : *all)
       if (const llvm::json::Object *o = v.getAsObject())
         if (const llvm::json::Object *df = o->getObject("dataflow"))
-          if (auto index = o->getInteger("index"))
+          if (auto index = jsonInteger(*o, "index"))
             layers[*index] = {df, df->getString("name").value_or("").str()};
 }
 
@@ -36,7 +37,7 @@ llvm::Expected<Program> SchedulePrograms::load(int64_t layer) {
         llvm::inconvertibleErrorCode(),
         llvm::formatv("layer {0} has no \"dataflow\" program", layer).str());
   int64_t source = layer;
-  if (auto same = it->second.object->getInteger("same_as_layer")) {
+  if (auto same = jsonInteger(*it->second.object, "same_as_layer")) {
     if (it->second.name.empty())
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
@@ -77,7 +78,7 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
                                    "dataflow program: missing \"name\"");
   if (const llvm::json::Object *params = dataflow.getObject("params"))
     for (const auto &kv : *params)
-      if (auto v = kv.second.getAsInteger())
+      if (auto v = jsonInteger(kv.second))
         p.params[kv.first.str()] = *v;
   const llvm::json::Array *nodes = dataflow.getArray("nodes");
   if (!nodes)
@@ -106,15 +107,15 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
       n.port = port->str();
     if (const llvm::json::Array *at = o->getArray("at"))
       for (const llvm::json::Value &v : *at)
-        if (auto x = v.getAsInteger())
+        if (auto x = jsonInteger(v))
           n.at.push_back(*x);
     if (const llvm::json::Array *ins = o->getArray("inputs")) {
       for (const llvm::json::Value &e : *ins) {
         const llvm::json::Array *pair = e.getAsArray();
         std::optional<int64_t> src, res;
         if (pair && pair->size() == 2) {
-          src = (*pair)[0].getAsInteger();
-          res = (*pair)[1].getAsInteger();
+          src = jsonInteger((*pair)[0]);
+          res = jsonInteger((*pair)[1]);
         }
         if (!src || !res)
           return fail(p, i, "an input must be [node, result]");
@@ -148,7 +149,7 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
       break;
     case NodeKind::When: {
       n.numOutputs = 1;
-      auto th = o->getInteger("threshold");
+      auto th = jsonInteger(*o, "threshold");
       if (!th || *th <= 0)
         return fail(p, i, "threshold must be positive");
       n.threshold = *th;
@@ -166,7 +167,7 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
       break;
     }
     case NodeKind::Where: {
-      auto outs = o->getInteger("outputs");
+      auto outs = jsonInteger(*o, "outputs");
       if (!outs || *outs <= 0 || m == 0)
         return fail(p, i, "a where node needs inputs and outputs");
       n.numOutputs = (uint32_t)*outs;
@@ -178,7 +179,7 @@ moesaic::dataflow::programFromJson(const llvm::json::Object &dataflow) {
           if (!row || row->size() != m)
             return fail(p, i, "adjacency rows must have one entry per input");
           for (const llvm::json::Value &x : *row) {
-            auto b = x.getAsInteger();
+            auto b = jsonInteger(x);
             if (!b || (*b != 0 && *b != 1))
               return fail(p, i, "adjacency entries must be 0 or 1");
             n.adjacency.push_back((uint8_t)*b);

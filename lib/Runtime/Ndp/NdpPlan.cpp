@@ -4,6 +4,7 @@
 #include "moesaic/Runtime/Ndp/Balancer.h"
 
 #include "moesaic/Support/NumberFormat.h"
+#include "moesaic/Support/JsonIntegers.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
@@ -209,7 +210,7 @@ llvm::Expected<NdpPlan> moesaic::ndp::parseNdpPlan(
     const llvm::json::Object *lo = lv.getAsObject();
     if (!lo)
       return err("a layer entry is not an object");
-    int64_t index = lo->getInteger("index").value_or(-2);
+    int64_t index = jsonInteger(*lo, "index").value_or(-2);
     if (index == -1) {
       vram = lo->getObject("ndp_vram_plan");
       balance = lo->getObject("ndp_balance");
@@ -227,18 +228,18 @@ llvm::Expected<NdpPlan> moesaic::ndp::parseNdpPlan(
   if (!gpu)
     return err("'ndp_vram_plan' names unknown GPU '" + plan.gpu + "'");
   plan.vram.gpu = *gpu;
-  plan.vram.vramBytes = vram->getInteger("vram_bytes").value_or(0);
-  plan.vram.nonExpertBytes = vram->getInteger("non_expert_bytes").value_or(0);
-  plan.vram.kvBytes = vram->getInteger("kv_bytes").value_or(0);
-  plan.vram.workspaceBytes = vram->getInteger("workspace_bytes").value_or(0);
+  plan.vram.vramBytes = jsonInteger(*vram, "vram_bytes").value_or(0);
+  plan.vram.nonExpertBytes = jsonInteger(*vram, "non_expert_bytes").value_or(0);
+  plan.vram.kvBytes = jsonInteger(*vram, "kv_bytes").value_or(0);
+  plan.vram.workspaceBytes = jsonInteger(*vram, "workspace_bytes").value_or(0);
   plan.vram.expertCacheBytes =
-      vram->getInteger("expert_cache_bytes").value_or(0);
+      jsonInteger(*vram, "expert_cache_bytes").value_or(0);
   plan.cachePolicy = vram->getString("policy").value_or("online").str();
   plan.decay = vram->getNumber("decay").value_or(0.9);
   plan.hysteresis = vram->getNumber("hysteresis").value_or(1.5);
-  plan.chunkBytes = vram->getInteger("chunk_bytes").value_or(4 << 20);
+  plan.chunkBytes = jsonInteger(*vram, "chunk_bytes").value_or(4 << 20);
   plan.coldOn = balance->getString("cold").value_or("ndp-tp").str();
-  plan.granularity = (int)balance->getInteger("granularity").value_or(4);
+  plan.granularity = (int)jsonInteger(*balance, "granularity").value_or(4);
 
   auto unknown = [&](int64_t layer, llvm::StringRef what,
                      llvm::StringRef name) {
@@ -265,7 +266,7 @@ llvm::Expected<NdpPlan> moesaic::ndp::parseNdpPlan(
         }
       if (const llvm::json::Array *r = ts->getArray("rows"))
         for (const llvm::json::Value &n : *r)
-          pl.rows.push_back(n.getAsInteger().value_or(0));
+          pl.rows.push_back(jsonInteger(n).value_or(0));
       pl.reduceOn = ts->getString("reduce_on").value_or("").str();
       if (!system.lookup(pl.reduceOn))
         return unknown(l.index, "reduce_on", pl.reduceOn);

@@ -1,6 +1,7 @@
 //===- WaferLayout.cpp - Where attention rings and experts sit ------------===//
 
 #include "moesaic/Runtime/Wafer/WaferLayout.h"
+#include "moesaic/Support/JsonIntegers.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -85,7 +86,7 @@ readNested(const llvm::json::Object &obj, llvm::StringRef key) {
       return err("'" + key + "' must hold arrays of die indices");
     std::vector<unsigned> row;
     for (const llvm::json::Value &x : *inner) {
-      std::optional<int64_t> i = x.getAsInteger();
+      std::optional<int64_t> i = jsonInteger(x);
       if (!i || *i < 0)
         return err("'" + key + "' holds a non-index entry");
       row.push_back((unsigned)*i);
@@ -109,8 +110,8 @@ llvm::Expected<WaferLayout> wafer::layoutFromJSON(const llvm::json::Object &obj)
   if (!dispatch || (*dispatch != "owner" && *dispatch != "domain"))
     return err("'dispatch' must be \"owner\" or \"domain\"");
   layout.dispatch = *dispatch == "domain" ? Dispatch::Domain : Dispatch::Owner;
-  std::optional<int64_t> shards = obj.getInteger("shards");
-  std::optional<int64_t> upd = obj.getInteger("units_per_die");
+  std::optional<int64_t> shards = jsonInteger(obj, "shards");
+  std::optional<int64_t> upd = jsonInteger(obj, "units_per_die");
   if (!shards || *shards < 1 || !upd || *upd < 1)
     return err("'shards' and 'units_per_die' must be positive integers");
   layout.shards = *shards;
@@ -119,7 +120,7 @@ llvm::Expected<WaferLayout> wafer::layoutFromJSON(const llvm::json::Object &obj)
   if (!units)
     return err("missing array 'unit_die'");
   for (const llvm::json::Value &v : *units) {
-    std::optional<int64_t> i = v.getAsInteger();
+    std::optional<int64_t> i = jsonInteger(v);
     if (!i || *i < 0)
       return err("'unit_die' holds a non-index entry");
     layout.unitDie.push_back((unsigned)*i);

@@ -3,6 +3,7 @@
 #include "moesaic/Runtime/Wafer/WaferRuntime.h"
 #include "moesaic/Runtime/Wafer/MigrationWindows.h"
 #include "moesaic/Runtime/Dataflow/WaferMigrationInterpreter.h"
+#include "moesaic/Support/JsonIntegers.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -38,7 +39,7 @@ wafer::balancerFromJSON(const llvm::json::Object &obj) {
   BalancerConfig c;
   auto getInt = [&](llvm::StringRef key, int64_t &out) -> llvm::Error {
     if (const llvm::json::Value *v = obj.get(key)) {
-      std::optional<int64_t> i = v->getAsInteger();
+      std::optional<int64_t> i = jsonInteger(*v);
       if (!i || *i < 1)
         return fail("wafer balancer: '" + key + "' must be a positive integer");
       out = *i;
@@ -83,7 +84,7 @@ wafer::waferObjectFromSchedule(const llvm::json::Object &schedule,
   if (layers)
     for (const llvm::json::Value &v : *layers)
       if (const llvm::json::Object *o = v.getAsObject())
-        if (o->getInteger("index") == -1 && o->getObject("wafer_rings"))
+        if (jsonInteger(*o, "index") == -1 && o->getObject("wafer_rings"))
           entry = o;
   if (!entry)
     return fail("no wafer placement (layer -1 \"wafer_rings\" and "
@@ -126,8 +127,8 @@ wafer::waferObjectFromSchedule(const llvm::json::Object &schedule,
   w["domains"] = nested(rings->getArray("domains"));
   if (std::optional<llvm::StringRef> d = rings->getString("dispatch"))
     w["dispatch"] = d->str();
-  w["shards"] = experts->getInteger("shards").value_or(0);
-  w["units_per_die"] = experts->getInteger("per_die").value_or(0);
+  w["shards"] = jsonInteger(*experts, "shards").value_or(0);
+  w["units_per_die"] = jsonInteger(*experts, "per_die").value_or(0);
   llvm::json::Array units;
   if (const llvm::json::Array *u = experts->getArray("units"))
     for (const llvm::json::Value &x : *u)
