@@ -226,8 +226,11 @@ llvm::Expected<GatingTrace> readCSV(const FileError &err, StringRef text,
   for (uint32_t i = 0; i < order.size(); ++i)
     order[i] = i;
   auto key = [&](const Row &r) { return std::make_tuple(r.s, r.l, r.t); };
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return key(rows[a]) < key(rows[b]);
+  // Ties in file order (the index; std::stable_sort's buffer draws a
+  // deprecation warning from clang with libstdc++ 12).
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return std::make_tuple(rows[a].s, rows[a].l, rows[a].t, a) <
+           std::make_tuple(rows[b].s, rows[b].l, rows[b].t, b);
   });
   // Too many experts for a token, or one twice: the earliest such line.
   const Row *bad = nullptr;
