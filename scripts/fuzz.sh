@@ -4,6 +4,7 @@
 #   scripts/fuzz.sh mlir 1000000         # .mlir parser + verifiers + ep pipeline
 #   scripts/fuzz.sh onnx 1000000         # ONNX importer + verifiers + ep pipeline
 #   scripts/fuzz.sh trace 1000000        # gating-trace files (JSON, CSV, .npy)
+#   scripts/fuzz.sh schedule 1000000     # fse-dp schedule JSON as a controller reads it
 #   scripts/fuzz.sh all 100000           # each of them in turn
 # The targets live in test/fuzz; they are built in the instrumented
 # configuration shared with scripts/test-sanitizers.sh (${BUILD_DIR:-build-asan},
@@ -18,16 +19,16 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-asan}
-target=${1:?usage: scripts/fuzz.sh hardware|mlir|onnx|trace|all <runs>}
-runs=${2:?usage: scripts/fuzz.sh hardware|mlir|onnx|trace|all <runs>}
+target=${1:?usage: scripts/fuzz.sh hardware|mlir|onnx|trace|schedule|all <runs>}
+runs=${2:?usage: scripts/fuzz.sh hardware|mlir|onnx|trace|schedule|all <runs>}
 
 if [ "$target" = all ]; then
-  for t in hardware mlir onnx trace; do "$0" "$t" "$runs"; done
+  for t in hardware mlir onnx trace schedule; do "$0" "$t" "$runs"; done
   exit 0
 fi
 case "$target" in
-  hardware|mlir|onnx|trace) ;;
-  *) echo "fuzz.sh: unknown target '$target' (hardware, mlir, onnx, trace, all)" >&2; exit 2 ;;
+  hardware|mlir|onnx|trace|schedule) ;;
+  *) echo "fuzz.sh: unknown target '$target' (hardware, mlir, onnx, trace, schedule, all)" >&2; exit 2 ;;
 esac
 
 if [ -z "${FUZZ_NO_BUILD:-}" ]; then
@@ -93,6 +94,28 @@ for n, f in enumerate(sorted((root / "test").glob("**/Inputs/*.npy"))):
         (seeds / f"fixture{n}-{m}").write_bytes(bytes([m * 3 + 2]) + f.read_bytes())
 PY
     dict=$root/test/fuzz/trace.dict ;;
+  schedule)
+    # Schedules the fse-dp pipeline writes for the fuzzer's model and system
+    # (ScheduleJsonFuzzer.cpp), with each rule and load order, by the
+    # regular build's moe-opt when there is one (the instrumented one is
+    # not built for this target).
+    moe_opt=$root/build/bin/moe-opt
+    [ -x "$moe_opt" ] || moe_opt=$build/bin/moe-opt
+    n=0
+    for opts in "" "{holders=single}" "{loads=sequential}" "{holders=single loads=sequential}"; do
+      "$moe_opt" "$root/examples/tiny-moe.mlir" --hw=edge-chiplet-8-mesh \
+        "--strategy=fse-dp$opts" --workload=steps=1 \
+        --schedule="$work/full.json" -o /dev/null
+      # Without the when/where programs (100 KB, past -max_len; the plan
+      # does not read them), compact.
+      /usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for l in d.get("layers", []):
+    l.pop("dataflow", None)
+json.dump(d, open(sys.argv[2], "w"), separators=(",", ":"))' "$work/full.json" "$seeds/schedule$n.json"
+      n=$((n + 1))
+    done
+    dict=$root/test/fuzz/schedule.dict ;;
 esac
 
 log=$work/fuzz-$(date -u +%Y%m%dT%H%M%S).log
