@@ -3,6 +3,8 @@
 #include "moesaic/Runtime/FseDp/FseDpPlan.h"
 #include "moesaic/Support/JsonIntegers.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -15,6 +17,37 @@ static llvm::Error error(const llvm::Twine &msg) {
 }
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// An upper bound of every tick one decision of a layer computes on a ring
+/// of `n` (TrajectoryScheduler's ticks are 32-bit): the last of `experts`
+/// DRAM starts (S x dram ticks apart), every expert's link work after it
+/// (a link carries at most n shards of S chunks), the pipeline fill, and
+/// each holder's compute of up to 255 tokens of every expert.
+static long double decisionTickBound(long double experts, long double chunks,
+                                     long double lt, long double dt,
+                                     long double ct, unsigned n) {
+  long double work = chunks * std::max<long double>(n * lt, dt);
+  return experts * chunks * dt + dt + chunks * dt + experts * work +
+         2.0L * n * lt + experts * 255.0L * ct * chunks * n;
+}
+
+/// The layer's ticks, or an error when a decision could pass 2^32 ticks
+/// (the scheduler would wrap them: streams that end before they start).
+static llvm::Error checkTicks(const std::string &where, int64_t experts,
+                              int64_t chunks, long double lt, long double dt,
+                              long double ct, unsigned n) {
+  long double bound = decisionTickBound(experts, chunks, lt, dt, ct, n);
+  if (bound < 4294967296.0L)
+    return llvm::Error::success();
+  return error(where + ": a decision could reach " +
+               llvm::formatv("{0:E2}", (double)bound).str() +
+               " ticks (link " + std::to_string((long long)lt) + ", DRAM " +
+               std::to_string((long long)dt) + ", compute " +
+               std::to_string((long long)ct) +
+               " ticks per chunk, " + std::to_string(chunks) +
+               " chunks per shard, " + std::to_string(experts) +
+               " experts), past the runtime scheduler's 32-bit ticks");
+}
 
 SchedulerConfig LayerPlan::schedulerConfig(unsigned numChiplets) const {
   SchedulerConfig c;
@@ -119,10 +152,17 @@ llvm::Expected<LayerPlan> fsedp::planLayer(const MoeLayerDesc &layer,
   double computeUs = flopsToUs(flopsPerTokenChunk, tflops);
   plan.linkTicksPerChunk = kLinkTicksPerChunk;
   plan.usPerTick = linkUs / kLinkTicksPerChunk;
-  plan.dramTicksPerChunk =
-      std::max<uint32_t>(1, (uint32_t)std::lround(dramUs / plan.usPerTick));
-  plan.computeTicksPerTokenChunk =
-      (uint32_t)std::lround(computeUs / plan.usPerTick);
+  // Ticks of DRAM and compute relative to a link's: hardware whose speeds
+  // are far apart (a DRAM a million times slower than the links) would
+  // pass the scheduler's 32-bit ticks.
+  long double dt = std::max(1.0L, std::round((long double)dramUs / plan.usPerTick));
+  long double ct = std::round((long double)computeUs / plan.usPerTick);
+  if (llvm::Error e = checkTicks(where,
+                                 plan.numExperts, plan.chunksPerShard,
+                                 kLinkTicksPerChunk, dt, ct, n))
+    return std::move(e);
+  plan.dramTicksPerChunk = (uint32_t)dt;
+  plan.computeTicksPerTokenChunk = (uint32_t)ct;
   return plan;
 }
 
@@ -299,6 +339,9 @@ llvm::Expected<Plan> fsedp::planFromSchedule(const llvm::json::Object &schedule,
       return fail(where + ": inconsistent stream sizes");
     if (sc->getString("template").value_or("") != "arc")
       return fail(where + ": unknown trajectory template");
+    if (llvm::Error e = checkTicks(where, l.numExperts, l.chunksPerShard, lt,
+                                   dt, ct, plan.ring.size()))
+      return fail(llvm::toString(std::move(e)));
     l.bufferBytes = buffers * bufferBytes;
     l.linkTicksPerChunk = lt;
     l.dramTicksPerChunk = dt;
