@@ -109,15 +109,15 @@ LogicalResult moesaic::evaluateStrategies(ModuleOp module,
   for (Operation &op : module.getBody()->getOperations())
     if (auto schedule = dyn_cast<hw::ScheduleOp>(op)) {
       llvm::StringRef name = schedule.getStrategy();
-      if (llvm::none_of(specs,
-                        [&](const StrategySpec &s) { return s.name == name; }) &&
-          !llvm::is_contained(unevaluated, name))
+      auto asked = [&](const StrategySpec &s) { return s.name == name; };
+      if (llvm::none_of(specs, asked) && !llvm::is_contained(unevaluated, name))
         unevaluated.push_back(name);
     }
   for (llvm::StringRef name : unevaluated) {
     std::string text = llvm::formatv(
         "the module holds a '{0}' schedule, which is not evaluated (it "
-        "stays in the output): list '{0}' among the strategies (--compare, moesaic.compare) to evaluate it too",
+        "stays in the output): list '{0}' among the strategies (--compare, "
+        "moesaic.compare) to evaluate it too",
         name);
     mlir::emitWarning(module.getLoc()) << text;
     model->warnings.push_back(text);

@@ -18,34 +18,28 @@ static llvm::Error error(const llvm::Twine &msg) {
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// An upper bound of every tick one decision of a layer computes on a ring
-/// of `n` (TrajectoryScheduler's ticks are 32-bit): the last of `experts`
-/// DRAM starts (S x dram ticks apart), every expert's link work after it
-/// (a link carries at most n shards of S chunks), the pipeline fill, and
-/// each holder's compute of up to 255 tokens of every expert.
-static long double decisionTickBound(long double experts, long double chunks,
-                                     long double lt, long double dt,
-                                     long double ct, unsigned n) {
-  long double work = chunks * std::max<long double>(n * lt, dt);
-  return experts * chunks * dt + dt + chunks * dt + experts * work +
-         2.0L * n * lt + experts * 255.0L * ct * chunks * n;
-}
-
-/// The layer's ticks, or an error when a decision could pass 2^32 ticks
-/// (the scheduler would wrap them: streams that end before they start).
+/// The layer's ticks, or an error when a decision on a ring of `n` could
+/// pass 2^32 of them (TrajectoryScheduler's ticks are 32-bit: they would
+/// wrap, and streams end before they start). The bound: the last of
+/// `experts` DRAM starts (S x dram ticks apart), every expert's link work
+/// after it (a link carries at most n shards of S chunks), the pipeline
+/// fill, and each holder's compute of up to 255 tokens of every expert.
 static llvm::Error checkTicks(const std::string &where, int64_t experts,
                               int64_t chunks, long double lt, long double dt,
                               long double ct, unsigned n) {
-  long double bound = decisionTickBound(experts, chunks, lt, dt, ct, n);
+  long double E = experts, S = chunks;
+  long double work = S * std::max<long double>(n * lt, dt);
+  long double bound = E * S * dt + dt + S * dt + E * work + 2.0L * n * lt +
+                      E * 255.0L * ct * S * n;
   if (bound < 4294967296.0L)
     return llvm::Error::success();
   return error(where + ": a decision could reach " +
                llvm::formatv("{0:E2}", (double)bound).str() +
                " ticks (link " + std::to_string((long long)lt) + ", DRAM " +
                std::to_string((long long)dt) + ", compute " +
-               std::to_string((long long)ct) +
-               " ticks per chunk, " + std::to_string(chunks) +
-               " chunks per shard, " + std::to_string(experts) +
+               std::to_string((long long)ct) + " ticks per chunk, " +
+               std::to_string(chunks) + " chunks per shard, " +
+               std::to_string(experts) +
                " experts), past the runtime scheduler's 32-bit ticks");
 }
 
@@ -155,10 +149,10 @@ llvm::Expected<LayerPlan> fsedp::planLayer(const MoeLayerDesc &layer,
   // Ticks of DRAM and compute relative to a link's: hardware whose speeds
   // are far apart (a DRAM a million times slower than the links) would
   // pass the scheduler's 32-bit ticks.
-  long double dt = std::max(1.0L, std::round((long double)dramUs / plan.usPerTick));
+  long double dt =
+      std::max(1.0L, std::round((long double)dramUs / plan.usPerTick));
   long double ct = std::round((long double)computeUs / plan.usPerTick);
-  if (llvm::Error e = checkTicks(where,
-                                 plan.numExperts, plan.chunksPerShard,
+  if (llvm::Error e = checkTicks(where, plan.numExperts, plan.chunksPerShard,
                                  kLinkTicksPerChunk, dt, ct, n))
     return std::move(e);
   plan.dramTicksPerChunk = (uint32_t)dt;

@@ -426,8 +426,8 @@ public:
       return e;
     for (auto &[index, layer] : tables.layers)
       if (const llvm::json::Object *o = layer.entry.getObject("observed_load"))
-        every = std::max<int64_t>(every,
-                                  jsonInteger(*o, "rebalance_every").value_or(0));
+        every = std::max<int64_t>(
+            every, jsonInteger(*o, "rebalance_every").value_or(0));
     return llvm::Error::success();
   }
 

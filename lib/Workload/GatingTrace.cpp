@@ -21,6 +21,12 @@ void GatingTrace::resize(int64_t newSteps, int64_t newBatch,
   data.assign((size_t)steps * layerStride, 0);
 }
 
+bool GatingTrace::sameGating(const GatingTrace &other) const {
+  // Equal shapes lay the experts out alike.
+  return steps == other.steps && batch == other.batch && topK == other.topK &&
+         numExperts == other.numExperts && data == other.data;
+}
+
 std::vector<int32_t> GatingTrace::expertLoad(int64_t step,
                                              size_t layer) const {
   std::vector<int32_t> load(numExperts[layer], 0);

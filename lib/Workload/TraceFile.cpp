@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <numeric>
 #include <tuple>
 
 using namespace moesaic;
@@ -223,8 +224,7 @@ llvm::Expected<GatingTrace> readCSV(const FileError &err, StringRef text,
   // trace, 768 MB for one row). The first problem in file order is
   // reported, as reading row by row would.
   std::vector<uint32_t> order(rows.size());
-  for (uint32_t i = 0; i < order.size(); ++i)
-    order[i] = i;
+  std::iota(order.begin(), order.end(), 0u);
   auto key = [&](const Row &r) { return std::make_tuple(r.s, r.l, r.t); };
   // Ties in file order (the index; std::stable_sort's buffer draws a
   // deprecation warning from clang with libstdc++ 12).
@@ -232,27 +232,31 @@ llvm::Expected<GatingTrace> readCSV(const FileError &err, StringRef text,
     return std::make_tuple(rows[a].s, rows[a].l, rows[a].t, a) <
            std::make_tuple(rows[b].s, rows[b].l, rows[b].t, b);
   });
+  // Where each (step, layer, token)'s rows start in `order`, and the end.
+  std::vector<size_t> group;
+  for (size_t i = 0; i < order.size(); ++i)
+    if (i == 0 || key(rows[order[i]]) != key(rows[order[i - 1]]))
+      group.push_back(i);
+  group.push_back(order.size());
+  auto rowAt = [&](size_t i) -> const Row & { return rows[order[i]]; };
   // Too many experts for a token, or one twice: the earliest such line.
   const Row *bad = nullptr;
   bool overflow = false;
-  for (size_t g = 0; g < order.size();) {
-    size_t end = g;
-    while (end < order.size() && key(rows[order[end]]) == key(rows[order[g]]))
-      ++end;
-    int64_t k = shape.topK[rows[order[g]].l];
-    for (size_t n = 0; n < end - g; ++n) {
-      const Row &r = rows[order[g + n]];
+  for (size_t g = 0; g + 1 < group.size(); ++g) {
+    size_t first = group[g], count = group[g + 1] - first;
+    int64_t k = shape.topK[rowAt(first).l];
+    for (size_t n = 0; n < count; ++n) {
+      const Row &r = rowAt(first + n);
       bool over = (int64_t)n >= k;
       bool twice = false;
       for (size_t i = 0; !over && i < n; ++i)
-        twice |= rows[order[g + i]].e == r.e;
+        twice |= rowAt(first + i).e == r.e;
       if (over || twice) {
         if (!bad || r.line < bad->line)
           bad = &r, overflow = over;
         break;
       }
     }
-    g = end;
   }
   if (bad && overflow)
     return err("line " + llvm::Twine(bad->line) + ": " +
@@ -265,27 +269,19 @@ llvm::Expected<GatingTrace> readCSV(const FileError &err, StringRef text,
   // Every (step, layer, token) in order needs exactly its top-k rows: the
   // first one short of them (a gap in the groups has none).
   int64_t s = 0, l = 0, t = 0;
-  auto advance = [&] {
+  for (size_t g = 0; g + 1 < group.size(); ++g) {
+    size_t count = group[g + 1] - group[g];
+    if (std::make_tuple(s, l, t) != key(rowAt(group[g])))
+      count = 0;
+    if ((int64_t)count != shape.topK[l])
+      return err(pos(s, l, t) + " has " + llvm::Twine(count) +
+                 " experts, the layer's top-k is " +
+                 llvm::Twine(shape.topK[l]));
     if (++t == batch) {
       t = 0;
       if (++l == numLayers)
         l = 0, ++s;
     }
-  };
-  for (size_t g = 0; g < order.size();) {
-    const Row &r = rows[order[g]];
-    size_t end = g;
-    while (end < order.size() && key(rows[order[end]]) == key(r))
-      ++end;
-    if (std::make_tuple(s, l, t) != key(r))
-      return err(pos(s, l, t) + " has 0 experts, the layer's top-k is " +
-                 llvm::Twine(shape.topK[l]));
-    if ((int64_t)(end - g) != shape.topK[l])
-      return err(pos(s, l, t) + " has " + llvm::Twine(end - g) +
-                 " experts, the layer's top-k is " +
-                 llvm::Twine(shape.topK[l]));
-    advance();
-    g = end;
   }
   if (s != steps)
     return err(pos(s, l, t) + " has 0 experts, the layer's top-k is " +
@@ -293,12 +289,11 @@ llvm::Expected<GatingTrace> readCSV(const FileError &err, StringRef text,
   // Complete: the trace is as large as the file's rows.
   GatingTrace trace;
   trace.resize(steps, batch, shape.numExperts, shape.topK);
-  for (size_t g = 0; g < order.size();) {
-    const Row &r = rows[order[g]];
+  for (size_t g = 0; g + 1 < group.size(); ++g) {
+    const Row &r = rowAt(group[g]);
     int32_t *out = trace.experts(r.s, r.l, r.t);
-    for (int64_t i = 0; i < shape.topK[r.l]; ++i)
-      out[i] = (int32_t)rows[order[g + i]].e;
-    g += shape.topK[r.l];
+    for (size_t i = group[g]; i < group[g + 1]; ++i)
+      *out++ = (int32_t)rowAt(i).e;
   }
   return trace;
 }

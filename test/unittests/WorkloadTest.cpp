@@ -100,18 +100,6 @@ GatingTrace mustTrace(const std::string &spec, const ModelDesc &model) {
   return std::move(*t);
 }
 
-bool sameTrace(const GatingTrace &a, const GatingTrace &b) {
-  if (a.steps != b.steps || a.batch != b.batch || a.topK != b.topK ||
-      a.numExperts != b.numExperts)
-    return false;
-  for (int64_t s = 0; s < a.steps; ++s)
-    for (size_t l = 0; l < a.topK.size(); ++l)
-      for (int64_t t = 0; t < a.batch; ++t)
-        if (!std::equal(a.experts(s, l, t), a.experts(s, l, t) + a.topK[l],
-                        b.experts(s, l, t)))
-          return false;
-  return true;
-}
 
 void expectValid(const GatingTrace &t) {
   for (int64_t s = 0; s < t.steps; ++s)
@@ -132,8 +120,8 @@ TEST(SyntheticTrace, UniformIsValidAndSeeded) {
   EXPECT_EQ(a.batch, 16);
   EXPECT_EQ(a.topK, (std::vector<int64_t>{2, 2, 2}));
   expectValid(a);
-  EXPECT_TRUE(sameTrace(a, mustTrace("batch=16,steps=10,seed=1", m)));
-  EXPECT_FALSE(sameTrace(a, mustTrace("batch=16,steps=10,seed=2", m)));
+  EXPECT_TRUE(a.sameGating(mustTrace("batch=16,steps=10,seed=1", m)));
+  EXPECT_FALSE(a.sameGating(mustTrace("batch=16,steps=10,seed=2", m)));
   // Uniform: every expert gets used over 160 tokens x 2 picks.
   std::vector<int32_t> total(8, 0);
   for (int64_t s = 0; s < a.steps; ++s) {
@@ -181,8 +169,10 @@ TEST(SyntheticTrace, ZipfSkewOrdersExperts) {
   EXPECT_GT(sortedLoad(z2, 0)[0], load[0]);
   GatingTrace u = mustTrace("batch=64,steps=200,seed=5", m);
   EXPECT_LT(sortedLoad(u, 0)[0], 1600 * 1.2);
-  EXPECT_TRUE(sameTrace(z, mustTrace("batch=64,steps=200,trace=zipf:1.2,seed=5", m)));
-  EXPECT_FALSE(sameTrace(z, mustTrace("batch=64,steps=200,trace=zipf:1.2,seed=6", m)));
+  EXPECT_TRUE(
+      z.sameGating(mustTrace("batch=64,steps=200,trace=zipf:1.2,seed=5", m)));
+  EXPECT_FALSE(
+      z.sameGating(mustTrace("batch=64,steps=200,trace=zipf:1.2,seed=6", m)));
 }
 
 TEST(SyntheticTrace, LocalityKeepsPreviousExperts) {
@@ -255,7 +245,7 @@ TEST(SyntheticTrace, TopKEqualToExpertsDrawsEveryExpertOnce) {
     expectValid(t);
     GatingTrace again =
         mustTrace("batch=2,steps=2,trace=zipf:1.5,layer_corr=0.5", m);
-    EXPECT_TRUE(sameTrace(t, again)) << e << " experts";
+    EXPECT_TRUE(t.sameGating(again)) << e << " experts";
   }
 }
 
@@ -352,7 +342,7 @@ TEST_F(TraceFiles, HandWrittenFilesOfEachFormat) {
   for (const std::string &p : {j, jn, c, cs, n, n8}) {
     auto t = load(p, m);
     ASSERT_TRUE(bool(t)) << p << ": " << llvm::toString(t.takeError());
-    EXPECT_TRUE(sameTrace(*t, ref)) << p;
+    EXPECT_TRUE(t->sameGating(ref)) << p;
     EXPECT_NE(t->description.find(p), std::string::npos);
     WorkloadSpec spec; // steps and batch come from the file
     llvm::json::Object summary = workloadSummary(spec, *t);
@@ -386,7 +376,7 @@ TEST_F(TraceFiles, RoundTripEachFormat) {
     ASSERT_FALSE(bool(writeTraceFile(t, p))) << name;
     auto back = load(p, m);
     ASSERT_TRUE(bool(back)) << name << ": " << llvm::toString(back.takeError());
-    EXPECT_TRUE(sameTrace(*back, t)) << name;
+    EXPECT_TRUE(back->sameGating(t)) << name;
   }
 }
 

@@ -66,6 +66,9 @@ public:
   }
   /// Tokens routed to each expert at `step` in `layer`.
   std::vector<int32_t> expertLoad(int64_t step, size_t layer) const;
+  /// Same shape and the same experts for every token (the description
+  /// aside).
+  bool sameGating(const GatingTrace &other) const;
 
   /// Allocates a trace of this shape (all experts 0).
   void resize(int64_t steps, int64_t batch, std::vector<int64_t> numExperts,
