@@ -204,7 +204,7 @@ protected:
     shared(em, l, layer);
     chooser.plan(em.ctx, m, l, layer, resident);
     Dispatch d = em.dispatch(l, m, [&](int64_t t, int32_t e, int64_t) {
-      return chooser.choose(layer.expertPlacement[e], em.home[t], e);
+      return chooser.choose(em.home[t], e);
     });
     std::vector<TaskId> done = em.experts(l, d, 1.0, l.expertBytes());
     em.combine(l, d, done);
@@ -220,8 +220,7 @@ protected:
     planDispatch(ctx.trace, ctx.step, m, l, decisionHome,
                  ctx.system.numDevices(),
                  [&](int64_t t, int32_t e, int64_t) {
-                   return chooser.choose(layer.expertPlacement[e],
-                                         decisionHome[t], e);
+                   return chooser.choose(decisionHome[t], e);
                  },
                  decision);
     return true;
@@ -229,57 +228,72 @@ protected:
 
   /// Which replica of an expert serves a (token, expert) pair. EPLB decides
   /// where replicas live and leaves this to the serving system; ours plans
-  /// each layer before dispatching, longest processing time first: the
-  /// active experts, most tokens first, each go to the replicas that finish
-  /// them first given the devices' expert work so far (an expert's weights
-  /// streamed from a device's DRAM unless kept on chip, plus its tokens'
-  /// FLOPs), on the one best replica or split evenly over the k best when
-  /// that finishes earlier (only when its tokens' FLOPs outweigh another
-  /// read of its weights). At decode an expert's tokens thus share one
-  /// weight read and hot experts spread over devices; at large batches the
-  /// FLOPs split them. A token then takes a replica with quota left, its
-  /// own device's first (no transfer). Ties go to an order of the replicas
-  /// rotated by the expert. (Round-robin over replicas
-  /// put a batch-1 token's hot experts on one chiplet, one after the other;
-  /// a greedy choice per token split an expert's few tokens over replicas
-  /// that each read its weights.)
+  /// each layer before dispatching. The active experts with one replica
+  /// have no choice: their work (an expert's weights streamed from a
+  /// device's DRAM unless kept on chip, plus its tokens' FLOPs) is added to
+  /// their devices first. Then, longest processing time first, the active
+  /// experts with several replicas, most tokens first, each go to the
+  /// replicas that finish them first given that work, on the one best
+  /// replica or split evenly over the k best when that finishes earlier
+  /// (only when its tokens' FLOPs outweigh another read of its weights).
+  /// At decode an expert's tokens thus share one weight read and hot
+  /// experts spread over devices; at large batches the FLOPs split them. A
+  /// token then takes a replica with quota left, its own device's first (no
+  /// transfer). Ties go to an order of the replicas rotated by the expert.
+  /// (Round-robin over replicas put a batch-1 token's hot experts on one
+  /// chiplet, one after the other; a greedy choice per token split an
+  /// expert's few tokens over replicas that each read its weights.)
   struct ReplicaChooser {
     struct LayerCosts {
       std::vector<double> weightUs, tokenUs;
       std::vector<bool> resident;
+      /// [expert]: its first replica's device (its only one unless
+      /// `multi`).
+      std::vector<uint32_t> device;
+      /// [expert]: whether it has several replicas.
+      std::vector<uint8_t> multi;
+      /// The replicas of the experts with several, each expert's rotated
+      /// by its id (the order ties go to), from rotatedBegin[e] to
+      /// rotatedBegin[e + 1].
+      std::vector<unsigned> rotated;
+      std::vector<uint32_t> rotatedBegin;
+      bool anyMulti = false;
       bool valid = false;
     };
     std::vector<LayerCosts> costs; // per MoE layer
-    std::vector<size_t> bucket;    // scratch of the counting sort
     std::vector<double> load;
-    std::vector<int32_t> count;           // tokens per expert this layer
-    std::vector<uint32_t> active;         // experts with tokens, LPT order
-    std::vector<uint32_t> seen;           // the same, by id
-    std::vector<uint64_t> marks;          // experts with tokens, a bit each
+    std::vector<int32_t> count;  // tokens per expert this layer
+    std::vector<uint32_t> seen;  // each pair's expert, in gating order
+    std::vector<uint32_t> multi; // those with several replicas, LPT order
+    /// Per device: active experts with one replica there, their tokens.
+    std::vector<uint32_t> fixedExperts, fixedTokens;
     std::vector<std::pair<uint32_t, uint32_t>> quotaRange; // [expert]
     std::vector<std::pair<unsigned, int32_t>> quotas; // (device, tokens)
     std::vector<std::pair<double, unsigned>> order;   // scratch
     unsigned n = 0;
+    /// The tables of the layer last planned (choose() reads them).
+    const LayerCosts *current = nullptr;
     bool single = false;
+
+    /// The placement changed (eplb-rebalance): rebuild the per-layer
+    /// tables at the next plan.
+    void forget() {
+      for (LayerCosts &lc : costs)
+        lc.valid = false;
+    }
 
     void plan(const StepContext &ctx, size_t m, const MoeLayerDesc &l,
               const LayerSchedule &layer, const std::vector<bool> &resident) {
-      // One replica per expert (ep, fastermoe, an eplb layer without
-      // redundancy): nothing to choose.
-      single = llvm::all_of(layer.expertPlacement,
-                            [](const std::vector<unsigned> &r) {
-                              return r.size() == 1;
-                            });
-      if (single)
-        return;
       const SystemModel &system = ctx.system;
       n = system.numDevices();
       // Per layer, the cost of an expert's weights and of a token on each
-      // device (kept until the residency changes: eplb-rebalance).
+      // device and which experts have a choice (kept until the residency or
+      // the placement changes: eplb-rebalance).
       if (costs.size() <= m)
         costs.resize(m + 1);
       LayerCosts &lc = costs[m];
-      if (!lc.valid || lc.resident != resident) {
+      if (!lc.valid || lc.resident != resident ||
+          lc.multi.size() != layer.expertPlacement.size()) {
         lc.weightUs.assign(n, 0.0);
         lc.tokenUs.assign(n, 0.0);
         for (unsigned d = 0; d < n; ++d) {
@@ -292,83 +306,122 @@ protected:
                                ? 0
                                : bytesToUs(l.expertBytes(), dev.offchipGBps);
         }
+        size_t E = layer.expertPlacement.size();
+        lc.device.assign(E, 0);
+        lc.multi.assign(E, 0);
+        lc.anyMulti = false;
+        lc.rotated.clear();
+        lc.rotatedBegin.assign(E + 1, 0);
+        for (size_t e = 0; e < E; ++e) {
+          const std::vector<unsigned> &r = layer.expertPlacement[e];
+          lc.device[e] = r[0];
+          lc.multi[e] = r.size() > 1;
+          lc.anyMulti |= r.size() > 1;
+          lc.rotatedBegin[e] = lc.rotated.size();
+          if (r.size() > 1)
+            for (size_t i = 0; i < r.size(); ++i)
+              lc.rotated.push_back(r[(i + e) % r.size()]);
+        }
+        lc.rotatedBegin[E] = lc.rotated.size();
         lc.resident = resident;
         lc.valid = true;
       }
+      current = &lc;
+      // One replica per expert (ep, fastermoe, an eplb layer without
+      // redundancy): nothing to choose.
+      single = !lc.anyMulti;
+      if (single)
+        return;
       const std::vector<double> &weightUs = lc.weightUs, &tokenUs = lc.tokenUs;
       load.assign(n, 0.0);
-      // `count` is all zero between calls (reset below for the experts
-      // seen), so a layer costs its pairs, not its experts.
+      // `count` is all zero between calls (reset below for the pairs seen),
+      // so a layer costs its pairs, not its experts.
       if (count.size() < (size_t)l.numExperts) {
         count.assign(l.numExperts, 0);
         quotaRange.assign(l.numExperts, {0, 0});
-        marks.assign((l.numExperts + 63) / 64, 0);
       }
-      int64_t k = ctx.trace.topK[m], most = 0;
+      // One pass over the pairs: tokens per expert, each pair's expert (to
+      // clear the counts after), the experts with a choice, and per device
+      // the experts without one and their tokens, whose work is fixed and
+      // goes first. Speed (docs/performance.md): integer counts, no
+      // per-expert pass, and nothing but stores waits for a count's load.
+      int64_t k = ctx.trace.topK[m];
+      seen.resize(ctx.trace.batch * k);
+      fixedExperts.assign(n, 0);
+      fixedTokens.assign(n, 0);
+      multi.clear();
+      const uint8_t *isMulti = lc.multi.data();
+      const uint32_t *deviceOf = lc.device.data();
+      int32_t *tokens = count.data();
+      uint32_t *seenExperts = seen.data();
+      size_t used = 0;
       for (int64_t t = 0; t < ctx.trace.batch; ++t) {
         const int32_t *chosen = ctx.trace.experts(ctx.step, m, t);
         for (int64_t j = 0; j < k; ++j) {
           int32_t e = chosen[j];
           if (e < 0 || e >= l.numExperts)
             continue;
-          marks[e / 64] |= uint64_t(1) << (e % 64);
-          most = std::max<int64_t>(most, ++count[e]);
+          uint32_t first = tokens[e]++ == 0;
+          seenExperts[used++] = e;
+          uint32_t fixed = isMulti[e] ^ 1u;
+          unsigned d = deviceOf[e];
+          fixedTokens[d] += fixed;
+          fixedExperts[d] += fixed & first;
+          if (first && !fixed)
+            multi.push_back(e);
         }
       }
-      // Active experts, most tokens first, then by id: a counting sort
-      // (counts are at most the batch) of the experts in id order.
-      seen.clear();
-      for (size_t w = 0; w < marks.size(); ++w) {
-        for (uint64_t bits = marks[w]; bits; bits &= bits - 1)
-          seen.push_back(w * 64 + __builtin_ctzll(bits));
-        marks[w] = 0;
-      }
-      bucket.assign(most + 2, 0);
-      for (uint32_t e : seen)
-        ++bucket[count[e]];
-      size_t pos = 0;
-      for (int64_t c = most; c >= 1; --c) {
-        size_t here = bucket[c];
-        bucket[c] = pos;
-        pos += here;
-      }
-      active.resize(pos);
-      for (uint32_t e : seen)
-        active[bucket[count[e]]++] = e;
-      // Each active expert's quotas are contiguous in `quotas`.
-      quotas.clear();
-      for (size_t a = 0; a < active.size(); ++a) {
-        uint32_t e = active[a];
-        const std::vector<unsigned> &r = layer.expertPlacement[e];
+      seen.resize(used);
+      for (unsigned d = 0; d < n; ++d)
+        load[d] = fixedExperts[d] * weightUs[d] + fixedTokens[d] * tokenUs[d];
+      // Most tokens first, then by id.
+      std::sort(multi.begin(), multi.end(), [&](uint32_t a, uint32_t b) {
+        return count[a] != count[b] ? count[a] > count[b] : a < b;
+      });
+      // Each such expert's quotas are contiguous in `quotas` (sized for
+      // every replica: written by index, not pushed).
+      quotas.resize(lc.rotated.size());
+      uint32_t q = 0;
+      for (uint32_t e : multi) {
+        const unsigned *rot = lc.rotated.data() + lc.rotatedBegin[e];
+        size_t R = lc.rotatedBegin[e + 1] - lc.rotatedBegin[e];
         int32_t c = count[e];
-        if (r.size() == 1) {
-          unsigned d = r[0];
-          load[d] += weightUs[d] + c * tokenUs[d];
-          quotaRange[e] = {(uint32_t)quotas.size(),
-                           (uint32_t)quotas.size() + 1};
-          quotas.push_back({d, c});
-          continue;
+        quotaRange[e].first = q;
+        // The replica that would finish the whole expert first (ties: the
+        // rotated order).
+        size_t best = 0;
+        double bestEnd = 0;
+        for (size_t i = 0; i < R; ++i) {
+          unsigned d = rot[i];
+          double end = load[d] + weightUs[d] + c * tokenUs[d];
+          if (i == 0 || end < bestEnd) {
+            bestEnd = end;
+            best = i;
+          }
         }
-        // Replicas by the time they would finish the whole expert.
-        order.clear();
-        for (size_t i = 0; i < r.size(); ++i) {
-          unsigned d = r[(i + e) % r.size()];
-          order.push_back({load[d] + weightUs[d] + c * tokenUs[d], i});
-        }
-        // Ties in the rotated order (the second member), then the device.
-        std::sort(order.begin(), order.end());
-        for (auto &o : order)
-          o.second = r[(o.second + e) % r.size()];
-        // The k best replicas, c / k tokens each: the k finishing first.
-        size_t bestK = 1;
-        double bestEnd = order[0].first;
+        unsigned first = rot[best];
         // Splitting adds a read of the weights per replica: only worth it
         // when the tokens' FLOPs outweigh one.
-        unsigned first = order[0].second;
         bool computeBound = c * tokenUs[first] > weightUs[first];
-        for (size_t kk = 2; computeBound && kk <= order.size() &&
-                            (int32_t)kk <= c;
-             ++kk) {
+        if (!computeBound || c < 2) {
+          load[first] += weightUs[first] + c * tokenUs[first];
+          quotas[q++] = {first, c};
+          quotaRange[e].second = q;
+          continue;
+        }
+        // Replicas by the time they would finish the whole expert, ties in
+        // the rotated order (the second member).
+        order.clear();
+        for (size_t i = 0; i < R; ++i) {
+          unsigned d = rot[i];
+          order.push_back({load[d] + weightUs[d] + c * tokenUs[d], i});
+        }
+        std::sort(order.begin(), order.end());
+        for (auto &o : order)
+          o.second = rot[o.second];
+        // The k best replicas, c / k tokens each: the k finishing first.
+        size_t bestK = 1;
+        for (size_t kk = 2; kk <= order.size() && (int32_t)kk <= c; ++kk) {
           int32_t share = (c + (int32_t)kk - 1) / (int32_t)kk;
           double end = 0;
           for (size_t i = 0; i < kk; ++i) {
@@ -381,31 +434,34 @@ protected:
           }
         }
         int32_t left = c;
-        quotaRange[e].first = quotas.size();
         for (size_t i = 0; i < bestK; ++i) {
           unsigned d = order[i].second;
           int32_t share = (left + (int32_t)(bestK - i) - 1) /
                           (int32_t)(bestK - i);
           left -= share;
           load[d] += weightUs[d] + share * tokenUs[d];
-          quotas.push_back({d, share});
+          quotas[q++] = {d, share};
         }
-        quotaRange[e].second = quotas.size();
+        quotaRange[e].second = q;
       }
       for (uint32_t e : seen)
         count[e] = 0;
     }
 
-    unsigned choose(const std::vector<unsigned> &r, unsigned home, int32_t e) {
-      if (single || r.size() == 1)
-        return r[0];
+    /// The device of a (token, expert) pair of the layer last planned.
+    /// Speed (docs/performance.md): from the flat per-layer tables, not the
+    /// placement's vector per expert (a heap block each).
+    unsigned choose(unsigned home, int32_t e) {
+      unsigned first = current->device[e];
+      if (single || !current->multi[e])
+        return first;
       auto [b, end] = quotaRange[e];
       uint32_t pick = end;
       for (uint32_t i = b; i < end; ++i)
         if (quotas[i].second > 0 && (pick == end || quotas[i].first == home))
           pick = i;
       if (pick == end) // more tokens than planned: cannot happen
-        return r[0];
+        return first;
       --quotas[pick].second;
       return quotas[pick].first;
     }
@@ -446,7 +502,7 @@ public:
 
 protected:
   struct Move {
-    int64_t layer;
+    int64_t layer, expert;
     unsigned src, dst;
     int64_t bytes;
   };
@@ -501,7 +557,7 @@ protected:
           for (unsigned o : old)
             if (sys.hops(o, d) < sys.hops(src, d))
               src = o;
-          moves.push_back({l.index, src, d, l.expertBytes()});
+          moves.push_back({l.index, e, src, d, l.expertBytes()});
           migratedBytes += l.expertBytes();
         }
         layer.expertPlacement[e] = std::move(next);
@@ -509,6 +565,7 @@ protected:
     }
     ++rebalances;
     moveStep = ctx.step;
+    chooser.forget();
     weights = weightBytesPerDevice(tables, sys, ctx.model);
     resident = residentDevices(weights, sys, reserveBytes(sys, ctx.model));
   }
@@ -521,7 +578,9 @@ protected:
     std::vector<TaskId> moved;
     for (const Move &mv : moves) {
       em.at(mv.layer, Phase::Migration);
-      em.graph.setLabel(llvm::formatv("L{0} EPLB move", mv.layer).str());
+      em.graph.setLabel(
+          llvm::formatv("L{0} EPLB move expert {1}", mv.layer, mv.expert)
+              .str());
       // Weights go from the source's DRAM to the destination's.
       Task copy = em.transferTask(mv.src, mv.dst, mv.bytes);
       copy.memoryCopy = true;
@@ -630,6 +689,14 @@ protected:
   struct Shadowing {
     std::vector<unsigned> devices;
     int64_t maxShadows = 0;
+    /// [device]: whether it is among `devices` (receives shadows).
+    std::vector<uint8_t> isTarget;
+    /// [expert]: its owner (the one replica of its placement).
+    std::vector<uint32_t> owner;
+    /// Per device: injection bandwidth, the FLOP time of one token of an
+    /// expert, the all-to-all time of one token, the read time of an
+    /// expert's weights (the layer's shapes on the runtime's system).
+    std::vector<double> injection, flopsUs, usPerToken, weightsUs;
   };
 
   llvm::Error check(const ModelDesc &model) override {
@@ -650,14 +717,19 @@ protected:
 
   /// FasterMoE's roofline model of one layer's MoE latency for a set of
   /// shadowed experts, kept incrementally: per device expert compute
-  /// time, per device all-to-all bytes, per owner broadcast time.
+  /// time, all-to-all tokens (sent or received) and broadcast time.
   struct LayerModel {
-    std::vector<double> computeUs, a2aUs, bcastUs;
-    double total() const {
+    std::vector<double> computeUs, bcastUs;
+    std::vector<int64_t> a2aTokens;
+    /// `usPerToken[d]`: the all-to-all time of one token at device d.
+    double total(const std::vector<double> &usPerToken) const {
       double c = 0, a = 0, b = 0;
-      for (double v : computeUs) c = std::max(c, v);
-      for (double v : a2aUs) a = std::max(a, v);
-      for (double v : bcastUs) b = std::max(b, v);
+      for (double v : computeUs)
+        c = std::max(c, v);
+      for (size_t d = 0; d < a2aTokens.size(); ++d)
+        a = std::max(a, a2aTokens[d] * usPerToken[d]);
+      for (double v : bcastUs)
+        b = std::max(b, v);
       // Broadcast, then dispatch, experts and combine.
       return b + 2 * a + c;
     }
@@ -670,45 +742,37 @@ protected:
     return bw;
   }
 
-
   /// One layer's shadowing decision from the step's gating. Kept across
   /// decisions (sized once, no allocation per decision after the first).
   struct ShadowPlan {
     /// [expert * devices + device]: tokens of the expert whose home is the
-    /// device.
-    std::vector<int64_t> local;
+    /// device (all zero for the experts without tokens).
+    std::vector<int32_t> local;
     unsigned devices = 0;
     int64_t at(int64_t e, unsigned h) const {
       return local[(size_t)e * devices + h];
     }
     std::vector<bool> shadow;
-    std::vector<unsigned> targets;
+    /// The layer's shadow targets (Shadowing of the layer planned last).
+    const Shadowing *shadowing = nullptr;
     int64_t count = 0;
     // Scratch of planShadows.
-    std::vector<int64_t> load, order;
-    /// The (expert, home) entries the batch touches, ascending, as
-    /// expert * devices + home and as the home alone.
-    std::vector<uint32_t> touched, touchedHome;
-    /// Per expert with tokens in `order` (ascending before the greedy's
-    /// sort), where its entries end in `touched`.
-    std::vector<uint32_t> touchedEnd;
-    /// Bits of the touched homes per expert (ceil(devices / 64) words
-    /// each) and of the experts with tokens: all zero between decisions.
-    std::vector<uint64_t> homeBits, expertBits;
-    /// Per device: injection bandwidth and peak for `peakDtype`, looked up
-    /// for `peakSystem` (the peak is a map lookup by dtype name).
-    std::vector<double> injection, peak;
-    const SystemModel *peakSystem = nullptr;
-    std::string peakDtype;
-    /// Per device: the read time of `weightsBytes` of expert weights on
-    /// `peakSystem` (layers share the plan; their experts may differ).
-    std::vector<double> weightsUs;
-    double weightsBytes = -1;
+    /// [expert]: its tokens (0 for the experts not in `order`).
+    std::vector<int64_t> load;
+    /// The experts with tokens, ascending.
+    std::vector<int64_t> order;
+    /// The entries of `local` the gating touched, one per (token, choice).
+    std::vector<uint32_t> touched;
+    /// Bits of the experts with tokens: all zero between decisions.
+    std::vector<uint64_t> expertBits;
     LayerModel model, next;
   };
 
-  /// The "shadowing" entry of a layer resolved against the system (once).
-  const Shadowing &shadowingOf(const SystemModel &sys,
+  /// The "shadowing" entry of a layer resolved against the system, with
+  /// the per-device constants of its roofline model (once per layer).
+  /// Speed (docs/performance.md): the peak is a map lookup by dtype name
+  /// (16 cost about 0.8 us a decision), the times per token divisions.
+  const Shadowing &shadowingOf(const SystemModel &sys, const MoeLayerDesc &l,
                                const LayerSchedule &layer,
                                const std::vector<unsigned> &accel) const {
     auto it = shadowings.find(layer.index);
@@ -721,33 +785,47 @@ protected:
     sh.devices = shadowDevs ? *shadowDevs : accel;
     if (!shadowDevs)
       llvm::consumeError(shadowDevs.takeError());
+    unsigned n = sys.numDevices();
+    sh.isTarget.assign(n, 0);
+    for (unsigned d : sh.devices)
+      sh.isTarget[d] = 1;
+    for (const std::vector<unsigned> &r : layer.expertPlacement)
+      sh.owner.push_back(r[0]);
+    for (unsigned d = 0; d < n; ++d) {
+      const Device &dev = sys.devices[d];
+      sh.injection.push_back(injectionGBps(sys, d));
+      sh.flopsUs.push_back(
+          flopsToUs(l.expertFlopsPerToken(), dev.peakFor(l.actType)));
+      sh.usPerToken.push_back(bytesToUs(l.tokenBytes(), sh.injection[d]));
+      sh.weightsUs.push_back(bytesToUs(l.expertBytes(), dev.offchipGBps));
+    }
     return shadowings.emplace(layer.index, std::move(sh)).first->second;
   }
   mutable std::map<int64_t, Shadowing> shadowings;
 
   /// FasterMoE's decision: which experts to shadow (greedy on the roofline
   /// model, most loaded first, while the modelled latency improves).
-  /// Speed (docs/performance.md): per-device peak and injection bandwidth
-  /// are looked up once per decision, not per expert (same values).
+  /// Speed (docs/performance.md): the all-to-all part of the model counts
+  /// tokens per device (integers, in the pass over the gating) and turns
+  /// them into time once per device; compute and transfer times per token
+  /// come from the layer's Shadowing, not divisions per expert or pair.
   void planShadows(const SystemModel &sys, const GatingTrace &trace,
                    int64_t step, const MoeLayerDesc &l, size_t m,
                    const LayerSchedule &layer,
                    const std::vector<unsigned> &home,
                    const std::vector<unsigned> &accel,
                    ShadowPlan &plan) const {
-    const Shadowing &sh = shadowingOf(sys, layer, accel);
+    const Shadowing &sh = shadowingOf(sys, l, layer, accel);
     int64_t maxShadows = sh.maxShadows;
-    plan.targets = sh.devices;
-    const std::vector<unsigned> &targets = plan.targets;
+    plan.shadowing = &sh;
+    const std::vector<unsigned> &targets = sh.devices;
+    const uint32_t *owner = sh.owner.data();
 
-    // Per expert and home device: tokens (from the actual gating).
-    // Speed (docs/performance.md): only the (expert, device) entries the
-    // batch touches are visited (at most batch x top-k of E x n), in the
-    // same ascending order as a dense scan, so every sum is the same.
     unsigned n = sys.numDevices();
     int64_t E = l.numExperts;
-    std::vector<int64_t> &local = plan.local;
+    std::vector<int32_t> &local = plan.local;
     std::vector<int64_t> &load = plan.load;
+    std::vector<int64_t> &order = plan.order;
     if (plan.devices != n || (int64_t)load.size() != E) {
       plan.devices = n;
       local.assign((size_t)E * n, 0);
@@ -755,116 +833,77 @@ protected:
     } else {
       for (uint32_t i : plan.touched)
         local[i] = 0;
-      for (int64_t e : plan.order)
+      for (int64_t e : order)
         load[e] = 0;
     }
-    // Speed (docs/performance.md): the touched entries come out ascending
-    // from bit masks (experts with tokens; per expert, its homes) instead
-    // of being sorted, and with their expert and home (no division).
-    const unsigned W = (n + 63) / 64;
-    std::vector<uint64_t> &homeBits = plan.homeBits;
-    std::vector<uint64_t> &expertBits = plan.expertBits;
-    homeBits.resize((size_t)E * W);
-    expertBits.resize((E + 63) / 64);
-    for (int64_t t = 0; t < (int64_t)home.size(); ++t) {
-      const int32_t *chosen = trace.experts(step, m, t);
-      unsigned h = home[t];
-      for (int64_t j = 0; j < l.topK; ++j) {
-        uint32_t e = (uint32_t)chosen[j];
-        if (local[(size_t)e * n + h]++ == 0) {
-          homeBits[(size_t)e * W + h / 64] |= uint64_t(1) << (h % 64);
-          expertBits[e / 64] |= uint64_t(1) << (e % 64);
-        }
-        ++load[e];
-      }
-    }
-    std::vector<uint32_t> &touched = plan.touched;
-    std::vector<uint32_t> &touchedHome = plan.touchedHome;
-    std::vector<uint32_t> &touchedEnd = plan.touchedEnd;
-    // Experts with tokens, ascending (an idle expert adds 0 everywhere).
-    std::vector<int64_t> &order = plan.order;
-    touched.clear();
-    touchedHome.clear();
-    touchedEnd.clear();
-    order.clear();
-    for (size_t w = 0; w < expertBits.size(); ++w)
-      for (uint64_t me = std::exchange(expertBits[w], 0); me; me &= me - 1) {
-        uint32_t e = (uint32_t)(w * 64 + __builtin_ctzll(me));
-        order.push_back(e);
-        for (unsigned hw = 0; hw < W; ++hw)
-          for (uint64_t mh = std::exchange(homeBits[(size_t)e * W + hw], 0);
-               mh; mh &= mh - 1) {
-            uint32_t h = hw * 64 + __builtin_ctzll(mh);
-            touched.push_back(e * n + h);
-            touchedHome.push_back(h);
-          }
-        touchedEnd.push_back(touched.size());
-      }
-    auto owner = [&](int64_t e) { return layer.expertPlacement[e][0]; };
-    std::vector<double> &injection = plan.injection, &peak = plan.peak;
-    // Speed (docs/performance.md): once per system and dtype, not per
-    // decision (16 string-keyed lookups cost about 0.8 us a decision).
-    if (plan.peakSystem != &sys || plan.peakDtype != l.actType ||
-        peak.size() != n) {
-      injection.resize(n);
-      peak.resize(n);
-      for (unsigned d = 0; d < n; ++d) {
-        injection[d] = injectionGBps(sys, d);
-        peak[d] = sys.devices[d].peakFor(l.actType);
-      }
-      plan.peakSystem = &sys;
-      plan.peakDtype = l.actType;
-      plan.weightsBytes = -1;
-    }
-    double flopsPerToken = l.expertFlopsPerToken();
     double expertBytes = l.expertBytes();
-    // The weights' read time per device, once per system and expert size.
-    std::vector<double> &weightsUs = plan.weightsUs;
-    if (plan.weightsBytes != expertBytes || weightsUs.size() != n) {
-      weightsUs.resize(n);
-      for (unsigned d = 0; d < n; ++d)
-        weightsUs[d] = bytesToUs(expertBytes, sys.devices[d].offchipGBps);
-      plan.weightsBytes = expertBytes;
-    }
+    const std::vector<double> &flopsUs = sh.flopsUs,
+                              &usPerToken = sh.usPerToken,
+                              &weightsUs = sh.weightsUs,
+                              &injection = sh.injection;
     auto expertUs = [&](unsigned d, int64_t tokens) {
       if (tokens == 0)
         return 0.0;
-      return std::max(flopsToUs(flopsPerToken * tokens, peak[d]),
-                      weightsUs[d]);
+      return std::max(tokens * flopsUs[d], weightsUs[d]);
     };
 
-    // The model without shadows.
+    // One pass over the gating: tokens per expert and home, per expert,
+    // and per device sent or received (a token whose home is not its
+    // expert's owner crosses both injection links).
     LayerModel &model = plan.model;
     model.computeUs.assign(n, 0);
-    model.a2aUs.assign(n, 0);
+    model.a2aTokens.assign(n, 0);
     model.bcastUs.assign(n, 0);
-    double tokenBytes = l.tokenBytes();
-    size_t k = 0;
-    for (size_t x = 0; x < order.size(); ++x) {
-      int64_t e = order[x];
-      unsigned o = owner(e);
-      model.computeUs[o] += expertUs(o, load[e]);
-      for (; k < touchedEnd[x]; ++k) {
-        unsigned h = touchedHome[k];
-        if (h != o) {
-          double b = plan.at(e, h) * tokenBytes;
-          model.a2aUs[h] += bytesToUs(b, injection[h]);
-          model.a2aUs[o] += bytesToUs(b, injection[o]);
-        }
+    std::vector<uint64_t> &expertBits = plan.expertBits;
+    expertBits.resize((E + 63) / 64);
+    int32_t *perHome = local.data();
+    int64_t *perExpert = load.data(), *crossing = model.a2aTokens.data();
+    uint64_t *bits = expertBits.data();
+    // The (expert, home) entry of every pair (repeats included: a test
+    // for the first would make each pair wait for its count's load).
+    plan.touched.resize(home.size() * (size_t)l.topK);
+    uint32_t *touched = plan.touched.data();
+    for (int64_t t = 0; t < (int64_t)home.size(); ++t) {
+      const int32_t *chosen = trace.experts(step, m, t);
+      unsigned h = home[t];
+      // The home's count in a register (one store per token, not a
+      // store-to-load chain per choice).
+      int64_t sent = 0;
+      for (int64_t j = 0; j < l.topK; ++j) {
+        uint32_t e = (uint32_t)chosen[j];
+        uint32_t i = e * n + h;
+        *touched++ = i;
+        ++perHome[i];
+        ++perExpert[e];
+        bits[e / 64] |= uint64_t(1) << (e % 64);
+        unsigned o = owner[e];
+        int64_t away = h != o;
+        sent += away;
+        crossing[o] += away;
       }
+      crossing[h] += sent;
     }
+    // Experts with tokens, ascending (an idle expert adds 0 everywhere).
+    order.clear();
+    int64_t maxLoad = 0;
+    for (size_t w = 0; w < expertBits.size(); ++w)
+      for (uint64_t me = std::exchange(expertBits[w], 0); me; me &= me - 1) {
+        int64_t e = (int64_t)(w * 64 + __builtin_ctzll(me));
+        order.push_back(e);
+        unsigned o = owner[e];
+        model.computeUs[o] += expertUs(o, load[e]);
+        maxLoad = std::max(maxLoad, load[e]);
+      }
+
     // Greedy: shadow the most loaded experts while the model improves
     // (ties in ascending expert order; idle experts end the loop).
     // Speed (docs/performance.md): the candidates are visited load level by
     // level, scanning the ascending `order` for each, instead of sorting
     // them all first: the same sequence, and the greedy usually stops after
     // the first few (the sort's counters were a store-to-load chain).
-    int64_t maxLoad = 0;
-    for (int64_t e : order)
-      maxLoad = std::max(maxLoad, load[e]);
     std::vector<bool> &shadow = plan.shadow;
     shadow.assign(E, false);
-    double best = model.total();
+    double best = model.total(usPerToken);
     int64_t count = 0;
     LayerModel &next = plan.next;
     // The next candidate (-1: none): the next expert of the current load
@@ -890,19 +929,19 @@ protected:
       if (count >= maxShadows)
         break;
       next = model;
-      unsigned o = owner(e);
+      unsigned o = owner[e];
       next.computeUs[o] -= expertUs(o, load[e]);
       for (unsigned h : targets)
         next.computeUs[h] += expertUs(h, plan.at(e, h));
       for (unsigned h = 0; h < n; ++h)
-        if (h != o && plan.at(e, h)) {
-          double b = plan.at(e, h) * tokenBytes;
-          next.a2aUs[h] -= bytesToUs(b, injection[h]);
-          next.a2aUs[o] -= bytesToUs(b, injection[o]);
+        if (h != o) {
+          int64_t tokens = plan.at(e, h);
+          next.a2aTokens[h] -= tokens;
+          next.a2aTokens[o] -= tokens;
         }
       next.bcastUs[o] +=
           bytesToUs(expertBytes * (targets.size() - 1), injection[o]);
-      double t = next.total();
+      double t = next.total(usPerToken);
       if (!(t < best))
         break;
       best = t;
@@ -914,12 +953,10 @@ protected:
   }
 
   /// Where each (token, expert) pair is computed once shadows are chosen.
-  static unsigned computedOn(const ShadowPlan &plan,
-                             const LayerSchedule &layer, unsigned home,
+  static unsigned computedOn(const ShadowPlan &plan, unsigned home,
                              int32_t e) {
-    return plan.shadow[e] && llvm::is_contained(plan.targets, home)
-               ? home
-               : layer.expertPlacement[e][0];
+    const Shadowing &sh = *plan.shadowing;
+    return plan.shadow[e] && sh.isTarget[home] ? home : sh.owner[e];
   }
 
   /// The decision alone: the shadows, then the dispatch plan.
@@ -928,10 +965,18 @@ protected:
     tokenHomes(ctx, decisionHome);
     planShadows(ctx.system, ctx.trace, ctx.step, l, m, layer, decisionHome,
                 ctx.system.acceleratorDevices(), decisionPlan);
-    planDispatch(ctx.trace, ctx.step, m, l, decisionHome,
-                 ctx.system.numDevices(),
+    unsigned n = ctx.system.numDevices();
+    // Without shadows every pair goes to its expert's owner.
+    if (decisionPlan.count == 0) {
+      const uint32_t *owner = decisionPlan.shadowing->owner.data();
+      planDispatch(ctx.trace, ctx.step, m, l, decisionHome, n,
+                   [&](int64_t, int32_t e, int64_t) { return owner[e]; },
+                   decision);
+      return true;
+    }
+    planDispatch(ctx.trace, ctx.step, m, l, decisionHome, n,
                  [&](int64_t t, int32_t e, int64_t) {
-                   return computedOn(decisionPlan, layer, decisionHome[t], e);
+                   return computedOn(decisionPlan, decisionHome[t], e);
                  },
                  decision);
     return true;
@@ -947,7 +992,7 @@ protected:
     ShadowPlan &plan = emitPlan;
     planShadows(sys, em.ctx.trace, em.ctx.step, l, m, layer, em.home,
                 em.accel, plan);
-    const std::vector<unsigned> &targets = plan.targets;
+    const std::vector<unsigned> &targets = plan.shadowing->devices;
     const std::vector<bool> &shadow = plan.shadow;
     unsigned n = sys.numDevices();
     int64_t E = l.numExperts;
@@ -990,7 +1035,7 @@ protected:
       }
     }
     Dispatch d = em.dispatch(l, m, [&](int64_t t, int32_t e, int64_t) {
-      return computedOn(plan, layer, em.home[t], e);
+      return computedOn(plan, em.home[t], e);
     });
     em.beginStage();
     std::vector<TaskId> done(n, kNoTask);

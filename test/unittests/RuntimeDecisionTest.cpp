@@ -114,3 +114,142 @@ TEST_F(RuntimeDecisionTest, BaselinesDecideWithoutChangingTheirTasks) {
     EXPECT_FALSE(deciding->decideLayer(ctx, model->moeLayers.size()));
   }
 }
+
+// eplb's replica choice adds the work of the active experts without a
+// choice (one replica) before it places those with several: here expert 0
+// has one token on c1 only, expert 1 two tokens on c0 or c1. Planned first
+// on empty devices (as longest-first over all experts did), expert 1 split
+// its tokens over c0 and c1 and c1 computed twice; knowing c1's fixed
+// work, it goes to c0 alone.
+TEST_F(RuntimeDecisionTest, EplbPlacesExpertsWithoutChoiceFirst) {
+  std::string path = std::string(MOESAIC_SOURCE_DIR) + "/examples/tiny-moe.mlir";
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, &context);
+  ASSERT_TRUE(module);
+  PassManager pm(&context);
+  AttachTargetOptions attach;
+  attach.hw = "edge-chiplet-4";
+  pm.addPass(createAttachTarget(attach));
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  EvaluateOptions options;
+  options.strategies = {"eplb"};
+  auto spec = parseWorkloadSpec("batch=2,steps=1");
+  ASSERT_TRUE(bool(spec));
+  options.workload = *spec;
+  EvaluationSink sink;
+  ASSERT_TRUE(succeeded(evaluateModule(*module, options, sink)));
+  ASSERT_EQ(sink.outcomes.size(), 1u);
+  llvm::json::Object schedule = sink.outcomes[0].schedule;
+  llvm::json::Array *layers = schedule.getArray("layers");
+  ASSERT_TRUE(layers);
+  for (llvm::json::Value &v : *layers) {
+    llvm::json::Array placement;
+    for (const std::vector<const char *> &r :
+         std::vector<std::vector<const char *>>{{"c1"},
+                                                {"c0", "c1"},
+                                                {"c2"},
+                                                {"c3"},
+                                                {"c2"},
+                                                {"c3"},
+                                                {"c2"},
+                                                {"c3"}}) {
+      llvm::json::Array devices;
+      for (const char *d : r)
+        devices.push_back(d);
+      placement.push_back(std::move(devices));
+    }
+    (*v.getAsObject())["expert_placement"] = std::move(placement);
+  }
+
+  FailureOr<ModelDesc> model =
+      moe::describeModel(moe::findModel(module->getOperation()));
+  ASSERT_TRUE(succeeded(model));
+  llvm::Expected<SystemModel> system = loadHardware("edge-chiplet-4");
+  ASSERT_TRUE(bool(system)) << llvm::toString(system.takeError());
+  GatingTrace trace;
+  size_t moeLayers = model->moeLayers.size();
+  trace.resize(1, 2, std::vector<int64_t>(moeLayers, 8),
+               std::vector<int64_t>(moeLayers, 2));
+  for (size_t m = 0; m < moeLayers; ++m) {
+    int32_t *t0 = trace.experts(0, m, 0), *t1 = trace.experts(0, m, 1);
+    t0[0] = 0, t0[1] = 1;
+    t1[0] = 1, t1[1] = 2;
+  }
+  std::unique_ptr<StrategyRuntime> runtime = createRuntime("eplb");
+  ASSERT_TRUE(runtime);
+  ASSERT_FALSE(bool(runtime->load(schedule, *system, *model)));
+  TaskGraph graph = emitSteps(*runtime, *system, *model, trace, true);
+  int computes = 0;
+  for (TaskId id = 0; id < graph.size(); ++id) {
+    const Task &t = graph[id];
+    llvm::StringRef label = graph.labelOf(t);
+    if (t.kind != TaskKind::Compute || !label.ends_with(" expert 1"))
+      continue;
+    ++computes;
+    EXPECT_EQ(t.device, 0u) << label.str();
+  }
+  EXPECT_EQ(computes, (int)moeLayers);
+}
+
+// After eplb-rebalance moves an expert (one replica each: `redundant=0`),
+// every later computation of it runs where it moved (the replica choice's
+// per-layer tables are rebuilt from the new placement).
+TEST_F(RuntimeDecisionTest, EplbRebalanceComputesWhereExpertsMoved) {
+  std::string path = std::string(MOESAIC_SOURCE_DIR) + "/examples/tiny-moe.mlir";
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, &context);
+  ASSERT_TRUE(module);
+  PassManager pm(&context);
+  AttachTargetOptions attach;
+  attach.hw = "edge-chiplet-4";
+  pm.addPass(createAttachTarget(attach));
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  EvaluateOptions options;
+  options.strategies = {"eplb-rebalance{redundant=0}"};
+  auto spec =
+      parseWorkloadSpec("batch=16,trace=zipf:1.5,drift=1.0,steps=17,seed=2");
+  ASSERT_TRUE(bool(spec));
+  options.workload = *spec;
+  EvaluationSink sink;
+  ASSERT_TRUE(succeeded(evaluateModule(*module, options, sink)));
+  ASSERT_EQ(sink.outcomes.size(), 1u);
+
+  FailureOr<ModelDesc> model =
+      moe::describeModel(moe::findModel(module->getOperation()));
+  ASSERT_TRUE(succeeded(model));
+  llvm::Expected<SystemModel> system = loadHardware("edge-chiplet-4");
+  ASSERT_TRUE(bool(system)) << llvm::toString(system.takeError());
+  llvm::Expected<GatingTrace> trace = makeTrace(*spec, *model);
+  ASSERT_TRUE(bool(trace)) << llvm::toString(trace.takeError());
+  std::unique_ptr<StrategyRuntime> runtime = createRuntime("eplb-rebalance");
+  ASSERT_TRUE(runtime);
+  ASSERT_FALSE(
+      bool(runtime->load(sink.outcomes[0].schedule, *system, *model)));
+  TaskGraph graph = emitSteps(*runtime, *system, *model, *trace, true);
+
+  // (layer, expert) -> the device it last moved to, in task order.
+  std::map<std::pair<int64_t, int64_t>, unsigned> movedTo;
+  int moves = 0, checked = 0;
+  for (TaskId id = 0; id < graph.size(); ++id) {
+    const Task &t = graph[id];
+    llvm::StringRef label = graph.labelOf(t);
+    int64_t layer, expert;
+    if (!label.consume_front("L") || label.consumeInteger(10, layer))
+      continue;
+    if (t.kind == TaskKind::Transfer &&
+        label.consume_front(" EPLB move expert ") &&
+        !label.getAsInteger(10, expert)) {
+      movedTo[{layer, expert}] = t.dst;
+      ++moves;
+      continue;
+    }
+    if (t.kind != TaskKind::Compute || !label.consume_front(" expert ") ||
+        label.getAsInteger(10, expert))
+      continue;
+    auto it = movedTo.find({layer, expert});
+    if (it == movedTo.end())
+      continue;
+    ++checked;
+    EXPECT_EQ(t.device, it->second) << "L" << layer << " expert " << expert;
+  }
+  EXPECT_GT(moves, 0);
+  EXPECT_GT(checked, 0);
+}

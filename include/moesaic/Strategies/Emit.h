@@ -126,22 +126,18 @@ struct DispatchPlan {
   unsigned devices = 0;
   int64_t experts = 0;
   /// [device * experts + expert]: tokens the device computes for it.
-  std::vector<int64_t> expertTokens;
-  /// The (device * experts + expert) entries above that are non-zero, in
-  /// the order first touched.
+  /// 32-bit: a step holds at most 2^28 (token, choice) pairs (the trace
+  /// readers' bound), and half the footprint keeps a 16 x 256 plan in L1.
+  std::vector<int32_t> expertTokens;
+  /// The (device * experts + expert) entries above that are non-zero: one
+  /// per (token, choice) in gating order, so an entry repeats when several
+  /// pairs share it.
   std::vector<uint32_t> touched;
   /// [src * devices + dst]: tokens sent (src == dst: local, no transfer).
   std::vector<int64_t> pairTokens;
 
   /// Empties the plan for `devices` x `experts`.
   void reset(unsigned devices, int64_t experts);
-  /// One (token, choice) from `home` computed on `dst` for `expert`.
-  void add(unsigned home, unsigned dst, int32_t expert) {
-    int64_t &count = expertTokens[(size_t)dst * experts + expert];
-    if (count++ == 0)
-      touched.push_back((uint32_t)((size_t)dst * experts + expert));
-    ++pairTokens[(size_t)home * devices + dst];
-  }
 };
 
 /// The dispatch decision alone: every (token, choice) of MoE layer
@@ -153,10 +149,24 @@ void planDispatch(const GatingTrace &trace, int64_t step, size_t moeIndex,
                   const MoeLayerDesc &layer, const std::vector<unsigned> &home,
                   unsigned n, DeviceFor &&deviceFor, DispatchPlan &plan) {
   plan.reset(n, layer.numExperts);
+  // Speed (docs/performance.md): `touched` gets every pair's entry, not
+  // only the first of each (the first-touch test made every pair wait for
+  // its count's load); locals keep the tables' bases in registers.
+  plan.touched.resize(home.size() * (size_t)layer.topK);
+  uint32_t *touched = plan.touched.data();
+  int32_t *tokens = plan.expertTokens.data();
+  int64_t *pair = plan.pairTokens.data();
+  size_t E = (size_t)layer.numExperts;
   for (int64_t t = 0; t < (int64_t)home.size(); ++t) {
     const int32_t *chosen = trace.experts(step, moeIndex, t);
-    for (int64_t j = 0; j < layer.topK; ++j)
-      plan.add(home[t], deviceFor(t, chosen[j], j), chosen[j]);
+    unsigned h = home[t];
+    for (int64_t j = 0; j < layer.topK; ++j) {
+      unsigned dst = deviceFor(t, chosen[j], j);
+      uint32_t i = (uint32_t)(dst * E + (size_t)chosen[j]);
+      *touched++ = i;
+      ++tokens[i];
+      ++pair[(size_t)h * n + dst];
+    }
   }
 }
 
