@@ -133,8 +133,9 @@ struct DispatchPlan {
   /// per (token, choice) in gating order, so an entry repeats when several
   /// pairs share it.
   std::vector<uint32_t> touched;
-  /// [src * devices + dst]: tokens sent (src == dst: local, no transfer).
-  std::vector<int64_t> pairTokens;
+  /// [src * devices + dst]: tokens sent (src == dst: local, no transfer;
+  /// 32-bit for the same reason).
+  std::vector<int32_t> pairTokens;
 
   /// Empties the plan for `devices` x `experts`.
   void reset(unsigned devices, int64_t experts);
@@ -155,7 +156,7 @@ void planDispatch(const GatingTrace &trace, int64_t step, size_t moeIndex,
   plan.touched.resize(home.size() * (size_t)layer.topK);
   uint32_t *touched = plan.touched.data();
   int32_t *tokens = plan.expertTokens.data();
-  int64_t *pair = plan.pairTokens.data();
+  int32_t *pair = plan.pairTokens.data();
   size_t E = (size_t)layer.numExperts;
   for (int64_t t = 0; t < (int64_t)home.size(); ++t) {
     const int32_t *chosen = trace.experts(step, moeIndex, t);
