@@ -90,6 +90,9 @@ def Hw_StreamScheduleOp : Hw_Op<"stream_schedule", [HasParent<"ScheduleOp">,
       whether the runtime may split an expert over several holders, one per
       ring segment, each receiving its segment's shards and computing a
       partial output (rule V6: `split`), or gives it one holder (`single`).
+    The verifier also refuses ticks a decision of the layer (its
+    hw.stream_shards' experts and chunks, on their ring) could carry past
+    2^32, the runtime scheduler's 32-bit range.
     Exported as `"stream_schedule": {"template", "order", "loads", "holders",
     "buffers", "buffer_bytes", "link_ticks", "dram_ticks", "compute_ticks",
     "us_per_tick"}`.

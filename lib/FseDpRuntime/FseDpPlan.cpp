@@ -18,29 +18,41 @@ static llvm::Error error(const llvm::Twine &msg) {
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// The layer's ticks, or an error when a decision on a ring of `n` could
-/// pass 2^32 of them (TrajectoryScheduler's ticks are 32-bit: they would
-/// wrap, and streams end before they start). The bound: the last of
-/// `experts` DRAM starts (S x dram ticks apart), every expert's link work
-/// after it (a link carries at most n shards of S chunks), the pipeline
-/// fill, and each holder's compute of up to 255 tokens of every expert.
-static llvm::Error checkTicks(const std::string &where, int64_t experts,
-                              int64_t chunks, long double lt, long double dt,
-                              long double ct, unsigned n) {
+// The bound: the last of `experts` DRAM starts (S x dram ticks apart),
+// every expert's link work after it (a link carries at most n shards of S
+// chunks), the pipeline fill, and each holder's compute of up to 255 tokens
+// of every expert.
+std::string fsedp::tickRangeProblem(int64_t experts, int64_t chunks,
+                                    long double lt, long double dt,
+                                    long double ct, unsigned n) {
   long double E = experts, S = chunks;
   long double work = S * std::max<long double>(n * lt, dt);
   long double bound = E * S * dt + dt + S * dt + E * work + 2.0L * n * lt +
                       E * 255.0L * ct * S * n;
   if (bound < 4294967296.0L)
+    return "";
+  // Whole tick counts as integers, beyond int64 in E notation (a ratio of
+  // hardware speeds may be anything).
+  auto ticks = [](long double t) {
+    return t < 9.0e18L ? std::to_string((long long)t)
+                       : llvm::formatv("{0:E2}", (double)t).str();
+  };
+  return "a decision could reach " +
+         llvm::formatv("{0:E2}", (double)bound).str() + " ticks (link " +
+         ticks(lt) + ", DRAM " + ticks(dt) + ", compute " + ticks(ct) +
+         " ticks per chunk, " + std::to_string(chunks) +
+         " chunks per shard, " + std::to_string(experts) +
+         " experts), past the runtime scheduler's 32-bit ticks";
+}
+
+/// The layer's ticks, or an error naming `where` (tickRangeProblem).
+static llvm::Error checkTicks(const std::string &where, int64_t experts,
+                              int64_t chunks, long double lt, long double dt,
+                              long double ct, unsigned n) {
+  std::string problem = tickRangeProblem(experts, chunks, lt, dt, ct, n);
+  if (problem.empty())
     return llvm::Error::success();
-  return error(where + ": a decision could reach " +
-               llvm::formatv("{0:E2}", (double)bound).str() +
-               " ticks (link " + std::to_string((long long)lt) + ", DRAM " +
-               std::to_string((long long)dt) + ", compute " +
-               std::to_string((long long)ct) + " ticks per chunk, " +
-               std::to_string(chunks) + " chunks per shard, " +
-               std::to_string(experts) +
-               " experts), past the runtime scheduler's 32-bit ticks");
+  return error(where + ": " + problem);
 }
 
 SchedulerConfig LayerPlan::schedulerConfig(unsigned numChiplets) const {

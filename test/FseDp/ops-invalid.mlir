@@ -173,3 +173,23 @@ hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
   // expected-error @below {{'hw.stream_schedule' op holders must be "split" or "single" (rule V6), not "all"}}
   hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "all" buffers 6 x 500 ticks link 16 dram 30 compute 0 us_per_tick 0.25
 }
+
+// -----
+
+hw.system @ring2 kind chiplet {
+  hw.device @c0 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.device @c1 kind chiplet {onchip_bytes = 8388608 : i64, offchip_bytes = 17179869184 : i64, offchip_gbps = 68.3 : f64, peak_tflops = {bf16 = 16.0 : f64}}
+  hw.topology ring [@c0, @c1] bw 128.0 lat 20.0
+}
+moe.model @m {
+  %x = moe.input : tensor<?x64xbf16>
+  moe.output %x : tensor<?x64xbf16>
+}
+// Ticks a decision could carry past the runtime scheduler's 32 bits (8
+// experts of 2 chunks, each chunk 200 million ticks of DRAM): refused with
+// the bound, not left to wrap at run time.
+hw.schedule @plan strategy "fse-dp" model @m target @ring2 {
+  hw.stream_shards layer 0 experts 8 homes [@c0, @c1] shard_bytes 1000 chunk_bytes 500 chunks 2
+  // expected-error @below {{'hw.stream_schedule' op layer 0: a decision could reach 7.00E+09 ticks (link 16, DRAM 200000000, compute 0 ticks per chunk, 2 chunks per shard, 8 experts), past the runtime scheduler's 32-bit ticks}}
+  hw.stream_schedule layer 0 template "arc" order "longest-first" loads "interleaved" holders "split" buffers 6 x 500 ticks link 16 dram 200000000 compute 0 us_per_tick 0.25
+}

@@ -10,6 +10,7 @@
 #include "LowerTestUtil.h"
 
 #include "moesaic/Driver/Evaluate.h"
+#include "moesaic/Runtime/FseDp/FseDpPlan.h"
 #include "moesaic/Target/HardwareFile.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -64,6 +65,47 @@ TEST(FseDpSchedule, ReloadedScheduleSimulatesIdentically) {
   // The stream buffers are the MoE part's on-chip peak (tensor-parallel
   // dense layers may add their own).
   EXPECT_GT(*inMemory->result.getInteger("peak_onchip_bytes"), 0);
+}
+
+} // namespace
+
+namespace {
+
+// A schedule JSON whose ticks were edited past what the runtime
+// scheduler's 32-bit ticks hold is refused when read back (the IR's
+// verifier refuses the same in hw.stream_schedule; a controller reads the
+// JSON).
+TEST(FseDpSchedule, ReloadRefusesTicksPast32Bits) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllPasses();
+  MLIRContext context(registry);
+  testutil::LoweredExample lowered;
+  ASSERT_TRUE(testutil::lowerExample(context, "tiny-moe.mlir",
+                                     "edge-chiplet-4", "fse-dp", lowered));
+  llvm::json::Object schedule = lowered.schedule;
+  llvm::json::Array *layers = schedule.getArray("layers");
+  ASSERT_NE(layers, nullptr);
+  int edited = 0;
+  for (llvm::json::Value &v : *layers)
+    if (llvm::json::Object *sc =
+            v.getAsObject()->getObject("stream_schedule")) {
+      (*sc)["dram_ticks"] = int64_t(214294967296);
+      ++edited;
+    }
+  ASSERT_GT(edited, 0);
+  SystemModel system = *loadHardware("edge-chiplet-4");
+  llvm::Expected<fsedp::Plan> plan =
+      fsedp::planFromSchedule(schedule, system, lowered.model);
+  ASSERT_FALSE((bool)plan);
+  std::string message = llvm::toString(plan.takeError());
+  EXPECT_NE(message.find("layer 0: a decision could reach 3.86E+12 ticks "
+                         "(link 16, DRAM 214294967296"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("past the runtime scheduler's 32-bit ticks"),
+            std::string::npos)
+      << message;
 }
 
 } // namespace

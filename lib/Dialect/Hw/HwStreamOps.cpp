@@ -183,6 +183,15 @@ LogicalResult moesaic::hw::detail::verifyStreamLayers(ScheduleOp schedule) {
       return op.emitOpError() << "buffers of " << op.getBufferBytes()
                               << " bytes must hold one chunk of "
                               << shards.getChunkBytes() << " bytes";
+    // Ticks a decision could carry past the runtime scheduler's 32 bits
+    // (signed values: the getters are unsigned, and the ops' own verifiers
+    // refuse negative ones).
+    std::string ticks = fsedp::tickRangeProblem(
+        shards.getExpertsAttr().getInt(), shards.getChunksAttr().getInt(),
+        op.getLinkTicksAttr().getInt(), op.getDramTicksAttr().getInt(),
+        op.getComputeTicksAttr().getInt(), shards.getHomes().size());
+    if (!ticks.empty())
+      return op.emitOpError() << "layer " << op.getLayer() << ": " << ticks;
     const SystemModel *system = model(op);
     if (!system)
       continue;

@@ -120,6 +120,16 @@ llvm::Expected<Plan> planModel(const ModelDesc &model,
                                const SystemModel &system,
                                const ShardRule &rule = {});
 
+/// Empty when a decision of `experts` experts of `chunks` chunks per shard
+/// on a ring of `chiplets`, at `linkTicks` / `dramTicks` / `computeTicks`
+/// per chunk, stays below 2^32 ticks (TrajectoryScheduler's ticks are
+/// 32-bit: past that they would wrap and streams end before they start);
+/// else what is wrong, with the bound. Checked where a plan is born
+/// (planLayer, planFromSchedule) and by hw.stream_schedule's verifier.
+std::string tickRangeProblem(int64_t experts, int64_t chunks,
+                             long double linkTicks, long double dramTicks,
+                             long double computeTicks, unsigned chiplets);
+
 /// The FSE-DP entries of a schedule JSON's "layers" array, with the keys
 /// the hw.stream_* ops export: {"index": -1, "stream_ring": {"rule",
 /// "order"}} and per MoE layer {"index": L, "stream_shards": {...},
