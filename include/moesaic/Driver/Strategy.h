@@ -37,7 +37,7 @@ struct StrategyInfo {
   /// large models the program is most of the compile time and memory
   /// (docs/performance.md). The `moe-strategy-<name>` pipeline always runs
   /// them.
-  std::function<void(mlir::OpPassManager &pm)> buildDataflowProgram;
+  std::function<void(mlir::OpPassManager &pm)> buildDataflowProgram = nullptr;
 };
 
 /// Adds `info`'s lowering passes to `pm`, and its dataflow-program passes
