@@ -263,10 +263,10 @@ protected:
     std::vector<LayerCosts> costs; // per MoE layer
     std::vector<double> load;
     std::vector<int32_t> count;  // tokens per expert this layer
-    std::vector<uint32_t> seen;  // each pair's expert, in gating order
     std::vector<uint32_t> multi; // those with several replicas, LPT order
-    /// Per device: active experts with one replica there, their tokens.
-    std::vector<uint32_t> fixedExperts, fixedTokens;
+    /// Per device: active experts with one replica there (high 32 bits)
+    /// and their tokens (low 32 bits; at most 2^28 pairs a step).
+    std::vector<uint64_t> fixedWork;
     std::vector<std::pair<uint32_t, uint32_t>> quotaRange; // [expert]
     std::vector<std::pair<unsigned, int32_t>> quotas; // (device, tokens)
     std::vector<std::pair<double, unsigned>> order;   // scratch
@@ -334,46 +334,41 @@ protected:
         return;
       const std::vector<double> &weightUs = lc.weightUs, &tokenUs = lc.tokenUs;
       load.assign(n, 0.0);
-      // `count` is all zero between calls (reset below for the pairs seen),
-      // so a layer costs its pairs, not its experts.
+      // `count` is all zero between calls (cleared at the end: one memset
+      // of a few hundred bytes costs less than a store per pair).
       if (count.size() < (size_t)l.numExperts) {
         count.assign(l.numExperts, 0);
         quotaRange.assign(l.numExperts, {0, 0});
       }
-      // One pass over the pairs: tokens per expert, each pair's expert (to
-      // clear the counts after), the experts with a choice, and per device
-      // the experts without one and their tokens, whose work is fixed and
-      // goes first. Speed (docs/performance.md): integer counts, no
-      // per-expert pass, and nothing but stores waits for a count's load.
+      // One pass over the pairs: tokens per expert, the experts with a
+      // choice, and per device the experts without one and their tokens,
+      // whose work is fixed and goes first. Speed (docs/performance.md):
+      // a device's two counts share one word (tokens in the low half,
+      // experts in the high half: one add per pair), no per-expert pass,
+      // and nothing but stores waits for a count's load.
       int64_t k = ctx.trace.topK[m];
-      seen.resize(ctx.trace.batch * k);
-      fixedExperts.assign(n, 0);
-      fixedTokens.assign(n, 0);
+      fixedWork.assign(n, 0);
       multi.clear();
       const uint8_t *isMulti = lc.multi.data();
       const uint32_t *deviceOf = lc.device.data();
       int32_t *tokens = count.data();
-      uint32_t *seenExperts = seen.data();
-      size_t used = 0;
+      uint64_t *work = fixedWork.data();
       for (int64_t t = 0; t < ctx.trace.batch; ++t) {
         const int32_t *chosen = ctx.trace.experts(ctx.step, m, t);
         for (int64_t j = 0; j < k; ++j) {
           int32_t e = chosen[j];
           if (e < 0 || e >= l.numExperts)
             continue;
-          uint32_t first = tokens[e]++ == 0;
-          seenExperts[used++] = e;
-          uint32_t fixed = isMulti[e] ^ 1u;
-          unsigned d = deviceOf[e];
-          fixedTokens[d] += fixed;
-          fixedExperts[d] += fixed & first;
+          uint64_t first = tokens[e]++ == 0;
+          uint64_t fixed = isMulti[e] ^ 1u;
+          work[deviceOf[e]] += fixed | (fixed & first) << 32;
           if (first && !fixed)
             multi.push_back(e);
         }
       }
-      seen.resize(used);
       for (unsigned d = 0; d < n; ++d)
-        load[d] = fixedExperts[d] * weightUs[d] + fixedTokens[d] * tokenUs[d];
+        load[d] = (fixedWork[d] >> 32) * weightUs[d] +
+                  (uint32_t)fixedWork[d] * tokenUs[d];
       // Most tokens first, then by id.
       std::sort(multi.begin(), multi.end(), [&](uint32_t a, uint32_t b) {
         return count[a] != count[b] ? count[a] > count[b] : a < b;
@@ -444,8 +439,7 @@ protected:
         }
         quotaRange[e].second = q;
       }
-      for (uint32_t e : seen)
-        count[e] = 0;
+      std::fill_n(count.begin(), l.numExperts, 0);
     }
 
     /// The device of a (token, expert) pair of the layer last planned.
