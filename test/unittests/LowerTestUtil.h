@@ -1,9 +1,9 @@
 //===- LowerTestUtil.h - A strategy's exported schedule for a test -*- C++ -*-===//
 //
-// Setup shared by the tests that need the schedule a strategy's pipeline
-// writes (`--schedule`): an example model lowered onto a hardware preset
-// with the strategy's own passes, its hw.schedule exported to JSON, and the
-// model's description.
+// Setup shared by the tests that need an example model on a hardware
+// preset, or the schedule a strategy's pipeline writes (`--schedule`): the
+// model lowered with the strategy's own passes, its hw.schedule exported to
+// JSON, and the model's description.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,23 +32,39 @@ struct LoweredExample {
   ModelDesc model;
 };
 
+/// examples/`example` parsed, with the preset `hw` attached as its target
+/// (null when either fails).
+inline mlir::OwningOpRef<mlir::ModuleOp>
+attachExample(mlir::MLIRContext &context, const std::string &example,
+              const std::string &hw) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(
+          std::string(MOESAIC_SOURCE_DIR) + "/examples/" + example, &context);
+  if (!module)
+    return module;
+  mlir::PassManager pm(&context);
+  AttachTargetOptions attach;
+  attach.hw = hw;
+  pm.addPass(createAttachTarget(attach));
+  if (failed(pm.run(*module)))
+    return nullptr;
+  return module;
+}
+
 /// Lowers examples/`example` onto the preset `hw` with `strategy`'s
 /// pipeline and exports its schedule into `out`.
 inline ::testing::AssertionResult
 lowerExample(mlir::MLIRContext &context, const std::string &example,
              const std::string &hw, const std::string &strategy,
              LoweredExample &out) {
-  out.module = mlir::parseSourceFile<mlir::ModuleOp>(
-      std::string(MOESAIC_SOURCE_DIR) + "/examples/" + example, &context);
+  out.module = attachExample(context, example, hw);
   if (!out.module)
-    return ::testing::AssertionFailure() << example << " does not parse";
+    return ::testing::AssertionFailure()
+           << example << " does not parse or take " << hw;
   const StrategyInfo *info = findStrategy(strategy);
   if (!info)
     return ::testing::AssertionFailure() << "no strategy " << strategy;
   mlir::PassManager pm(&context);
-  AttachTargetOptions attach;
-  attach.hw = hw;
-  pm.addPass(createAttachTarget(attach));
   info->buildPipeline(pm);
   if (failed(pm.run(*out.module)))
     return ::testing::AssertionFailure()

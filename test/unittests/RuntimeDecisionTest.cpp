@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LowerTestUtil.h"
+
 #include "moesaic/Dialect/Moe/MoeModelDesc.h"
 #include "moesaic/Driver/Evaluate.h"
 #include "moesaic/InitAll.h"
@@ -55,41 +57,66 @@ TaskGraph emitSteps(StrategyRuntime &runtime, const SystemModel &system,
   }
   return graph;
 }
+
+/// examples/`example` on the preset `hw`, evaluated with `strategies` on
+/// the workload `spec`: their outcomes (schedules), the model, the system.
+struct Evaluated {
+  OwningOpRef<ModuleOp> module;
+  WorkloadSpec spec;
+  std::vector<StrategyOutcome> outcomes;
+  ModelDesc model;
+  SystemModel system;
+};
+::testing::AssertionResult evaluateExample(MLIRContext &context,
+                                           const std::string &example,
+                                           const std::string &hw,
+                                           std::vector<std::string> strategies,
+                                           llvm::StringRef spec,
+                                           Evaluated &out) {
+  out.module = testutil::attachExample(context, example, hw);
+  if (!out.module)
+    return ::testing::AssertionFailure() << example << " on " << hw;
+  llvm::Expected<WorkloadSpec> workload = parseWorkloadSpec(spec);
+  if (!workload)
+    return ::testing::AssertionFailure()
+           << llvm::toString(workload.takeError());
+  out.spec = *workload;
+  EvaluateOptions options;
+  options.strategies = std::move(strategies);
+  options.workload = out.spec;
+  EvaluationSink sink;
+  if (failed(evaluateModule(*out.module, options, sink)) ||
+      sink.outcomes.size() != options.strategies.size())
+    return ::testing::AssertionFailure() << "evaluation failed";
+  out.outcomes = std::move(sink.outcomes);
+  FailureOr<ModelDesc> model =
+      moe::describeModel(moe::findModel(out.module->getOperation()));
+  if (failed(model))
+    return ::testing::AssertionFailure() << "the model is not described";
+  out.model = std::move(*model);
+  llvm::Expected<SystemModel> system = loadHardware(hw);
+  if (!system)
+    return ::testing::AssertionFailure() << llvm::toString(system.takeError());
+  out.system = std::move(*system);
+  return ::testing::AssertionSuccess();
+}
 } // namespace
 
 TEST_F(RuntimeDecisionTest, BaselinesDecideWithoutChangingTheirTasks) {
-  std::string path =
-      std::string(MOESAIC_SOURCE_DIR) + "/examples/olmoe-1b-7b.mlir";
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, &context);
-  ASSERT_TRUE(module);
-  PassManager pm(&context);
-  AttachTargetOptions attach;
-  attach.hw = kHw;
-  pm.addPass(createAttachTarget(attach));
-  ASSERT_TRUE(succeeded(pm.run(*module)));
-
   // Skewed gating with a large batch, so fastermoe shadows experts.
-  EvaluateOptions options;
-  options.strategies = {"ep", "tp", "eplb", "fastermoe"};
-  auto spec = parseWorkloadSpec("batch=1024,trace=zipf:4.0,steps=2,seed=1");
-  ASSERT_TRUE(bool(spec));
-  options.workload = *spec;
-  EvaluationSink sink;
-  ASSERT_TRUE(succeeded(evaluateModule(*module, options, sink)));
-  ASSERT_EQ(sink.outcomes.size(), 4u);
-
-  FailureOr<ModelDesc> model =
-      moe::describeModel(moe::findModel(module->getOperation()));
-  ASSERT_TRUE(succeeded(model));
-  llvm::Expected<SystemModel> system = loadHardware(kHw);
-  ASSERT_TRUE(bool(system)) << llvm::toString(system.takeError());
-  llvm::Expected<GatingTrace> trace = makeTrace(*spec, *model);
+  Evaluated ev;
+  ASSERT_TRUE(evaluateExample(context, "olmoe-1b-7b.mlir", kHw,
+                              {"ep", "tp", "eplb", "fastermoe"},
+                              "batch=1024,trace=zipf:4.0,steps=2,seed=1", ev));
+  const ModelDesc *model = &ev.model;
+  const SystemModel *system = &ev.system;
+  llvm::Expected<GatingTrace> trace = makeTrace(ev.spec, *model);
   ASSERT_TRUE(bool(trace)) << llvm::toString(trace.takeError());
 
-  EXPECT_GT(*sink.outcomes[3].result.getNumber(
+  EXPECT_GT(*ev.outcomes[3].result.getNumber(
                 "fastermoe_shadowed_per_layer_step"),
             0.0);
-  for (const StrategyOutcome &o : sink.outcomes) {
+  for (const StrategyOutcome &o : ev.outcomes) {
     SCOPED_TRACE(o.strategy);
     std::unique_ptr<StrategyRuntime> plain = createRuntime(o.strategy);
     std::unique_ptr<StrategyRuntime> deciding = createRuntime(o.strategy);
@@ -122,23 +149,10 @@ TEST_F(RuntimeDecisionTest, BaselinesDecideWithoutChangingTheirTasks) {
 // its tokens over c0 and c1 and c1 computed twice; knowing c1's fixed
 // work, it goes to c0 alone.
 TEST_F(RuntimeDecisionTest, EplbPlacesExpertsWithoutChoiceFirst) {
-  std::string path = std::string(MOESAIC_SOURCE_DIR) + "/examples/tiny-moe.mlir";
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, &context);
-  ASSERT_TRUE(module);
-  PassManager pm(&context);
-  AttachTargetOptions attach;
-  attach.hw = "edge-chiplet-4";
-  pm.addPass(createAttachTarget(attach));
-  ASSERT_TRUE(succeeded(pm.run(*module)));
-  EvaluateOptions options;
-  options.strategies = {"eplb"};
-  auto spec = parseWorkloadSpec("batch=2,steps=1");
-  ASSERT_TRUE(bool(spec));
-  options.workload = *spec;
-  EvaluationSink sink;
-  ASSERT_TRUE(succeeded(evaluateModule(*module, options, sink)));
-  ASSERT_EQ(sink.outcomes.size(), 1u);
-  llvm::json::Object schedule = sink.outcomes[0].schedule;
+  Evaluated ev;
+  ASSERT_TRUE(evaluateExample(context, "tiny-moe.mlir", "edge-chiplet-4",
+                              {"eplb"}, "batch=2,steps=1", ev));
+  llvm::json::Object schedule = ev.outcomes[0].schedule;
   llvm::json::Array *layers = schedule.getArray("layers");
   ASSERT_TRUE(layers);
   for (llvm::json::Value &v : *layers) {
@@ -160,11 +174,8 @@ TEST_F(RuntimeDecisionTest, EplbPlacesExpertsWithoutChoiceFirst) {
     (*v.getAsObject())["expert_placement"] = std::move(placement);
   }
 
-  FailureOr<ModelDesc> model =
-      moe::describeModel(moe::findModel(module->getOperation()));
-  ASSERT_TRUE(succeeded(model));
-  llvm::Expected<SystemModel> system = loadHardware("edge-chiplet-4");
-  ASSERT_TRUE(bool(system)) << llvm::toString(system.takeError());
+  const ModelDesc *model = &ev.model;
+  const SystemModel *system = &ev.system;
   GatingTrace trace;
   size_t moeLayers = model->moeLayers.size();
   trace.resize(1, 2, std::vector<int64_t>(moeLayers, 8),
@@ -194,35 +205,18 @@ TEST_F(RuntimeDecisionTest, EplbPlacesExpertsWithoutChoiceFirst) {
 // every later computation of it runs where it moved (the replica choice's
 // per-layer tables are rebuilt from the new placement).
 TEST_F(RuntimeDecisionTest, EplbRebalanceComputesWhereExpertsMoved) {
-  std::string path = std::string(MOESAIC_SOURCE_DIR) + "/examples/tiny-moe.mlir";
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, &context);
-  ASSERT_TRUE(module);
-  PassManager pm(&context);
-  AttachTargetOptions attach;
-  attach.hw = "edge-chiplet-4";
-  pm.addPass(createAttachTarget(attach));
-  ASSERT_TRUE(succeeded(pm.run(*module)));
-  EvaluateOptions options;
-  options.strategies = {"eplb-rebalance{redundant=0}"};
-  auto spec =
-      parseWorkloadSpec("batch=16,trace=zipf:1.5,drift=1.0,steps=17,seed=2");
-  ASSERT_TRUE(bool(spec));
-  options.workload = *spec;
-  EvaluationSink sink;
-  ASSERT_TRUE(succeeded(evaluateModule(*module, options, sink)));
-  ASSERT_EQ(sink.outcomes.size(), 1u);
-
-  FailureOr<ModelDesc> model =
-      moe::describeModel(moe::findModel(module->getOperation()));
-  ASSERT_TRUE(succeeded(model));
-  llvm::Expected<SystemModel> system = loadHardware("edge-chiplet-4");
-  ASSERT_TRUE(bool(system)) << llvm::toString(system.takeError());
-  llvm::Expected<GatingTrace> trace = makeTrace(*spec, *model);
+  Evaluated ev;
+  ASSERT_TRUE(evaluateExample(
+      context, "tiny-moe.mlir", "edge-chiplet-4",
+      {"eplb-rebalance{redundant=0}"},
+      "batch=16,trace=zipf:1.5,drift=1.0,steps=17,seed=2", ev));
+  const ModelDesc *model = &ev.model;
+  const SystemModel *system = &ev.system;
+  llvm::Expected<GatingTrace> trace = makeTrace(ev.spec, *model);
   ASSERT_TRUE(bool(trace)) << llvm::toString(trace.takeError());
   std::unique_ptr<StrategyRuntime> runtime = createRuntime("eplb-rebalance");
   ASSERT_TRUE(runtime);
-  ASSERT_FALSE(
-      bool(runtime->load(sink.outcomes[0].schedule, *system, *model)));
+  ASSERT_FALSE(bool(runtime->load(ev.outcomes[0].schedule, *system, *model)));
   TaskGraph graph = emitSteps(*runtime, *system, *model, *trace, true);
 
   // (layer, expert) -> the device it last moved to, in task order.

@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LowerTestUtil.h"
+
 #include "moesaic/Dialect/Hw/HwOps.h"
 #include "moesaic/Driver/Evaluate.h"
 #include "moesaic/Driver/Strategy.h"
@@ -22,21 +24,6 @@ using namespace mlir;
 using namespace moesaic;
 
 namespace {
-OwningOpRef<ModuleOp> loadExample(MLIRContext &context, const char *name,
-                                  const char *hw) {
-  std::string path = std::string(MOESAIC_SOURCE_DIR) + "/examples/" + name;
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, &context);
-  if (!module)
-    return module;
-  PassManager pm(&context);
-  AttachTargetOptions options;
-  options.hw = hw;
-  pm.addPass(createAttachTarget(options));
-  if (failed(pm.run(*module)))
-    return nullptr;
-  return module;
-}
-
 struct StrategyEvaluateTest : ::testing::Test {
   StrategyEvaluateTest() {
     DialectRegistry registry;
@@ -51,7 +38,7 @@ struct StrategyEvaluateTest : ::testing::Test {
 
 TEST_F(StrategyEvaluateTest, ComparesTheBaselinesWithoutTheDriver) {
   OwningOpRef<ModuleOp> module =
-      loadExample(context, "olmoe-1b-7b.mlir", "edge-chiplet-4");
+      testutil::attachExample(context, "olmoe-1b-7b.mlir", "edge-chiplet-4");
   ASSERT_TRUE(module);
   EvaluateOptions options;
   options.strategies = {"ep", "tp", "eplb", "fastermoe"};
@@ -79,7 +66,7 @@ TEST_F(StrategyEvaluateTest, ComparesTheBaselinesWithoutTheDriver) {
 
 TEST_F(StrategyEvaluateTest, RefusesASystemKindItDoesNotServe) {
   OwningOpRef<ModuleOp> module =
-      loadExample(context, "tiny-moe.mlir", "gpu-ndp-edge");
+      testutil::attachExample(context, "tiny-moe.mlir", "gpu-ndp-edge");
   ASSERT_TRUE(module);
   EvaluateOptions options;
   options.strategies = {"ep"};
