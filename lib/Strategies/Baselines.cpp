@@ -976,6 +976,14 @@ protected:
     return true;
   }
   ShadowPlan decisionPlan, emitPlan;
+  /// Chunks a shadowed expert's broadcast is pipelined in (a collective
+  /// library's chunking: the chain of n workers adds (n - 2) / chunks of
+  /// one expert's transfer time to it).
+  static constexpr int kBroadcastChunks = 8;
+  /// Scratch of the broadcast: the chain of workers after the owner, and
+  /// the last chunk's hop into each.
+  std::vector<unsigned> chain;
+  std::vector<TaskId> hopInto;
 
   void moe(StepEmitter &em, const MoeLayerDesc &l, size_t m,
            const LayerSchedule &layer) override {
@@ -994,38 +1002,80 @@ protected:
     shadowed += plan.count;
     ++decisions;
 
-    // Broadcast the shadowed experts' weights from their owners.
+    // Broadcast the shadowed experts' weights from their owners, as a
+    // collective library does (NCCL's ring broadcast): the owner reads the
+    // weights from its DRAM once, in kBroadcastChunks chunks, and sends
+    // each chunk along a chain of the other workers (the shadow targets in
+    // their order, starting after the owner); each worker forwards a chunk
+    // from its on-chip buffer as it arrives, so the chunks pipeline down
+    // the chain. A worker with tokens for the expert and room for two
+    // whole experts keeps its copy on chip to compute with; every other
+    // worker writes it into its DRAM, from which its compute streams it.
     em.beginStage();
     std::map<std::pair<int64_t, unsigned>, TaskId> arrived;
+    std::map<std::pair<int64_t, unsigned>, int64_t> onChip;
+    const double chunk = double(l.expertBytes()) / kBroadcastChunks;
     for (int64_t e = 0; e < E; ++e) {
       if (!shadow[e])
         continue;
       unsigned o = owner(e);
       em.graph.setLabel(
           layerLabel(l.index, " shadow expert " + std::to_string(e)));
-      for (unsigned h : targets) {
-        // FasterMoE broadcasts a shadowed expert to every worker; only
-        // those with tokens for it keep an on-chip copy to compute with.
-        if (h == o)
-          continue;
-        Task t = em.transferTask(o, h, l.expertBytes());
-        // Read from the owner's DRAM; a worker without an on-chip copy
-        // writes it into its own DRAM, from which its compute streams it.
-        // (A worker with an on-chip copy is a plain transfer: the owner's
-        // read for it is not charged.)
-        if (plan.at(e, h) > 0 && em.buffersWhole(h, l.expertBytes()))
-          t.allocBytes = l.expertBytes();
-        else
-          t.memoryCopy = true;
-        TaskId at = em.add(t, {em.ready[o]});
-        arrived[{e, h}] = at;
+      chain.clear();
+      size_t at = std::find(targets.begin(), targets.end(), o) -
+                  targets.begin();
+      for (size_t i = 1; i <= targets.size(); ++i) {
+        unsigned h = targets[(at + i) % targets.size()];
+        if (h != o && !llvm::is_contained(chain, h))
+          chain.push_back(h);
+      }
+      // Per chain position: the previous chunk's hop into it (chunks stay
+      // in order on a hop) and what its compute waits for.
+      hopInto.assign(chain.size(), kNoTask);
+      std::vector<std::vector<TaskId>> landed(chain.size());
+      std::vector<bool> keeps(chain.size());
+      for (size_t j = 0; j < chain.size(); ++j)
+        keeps[j] = plan.at(e, chain[j]) > 0 &&
+                   em.buffersWhole(chain[j], l.expertBytes());
+      TaskId read = kNoTask;
+      for (int c = 0; c < kBroadcastChunks; ++c) {
+        Task load = em.loadTask(o, chunk);
+        read = em.add(load, read == kNoTask
+                                ? std::vector<TaskId>{em.ready[o]}
+                                : std::vector<TaskId>{em.ready[o], read});
+        TaskId from = read;
+        for (size_t j = 0; j < chain.size(); ++j) {
+          unsigned src = j ? chain[j - 1] : o, h = chain[j];
+          Task t = em.transferTask(src, h, chunk);
+          if (keeps[j])
+            t.allocBytes = (int64_t)chunk;
+          std::vector<TaskId> deps{from};
+          if (hopInto[j] != kNoTask)
+            deps.push_back(hopInto[j]);
+          TaskId hop = em.add(t, deps);
+          hopInto[j] = hop;
+          from = hop;
+          if (keeps[j]) {
+            landed[j].push_back(hop);
+          } else {
+            Task write = em.loadTask(h, chunk); // into h's DRAM
+            landed[j].push_back(em.add(write, {hop}));
+          }
+        }
+      }
+      for (size_t j = 0; j < chain.size(); ++j) {
+        unsigned h = chain[j];
+        TaskId all = em.add(Task(), landed[j]);
+        arrived[{e, h}] = all;
+        if (keeps[j])
+          onChip[{e, h}] = (int64_t)chunk * kBroadcastChunks;
         // The broadcast is a collective: a worker without tokens for the
         // expert still receives it, and its next step waits for the copy
         // (nothing else would: the transfer would be a sink, and a step
         // with sinks never starts a simulator window, so every earlier
         // task stayed held: memory grew with steps).
         if (plan.at(e, h) == 0)
-          em.side[h].push_back(at);
+          em.side[h].push_back(all);
       }
     }
     Dispatch d = em.dispatch(l, m, [&](int64_t t, int32_t e, int64_t) {
@@ -1043,7 +1093,8 @@ protected:
         auto it = arrived.find({e, dev});
         if (it != arrived.end()) {
           deps.push_back(it->second);
-          int64_t resident = em.graph[it->second].allocBytes;
+          auto kept = onChip.find({e, dev});
+          int64_t resident = kept == onChip.end() ? 0 : kept->second;
           computes.push_back(em.expertCompute(
               l, dev, e, tokens, 1.0, resident ? 0 : l.expertBytes(), deps,
               resident));
