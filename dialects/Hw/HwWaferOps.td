@@ -82,7 +82,9 @@ def Hw_WaferBalancerOp : Hw_Op<"wafer_balancer", [HasParent<"ScheduleOp">,
     every move at once before the next step; `"non-invasive"` cuts each move
     into `chunks` pieces placed in (layer, phase) slots whose links are cold
     (load at most `cold_fraction` of the phase's busiest link) and idle while
-    the phase computes, flushing what is left after `horizon` steps.
+    the phase computes; a move still pending `horizon` steps after its
+    decision is forced: all its chunks left go in the next step's slots,
+    whether or not they fit.
 
     ```mlir
     hw.wafer_balancer staging "non-invasive" window 4 trigger 1.3

@@ -128,7 +128,8 @@ def WaferNIBalancer : Pass<"moe-wafer-ni-balancer", "mlir::ModuleOp"> {
     Option<"coldFraction", "cold-fraction", "double", /*default=*/"0.5",
            "A link is hot above this fraction of the phase's busiest link">,
     Option<"horizon", "horizon", "int64_t", /*default=*/"8",
-           "Steps after which pending chunks are sent stop-the-world">,
+           "Steps after which a pending move's chunks are forced into "
+           "the next step's slots">,
   ];
   let dependentDialects = ["::moesaic::hw::HwDialect"];
 }

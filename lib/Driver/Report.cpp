@@ -117,7 +117,7 @@ std::string moesaic::reportText(const llvm::json::Object &report) {
           jsonInteger(*w, "migration_moves").value_or(0),
           humanBytes(w->getNumber("migration_bytes").value_or(0)),
           w->getString("staging").value_or("") == "non-invasive"
-              ? llvm::formatv("{0} chunks staged, {1} flushed at the horizon",
+              ? llvm::formatv("{0} chunks staged, {1} forced past the horizon",
                               jsonInteger(*w, "migration_chunks_hidden")
                                   .value_or(0),
                               jsonInteger(*w, "migration_chunks_flushed")

@@ -34,6 +34,31 @@ double copyUs(const SystemModel &sys, unsigned from, unsigned to,
   return bytesToUs(bytes, gbps);
 }
 
+/// 128 experts placed row-major on `sys` (two per die).
+WaferLayout smallLayout(const SystemModel &sys) {
+  ModelDesc model = moeModel(128, 4, 1, 2048, 1024, /*attention=*/false);
+  return rowMajorLayout(sys, *chooseShape(model, sys, 8), 128);
+}
+
+/// A balancer that decides after two steps, 6 chunks per move.
+BalancerConfig quickConfig(int64_t horizon) {
+  BalancerConfig c;
+  c.window = 2;
+  c.cooldown = 2;
+  c.chunks = 6;
+  c.horizon = horizon;
+  return c;
+}
+
+/// Four hot experts on the first die, one of them very hot: swaps follow.
+std::vector<int32_t> skewedLoad() {
+  std::vector<int32_t> load(128, 2);
+  for (int e = 0; e < 4; ++e)
+    load[e] = 100;
+  load[0] = 400;
+  return load;
+}
+
 } // namespace
 
 TEST(SlotTimeline, ChunksSharingAMemoryRunOneAfterTheOther) {
@@ -94,19 +119,10 @@ TEST(SlotTimeline, ALinkCarriesTheSlotsOwnTrafficFirst) {
 
 TEST(NIBalancerMemory, ChunksOnlyWhereBothMemoriesAreIdle) {
   SystemModel sys = wafer8x8();
-  ModelDesc model = moeModel(128, 4, 1, 2048, 1024, /*attention=*/false);
-  WaferShape shape = *chooseShape(model, sys, 8);
-  WaferLayout layout = rowMajorLayout(sys, shape, 128);
-  BalancerConfig c;
-  c.window = 2;
-  c.cooldown = 2;
-  c.chunks = 6;
-  c.horizon = 50;
-  NIBalancer bal(c, sys, layout, 1, std::vector<double>{12.0e6});
-  std::vector<int32_t> load(128, 2);
-  for (int e = 0; e < 4; ++e)
-    load[e] = 100;
-  load[0] = 400;
+  WaferLayout layout = smallLayout(sys);
+  NIBalancer bal(quickConfig(50), sys, layout, 1,
+                 std::vector<double>{12.0e6});
+  std::vector<int32_t> load = skewedLoad();
   for (int64_t s = 0; s < 2; ++s)
     bal.observe(s, {load});
   ASSERT_FALSE(bal.pendingMoves().empty());
@@ -132,6 +148,86 @@ TEST(NIBalancerMemory, ChunksOnlyWhereBothMemoriesAreIdle) {
   }
   for (unsigned dev = 0; dev < sys.numDevices(); ++dev)
     EXPECT_LE(busyUs[dev], 0.75 * 4 * us + 1e-9) << "die " << dev;
+}
+
+// A move still pending `horizon` steps after its decision is forced: its
+// chunks left all go in the next step's slots (2 per MoE layer), those
+// that fit first and at least an even share of the slots left whether or
+// not they fit, so it has landed when the step ends; what they overflow
+// of the memories' idle windows is exposed, and the regular chunks of
+// that slot start after them.
+TEST(NIBalancerMemory, MovesPastTheHorizonAreSpreadOverTheNextStep) {
+  SystemModel sys = wafer8x8();
+  WaferLayout layout = smallLayout(sys);
+  const BalancerConfig c = quickConfig(3);
+  const size_t layers = 2;
+  NIBalancer bal(c, sys, layout, layers, std::vector<double>(layers, 12.0e6));
+  std::vector<int32_t> load = skewedLoad();
+  for (int64_t s = 0; s < 2; ++s)
+    bal.observe(s, {load, std::vector<int32_t>(128, 2)});
+  ASSERT_FALSE(bal.pendingMoves().empty());
+  const size_t decided = bal.pendingMoves().size();
+  const int64_t decidedAt = bal.moves().front().decidedStep;
+  std::vector<double> links(sys.links.size(), 0.0);
+  SlotWindow busy{links, 100.0,
+                  std::vector<MemoryWindow>(sys.numDevices(), {0.0, 0.0})};
+  // Before the horizon nothing is forced (and busy memories take nothing).
+  EXPECT_EQ(bal.forceExpired(decidedAt + c.horizon - 1), 0u);
+  SlotWindow w = busy;
+  EXPECT_TRUE(bal.fillForced(decidedAt + 2, 0, SlotPhase::Ring, w).empty());
+  // At the horizon every pending move is forced, with all its chunks.
+  const int64_t step = decidedAt + c.horizon;
+  EXPECT_EQ(bal.forceExpired(step), decided);
+  EXPECT_TRUE(bal.pendingMoves().empty());
+  std::vector<int64_t> chunksLeft;
+  for (const NIBalancer::PendingMove &p : bal.forcedMoves())
+    chunksLeft.push_back(p.chunksLeft);
+  ASSERT_EQ(chunksLeft.front(), c.chunks);
+  // Four slots: 6 chunks go 2, 2, 1, 1 (ceil of what is left over the
+  // slots left), even into busy memories.
+  std::vector<size_t> perSlot;
+  double exposedBefore = bal.exposedUs();
+  for (int64_t l = 0; l < (int64_t)layers; ++l)
+    for (SlotPhase ph : {SlotPhase::Ring, SlotPhase::Moe}) {
+      SlotWindow slot = busy;
+      std::vector<int64_t> ids = bal.fillForced(step, l, ph, slot);
+      perSlot.push_back(ids.size() / decided);
+      for (int64_t i : ids) {
+        EXPECT_TRUE(bal.chunks()[i].flushed);
+        EXPECT_EQ(bal.chunks()[i].moeLayer, l);
+        // The regular fill sees the forced bytes as the slot's own.
+        const Move &mv = bal.moves()[bal.chunks()[i].move];
+        for (unsigned link : sys.route(mv.from, mv.to))
+          EXPECT_GT(slot.linkLoad[link], 0.0);
+      }
+    }
+  EXPECT_EQ(perSlot, (std::vector<size_t>{2, 2, 1, 1}));
+  EXPECT_TRUE(bal.forcedMoves().empty());
+  EXPECT_TRUE(bal.idle());
+  // Busy memories: every forced chunk overflows, and that is exposed.
+  EXPECT_GT(bal.exposedUs(), exposedBefore);
+  // Every move landed: the placement is the decided one.
+  EXPECT_EQ(bal.placement(0), bal.decided(0));
+
+  // In an idle window, every forced chunk that fits goes at once (more
+  // than the even share of 3), exposing nothing, and the window left for
+  // the regular fill starts after them.
+  NIBalancer idle(c, sys, layout, 1, std::vector<double>{12.0e6});
+  for (int64_t s = 0; s < 2; ++s)
+    idle.observe(s, {load});
+  ASSERT_EQ(idle.forceExpired(decidedAt + c.horizon), decided);
+  double chunk = idle.forcedMoves().front().chunkBytes;
+  const Move &mv = idle.moves()[idle.forcedMoves().front().move];
+  double us = copyUs(sys, mv.from, mv.to, chunk);
+  SlotWindow roomy{links, 1000.0, std::vector<MemoryWindow>(
+                                      sys.numDevices(), {0.0, 500 * us})};
+  std::vector<int64_t> ids =
+      idle.fillForced(decidedAt + c.horizon, 0, SlotPhase::Ring, roomy);
+  EXPECT_EQ(ids.size(), 6 * decided);
+  EXPECT_TRUE(idle.idle());
+  EXPECT_EQ(idle.exposedUs(), 0.0);
+  EXPECT_GE(roomy.memory[mv.from].fromUs, 6 * us - 1e-9);
+  EXPECT_GE(roomy.memory[mv.to].fromUs, 6 * us - 1e-9);
 }
 
 TEST(MigrationSlots, MemoriesIdleAroundEachDiesOwnWork) {
@@ -206,8 +302,7 @@ TEST(NIBalancerMemory, RuntimeIssuesCopiesOfUpToMaxCopyBytes) {
   double chunk = 0, chunked = 0, copied = 0;
   for (const Chunk &c : bal.chunks()) {
     chunk = std::max(chunk, c.bytes);
-    if (!c.flushed) // flushed ones go stop-the-world, one copy per move
-      chunked += c.bytes;
+    chunked += c.bytes; // forced ones too: they go in slots as well
   }
   int64_t merged = 0;
   for (const perf::Task &t : graph.all())

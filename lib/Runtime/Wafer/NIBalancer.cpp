@@ -234,29 +234,15 @@ void NIBalancer::land(int64_t move) {
 }
 
 double NIBalancer::flushAll(int64_t step) {
-  return flush(step, /*all=*/true);
-}
-
-double NIBalancer::flushExpired(int64_t step) {
-  return flush(step, /*all=*/false);
-}
-
-double NIBalancer::flush(int64_t step, bool all) {
-  // The moves sent (all, or those older than the horizon) send the chunks
-  // they still have, all at once.
+  // Every pending move sends the chunks it still has, all at once.
   std::vector<std::pair<int64_t, double>> sends;
-  std::deque<PendingMove> keep;
   for (PendingMove &p : pending) {
-    if (!all && step - allMoves[p.move].decidedStep < cfg.horizon) {
-      keep.push_back(p);
-      continue;
-    }
     sends.push_back({p.move, double(p.chunksLeft) * p.chunkBytes});
     for (int64_t c = 0; c < p.chunksLeft; ++c)
       allChunks.push_back({p.move, p.chunkBytes, step, -1, SlotPhase::Ring,
                            /*flushed=*/true});
   }
-  pending = std::move(keep);
+  pending.clear();
   if (sends.empty())
     return 0;
   for (auto [m, bytes] : sends)
@@ -264,6 +250,90 @@ double NIBalancer::flush(int64_t step, bool all) {
   double us = copyTogetherUs(sends);
   exposed += us;
   return us;
+}
+
+size_t NIBalancer::forceExpired(int64_t step) {
+  size_t before = forced.size();
+  std::deque<PendingMove> keep;
+  for (PendingMove &p : pending)
+    (step - allMoves[p.move].decidedStep < cfg.horizon ? keep : forced)
+        .push_back(p);
+  pending = std::move(keep);
+  return forced.size() - before;
+}
+
+std::vector<int64_t> NIBalancer::fillForced(int64_t step, int64_t moeLayer,
+                                            SlotPhase phase,
+                                            SlotWindow &window) {
+  std::vector<int64_t> placed;
+  if (forced.empty())
+    return placed;
+  // Slots left in the step, this one included (filled in order: each MoE
+  // layer's ring slot, then its MoE slot).
+  const int64_t slots = 2 * (int64_t)current.size();
+  const int64_t at = 2 * moeLayer + (phase == SlotPhase::Moe ? 1 : 0);
+  const int64_t left = std::max<int64_t>(1, slots - at);
+  SlotTimeline timeline(sys, cfg.fillFraction, window.linkLoad,
+                        window.memory);
+  std::vector<bool> hot = hotLinks(window.linkLoad);
+  std::vector<double> spare = spareBytes(window.linkLoad, window.durationUs);
+  window.linkLoad.resize(sys.links.size(), 0.0);
+  hot.resize(sys.links.size(), false);
+  std::vector<unsigned> route;
+  std::vector<unsigned> touched;
+  std::deque<PendingMove> keep;
+  auto add = [&](const PendingMove &p, const std::vector<unsigned> &route) {
+    for (unsigned l : route) {
+      window.linkLoad[l] += p.chunkBytes;
+      spare[l] -= p.chunkBytes;
+    }
+    allChunks.push_back({p.move, p.chunkBytes, step, moeLayer, phase,
+                         /*flushed=*/true});
+    placed.push_back((int64_t)allChunks.size() - 1);
+  };
+  for (PendingMove &p : forced) {
+    const Move &mv = allMoves[p.move];
+    route.clear();
+    sys.appendRoute(mv.from, mv.to, route);
+    // First the chunks that fit, by fillSlot's rules (cold route, spare
+    // bytes, within both memories' idle windows) ...
+    int64_t k = 0;
+    auto fits = [&] {
+      bool ok = true;
+      for (unsigned l : route)
+        ok = ok && !hot[l] && spare[l] >= p.chunkBytes;
+      return ok && timeline.place(mv.from, mv.to, route, p.chunkBytes);
+    };
+    for (; k < p.chunksLeft && fits(); ++k)
+      add(p, route);
+    // ... then, up to the move's even share of the slots left, the others
+    // whether or not they fit.
+    int64_t share = (p.chunksLeft + left - 1) / left;
+    for (; k < share; ++k) {
+      timeline.force(mv.from, mv.to, route, p.chunkBytes);
+      add(p, route);
+    }
+    touched.push_back(mv.from);
+    touched.push_back(mv.to);
+    p.chunksLeft -= k;
+    if (p.chunksLeft == 0)
+      land(p.move);
+    else
+      keep.push_back(p);
+  }
+  forced = std::move(keep);
+  // The regular chunks start after the forced ones; what the forced ones
+  // overflow of the memories' idle windows is exposed.
+  double overflow = 0;
+  window.memory.resize(sys.numDevices());
+  for (unsigned d : touched) {
+    MemoryWindow &m = window.memory[d];
+    double end = timeline.memoryFreeUs(d);
+    overflow = std::max(overflow, end - std::max(m.untilUs, m.fromUs));
+    m.fromUs = std::max(m.fromUs, std::min(end, m.untilUs));
+  }
+  exposed += std::max(0.0, overflow);
+  return placed;
 }
 
 std::vector<bool>
@@ -330,8 +400,9 @@ SlotTimeline::SlotTimeline(const SystemModel &system, double fillFraction,
     linkFree[l] = bytesToUs(linkLoad[l], sys.links[l].bandwidthGBps);
 }
 
-bool SlotTimeline::place(unsigned from, unsigned to,
-                         const std::vector<unsigned> &route, double bytes) {
+double SlotTimeline::endOf(unsigned from, unsigned to,
+                           const std::vector<unsigned> &route,
+                           double bytes) const {
   double start = std::max(memFree[from], memFree[to]);
   double slowest = std::min(sys.devices[from].offchipGBps,
                             sys.devices[to].offchipGBps);
@@ -339,14 +410,29 @@ bool SlotTimeline::place(unsigned from, unsigned to,
     start = std::max(start, linkFree[l]);
     slowest = std::min(slowest, sys.links[l].bandwidthGBps);
   }
-  double end = start + bytesToUs(bytes, slowest);
-  // (a picosecond of slack: chunk times summed in floating point)
-  if (end > memUntil[from] + 1e-6 || end > memUntil[to] + 1e-6)
-    return false;
+  return start + bytesToUs(bytes, slowest);
+}
+
+void SlotTimeline::book(unsigned from, unsigned to,
+                        const std::vector<unsigned> &route, double end) {
   memFree[from] = memFree[to] = end;
   for (unsigned l : route)
     linkFree[l] = end;
+}
+
+bool SlotTimeline::place(unsigned from, unsigned to,
+                         const std::vector<unsigned> &route, double bytes) {
+  double end = endOf(from, to, route, bytes);
+  // (a picosecond of slack: chunk times summed in floating point)
+  if (end > memUntil[from] + 1e-6 || end > memUntil[to] + 1e-6)
+    return false;
+  book(from, to, route, end);
   return true;
+}
+
+void SlotTimeline::force(unsigned from, unsigned to,
+                         const std::vector<unsigned> &route, double bytes) {
+  book(from, to, route, endOf(from, to, route, bytes));
 }
 
 std::vector<double> NIBalancer::spareBytes(const std::vector<double> &linkLoad,

@@ -293,15 +293,15 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
   std::vector<TaskId> migTasks;
   graph.setLayer(-1);
 
-  // Stage the migrations decided after the previous step.
+  // Stage the migrations decided after the previous step: stop-the-world,
+  // everything now; NI-Balancer, in the slots below (moves past the
+  // horizon are forced into this step's).
   TaskId head = start;
-  {
-    double us = 0;
+  if (staging == Staging::NonInvasive)
+    bal->forceExpired(step);
+  else {
     size_t before = bal->chunks().size();
-    if (staging == Staging::StopTheWorld)
-      us = bal->flushAll(step);
-    else
-      us = bal->flushExpired(step);
+    double us = bal->flushAll(step);
     std::map<int64_t, double> bytesPerMove;
     for (size_t c = before; c < bal->chunks().size(); ++c)
       bytesPerMove[bal->chunks()[c].move] += bal->chunks()[c].bytes;
@@ -320,10 +320,7 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
       blk.push_back(start);
       head = graph.add(perf::Task(), blk); // barrier
       graph.clearLabel();
-      if (staging == Staging::StopTheWorld)
-        st.stwExposedUs += us;
-      else
-        st.flushedExposedUs += us;
+      st.stwExposedUs += us;
       st.chunksFlushed += (int64_t)(bal->chunks().size() - before);
     }
   }
@@ -384,7 +381,8 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
       lastOn[mv.from] = lastOn[mv.to] = t;
       migTasks.push_back(t);
       st.migrationBytes += bytes;
-      st.chunksHidden += (int64_t)(j - i);
+      // Chunks of moves past the horizon (fillForced) are not hidden ones.
+      (ch.flushed ? st.chunksFlushed : st.chunksHidden) += (int64_t)(j - i);
       i = j;
     }
     graph.clearLabel();
@@ -530,16 +528,30 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
       LayerSlots slots =
           migrationSlots(S, ringLoad, ringLoad.bottleneckUs(S), flows,
                          sharedUs, routedUs);
-      emitMigrationChunks(
-          fillSlot(step, (int64_t)mi, SlotPhase::Ring, slots.before),
-          [&](const Move &) { return std::vector<TaskId>{ringComputed}; });
-      emitMigrationChunks(
-          fillSlot(step, (int64_t)mi, SlotPhase::Moe, slots.after),
-          [&](const Move &mv) {
-            return std::vector<TaskId>{ringDone, computeOf[mv.from],
-                                       computeOf[mv.to], sharedOf[mv.from],
-                                       sharedOf[mv.to]};
-          });
+      auto beforeDeps = [&](const Move &) {
+        return std::vector<TaskId>{ringComputed};
+      };
+      auto afterDeps = [&](const Move &mv) {
+        return std::vector<TaskId>{ringDone, computeOf[mv.from],
+                                   computeOf[mv.to], sharedOf[mv.from],
+                                   sharedOf[mv.to]};
+      };
+      // Per slot: the forced chunks first (the regular ones see them as
+      // the slot's own traffic), then the chunks that fit.
+      for (auto [phase, window] : {std::pair{SlotPhase::Ring, &slots.before},
+                                   std::pair{SlotPhase::Moe, &slots.after}}) {
+        double exposedBefore = bal->exposedUs();
+        std::vector<int64_t> ids =
+            bal->fillForced(step, (int64_t)mi, phase, *window);
+        st.flushedExposedUs += bal->exposedUs() - exposedBefore;
+        std::vector<int64_t> fitting =
+            fillSlot(step, (int64_t)mi, phase, *window);
+        ids.insert(ids.end(), fitting.begin(), fitting.end());
+        if (phase == SlotPhase::Ring)
+          emitMigrationChunks(ids, beforeDeps);
+        else
+          emitMigrationChunks(ids, afterDeps);
+      }
     }
     cur = graph.add(perf::Task(), moeDone);
     // Statistics.

@@ -14,7 +14,7 @@ for x in (base, er):
 assert base["wafer"]["migration_decisions"] == er["wafer"]["migration_decisions"]
 # NI-Balancer placed chunks in slots (cold links, idle memories); this
 # model's experts stream in about a microsecond, so its memories are rarely
-# idle long enough and some chunks are flushed at the horizon.
+# idle long enough and some chunks are forced past the horizon.
 assert er["wafer"]["migration_chunks_hidden"] > 0, er["wafer"]
 assert base["migration_exposed_us"] > 0, base
 assert er["migration_exposed_us"] < base["migration_exposed_us"], (

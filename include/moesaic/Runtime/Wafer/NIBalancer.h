@@ -14,9 +14,11 @@
 //    duration, and where the source's and destination's memories are idle
 //    long enough (a copy reads one HBM and writes the other; at decode they
 //    stream weights most of the time: MigrationWindows.h); a move's new
-//    placement takes effect once all its chunks have landed. Chunks still
-//    pending after `horizon` steps are flushed stop-the-world (that time is
-//    exposed).
+//    placement takes effect once all its chunks have landed. A move still
+//    pending after `horizon` steps is forced: its chunks left all go in the
+//    next step's slots, those that fit first and at least an even share of
+//    the slots left each, whether or not they fit (what overflows the
+//    memories' idle windows is exposed).
 // No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
@@ -44,7 +46,7 @@ struct BalancerConfig {
   /// A link is hot in a phase when its load exceeds this fraction of the
   /// phase's busiest link; chunks only use links that are not hot.
   double coldFraction = 0.5;
-  int64_t horizon = 8;      ///< Steps before pending chunks are flushed.
+  int64_t horizon = 8;      ///< Steps before a pending move is forced.
   /// Share of a slot that chunks may fill: of a cold link's capacity over
   /// the slot (its bandwidth x the slot's duration, the slot's own bytes
   /// included), and of each memory's idle window (a chunk must end within
@@ -106,8 +108,18 @@ public:
   /// in time; false (nothing booked) otherwise.
   bool place(unsigned from, unsigned to, const std::vector<unsigned> &route,
              double bytes);
+  /// Books the chunk whether or not it ends in time (a forced chunk).
+  void force(unsigned from, unsigned to, const std::vector<unsigned> &route,
+             double bytes);
+  /// When `device`'s memory is free of the chunks booked so far.
+  double memoryFreeUs(unsigned device) const { return memFree[device]; }
 
 private:
+  double endOf(unsigned from, unsigned to, const std::vector<unsigned> &route,
+               double bytes) const;
+  void book(unsigned from, unsigned to, const std::vector<unsigned> &route,
+            double end);
+
   const SystemModel &sys;
   std::vector<double> memFree, memUntil, linkFree;
 };
@@ -129,7 +141,9 @@ struct Chunk {
   double bytes = 0;
   int64_t step = -1, moeLayer = -1;
   SlotPhase phase = SlotPhase::Ring;
-  bool flushed = false;     ///< Sent stop-the-world at the horizon.
+  /// Sent after the horizon: stop-the-world (flushAll, moeLayer -1) or
+  /// forced into a slot (fillForced).
+  bool flushed = false;
 };
 
 class NIBalancer {
@@ -145,10 +159,24 @@ public:
                                const std::vector<std::vector<int32_t>> &load);
 
   /// Stop-the-world staging: sends every pending move now; returns the
-  /// exposed time (us) and lands the moves. NonInvasive staging calls this
-  /// for chunks older than the horizon.
+  /// exposed time (us) and lands the moves.
   double flushAll(int64_t step);
-  double flushExpired(int64_t step);
+  /// NonInvasive, at the start of `step`: the pending moves decided
+  /// `horizon` or more steps ago are forced (forcedMoves): fillForced sends
+  /// their chunks in this step's slots. Returns how many were forced.
+  size_t forceExpired(int64_t step);
+  /// NonInvasive, before fillSlot: the forced moves' chunks. Each forced
+  /// move first places the chunks that fit by fillSlot's rules, then, up
+  /// to its even share of the step's slots left (this one included: 2 per
+  /// MoE layer, filled in order; the last slot takes every chunk left),
+  /// the others whether or not they fit, booked on the slot's timeline;
+  /// the analytic time they overflow the memories' idle windows (the
+  /// busiest memory's) is added to exposedUs(). `window` is updated for
+  /// fillSlot: their bytes join its links' load and each memory's idle
+  /// window starts after them. Returns indices into chunks() (flushed =
+  /// true); moves whose last chunk landed take effect.
+  std::vector<int64_t> fillForced(int64_t step, int64_t moeLayer,
+                                  SlotPhase phase, SlotWindow &window);
 
   /// NonInvasive: fills one slot. Pending moves in decision order take
   /// chunks while every link of the route is cold and has spare bytes
@@ -185,6 +213,8 @@ public:
     double chunkBytes;
   };
   const std::deque<PendingMove> &pendingMoves() const { return pending; }
+  /// Moves past the horizon whose chunks fillForced has not all sent yet.
+  const std::deque<PendingMove> &forcedMoves() const { return forced; }
   /// Spare bytes of every link during a phase of `durationUs` with this
   /// load (what fillSlot lets chunks use): fillFraction of its capacity
   /// over the phase minus the load, at least 0.
@@ -211,7 +241,7 @@ public:
 
   const std::vector<Move> &moves() const { return allMoves; }
   const std::vector<Chunk> &chunks() const { return allChunks; }
-  bool idle() const { return pending.empty(); }
+  bool idle() const { return pending.empty() && forced.empty(); }
   /// Time (us) the decided moves take stop-the-world, summed over decisions.
   double stopTheWorldUs() const { return stwUs; }
   double exposedUs() const { return exposed; }
@@ -228,8 +258,6 @@ public:
 
 private:
   void land(int64_t move);
-  /// flushAll (all) and flushExpired (those past the horizon).
-  double flush(int64_t step, bool all);
 
   BalancerConfig cfg;
   const SystemModel &sys;
@@ -246,8 +274,8 @@ private:
                                const std::vector<double> &unitLoad) const;
   double meanDieLoad(const std::vector<double> &dieLoad) const;
 
-  /// Pending moves: id and bytes not yet placed.
-  std::deque<PendingMove> pending;
+  /// Pending moves: id and bytes not yet placed; those past the horizon.
+  std::deque<PendingMove> pending, forced;
   double stwUs = 0, exposed = 0;
   int64_t numDecisions = 0;
 };

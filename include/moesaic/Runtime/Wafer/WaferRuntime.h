@@ -35,7 +35,7 @@ struct WaferStats {
   double ringBottleneckUs = 0, moeBottleneckUs = 0;
   double migrationBytes = 0;
   double stwExposedUs = 0;       ///< Stop-the-world blocks (analytic).
-  double flushedExposedUs = 0;   ///< NI chunks flushed at the horizon.
+  double flushedExposedUs = 0;   ///< NI: forced chunks' analytic overflow.
   int64_t chunksHidden = 0, chunksFlushed = 0;
 };
 
