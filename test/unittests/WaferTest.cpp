@@ -173,7 +173,8 @@ struct BalancerRig {
   SystemModel sys = wafer8x8();
   WaferLayout layout;
   std::unique_ptr<NIBalancer> bal;
-  explicit BalancerRig(Staging staging, double fillFraction = 0.75) {
+  explicit BalancerRig(Staging staging, double fillFraction = 0.75,
+                       int64_t horizon = 50) {
     // Two experts per die: a die's hot pair can be split by a swap.
     ModelDesc model = moeModel(128, 4, 1);
     WaferShape shape = *chooseShape(model, sys, 8);
@@ -183,7 +184,7 @@ struct BalancerRig {
     c.window = 2;
     c.cooldown = 2;
     c.chunks = 6;
-    c.horizon = 50;
+    c.horizon = horizon;
     c.fillFraction = fillFraction;
     bal = std::make_unique<NIBalancer>(c, sys, layout, 1,
                                        std::vector<double>{12.0e6});
@@ -252,6 +253,66 @@ TEST(NIBalancer, ChunksNeverUseAPhaseHotLinkAndPlacementLands) {
   for (const Move &m : rig.bal->moves())
     moveBytes += m.bytes;
   EXPECT_NEAR(chunkBytes, moveBytes, 1e-6 * moveBytes);
+}
+
+// Moves past the horizon are forced into the next step's slots whether or
+// not their memories are idle, but, like every chunk, never onto a link
+// hot in the slot's phase; a move whose route stays hot through a whole
+// step goes stop-the-world at the next step's start, between the phases.
+// Every move lands.
+TEST(NIBalancer, ForcedChunksNeverUseAPhaseHotLinkEither) {
+  BalancerRig rig(Staging::NonInvasive, 0.75, /*horizon=*/2);
+  const SystemModel &sys = rig.sys;
+  // Ring phase hot on row 0's links both ways, MoE phase on its eastward
+  // links: the swap the skewed load triggers (dies 0 and 2, on row 0)
+  // sends one half east, hot in both phases, and one half west, cold in
+  // the MoE phase.
+  std::vector<double> ringLoad(sys.links.size(), 1e3),
+      moeLoad(sys.links.size(), 1e3);
+  for (size_t l = 0; l < sys.links.size(); ++l) {
+    const auto &a = sys.devices[sys.links[l].src].coord;
+    const auto &b = sys.devices[sys.links[l].dst].coord;
+    if (a[0] == 0 && b[0] == 0)
+      ringLoad[l] = 5e6;
+    if (a[0] == 0 && b[0] == 0 && b[1] > a[1])
+      moeLoad[l] = 5e6;
+  }
+  // Memories busy throughout: only forcing places chunks.
+  auto busySlot = [&](const std::vector<double> &load) {
+    return SlotWindow{load, 30.0,
+                      std::vector<MemoryWindow>(sys.numDevices(), {0.0, 0.0})};
+  };
+  int64_t decided = 0, forcedChunks = 0, sentBetweenSteps = 0;
+  for (int64_t step = 0; step < 40; ++step) {
+    size_t before = rig.bal->chunks().size();
+    rig.bal->forceExpired(step);
+    sentBetweenSteps += (int64_t)(rig.bal->chunks().size() - before);
+    for (SlotPhase ph : {SlotPhase::Ring, SlotPhase::Moe}) {
+      const std::vector<double> &load =
+          ph == SlotPhase::Ring ? ringLoad : moeLoad;
+      std::vector<bool> hot = rig.bal->hotLinks(load);
+      SlotWindow window = busySlot(load);
+      for (int64_t c : rig.bal->fillForced(step, 0, ph, window)) {
+        const Chunk &ch = rig.bal->chunks()[c];
+        const Move &mv = rig.bal->moves()[ch.move];
+        EXPECT_TRUE(ch.flushed);
+        EXPECT_EQ(ch.phase, ph);
+        for (unsigned l : sys.route(mv.from, mv.to))
+          EXPECT_FALSE(hot[l]) << "forced chunk of move " << ch.move
+                               << " on a hot link in its slot";
+        ++forcedChunks;
+      }
+      EXPECT_TRUE(rig.bal->fillSlot(step, 0, ph, window).empty());
+    }
+    if (step < 30) // then no new decisions: every move lands
+      decided += (int64_t)rig.bal->observe(step, rig.skewed()).size();
+  }
+  ASSERT_GT(decided, 0);
+  EXPECT_GT(forcedChunks, 0);
+  EXPECT_TRUE(rig.bal->idle());
+  EXPECT_EQ(rig.bal->placement(0), rig.bal->decided(0));
+  // The eastward halves went between the steps.
+  EXPECT_GT(sentBetweenSteps, 0);
 }
 
 // The chunks one slot takes fill at most `fillFraction` of each link's

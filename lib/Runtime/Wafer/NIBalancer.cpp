@@ -233,16 +233,16 @@ void NIBalancer::land(int64_t move) {
       current[allMoves[m].moeLayer][allMoves[m].unit] = allMoves[m].to;
 }
 
-double NIBalancer::flushAll(int64_t step) {
-  // Every pending move sends the chunks it still has, all at once.
+double NIBalancer::sendNow(int64_t step, std::deque<PendingMove> &moves) {
+  // The moves send the chunks they still have, all at once.
   std::vector<std::pair<int64_t, double>> sends;
-  for (PendingMove &p : pending) {
+  for (PendingMove &p : moves) {
     sends.push_back({p.move, double(p.chunksLeft) * p.chunkBytes});
     for (int64_t c = 0; c < p.chunksLeft; ++c)
       allChunks.push_back({p.move, p.chunkBytes, step, -1, SlotPhase::Ring,
                            /*flushed=*/true});
   }
-  pending.clear();
+  moves.clear();
   if (sends.empty())
     return 0;
   for (auto [m, bytes] : sends)
@@ -252,14 +252,17 @@ double NIBalancer::flushAll(int64_t step) {
   return us;
 }
 
-size_t NIBalancer::forceExpired(int64_t step) {
-  size_t before = forced.size();
+double NIBalancer::flushAll(int64_t step) { return sendNow(step, pending); }
+
+double NIBalancer::forceExpired(int64_t step) {
+  // Forced moves left over: their route was hot in every slot of a step.
+  double us = sendNow(step, forced);
   std::deque<PendingMove> keep;
   for (PendingMove &p : pending)
     (step - allMoves[p.move].decidedStep < cfg.horizon ? keep : forced)
         .push_back(p);
   pending = std::move(keep);
-  return forced.size() - before;
+  return us;
 }
 
 std::vector<int64_t> NIBalancer::fillForced(int64_t step, int64_t moeLayer,
@@ -295,20 +298,24 @@ std::vector<int64_t> NIBalancer::fillForced(int64_t step, int64_t moeLayer,
     const Move &mv = allMoves[p.move];
     route.clear();
     sys.appendRoute(mv.from, mv.to, route);
-    // First the chunks that fit, by fillSlot's rules (cold route, spare
-    // bytes, within both memories' idle windows) ...
+    // Like any chunk, a forced one never uses a link hot in the slot.
+    bool cold = true;
+    for (unsigned l : route)
+      cold = cold && !hot[l];
+    // First the chunks that fit, by fillSlot's rules (spare bytes, within
+    // both memories' idle windows) ...
     int64_t k = 0;
     auto fits = [&] {
-      bool ok = true;
+      bool ok = cold;
       for (unsigned l : route)
-        ok = ok && !hot[l] && spare[l] >= p.chunkBytes;
+        ok = ok && spare[l] >= p.chunkBytes;
       return ok && timeline.place(mv.from, mv.to, route, p.chunkBytes);
     };
     for (; k < p.chunksLeft && fits(); ++k)
       add(p, route);
     // ... then, up to the move's even share of the slots left, the others
     // whether or not they fit.
-    int64_t share = (p.chunksLeft + left - 1) / left;
+    int64_t share = cold ? (p.chunksLeft + left - 1) / left : 0;
     for (; k < share; ++k) {
       timeline.force(mv.from, mv.to, route, p.chunkBytes);
       add(p, route);

@@ -295,13 +295,13 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
 
   // Stage the migrations decided after the previous step: stop-the-world,
   // everything now; NI-Balancer, in the slots below (moves past the
-  // horizon are forced into this step's).
+  // horizon are forced into this step's; one still not done after a whole
+  // step of hot routes goes stop-the-world now).
   TaskId head = start;
-  if (staging == Staging::NonInvasive)
-    bal->forceExpired(step);
-  else {
+  {
     size_t before = bal->chunks().size();
-    double us = bal->flushAll(step);
+    double us = staging == Staging::StopTheWorld ? bal->flushAll(step)
+                                                 : bal->forceExpired(step);
     std::map<int64_t, double> bytesPerMove;
     for (size_t c = before; c < bal->chunks().size(); ++c)
       bytesPerMove[bal->chunks()[c].move] += bal->chunks()[c].bytes;
@@ -320,7 +320,8 @@ TaskId WaferRuntime::emitStep(const perf::StepContext &ctx, TaskGraph &graph,
       blk.push_back(start);
       head = graph.add(perf::Task(), blk); // barrier
       graph.clearLabel();
-      st.stwExposedUs += us;
+      (staging == Staging::StopTheWorld ? st.stwExposedUs
+                                        : st.flushedExposedUs) += us;
       st.chunksFlushed += (int64_t)(bal->chunks().size() - before);
     }
   }

@@ -15,10 +15,10 @@
 //    long enough (a copy reads one HBM and writes the other; at decode they
 //    stream weights most of the time: MigrationWindows.h); a move's new
 //    placement takes effect once all its chunks have landed. A move still
-//    pending after `horizon` steps is forced: its chunks left all go in the
-//    next step's slots, those that fit first and at least an even share of
-//    the slots left each, whether or not they fit (what overflows the
-//    memories' idle windows is exposed).
+//    pending after `horizon` steps is forced: its chunks left go in the
+//    next step's slots where its route is cold, those that fit first and
+//    at least an even share of the slots left each, whether or not they
+//    fit (what overflows the memories' idle windows is exposed).
 // No MLIR dependency.
 //
 //===----------------------------------------------------------------------===//
@@ -163,13 +163,18 @@ public:
   double flushAll(int64_t step);
   /// NonInvasive, at the start of `step`: the pending moves decided
   /// `horizon` or more steps ago are forced (forcedMoves): fillForced sends
-  /// their chunks in this step's slots. Returns how many were forced.
-  size_t forceExpired(int64_t step);
+  /// their chunks in this step's slots. A move forced at an earlier step
+  /// and not done yet (its route was hot in every slot since) is sent
+  /// stop-the-world first, between the steps, where no phase traffic is;
+  /// returns that exposed time (0 when there is none) and lands it.
+  double forceExpired(int64_t step);
   /// NonInvasive, before fillSlot: the forced moves' chunks. Each forced
-  /// move first places the chunks that fit by fillSlot's rules, then, up
-  /// to its even share of the step's slots left (this one included: 2 per
-  /// MoE layer, filled in order; the last slot takes every chunk left),
-  /// the others whether or not they fit, booked on the slot's timeline;
+  /// move whose route has no link hot in the slot first places the chunks
+  /// that fit by fillSlot's rules, then, up to its even share of the
+  /// step's slots left (this one included: 2 per MoE layer, filled in
+  /// order; the last slot takes every chunk left), the others whether or
+  /// not they fit, booked on the slot's timeline (a move whose route was
+  /// hot stays forced into the next step);
   /// the analytic time they overflow the memories' idle windows (the
   /// busiest memory's) is added to exposedUs(). `window` is updated for
   /// fillSlot: their bytes join its links' load and each memory's idle
@@ -258,6 +263,9 @@ public:
 
 private:
   void land(int64_t move);
+  /// Sends `moves` stop-the-world at the start of `step` (flushAll,
+  /// forceExpired): returns the exposed time; lands them and empties it.
+  double sendNow(int64_t step, std::deque<PendingMove> &moves);
 
   BalancerConfig cfg;
   const SystemModel &sys;

@@ -35,7 +35,9 @@ struct WaferStats {
   double ringBottleneckUs = 0, moeBottleneckUs = 0;
   double migrationBytes = 0;
   double stwExposedUs = 0;       ///< Stop-the-world blocks (analytic).
-  double flushedExposedUs = 0;   ///< NI: forced chunks' analytic overflow.
+  /// NI: what forced chunks overflow, and moves forced a whole step long
+  /// sent stop-the-world (analytic).
+  double flushedExposedUs = 0;
   int64_t chunksHidden = 0, chunksFlushed = 0;
 };
 
