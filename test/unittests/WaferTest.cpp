@@ -200,6 +200,23 @@ struct BalancerRig {
 };
 } // namespace
 
+/// Per-phase link loads: 5 MB on the links whose (from, to) coordinates
+/// `hotInRing` / `hotInMoe` pick, 1 kB on the others.
+template <class Ring, class Moe>
+static std::pair<std::vector<double>, std::vector<double>>
+phaseLoads(const SystemModel &sys, Ring hotInRing, Moe hotInMoe) {
+  std::vector<double> ring(sys.links.size(), 1e3), moe(sys.links.size(), 1e3);
+  for (size_t l = 0; l < sys.links.size(); ++l) {
+    const auto &a = sys.devices[sys.links[l].src].coord;
+    const auto &b = sys.devices[sys.links[l].dst].coord;
+    if (hotInRing(a, b))
+      ring[l] = 5e6;
+    if (hotInMoe(a, b))
+      moe[l] = 5e6;
+  }
+  return {ring, moe};
+}
+
 /// A slot with this link load whose memories are idle throughout (the
 /// link rules alone decide).
 static SlotWindow openSlot(const SystemModel &sys,
@@ -210,18 +227,11 @@ static SlotWindow openSlot(const SystemModel &sys,
 TEST(NIBalancer, ChunksNeverUseAPhaseHotLinkAndPlacementLands) {
   BalancerRig rig(Staging::NonInvasive);
   const SystemModel &sys = rig.sys;
-  // Phase loads: ring phase hot on row 0's eastward links, MoE phase hot on
+  // Phase loads: ring phase hot on row 0's links, MoE phase hot on
   // column 0's links; everything else lightly loaded.
-  std::vector<double> ringLoad(sys.links.size(), 1e3),
-      moeLoad(sys.links.size(), 1e3);
-  for (size_t l = 0; l < sys.links.size(); ++l) {
-    const auto &a = sys.devices[sys.links[l].src].coord;
-    const auto &b = sys.devices[sys.links[l].dst].coord;
-    if (a[0] == 0 && b[0] == 0)
-      ringLoad[l] = 5e6;
-    if (a[1] == 0 && b[1] == 0)
-      moeLoad[l] = 5e6;
-  }
+  auto [ringLoad, moeLoad] = phaseLoads(
+      sys, [](auto a, auto b) { return a[0] == 0 && b[0] == 0; },
+      [](auto a, auto b) { return a[1] == 0 && b[1] == 0; });
   int64_t decided = 0;
   for (int64_t step = 0; step < 40; ++step) {
     for (SlotPhase ph : {SlotPhase::Ring, SlotPhase::Moe}) {
@@ -267,16 +277,9 @@ TEST(NIBalancer, ForcedChunksNeverUseAPhaseHotLinkEither) {
   // links: the swap the skewed load triggers (dies 0 and 2, on row 0)
   // sends one half east, hot in both phases, and one half west, cold in
   // the MoE phase.
-  std::vector<double> ringLoad(sys.links.size(), 1e3),
-      moeLoad(sys.links.size(), 1e3);
-  for (size_t l = 0; l < sys.links.size(); ++l) {
-    const auto &a = sys.devices[sys.links[l].src].coord;
-    const auto &b = sys.devices[sys.links[l].dst].coord;
-    if (a[0] == 0 && b[0] == 0)
-      ringLoad[l] = 5e6;
-    if (a[0] == 0 && b[0] == 0 && b[1] > a[1])
-      moeLoad[l] = 5e6;
-  }
+  auto [ringLoad, moeLoad] = phaseLoads(
+      sys, [](auto a, auto b) { return a[0] == 0 && b[0] == 0; },
+      [](auto a, auto b) { return a[0] == 0 && b[0] == 0 && b[1] > a[1]; });
   // Memories busy throughout: only forcing places chunks.
   auto busySlot = [&](const std::vector<double> &load) {
     return SlotWindow{load, 30.0,
