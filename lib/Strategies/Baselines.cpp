@@ -980,10 +980,6 @@ protected:
   /// library's chunking: the chain of n workers adds (n - 2) / chunks of
   /// one expert's transfer time to it).
   static constexpr int kBroadcastChunks = 8;
-  /// Scratch of the broadcast: the chain of workers after the owner, and
-  /// the last chunk's hop into each.
-  std::vector<unsigned> chain;
-  std::vector<TaskId> hopInto;
 
   void moe(StepEmitter &em, const MoeLayerDesc &l, size_t m,
            const LayerSchedule &layer) override {
@@ -1021,7 +1017,8 @@ protected:
       unsigned o = owner(e);
       em.graph.setLabel(
           layerLabel(l.index, " shadow expert " + std::to_string(e)));
-      chain.clear();
+      // The chain of workers after the owner.
+      std::vector<unsigned> chain;
       size_t at = std::find(targets.begin(), targets.end(), o) -
                   targets.begin();
       for (size_t i = 1; i <= targets.size(); ++i) {
@@ -1031,7 +1028,7 @@ protected:
       }
       // Per chain position: the previous chunk's hop into it (chunks stay
       // in order on a hop) and what its compute waits for.
-      hopInto.assign(chain.size(), kNoTask);
+      std::vector<TaskId> hopInto(chain.size(), kNoTask);
       std::vector<std::vector<TaskId>> landed(chain.size());
       std::vector<bool> keeps(chain.size());
       for (size_t j = 0; j < chain.size(); ++j)

@@ -265,6 +265,29 @@ double NIBalancer::forceExpired(int64_t step) {
   return us;
 }
 
+/// fillSlot's rule for one move: up to `most` chunks of `bytes` from
+/// `from` to `to` over `route`, one after another, while every link of the
+/// route has spare bytes for one more and the chunk ends within both
+/// memories' idle windows (`timeline` books it). Takes their bytes off
+/// `spare`; returns how many fit.
+static int64_t placeFitting(unsigned from, unsigned to,
+                            const std::vector<unsigned> &route, double bytes,
+                            int64_t most, std::vector<double> &spare,
+                            SlotTimeline &timeline) {
+  int64_t placed = 0;
+  while (placed < most) {
+    bool fits = true;
+    for (unsigned l : route)
+      fits = fits && spare[l] >= bytes;
+    if (!fits || !timeline.place(from, to, route, bytes))
+      break;
+    for (unsigned l : route)
+      spare[l] -= bytes;
+    ++placed;
+  }
+  return placed;
+}
+
 std::vector<int64_t> NIBalancer::fillForced(int64_t step, int64_t moeLayer,
                                             SlotPhase phase,
                                             SlotWindow &window) {
@@ -286,10 +309,8 @@ std::vector<int64_t> NIBalancer::fillForced(int64_t step, int64_t moeLayer,
   std::vector<unsigned> touched;
   std::deque<PendingMove> keep;
   auto add = [&](const PendingMove &p, const std::vector<unsigned> &route) {
-    for (unsigned l : route) {
+    for (unsigned l : route)
       window.linkLoad[l] += p.chunkBytes;
-      spare[l] -= p.chunkBytes;
-    }
     allChunks.push_back({p.move, p.chunkBytes, step, moeLayer, phase,
                          /*flushed=*/true});
     placed.push_back((int64_t)allChunks.size() - 1);
@@ -302,22 +323,19 @@ std::vector<int64_t> NIBalancer::fillForced(int64_t step, int64_t moeLayer,
     bool cold = true;
     for (unsigned l : route)
       cold = cold && !hot[l];
-    // First the chunks that fit, by fillSlot's rules (spare bytes, within
-    // both memories' idle windows) ...
-    int64_t k = 0;
-    auto fits = [&] {
-      bool ok = cold;
-      for (unsigned l : route)
-        ok = ok && spare[l] >= p.chunkBytes;
-      return ok && timeline.place(mv.from, mv.to, route, p.chunkBytes);
-    };
-    for (; k < p.chunksLeft && fits(); ++k)
+    // First the chunks that fit, by fillSlot's rule ...
+    int64_t k = cold ? placeFitting(mv.from, mv.to, route, p.chunkBytes,
+                                    p.chunksLeft, spare, timeline)
+                     : 0;
+    for (int64_t c = 0; c < k; ++c)
       add(p, route);
     // ... then, up to the move's even share of the slots left, the others
     // whether or not they fit.
     int64_t share = cold ? (p.chunksLeft + left - 1) / left : 0;
     for (; k < share; ++k) {
       timeline.force(mv.from, mv.to, route, p.chunkBytes);
+      for (unsigned l : route)
+        spare[l] -= p.chunkBytes;
       add(p, route);
     }
     touched.push_back(mv.from);
@@ -376,18 +394,10 @@ std::vector<int64_t> NIBalancer::fillSlot(int64_t step, int64_t moeLayer,
       cold = cold && !hot[l];
       lat += sys.links[l].latencyNs * 1e-3;
     }
-    int64_t placed = 0;
-    while (cold && placed < p.chunksLeft && lat < window.durationUs) {
-      bool fits = true;
-      for (unsigned l : route)
-        fits = fits && spare[l] >= p.chunkBytes;
-      if (!fits || !timeline.place(mv.from, mv.to, route, p.chunkBytes))
-        break;
-      for (unsigned l : route)
-        spare[l] -= p.chunkBytes;
-      ++placed;
-    }
-    counts.push_back(placed);
+    counts.push_back(cold && lat < window.durationUs
+                         ? placeFitting(mv.from, mv.to, route, p.chunkBytes,
+                                        p.chunksLeft, spare, timeline)
+                         : 0);
   }
   return placeChunks(step, moeLayer, phase, counts);
 }
