@@ -57,12 +57,13 @@ static llvm::cl::opt<int64_t> settleSteps(
     llvm::cl::desc("steps simulated after --steps with no new migration "
                    "decisions, so every decided move lands before the run "
                    "ends (-1: the balancer's horizon, after which a move's "
-                   "last chunks are flushed)"),
+                   "chunks left are forced into the next step's slots)"),
     llvm::cl::cat(benchCategory));
 static llvm::cl::opt<int64_t> horizon(
     "horizon", llvm::cl::init(-1),
-    llvm::cl::desc("steps a move's chunks may wait before they are flushed "
-                   "stop-the-world (-1: the balancer's default)"),
+    llvm::cl::desc("steps a move's chunks may wait for cold slots before "
+                   "the rest are forced into the next step's slots (-1: "
+                   "the balancer's default)"),
     llvm::cl::cat(benchCategory));
 static llvm::cl::opt<int64_t> chunkBytes(
     "chunk-bytes", llvm::cl::init(0),
