@@ -233,6 +233,15 @@ void NIBalancer::land(int64_t move) {
       current[allMoves[m].moeLayer][allMoves[m].unit] = allMoves[m].to;
 }
 
+void NIBalancer::advance(PendingMove p, int64_t placed,
+                         std::deque<PendingMove> &keep) {
+  p.chunksLeft -= placed;
+  if (p.chunksLeft == 0)
+    land(p.move);
+  else
+    keep.push_back(p);
+}
+
 double NIBalancer::sendNow(int64_t step, std::deque<PendingMove> &moves) {
   // The moves send the chunks they still have, all at once.
   std::vector<std::pair<int64_t, double>> sends;
@@ -340,11 +349,7 @@ std::vector<int64_t> NIBalancer::fillForced(int64_t step, int64_t moeLayer,
     }
     touched.push_back(mv.from);
     touched.push_back(mv.to);
-    p.chunksLeft -= k;
-    if (p.chunksLeft == 0)
-      land(p.move);
-    else
-      keep.push_back(p);
+    advance(p, k, keep);
   }
   forced = std::move(keep);
   // The regular chunks start after the forced ones; what the forced ones
@@ -474,11 +479,7 @@ NIBalancer::placeChunks(int64_t step, int64_t moeLayer, SlotPhase phase,
       allChunks.push_back({p.move, p.chunkBytes, step, moeLayer, phase, false});
       placed.push_back((int64_t)allChunks.size() - 1);
     }
-    p.chunksLeft -= k;
-    if (p.chunksLeft == 0)
-      land(p.move);
-    else
-      keep.push_back(p);
+    advance(p, k, keep);
   }
   pending = std::move(keep);
   return placed;

@@ -263,6 +263,9 @@ public:
 
 private:
   void land(int64_t move);
+  /// `placed` more chunks of `p` went out: it lands when none is left,
+  /// else it is kept (in `keep`) with the rest (fillForced, placeChunks).
+  void advance(PendingMove p, int64_t placed, std::deque<PendingMove> &keep);
   /// Sends `moves` stop-the-world at the start of `step` (flushAll,
   /// forceExpired): returns the exposed time; lands them and empties it.
   double sendNow(int64_t step, std::deque<PendingMove> &moves);
